@@ -1,0 +1,99 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+
+	"github.com/spf13/cobra"
+
+	"github.com/haul-s3/haul/internal/bytesize"
+	"github.com/haul-s3/haul/s3store"
+)
+
+// app holds the command line's streams and global flags.
+type app struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+
+	endpoint, region, profile, addressing string
+	debug, quiet, json                    bool
+
+	errMu sync.Mutex // serialises debug lines written from many goroutines
+}
+
+func (a *app) globalFlags(root *cobra.Command) {
+	f := root.PersistentFlags()
+	f.StringVar(&a.endpoint, "endpoint-url", "", "S3 endpoint URL (default: AWS_ENDPOINT_URL, the profile's endpoint_url, or AWS)")
+	f.StringVar(&a.region, "region", "", "region to sign requests for, and of buckets created (default: AWS_REGION, the profile, or us-east-1)")
+	f.StringVar(&a.profile, "profile", "", "shared-config profile to use (default: AWS_PROFILE or default)")
+	f.StringVar(&a.addressing, "addressing", "", "bucket addressing: path or virtual (default: path for custom endpoints, virtual for AWS)")
+	f.BoolVar(&a.debug, "debug", false, "log every S3 request (operation, bucket, key, part, status, duration) to stderr")
+	f.BoolVarP(&a.quiet, "quiet", "q", false, "print only errors")
+	f.BoolVar(&a.json, "json", false, "print one JSON event per line instead of text")
+}
+
+// store connects to S3 with the global flags. maxConns sizes the connection pool.
+func (a *app) store(ctx context.Context, maxConns int) (*s3store.Store, error) {
+	switch a.addressing {
+	case "", "path", "virtual":
+	default:
+		return nil, usagef("--addressing %q: use path or virtual", a.addressing)
+	}
+	if a.endpoint != "" && !strings.HasPrefix(a.endpoint, "http://") && !strings.HasPrefix(a.endpoint, "https://") {
+		return nil, usagef("--endpoint-url %q: give a URL starting with http:// or https://", a.endpoint)
+	}
+	cfg := s3store.Config{Endpoint: a.endpoint, Region: a.region, Profile: a.profile, Addressing: a.addressing, MaxConns: maxConns}
+	if a.debug {
+		cfg.Log = a.logCall
+	}
+	s, err := s3store.New(ctx, cfg)
+	if err != nil {
+		return nil, &usageError{err}
+	}
+	return s, nil
+}
+
+func (a *app) logCall(c s3store.Call) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "debug: %s", c.Op)
+	if c.Bucket != "" {
+		fmt.Fprintf(&b, " bucket=%s", c.Bucket)
+	}
+	if c.Key != "" {
+		fmt.Fprintf(&b, " key=%q", c.Key)
+	}
+	if c.Part > 0 {
+		fmt.Fprintf(&b, " part=%d", c.Part)
+	}
+	fmt.Fprintf(&b, " status=%d duration=%s", c.Status, c.Duration.Round(100_000))
+	if c.Err != nil {
+		fmt.Fprintf(&b, " error=%q", c.Err.Error())
+	}
+	a.errMu.Lock()
+	defer a.errMu.Unlock()
+	fmt.Fprintln(a.stderr, b.String())
+}
+
+// sizeFlag is a pflag.Value for byte sizes such as 64MiB.
+type sizeFlag struct{ v *int64 }
+
+func (s sizeFlag) String() string {
+	if s.v == nil || *s.v == 0 {
+		return ""
+	}
+	return bytesize.Format(*s.v)
+}
+
+func (s sizeFlag) Set(v string) error {
+	n, err := bytesize.Parse(v)
+	if err != nil {
+		return err
+	}
+	*s.v = n
+	return nil
+}
+
+func (s sizeFlag) Type() string { return "size" }

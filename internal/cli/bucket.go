@@ -1,0 +1,181 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/haul-s3/haul/object"
+	"github.com/haul-s3/haul/s3url"
+)
+
+func (a *app) lsCommand() *cobra.Command {
+	var recursive bool
+	cmd := &cobra.Command{
+		Use:   "ls [s3://bucket[/prefix]]",
+		Short: "List buckets, or the objects and prefixes under a prefix",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 || args[0] == s3url.Scheme {
+				return a.listBuckets(cmd.Context())
+			}
+			return a.list(cmd.Context(), args[0], recursive)
+		},
+	}
+	cmd.Flags().BoolVarP(&recursive, "recursive", "r", false, "list every key under the prefix instead of one level")
+	return cmd
+}
+
+func (a *app) listBuckets(ctx context.Context) error {
+	store, err := a.store(ctx, 1)
+	if err != nil {
+		return err
+	}
+	names, err := store.ListBuckets(ctx)
+	for _, n := range names {
+		fmt.Fprintf(a.stdout, "s3://%s\n", n)
+	}
+	return err
+}
+
+func (a *app) list(ctx context.Context, arg string, recursive bool) error {
+	u, err := s3url.Parse(arg)
+	if err != nil {
+		return &usageError{err}
+	}
+	store, err := a.store(ctx, 1)
+	if err != nil {
+		return err
+	}
+	delim := "/"
+	if recursive {
+		delim = ""
+	}
+	return store.ListDir(ctx, u.Bucket, u.Key, delim, func(o object.Info) error {
+		if a.json {
+			fmt.Fprintf(a.stdout, `{"key":%q,"size":%d,"etag":%q,"last_modified":%q}`+"\n", o.Key, o.Size, o.ETag, o.LastModified.UTC().Format("2006-01-02T15:04:05Z"))
+			return nil
+		}
+		fmt.Fprintf(a.stdout, "%s %12d  %s\n", o.LastModified.Local().Format("2006-01-02 15:04:05"), o.Size, o.Key)
+		return nil
+	}, func(p string) error {
+		fmt.Fprintf(a.stdout, "%19s %12s  %s\n", "", "PRE", p)
+		return nil
+	})
+}
+
+func (a *app) mbCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "mb s3://bucket",
+		Short: "Make a bucket (in --region)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			u, err := s3url.Parse(args[0])
+			if err != nil {
+				return &usageError{err}
+			}
+			if u.Key != "" {
+				return usagef("give only a bucket: s3://%s", u.Bucket)
+			}
+			store, err := a.store(cmd.Context(), 1)
+			if err != nil {
+				return err
+			}
+			if err := store.CreateBucket(cmd.Context(), u.Bucket, a.region); err != nil {
+				return err
+			}
+			if !a.quiet {
+				fmt.Fprintf(a.stdout, "make_bucket: s3://%s\n", u.Bucket)
+			}
+			return nil
+		},
+	}
+}
+
+func (a *app) rmCommand() *cobra.Command {
+	var recursive bool
+	cmd := &cobra.Command{
+		Use:   "rm [-r] s3://bucket/key",
+		Short: "Delete an object, or every object under a prefix (-r)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.rm(cmd.Context(), args[0], recursive)
+		},
+	}
+	cmd.Flags().BoolVarP(&recursive, "recursive", "r", false, "delete every object under the prefix")
+	return cmd
+}
+
+func (a *app) rm(ctx context.Context, arg string, recursive bool) error {
+	u, err := s3url.Parse(arg)
+	if err != nil {
+		return &usageError{err}
+	}
+	store, err := a.store(ctx, 1)
+	if err != nil {
+		return err
+	}
+	if !recursive {
+		if u.IsDir() {
+			return usagef("%s names a prefix: use -r to delete everything under it", arg)
+		}
+		if err := store.DeleteObject(ctx, object.Ref{Bucket: u.Bucket, Key: u.Key}); err != nil {
+			return err
+		}
+		a.printDeleted(u.Bucket, u.Key)
+		return nil
+	}
+	prefix := u.Key
+	if prefix != "" && !strings.HasSuffix(prefix, "/") {
+		prefix += "/"
+	}
+	var batch []string
+	deleted, failed := 0, 0
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		errs, err := store.DeleteObjects(ctx, u.Bucket, batch)
+		if err != nil {
+			return err
+		}
+		for _, k := range batch {
+			if e, ok := errs[k]; ok {
+				failed++
+				fmt.Fprintf(a.stderr, "failed: %v\n", e)
+				continue
+			}
+			deleted++
+			a.printDeleted(u.Bucket, k)
+		}
+		batch = batch[:0]
+		return nil
+	}
+	err = store.List(ctx, u.Bucket, prefix, func(o object.Info) error {
+		batch = append(batch, o.Key)
+		if len(batch) == 1000 {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if !a.quiet || failed > 0 {
+		fmt.Fprintf(a.stderr, "summary: %d deleted, %d failed\n", deleted, failed)
+	}
+	if err == nil && failed > 0 {
+		return errReported
+	}
+	return err
+}
+
+func (a *app) printDeleted(bucket, key string) {
+	if a.json {
+		fmt.Fprintf(a.stdout, `{"event":"deleted","dst":%q}`+"\n", "s3://"+bucket+"/"+key)
+	} else if !a.quiet {
+		fmt.Fprintf(a.stdout, "delete: s3://%s/%s\n", bucket, key)
+	}
+}

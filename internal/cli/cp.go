@@ -1,0 +1,291 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/haul-s3/haul/object"
+	"github.com/haul-s3/haul/s3store"
+	"github.com/haul-s3/haul/s3url"
+	"github.com/haul-s3/haul/transfer"
+)
+
+// job is a planned copy, run once the store is connected.
+type job func(context.Context, *transfer.Engine) (transfer.Summary, error)
+
+type cpFlags struct {
+	recursive    bool
+	concurrency  int
+	partSize     int64
+	threshold    int64
+	memory       int64
+	retries      int
+	acl          string
+	metadata     []string
+	sse, kmsKey  string
+	storageClass string
+	contentType  string
+	cacheControl string
+	createBucket bool
+}
+
+func (a *app) cpCommand() *cobra.Command {
+	var f cpFlags
+	cmd := &cobra.Command{
+		Use:   "cp SOURCE DEST",
+		Short: "Copy files, directories or a stream to S3, or objects from S3",
+		Long: `Copy a file, a directory (-r) or standard input (-) to S3, or an object or a prefix (-r)
+from S3 to a file, a directory or standard output (-).
+
+  haul cp FILE s3://bucket/key            haul cp s3://bucket/key FILE
+  haul cp FILE s3://bucket/prefix/        haul cp s3://bucket/key DIR/
+  haul cp -r DIR s3://bucket/prefix/      haul cp -r s3://bucket/prefix/ DIR
+  haul cp - s3://bucket/key               haul cp s3://bucket/key -`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.cp(cmd.Context(), &f, args[0], args[1])
+		},
+	}
+	fl := cmd.Flags()
+	fl.BoolVarP(&f.recursive, "recursive", "r", false, "copy a directory or a whole prefix")
+	fl.IntVar(&f.concurrency, "concurrency", transfer.DefaultConcurrency, "requests in flight at once, shared by all files and parts")
+	fl.Var(sizeFlag{&f.partSize}, "part-size", "multipart part size, 5MiB..5GiB (default: 8MiB, grown with the object so it needs at most 1,000 parts)")
+	f.threshold = transfer.DefaultMultipartThreshold
+	fl.Var(sizeFlag{&f.threshold}, "multipart-threshold", "objects larger than this are sent in parts and fetched with parallel ranged GETs")
+	f.memory = transfer.DefaultMemoryBudget
+	fl.Var(sizeFlag{&f.memory}, "memory", "memory for buffering a stream of unknown size (stdin)")
+	fl.IntVar(&f.retries, "retries", transfer.DefaultRetries, "times one failed request is sent again")
+	fl.StringVar(&f.acl, "acl", "", "canned ACL: "+strings.Join(cannedACLs, ", "))
+	fl.StringArrayVar(&f.metadata, "metadata", nil, "user metadata key=value (repeatable)")
+	fl.StringVar(&f.sse, "sse", "", "server-side encryption: AES256, aws:kms or aws:kms:dsse")
+	fl.StringVar(&f.kmsKey, "sse-kms-key-id", "", "KMS key ID for --sse aws:kms")
+	fl.StringVar(&f.storageClass, "storage-class", "", "storage class, e.g. STANDARD_IA (as the server names them)")
+	fl.StringVar(&f.contentType, "content-type", "", "content type (default: detected from the file extension)")
+	fl.StringVar(&f.cacheControl, "cache-control", "", "Cache-Control header to store with the objects")
+	fl.BoolVar(&f.createBucket, "create-bucket", false, "create the destination bucket if it does not exist (in --region)")
+	return cmd
+}
+
+var cannedACLs = []string{"private", "public-read", "public-read-write", "authenticated-read",
+	"aws-exec-read", "bucket-owner-read", "bucket-owner-full-control"}
+
+// options checks the flags and turns them into engine options.
+func (f *cpFlags) options() (transfer.Options, error) {
+	var o transfer.Options
+	if f.concurrency < 1 {
+		return o, usagef("--concurrency %d: give at least 1", f.concurrency)
+	}
+	if f.partSize != 0 && (f.partSize < transfer.MinPartSize || f.partSize > transfer.MaxPartSize) {
+		return o, usagef("--part-size %d: a part must be 5MiB to 5GiB", f.partSize)
+	}
+	if f.retries < 0 {
+		return o, usagef("--retries %d: give 0 or more", f.retries)
+	}
+	if f.acl != "" && !contains(cannedACLs, f.acl) {
+		return o, usagef("--acl %q is not a canned ACL; use one of %s", f.acl, strings.Join(cannedACLs, ", "))
+	}
+	switch f.sse {
+	case "", "AES256", "aws:kms", "aws:kms:dsse":
+	default:
+		return o, usagef("--sse %q: use AES256, aws:kms or aws:kms:dsse", f.sse)
+	}
+	if f.kmsKey != "" && !strings.HasPrefix(f.sse, "aws:kms") {
+		return o, usagef("--sse-kms-key-id needs --sse aws:kms")
+	}
+	meta, err := parseMetadata(f.metadata)
+	if err != nil {
+		return o, err
+	}
+	retries := f.retries
+	if retries == 0 {
+		retries = -1 // the engine reads 0 as "default"
+	}
+	return transfer.Options{
+		Concurrency: f.concurrency, PartSize: f.partSize, MultipartThreshold: f.threshold,
+		MemoryBudget: f.memory, Retries: retries,
+		Object: object.Options{ACL: f.acl, Metadata: meta, SSE: f.sse, SSEKMSKeyID: f.kmsKey,
+			StorageClass: f.storageClass, ContentType: f.contentType, CacheControl: f.cacheControl},
+	}, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// parseMetadata parses key=value pairs. Keys are letters, digits, '-', '_' and '.'; values
+// printable ASCII, as S3 stores them in HTTP headers.
+func parseMetadata(pairs []string) (map[string]string, error) {
+	if len(pairs) == 0 {
+		return nil, nil
+	}
+	m := make(map[string]string, len(pairs))
+	for _, p := range pairs {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || k == "" {
+			return nil, usagef("--metadata %q: write it as key=value", p)
+		}
+		for _, c := range k {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+				return nil, usagef("--metadata %q: a key may hold only letters, digits, '-', '_' and '.'", p)
+			}
+		}
+		for _, c := range v {
+			if c < ' ' || c > '~' {
+				return nil, usagef("--metadata %q: a value may hold only printable ASCII characters", p)
+			}
+		}
+		m[strings.ToLower(k)] = v
+	}
+	return m, nil
+}
+
+// cp works out the direction and the shape of the copy, then runs it.
+func (a *app) cp(ctx context.Context, f *cpFlags, src, dst string) error {
+	opts, err := f.options()
+	if err != nil {
+		return err
+	}
+	srcS3, dstS3 := s3url.Is(src), s3url.Is(dst)
+	switch {
+	case srcS3 && dstS3:
+		return usagef("copying from S3 to S3 is not supported yet; copy to a local file and back")
+	case !srcS3 && !dstS3:
+		return usagef("neither %q nor %q is an S3 URL (s3://bucket/key); one side must be", src, dst)
+	}
+	var run job
+	var target string
+	if dstS3 {
+		run, target, err = a.planUpload(f, src, dst)
+	} else {
+		run, target, err = a.planDownload(f, src, dst)
+	}
+	if err != nil {
+		return err
+	}
+	store, err := a.store(ctx, f.concurrency)
+	if err != nil {
+		return err
+	}
+	if dstS3 && f.createBucket {
+		if err := a.ensureBucket(ctx, store, target); err != nil {
+			return err
+		}
+	}
+	rep := a.newReporter(src == "-", dst == "-")
+	opts.Observer = rep
+	sum, err := run(ctx, transfer.New(store, opts))
+	return rep.finish(sum, err)
+}
+
+func (a *app) ensureBucket(ctx context.Context, store *s3store.Store, bucket string) error {
+	ok, err := store.BucketExists(ctx, bucket)
+	if err != nil || ok {
+		return err
+	}
+	if err := store.CreateBucket(ctx, bucket, a.region); err != nil {
+		return err
+	}
+	if !a.quiet && !a.json {
+		fmt.Fprintf(a.stdout, "make_bucket: s3://%s\n", bucket)
+	}
+	return nil
+}
+
+// planUpload checks an upload's source and returns the job and the destination bucket.
+func (a *app) planUpload(f *cpFlags, src, dst string) (job, string, error) {
+	u, err := s3url.Parse(dst)
+	if err != nil {
+		return nil, "", &usageError{err}
+	}
+	if src == "-" {
+		if u.IsDir() {
+			return nil, "", usagef("give a key to store standard input under, not a prefix: %s", dst)
+		}
+		ref := object.Ref{Bucket: u.Bucket, Key: u.Key}
+		return func(ctx context.Context, e *transfer.Engine) (transfer.Summary, error) {
+			return e.UploadStream(ctx, a.stdin, ref)
+		}, u.Bucket, nil
+	}
+	fi, err := os.Stat(src)
+	if err != nil {
+		return nil, "", usagef("cannot read the source: %v", err)
+	}
+	if fi.IsDir() {
+		if !f.recursive {
+			return nil, "", usagef("%s is a directory: use -r to copy a directory", src)
+		}
+		prefix := u.Key
+		if prefix != "" && !strings.HasSuffix(prefix, "/") {
+			prefix += "/"
+		}
+		ref := object.Ref{Bucket: u.Bucket, Key: prefix}
+		return func(ctx context.Context, e *transfer.Engine) (transfer.Summary, error) {
+			return e.UploadDir(ctx, src, ref)
+		}, u.Bucket, nil
+	}
+	key := u.Key
+	if u.IsDir() {
+		key += filepath.Base(src)
+	}
+	if err := s3url.CheckKey(key); err != nil {
+		return nil, "", &usageError{err}
+	}
+	ref := object.Ref{Bucket: u.Bucket, Key: key}
+	return func(ctx context.Context, e *transfer.Engine) (transfer.Summary, error) {
+		return e.UploadFile(ctx, src, ref)
+	}, u.Bucket, nil
+}
+
+// planDownload checks a download's source URL and destination and returns the job.
+func (a *app) planDownload(f *cpFlags, src, dst string) (job, string, error) {
+	u, err := s3url.Parse(src)
+	if err != nil {
+		return nil, "", &usageError{err}
+	}
+	if f.recursive {
+		if dst == "-" {
+			return nil, "", usagef("cannot copy a prefix (-r) to standard output")
+		}
+		prefix := u.Key
+		if prefix != "" && !strings.HasSuffix(prefix, "/") {
+			prefix += "/"
+		}
+		if err := os.MkdirAll(dst, 0o755); err != nil {
+			return nil, "", usagef("cannot create the destination directory: %v", err)
+		}
+		ref := object.Ref{Bucket: u.Bucket, Key: prefix}
+		return func(ctx context.Context, e *transfer.Engine) (transfer.Summary, error) {
+			return e.DownloadPrefix(ctx, ref, dst)
+		}, u.Bucket, nil
+	}
+	if u.IsDir() {
+		return nil, "", usagef("%s names a prefix, not an object: use -r to copy everything under it", src)
+	}
+	ref := object.Ref{Bucket: u.Bucket, Key: u.Key}
+	if dst == "-" {
+		return func(ctx context.Context, e *transfer.Engine) (transfer.Summary, error) {
+			return e.DownloadStream(ctx, ref, a.stdout)
+		}, u.Bucket, nil
+	}
+	target := dst
+	if fi, err := os.Stat(dst); (err == nil && fi.IsDir()) || strings.HasSuffix(dst, "/") || strings.HasSuffix(dst, string(filepath.Separator)) {
+		target = filepath.Join(dst, path.Base(u.Key))
+	}
+	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+		return nil, "", usagef("cannot create the destination directory: %v", err)
+	}
+	return func(ctx context.Context, e *transfer.Engine) (transfer.Summary, error) {
+		return e.DownloadFile(ctx, ref, target)
+	}, u.Bucket, nil
+}

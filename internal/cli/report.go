@@ -1,0 +1,180 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/haul-s3/haul/internal/bytesize"
+	"github.com/haul-s3/haul/transfer"
+)
+
+// reporter turns engine events into output: one line per finished item (or one JSON
+// object per event with --json), a live progress bar when stderr is a terminal, and a
+// summary at the end. The engine serialises calls to Observe.
+type reporter struct {
+	a                   *app
+	bar                 *progressbar.ProgressBar
+	files, done, failed int
+	bytesTotal          int64
+	unknownSize         bool
+	lines               io.Writer // where per-item lines go: stderr when stdout carries data
+	start               time.Time
+}
+
+func (a *app) newReporter(unknownSize, dataOnStdout bool) *reporter {
+	r := &reporter{a: a, start: time.Now(), unknownSize: unknownSize, lines: a.stdout}
+	if dataOnStdout {
+		r.lines = a.stderr
+	}
+	if !a.quiet && !a.json && !a.debug && isTerminal(a.stderr) {
+		max := int64(0)
+		if unknownSize {
+			max = -1
+		}
+		r.bar = progressbar.NewOptions64(max,
+			progressbar.OptionSetWriter(a.stderr),
+			progressbar.OptionShowBytes(true),
+			progressbar.OptionShowTotalBytes(true),
+			progressbar.OptionUseIECUnits(true),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionSetWidth(30),
+			progressbar.OptionClearOnFinish(),
+			progressbar.OptionSetDescription("files 0/0"),
+		)
+	}
+	return r
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// jsonEvent is one line of --json output.
+type jsonEvent struct {
+	Event    string  `json:"event"`
+	Op       string  `json:"op,omitempty"`
+	Src      string  `json:"src,omitempty"`
+	Dst      string  `json:"dst,omitempty"`
+	Bytes    int64   `json:"bytes,omitempty"`
+	Seconds  float64 `json:"seconds,omitempty"`
+	Error    string  `json:"error,omitempty"`
+	UploadID string  `json:"upload_id,omitempty"`
+	Attempt  int     `json:"attempt,omitempty"`
+	Done     *int    `json:"done,omitempty"`
+	Failed   *int    `json:"failed,omitempty"`
+}
+
+func (r *reporter) emitJSON(ev jsonEvent) {
+	b, _ := json.Marshal(ev)
+	fmt.Fprintln(r.lines, string(b))
+}
+
+// line prints a line above the progress bar.
+func (r *reporter) line(w io.Writer, format string, args ...any) {
+	if r.bar != nil {
+		_ = r.bar.Clear()
+	}
+	fmt.Fprintf(w, format+"\n", args...)
+}
+
+// Observe implements transfer.Observer.
+func (r *reporter) Observe(ev transfer.Event) {
+	switch ev.Kind {
+	case transfer.Queued:
+		r.files++
+		r.bytesTotal += ev.Size
+		if r.bar != nil && !r.unknownSize {
+			r.bar.ChangeMax64(r.bytesTotal)
+		}
+	case transfer.Progress:
+		if r.bar != nil {
+			_ = r.bar.Add64(ev.Bytes)
+		}
+	case transfer.Done:
+		r.done++
+		switch {
+		case r.a.json:
+			r.emitJSON(jsonEvent{Event: "done", Op: string(ev.Op), Src: ev.Src, Dst: ev.Dst, Bytes: ev.Size, Seconds: ev.Elapsed.Seconds()})
+		case !r.a.quiet:
+			r.line(r.lines, "%s: %s -> %s %s %.1fs", ev.Op, ev.Src, ev.Dst, bytesize.Format(ev.Size), ev.Elapsed.Seconds())
+		}
+	case transfer.Failed:
+		r.failed++
+		if r.a.json {
+			r.emitJSON(jsonEvent{Event: "failed", Op: string(ev.Op), Src: ev.Src, Dst: ev.Dst, Error: ev.Err.Error()})
+		} else {
+			r.line(r.a.stderr, "failed: %s", describeFailure(ev.Src, ev.Dst, ev.Err))
+		}
+	case transfer.Retrying:
+		if r.a.json {
+			r.emitJSON(jsonEvent{Event: "retry", Op: string(ev.Op), Src: ev.Src, Dst: ev.Dst, Error: ev.Err.Error(), Attempt: ev.Attempt, Seconds: ev.Delay.Seconds()})
+		} else if r.a.debug {
+			r.line(r.a.stderr, "retry: attempt %d failed, again in %s: %v", ev.Attempt, ev.Delay.Round(time.Millisecond), ev.Err)
+		}
+	case transfer.Aborted:
+		switch {
+		case r.a.json:
+			ej := jsonEvent{Event: "aborted", Op: string(ev.Op), Dst: ev.Dst, UploadID: ev.UploadID}
+			if ev.Err != nil {
+				ej.Error = ev.Err.Error()
+			}
+			r.emitJSON(ej)
+		case ev.Err != nil:
+			r.line(r.a.stderr, "warning: %v", ev.Err)
+		case r.a.debug:
+			r.line(r.a.stderr, "aborted: multipart upload %s of %s", ev.UploadID, ev.Dst)
+		}
+	}
+	if r.bar != nil && ev.Kind != transfer.Progress {
+		r.bar.Describe(fmt.Sprintf("files %d/%d", r.done, r.files))
+	}
+}
+
+func describeFailure(src, dst string, err error) string {
+	switch {
+	case src != "" && dst != "":
+		return fmt.Sprintf("%s -> %s: %v", src, dst, err)
+	case src != "":
+		return fmt.Sprintf("%s: %v", src, err)
+	case dst != "":
+		return fmt.Sprintf("%s: %v", dst, err)
+	}
+	return err.Error()
+}
+
+// finish prints the summary and returns the error that decides the exit code.
+func (r *reporter) finish(sum transfer.Summary, err error) error {
+	if r.bar != nil {
+		_ = r.bar.Finish()
+		_ = r.bar.Clear()
+	}
+	interrupted := errors.Is(err, context.Canceled)
+	if r.a.json {
+		done, failed := sum.Done, sum.Failed
+		r.emitJSON(jsonEvent{Event: "summary", Done: &done, Failed: &failed, Bytes: sum.Bytes, Seconds: sum.Elapsed.Seconds()})
+	} else if !r.a.quiet || sum.Failed > 0 || interrupted {
+		many := r.files > 1 || sum.Failed > 0 || interrupted
+		if many {
+			rate := float64(sum.Bytes) / max(sum.Elapsed.Seconds(), 1e-9)
+			fmt.Fprintf(r.a.stderr, "summary: %d done, %d failed, %d not done, %s in %.1fs (%s/s)\n",
+				sum.Done, sum.Failed, max(r.files-sum.Done-sum.Failed, 0), bytesize.Format(sum.Bytes), sum.Elapsed.Seconds(), bytesize.Format(int64(rate)))
+		}
+	}
+	if err == nil {
+		return nil
+	}
+	if sum.Failed > 0 && !interrupted {
+		return errReported // each failure has been printed
+	}
+	return err
+}

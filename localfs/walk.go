@@ -1,0 +1,102 @@
+// Package localfs walks local directory trees for upload and maps object keys to local paths
+// for download without ever writing outside the destination directory.
+package localfs
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"syscall"
+	"time"
+)
+
+// File is a regular file found by Walk.
+type File struct {
+	Path    string    // path to open, as reached from the root (may go through symlinks)
+	Rel     string    // path relative to the root, with "/" separators
+	Size    int64     // size when walked
+	ModTime time.Time // modification time when walked
+}
+
+// Walk calls fn for every regular file under root, in lexical order, following symbolic
+// links to files and to directories. A directory reached again through a link that points
+// at one of its own ancestors (a loop) is reported to onErr and not entered twice. Empty
+// directories produce nothing. Entries that cannot be read, and special files (FIFOs,
+// devices, sockets), are reported to onErr and skipped; the walk goes on. Walk stops early
+// when fn returns an error (which it returns) or ctx is cancelled.
+func Walk(ctx context.Context, root string, fn func(File) error, onErr func(path string, err error)) error {
+	info, err := os.Stat(root)
+	if err != nil {
+		return err
+	}
+	if !info.IsDir() {
+		return fmt.Errorf("%s is not a directory", root)
+	}
+	w := walker{fn: fn, onErr: onErr}
+	return w.dir(ctx, root, "", []dirID{idOf(info)})
+}
+
+type dirID struct{ dev, ino uint64 }
+
+func idOf(info os.FileInfo) dirID {
+	if st, ok := info.Sys().(*syscall.Stat_t); ok {
+		return dirID{dev: uint64(st.Dev), ino: st.Ino} //nolint:unconvert // Dev is not uint64 on every platform
+	}
+	return dirID{}
+}
+
+type walker struct {
+	fn    func(File) error
+	onErr func(path string, err error)
+}
+
+func (w *walker) dir(ctx context.Context, dir, rel string, ancestors []dirID) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		w.onErr(dir, err)
+		return nil
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
+	for _, e := range entries {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		p := filepath.Join(dir, e.Name())
+		r := path.Join(rel, e.Name())
+		info, err := os.Stat(p) // follows symlinks
+		if err != nil {
+			w.onErr(p, err)
+			continue
+		}
+		switch {
+		case info.IsDir():
+			id := idOf(info)
+			if contains(ancestors, id) {
+				w.onErr(p, fmt.Errorf("symbolic link loop: %s leads back to a directory above it; skipped", p))
+				continue
+			}
+			if err := w.dir(ctx, p, r, append(ancestors, id)); err != nil {
+				return err
+			}
+		case info.Mode().IsRegular():
+			if err := w.fn(File{Path: p, Rel: r, Size: info.Size(), ModTime: info.ModTime()}); err != nil {
+				return err
+			}
+		default:
+			w.onErr(p, fmt.Errorf("%s is not a regular file (%s); skipped", p, info.Mode().Type()))
+		}
+	}
+	return nil
+}
+
+func contains(ids []dirID, id dirID) bool {
+	for _, x := range ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}

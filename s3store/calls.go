@@ -1,0 +1,300 @@
+package s3store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/haul-s3/haul/object"
+)
+
+// unsignedPayload sends request bodies as UNSIGNED-PAYLOAD, so the SDK does not read every
+// body a second time to hash it before sending. What protects the bytes is the subject of
+// the README's integrity section.
+func unsignedPayload(o *s3.Options) {
+	o.APIOptions = append(o.APIOptions, v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware)
+}
+
+// PutObject stores body (exactly size bytes) as one object.
+func (s *Store) PutObject(ctx context.Context, ref object.Ref, body io.ReadSeeker, size int64, o *object.Options) error {
+	in := &s3.PutObjectInput{Bucket: &ref.Bucket, Key: &ref.Key, Body: body, ContentLength: aws.Int64(size)}
+	if o != nil {
+		in.ACL = types.ObjectCannedACL(o.ACL)
+		in.Metadata = o.Metadata
+		in.ServerSideEncryption = types.ServerSideEncryption(o.SSE)
+		in.SSEKMSKeyId = optional(o.SSEKMSKeyID)
+		in.StorageClass = types.StorageClass(o.StorageClass)
+		in.ContentType = optional(o.ContentType)
+		in.CacheControl = optional(o.CacheControl)
+	}
+	return s.observe(ctx, "PutObject", ref.Bucket, ref.Key, 0, "", func(ctx context.Context) error {
+		_, err := s.client.PutObject(ctx, in, unsignedPayload)
+		return err
+	})
+}
+
+// CreateMultipartUpload starts a multipart upload and returns its upload ID.
+func (s *Store) CreateMultipartUpload(ctx context.Context, ref object.Ref, o *object.Options) (string, error) {
+	in := &s3.CreateMultipartUploadInput{Bucket: &ref.Bucket, Key: &ref.Key}
+	if o != nil {
+		in.ACL = types.ObjectCannedACL(o.ACL)
+		in.Metadata = o.Metadata
+		in.ServerSideEncryption = types.ServerSideEncryption(o.SSE)
+		in.SSEKMSKeyId = optional(o.SSEKMSKeyID)
+		in.StorageClass = types.StorageClass(o.StorageClass)
+		in.ContentType = optional(o.ContentType)
+		in.CacheControl = optional(o.CacheControl)
+	}
+	var id string
+	err := s.observe(ctx, "CreateMultipartUpload", ref.Bucket, ref.Key, 0, "", func(ctx context.Context) error {
+		out, err := s.client.CreateMultipartUpload(ctx, in)
+		if err == nil {
+			id = aws.ToString(out.UploadId)
+			if id == "" {
+				err = errors.New("the server returned no upload ID")
+			}
+		}
+		return err
+	})
+	return id, err
+}
+
+// UploadPart sends part number num (exactly size bytes of body) and returns its ETag.
+func (s *Store) UploadPart(ctx context.Context, ref object.Ref, uploadID string, num int32, body io.ReadSeeker, size int64) (string, error) {
+	in := &s3.UploadPartInput{Bucket: &ref.Bucket, Key: &ref.Key, UploadId: &uploadID,
+		PartNumber: aws.Int32(num), Body: body, ContentLength: aws.Int64(size)}
+	var etag string
+	err := s.observe(ctx, "UploadPart", ref.Bucket, ref.Key, num, uploadID, func(ctx context.Context) error {
+		out, err := s.client.UploadPart(ctx, in, unsignedPayload)
+		if err == nil {
+			etag = aws.ToString(out.ETag)
+		}
+		return err
+	})
+	return etag, err
+}
+
+// CompleteMultipartUpload assembles the parts, which must be in ascending order.
+func (s *Store) CompleteMultipartUpload(ctx context.Context, ref object.Ref, uploadID string, parts []object.Part) error {
+	cp := make([]types.CompletedPart, len(parts))
+	for i, p := range parts {
+		cp[i] = types.CompletedPart{PartNumber: aws.Int32(p.Number), ETag: aws.String(p.ETag)}
+	}
+	in := &s3.CompleteMultipartUploadInput{Bucket: &ref.Bucket, Key: &ref.Key, UploadId: &uploadID,
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: cp}}
+	return s.observe(ctx, "CompleteMultipartUpload", ref.Bucket, ref.Key, 0, uploadID, func(ctx context.Context) error {
+		_, err := s.client.CompleteMultipartUpload(ctx, in)
+		return err
+	})
+}
+
+// AbortMultipartUpload aborts an upload and frees its parts. An upload that no longer
+// exists counts as aborted.
+func (s *Store) AbortMultipartUpload(ctx context.Context, ref object.Ref, uploadID string) error {
+	err := s.observe(ctx, "AbortMultipartUpload", ref.Bucket, ref.Key, 0, uploadID, func(ctx context.Context) error {
+		_, err := s.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: &ref.Bucket, Key: &ref.Key, UploadId: &uploadID})
+		return err
+	})
+	var e *Error
+	if errors.As(err, &e) && e.Code == "NoSuchUpload" {
+		return nil
+	}
+	return err
+}
+
+// HeadObject returns the object's size, ETag, time and content type.
+func (s *Store) HeadObject(ctx context.Context, ref object.Ref) (object.Info, error) {
+	var info object.Info
+	err := s.observe(ctx, "HeadObject", ref.Bucket, ref.Key, 0, "", func(ctx context.Context) error {
+		out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &ref.Bucket, Key: &ref.Key})
+		if err == nil {
+			info = object.Info{Key: ref.Key, Size: aws.ToInt64(out.ContentLength), ETag: trimETag(out.ETag),
+				LastModified: aws.ToTime(out.LastModified), ContentType: aws.ToString(out.ContentType)}
+		}
+		return err
+	})
+	return info, err
+}
+
+// GetObject returns a reader of length bytes of the object from offset (length < 0: to the
+// end). With ifMatch set, the request fails with a PreconditionFailed *Error if the object's
+// ETag is no longer ifMatch. Errors while reading the body are *Errors too, retryable unless
+// ctx was cancelled. The caller closes the body.
+func (s *Store) GetObject(ctx context.Context, ref object.Ref, offset, length int64, ifMatch string) (io.ReadCloser, error) {
+	in := &s3.GetObjectInput{Bucket: &ref.Bucket, Key: &ref.Key}
+	if offset > 0 || length >= 0 {
+		r := fmt.Sprintf("bytes=%d-", offset)
+		if length >= 0 {
+			r += fmt.Sprint(offset + length - 1)
+		}
+		in.Range = &r
+	}
+	if ifMatch != "" {
+		in.IfMatch = aws.String(`"` + ifMatch + `"`)
+	}
+	var body io.ReadCloser
+	err := s.observe(ctx, "GetObject", ref.Bucket, ref.Key, 0, "", func(ctx context.Context) error {
+		out, err := s.client.GetObject(ctx, in)
+		if err == nil {
+			body = out.Body
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &bodyReader{ReadCloser: body, ctx: ctx, ref: ref}, nil
+}
+
+type bodyReader struct {
+	io.ReadCloser
+	ctx context.Context //nolint:containedctx // only to tell a cancelled read from a failed one
+	ref object.Ref
+}
+
+func (b *bodyReader) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		if b.ctx.Err() != nil {
+			return n, b.ctx.Err()
+		}
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return n, &Error{Op: "GetObject", Bucket: b.ref.Bucket, Key: b.ref.Key, Err: fmt.Errorf("reading body: %w", err), retryable: true}
+	}
+	return n, err
+}
+
+// List calls fn for every object whose key starts with prefix, in key order, paging through
+// ListObjectsV2 for as many pages as there are.
+func (s *Store) List(ctx context.Context, bucket, prefix string, fn func(object.Info) error) error {
+	return s.ListDir(ctx, bucket, prefix, "", fn, nil)
+}
+
+// ListDir is List with a delimiter: keys that share a prefix up to the next delimiter are
+// reported once to onPrefix instead of to fn.
+func (s *Store) ListDir(ctx context.Context, bucket, prefix, delimiter string, fn func(object.Info) error, onPrefix func(string) error) error {
+	in := &s3.ListObjectsV2Input{Bucket: &bucket, Prefix: optional(prefix), Delimiter: optional(delimiter)}
+	p := s3.NewListObjectsV2Paginator(s.client, in)
+	for p.HasMorePages() {
+		var out *s3.ListObjectsV2Output
+		err := s.observe(ctx, "ListObjectsV2", bucket, prefix, 0, "", func(ctx context.Context) error {
+			var err error
+			out, err = p.NextPage(ctx)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		for _, cp := range out.CommonPrefixes {
+			if onPrefix != nil {
+				if err := onPrefix(aws.ToString(cp.Prefix)); err != nil {
+					return err
+				}
+			}
+		}
+		for _, o := range out.Contents {
+			info := object.Info{Key: aws.ToString(o.Key), Size: aws.ToInt64(o.Size), ETag: trimETag(o.ETag), LastModified: aws.ToTime(o.LastModified)}
+			if err := fn(info); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// ListBuckets returns the names of the buckets the credentials can see.
+func (s *Store) ListBuckets(ctx context.Context) ([]string, error) {
+	var names []string
+	err := s.observe(ctx, "ListBuckets", "", "", 0, "", func(ctx context.Context) error {
+		out, err := s.client.ListBuckets(ctx, &s3.ListBucketsInput{})
+		if err == nil {
+			for _, b := range out.Buckets {
+				names = append(names, aws.ToString(b.Name))
+			}
+		}
+		return err
+	})
+	return names, err
+}
+
+// DeleteObject deletes one object.
+func (s *Store) DeleteObject(ctx context.Context, ref object.Ref) error {
+	return s.observe(ctx, "DeleteObject", ref.Bucket, ref.Key, 0, "", func(ctx context.Context) error {
+		_, err := s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &ref.Bucket, Key: &ref.Key})
+		return err
+	})
+}
+
+// DeleteObjects deletes up to 1,000 keys in one request and returns, per key, the error of
+// each key that could not be deleted.
+func (s *Store) DeleteObjects(ctx context.Context, bucket string, keys []string) (map[string]error, error) {
+	ids := make([]types.ObjectIdentifier, len(keys))
+	for i := range keys {
+		ids[i] = types.ObjectIdentifier{Key: aws.String(keys[i])}
+	}
+	failed := map[string]error{}
+	err := s.observe(ctx, "DeleteObjects", bucket, "", 0, "", func(ctx context.Context) error {
+		out, err := s.client.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: &bucket,
+			Delete: &types.Delete{Objects: ids, Quiet: aws.Bool(true)}})
+		if err == nil {
+			for _, e := range out.Errors {
+				failed[aws.ToString(e.Key)] = &Error{Op: "DeleteObjects", Bucket: bucket, Key: aws.ToString(e.Key),
+					Code: aws.ToString(e.Code), Message: aws.ToString(e.Message)}
+			}
+		}
+		return err
+	})
+	return failed, err
+}
+
+// BucketExists reports whether the bucket exists and may be reached with these credentials.
+func (s *Store) BucketExists(ctx context.Context, bucket string) (bool, error) {
+	err := s.observe(ctx, "HeadBucket", bucket, "", 0, "", func(ctx context.Context) error {
+		_, err := s.client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &bucket})
+		return err
+	})
+	var e *Error
+	if errors.As(err, &e) && e.NotFound() {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// CreateBucket creates a bucket in region (empty: the store's region). A bucket that the
+// caller already owns counts as created.
+func (s *Store) CreateBucket(ctx context.Context, bucket, region string) error {
+	if region == "" {
+		region = s.Region
+	}
+	in := &s3.CreateBucketInput{Bucket: &bucket}
+	if region != "" && region != "us-east-1" {
+		in.CreateBucketConfiguration = &types.CreateBucketConfiguration{LocationConstraint: types.BucketLocationConstraint(region)}
+	}
+	err := s.observe(ctx, "CreateBucket", bucket, "", 0, "", func(ctx context.Context) error {
+		_, err := s.client.CreateBucket(ctx, in)
+		return err
+	})
+	var e *Error
+	if errors.As(err, &e) && e.Code == "BucketAlreadyOwnedByYou" {
+		return nil
+	}
+	return err
+}
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func trimETag(p *string) string { return strings.Trim(aws.ToString(p), `"`) }

@@ -1,0 +1,209 @@
+package s3store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"syscall"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/smithy-go"
+)
+
+// Error is a failed S3 request. It names the operation, the bucket, the key, the upload ID
+// and part where there are any, and the S3 error code, and it knows whether sending the
+// request again can help (Retryable) and whether the server asked us to slow down
+// (Throttled). The engine finds these methods by interface, not by this type.
+type Error struct {
+	Op       string // S3 operation, e.g. "UploadPart"
+	Bucket   string
+	Key      string
+	UploadID string
+	Part     int32
+	Code     string // S3 error code, e.g. "NoSuchUpload"; empty for network errors
+	Status   int    // HTTP status; 0 when no response arrived
+	Message  string // the server's message
+	Err      error
+
+	retryable, throttled bool
+}
+
+// Error renders the failure as one line: what was attempted, on what, and what to do.
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Op)
+	if e.Bucket != "" {
+		b.WriteString(" s3://" + e.Bucket + "/" + e.Key)
+	}
+	if e.Part > 0 {
+		fmt.Fprintf(&b, " part %d", e.Part)
+	}
+	if e.UploadID != "" {
+		b.WriteString(" (upload ID " + e.UploadID + ")")
+	}
+	b.WriteString(": ")
+	switch {
+	case e.Code != "":
+		b.WriteString(e.Code)
+		if a := advice[e.Code]; a != "" {
+			b.WriteString(": " + a)
+		} else if e.Message != "" {
+			b.WriteString(": " + e.Message)
+		}
+	case e.Status != 0:
+		fmt.Fprintf(&b, "HTTP %d", e.Status)
+		if a := statusAdvice[e.Status]; a != "" {
+			b.WriteString(": " + a)
+		}
+	default:
+		b.WriteString(rootCause(e.Err))
+	}
+	return b.String()
+}
+
+// Unwrap returns the SDK or network error.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Retryable reports whether the same request may succeed if sent again.
+func (e *Error) Retryable() bool { return e.retryable }
+
+// Throttled reports whether the server asked the client to send fewer requests.
+func (e *Error) Throttled() bool { return e.throttled }
+
+// NotFound reports whether the bucket, key or upload does not exist.
+func (e *Error) NotFound() bool {
+	switch e.Code {
+	case "NoSuchKey", "NoSuchBucket", "NoSuchUpload", "NotFound":
+		return true
+	}
+	return e.Status == 404
+}
+
+// PreconditionFailed reports whether an If-Match condition failed: the object changed.
+func (e *Error) PreconditionFailed() bool {
+	return e.Code == "PreconditionFailed" || e.Status == 412
+}
+
+// Fatal reports whether the error is about configuration or permissions, so that every
+// other request of the run will fail the same way (bad credentials, wrong endpoint).
+func (e *Error) Fatal() bool {
+	switch e.Code {
+	case "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken", "TokenRefreshRequired":
+		return true
+	}
+	return false
+}
+
+var (
+	retryables = retry.IsErrorRetryables(append([]retry.IsErrorRetryable{
+		retry.RetryableErrorCode{Codes: map[string]struct{}{
+			"InternalError": {}, "ServiceUnavailable": {}, "RequestTimeout": {},
+			"BadDigest": {}, "XAmzContentSHA256Mismatch": {}, "IncompleteBody": {},
+		}},
+	}, retry.DefaultRetryables...))
+	throttles = retry.IsErrorThrottles(append([]retry.IsErrorThrottle{
+		retry.ThrottleErrorCode{Codes: map[string]struct{}{"TooManyRequests": {}}},
+	}, retry.DefaultThrottles...))
+)
+
+// wrap turns an SDK error into an *Error, classifying it once here so that no caller has to
+// match strings.
+func wrap(err error, op, bucket, key, uploadID string, part int32) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	e := &Error{Op: op, Bucket: bucket, Key: key, UploadID: uploadID, Part: part, Err: err, Status: httpStatus(err)}
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		e.Code, e.Message = api.ErrorCode(), api.ErrorMessage()
+		if e.Code == "" || e.Code == "UnknownError" || strings.HasPrefix(e.Code, "StatusCode") {
+			e.Code = ""
+		}
+	}
+	if e.Code == "" && e.Status == 404 && op == "HeadObject" {
+		e.Code = "NoSuchKey"
+	}
+	if e.Code == "" && e.Status == 403 && (op == "HeadObject" || op == "HeadBucket") {
+		e.Code = "AccessDenied"
+	}
+	e.throttled = throttles.IsErrorThrottle(err) == aws.TrueTernary || e.Status == 429 || e.Status == 503
+	e.retryable = e.throttled || retryables.IsErrorRetryable(err) == aws.TrueTernary ||
+		e.Status >= 500 || errors.Is(err, io.ErrUnexpectedEOF) || isNetError(err)
+	return e
+}
+
+func httpStatus(err error) int {
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) {
+		return re.HTTPStatusCode()
+	}
+	return 0
+}
+
+// rootCause keeps the innermost message of a network error, which is the one a person can act
+// on ("connection refused"), without the SDK's layers of "operation error ... https response".
+func rootCause(err error) string {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return err.Error()
+		}
+		err = next
+	}
+}
+
+var advice = map[string]string{
+	"NoSuchBucket":                 "the bucket does not exist; check its name and the endpoint, or create it with --create-bucket or `haul mb`",
+	"NoSuchKey":                    "no object has this key; check the key (`haul ls` lists what is there)",
+	"NoSuchUpload":                 "the multipart upload no longer exists (aborted, completed, or removed by a lifecycle rule); run the copy again",
+	"AccessDenied":                 "the credentials in use may not do this; check the IAM policy, bucket policy and ACL, and which profile is in use (--profile)",
+	"InvalidAccessKeyId":           "the access key ID is not known to this server; check AWS_ACCESS_KEY_ID, --profile and --endpoint-url",
+	"SignatureDoesNotMatch":        "the secret key does not match the access key, or a proxy changed the request; check AWS_SECRET_ACCESS_KEY and --profile",
+	"ExpiredToken":                 "the session token has expired; refresh the credentials (for example `aws sso login`) and run again",
+	"EntityTooSmall":               "a part other than the last is smaller than the server's minimum (5 MiB on S3); use a larger --part-size",
+	"EntityTooLarge":               "the object or part is larger than the server accepts; use a smaller --part-size or --multipart-threshold",
+	"InvalidPart":                  "a part listed at completion was not found or its ETag did not match; run the copy again",
+	"InvalidPartOrder":             "the parts were not listed in ascending order at completion; this is a bug in haul, please report it",
+	"BucketAlreadyExists":          "the bucket name is taken by another account; choose another name",
+	"BucketAlreadyOwnedByYou":      "you already own this bucket",
+	"InvalidBucketName":            "the server rejects this bucket name",
+	"InvalidArgument":              "the server rejected an argument of the request; check the options given (--sse, --storage-class, --acl)",
+	"InvalidStorageClass":          "the server does not know this storage class; check --storage-class",
+	"AuthorizationHeaderMalformed": "the request was signed for the wrong region; pass the bucket's region with --region",
+	"PermanentRedirect":            "the bucket is in another region or must be reached at another endpoint; pass its region with --region",
+	"SlowDown":                     "the server is throttling requests; lower --concurrency",
+	"RequestTimeTooSkewed":         "this machine's clock differs too much from the server's; fix the clock",
+	"PreconditionFailed":           "the object changed while it was being read; run the copy again",
+	"NotImplemented":               "the server does not implement this feature",
+	"BadDigest":                    "the data the server received does not match its checksum (corrupted in transit)",
+	"InvalidRequest":               "the server rejected the request; check the options given",
+	"MissingContentLength":         "the server needs the length of the body in advance",
+	"KMS.NotFoundException":        "the KMS key was not found; check --sse-kms-key-id",
+}
+
+var statusAdvice = map[int]string{
+	301: "the bucket is in another region or must be reached at another endpoint; pass its region with --region",
+	400: "the server rejected the request",
+	403: "access denied; check the credentials, --profile and the bucket policy",
+	404: "not found; check the bucket and key",
+	412: "the object changed while it was being read; run the copy again",
+	501: "the server does not implement this feature",
+	503: "the server is unavailable or throttling; try again later or lower --concurrency",
+}
+
+// isNetError reports whether err came from the connection rather than from the server:
+// resets, refusals, timeouts and truncated bodies, all worth another try.
+func isNetError(err error) bool {
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return true
+	}
+	var oe *net.OpError
+	return errors.As(err, &oe) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, io.EOF)
+}

@@ -1,0 +1,143 @@
+// Package s3store is haul's only user of the AWS SDK. It builds an S3 client from the
+// standard AWS configuration (environment, profiles, AWS_CA_BUNDLE, AWS_ENDPOINT_URL) and
+// maps each S3 call the engine needs to a small method, and each failure to an *Error that
+// says what went wrong and whether trying again can help.
+//
+// A Store is safe for concurrent use. It never retries on its own: the SDK's retryer is
+// turned off so that the engine, which knows what a request's bytes are and how many
+// requests are in flight, decides about every retry.
+package s3store
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+)
+
+// Config says how to reach the store. The zero value uses the standard AWS configuration.
+type Config struct {
+	Endpoint   string // custom endpoint URL; empty: AWS_ENDPOINT_URL, the profile, or AWS
+	Region     string // empty: from the environment or profile, else "us-east-1"
+	Profile    string // shared-config profile; empty: AWS_PROFILE or "default"
+	Addressing string // "path", "virtual", or "" (path for custom endpoints, virtual for AWS)
+	// MaxConns bounds idle connections kept per host; set it to the engine's concurrency.
+	MaxConns int
+	// Log, when set, is called once for every S3 request after it ends. It may be called
+	// from many goroutines at once.
+	Log func(Call)
+}
+
+// Call describes one S3 request for debug logging. It never holds credentials.
+type Call struct {
+	Op       string
+	Bucket   string
+	Key      string
+	Part     int32
+	Status   int // HTTP status, 0 when no response arrived
+	Duration time.Duration
+	Err      error
+}
+
+// Store performs S3 requests. Create it with New.
+type Store struct {
+	client *s3.Client
+	log    func(Call)
+	Region string // the region requests are signed for
+	Custom bool   // a custom (non-AWS) endpoint is in use
+}
+
+// New loads the AWS configuration and returns a Store.
+func New(ctx context.Context, c Config) (*Store, error) {
+	maxConns := max(c.MaxConns, 16)
+	httpClient := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
+		tr.MaxIdleConns = maxConns * 2
+		tr.MaxIdleConnsPerHost = maxConns * 2
+		tr.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+		tr.ResponseHeaderTimeout = 0 // stalls are the engine's business
+		tr.WriteBufferSize = 256 << 10
+		tr.ReadBufferSize = 256 << 10
+	})
+	opts := []func(*config.LoadOptions) error{
+		config.WithHTTPClient(httpClient),
+		config.WithRetryer(func() aws.Retryer { return aws.NopRetryer{} }),
+		config.WithRequestChecksumCalculation(aws.RequestChecksumCalculationWhenRequired),
+		config.WithResponseChecksumValidation(aws.ResponseChecksumValidationWhenRequired),
+	}
+	if c.Profile != "" {
+		opts = append(opts, config.WithSharedConfigProfile(c.Profile))
+	}
+	if c.Region != "" {
+		opts = append(opts, config.WithRegion(c.Region))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	if c.Endpoint != "" {
+		cfg.BaseEndpoint = aws.String(c.Endpoint)
+	}
+	custom := cfg.BaseEndpoint != nil && *cfg.BaseEndpoint != ""
+	var pathStyle bool
+	switch c.Addressing {
+	case "path":
+		pathStyle = true
+	case "virtual":
+	case "":
+		pathStyle = custom
+	default:
+		return nil, fmt.Errorf("addressing %q: use path or virtual", c.Addressing)
+	}
+	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
+		o.UsePathStyle = pathStyle
+		if c.Log != nil {
+			o.APIOptions = append(o.APIOptions, recordStatus)
+		}
+	})
+	return &Store{client: client, log: c.Log, Region: cfg.Region, Custom: custom}, nil
+}
+
+// observe runs one request, logs it when logging is on, and maps its error.
+func (s *Store) observe(ctx context.Context, op, bucket, key string, part int32, uploadID string, do func(context.Context) error) error {
+	if s.log == nil {
+		if err := do(ctx); err != nil {
+			return wrap(err, op, bucket, key, uploadID, part)
+		}
+		return nil
+	}
+	status := new(int)
+	start := time.Now()
+	err := do(context.WithValue(ctx, statusKey{}, status))
+	s.log(Call{Op: op, Bucket: bucket, Key: key, Part: part, Status: *status, Duration: time.Since(start), Err: err})
+	if err != nil {
+		return wrap(err, op, bucket, key, uploadID, part)
+	}
+	return nil
+}
+
+type statusKey struct{}
+
+// recordStatus stores the HTTP status of each response where observe asked for it.
+func recordStatus(stack *middleware.Stack) error {
+	return stack.Deserialize.Add(middleware.DeserializeMiddlewareFunc("haulRecordStatus",
+		func(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
+			out, md, err := next.HandleDeserialize(ctx, in)
+			if resp, ok := out.RawResponse.(*smithyhttp.Response); ok {
+				if p, ok := ctx.Value(statusKey{}).(*int); ok {
+					*p = resp.StatusCode
+				}
+			}
+			return out, md, err
+		}), middleware.After)
+}

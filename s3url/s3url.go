@@ -1,0 +1,103 @@
+// Package s3url parses and validates s3://bucket/key URLs given by users.
+//
+// Validation is strict on purpose: a URL that S3 would reject, or that would be read in a
+// surprising way (a key with "." or ".." segments, invalid UTF-8), is refused here with a
+// sentence that says what is wrong, before any request is sent.
+package s3url
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"unicode/utf8"
+)
+
+// Scheme is the prefix every S3 URL starts with.
+const Scheme = "s3://"
+
+// MaxKeyLen is the longest key S3 accepts, in bytes.
+const MaxKeyLen = 1024
+
+// URL is a parsed s3:// URL. Key may be empty (the whole bucket) or end in "/" (a prefix).
+type URL struct {
+	Bucket string
+	Key    string
+}
+
+// String returns the URL in s3://bucket/key form.
+func (u URL) String() string { return Scheme + u.Bucket + "/" + u.Key }
+
+// IsDir reports whether the URL names a prefix rather than one object: an empty key or a
+// key ending in "/".
+func (u URL) IsDir() bool { return u.Key == "" || strings.HasSuffix(u.Key, "/") }
+
+// Is reports whether s looks like an S3 URL (starts with s3://, in any case).
+func Is(s string) bool { return len(s) >= len(Scheme) && strings.EqualFold(s[:len(Scheme)], Scheme) }
+
+// Parse parses and validates an s3://bucket[/key] URL.
+func Parse(s string) (URL, error) {
+	if !Is(s) {
+		return URL{}, fmt.Errorf("%q is not an S3 URL: write it as s3://bucket/key", s)
+	}
+	rest := s[len(Scheme):]
+	bucket, key, _ := strings.Cut(rest, "/")
+	if bucket == "" {
+		return URL{}, fmt.Errorf("%q has no bucket name: write it as s3://bucket/key", s)
+	}
+	if err := CheckBucket(bucket); err != nil {
+		return URL{}, fmt.Errorf("%q: %w", s, err)
+	}
+	if err := CheckKey(key); err != nil {
+		return URL{}, fmt.Errorf("%q: %w", s, err)
+	}
+	return URL{Bucket: bucket, Key: key}, nil
+}
+
+// CheckBucket reports whether name follows S3's bucket naming rules: 3 to 63 characters of
+// lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit,
+// no two adjacent dots, and not an IP address.
+func CheckBucket(name string) error {
+	if len(name) < 3 || len(name) > 63 {
+		return fmt.Errorf("bucket name %q must be 3 to 63 characters long", name)
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		ok := c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '-'
+		if !ok {
+			return fmt.Errorf("bucket name %q may hold only lowercase letters, digits, '.' and '-'", name)
+		}
+	}
+	if !isAlnum(name[0]) || !isAlnum(name[len(name)-1]) {
+		return fmt.Errorf("bucket name %q must start and end with a letter or digit", name)
+	}
+	if strings.Contains(name, "..") {
+		return fmt.Errorf("bucket name %q must not contain two dots in a row", name)
+	}
+	if net.ParseIP(name) != nil {
+		return fmt.Errorf("bucket name %q must not be an IP address", name)
+	}
+	return nil
+}
+
+func isAlnum(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' }
+
+// CheckKey reports whether key is one haul will write to or read from: at most 1,024 bytes of
+// valid UTF-8, without NUL, and without "." or ".." path segments.
+func CheckKey(key string) error {
+	if len(key) > MaxKeyLen {
+		return fmt.Errorf("key is %d bytes long; S3 allows at most %d", len(key), MaxKeyLen)
+	}
+	if !utf8.ValidString(key) {
+		return errors.New("key is not valid UTF-8")
+	}
+	if strings.ContainsRune(key, 0) {
+		return errors.New("key contains a NUL character")
+	}
+	for _, seg := range strings.Split(key, "/") {
+		if seg == "." || seg == ".." {
+			return fmt.Errorf("key %q has a %q segment; write the key without it", key, seg)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,228 @@
+package transfer
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/haul-s3/haul/localfs"
+	"github.com/haul-s3/haul/object"
+)
+
+// DownloadFile downloads the object src to the file path. The bytes go to a temporary file
+// beside path that is renamed onto path only when every byte has arrived; on failure or
+// cancel it is removed and path is left as it was.
+func (e *Engine) DownloadFile(ctx context.Context, src object.Ref, path string) (Summary, error) {
+	r := e.newRun(Download)
+	var info object.Info
+	err := r.call(ctx, false, src.String(), path, func(ctx context.Context) error {
+		var err error
+		info, err = e.store.HeadObject(ctx, src)
+		return err
+	})
+	if err != nil {
+		return r.finish(ctx, err)
+	}
+	r.emit(Event{Kind: Queued, Src: src.String(), Dst: path, Size: info.Size})
+	r.item(src.String(), path, func() (int64, error) { return info.Size, r.download(ctx, src, info, path) })
+	return r.finish(ctx, nil)
+}
+
+// DownloadPrefix downloads every object whose key starts with src.Key (which should be
+// empty or end in "/") into dir, at dir joined with the rest of the key. Keys ending in "/"
+// (directory markers) are skipped. A key that would land outside dir, or could be read as
+// another path, is refused and reported as a failure; the other keys go on.
+func (e *Engine) DownloadPrefix(ctx context.Context, src object.Ref, dir string) (Summary, error) {
+	r := e.newRun(Download)
+	var g errgroup.Group
+	g.SetLimit(e.opts.Concurrency)
+	var dirs sync.Map // directories already created
+	listErr := r.retry(ctx, src.String(), dir, func(ctx context.Context) error {
+		return e.store.List(ctx, src.Bucket, src.Key, func(info object.Info) error {
+			if strings.HasSuffix(info.Key, "/") {
+				return nil
+			}
+			ref := object.Ref{Bucket: src.Bucket, Key: info.Key}
+			path, err := localfs.SafeJoin(dir, strings.TrimPrefix(info.Key, src.Key))
+			if err != nil {
+				r.failed(ref.String(), "", fmt.Errorf("refused: %w", err))
+				return nil
+			}
+			r.emit(Event{Kind: Queued, Src: ref.String(), Dst: path, Size: info.Size})
+			g.Go(func() error {
+				r.item(ref.String(), path, func() (int64, error) {
+					if _, ok := dirs.Load(filepath.Dir(path)); !ok {
+						if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+							return 0, err
+						}
+						dirs.Store(filepath.Dir(path), true)
+					}
+					return info.Size, r.download(ctx, ref, info, path)
+				})
+				return nil
+			})
+			return nil
+		})
+	})
+	_ = g.Wait()
+	return r.finish(ctx, listErr)
+}
+
+// download fetches one object into a temporary file and renames it onto path.
+func (r *run) download(ctx context.Context, src object.Ref, info object.Info, path string) (err error) {
+	f, err := localfs.CreateTemp(path)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if info.Size > r.e.opts.MultipartThreshold {
+		err = r.getParts(ctx, src, info, f)
+	} else {
+		err = r.call(ctx, false, src.String(), path, func(ctx context.Context) error {
+			return r.getRange(ctx, src, info.ETag, f, 0, info.Size, true)
+		})
+	}
+	if err != nil {
+		return err
+	}
+	if err := f.Chmod(0o644); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if !info.LastModified.IsZero() {
+		_ = os.Chtimes(f.Name(), info.LastModified, info.LastModified)
+	}
+	return os.Rename(f.Name(), path)
+}
+
+// getParts fetches an object as parallel ranged GETs, each written at its offset.
+func (r *run) getParts(ctx context.Context, src object.Ref, info object.Info, f *os.File) error {
+	partSize, err := PartSize(info.Size, r.e.opts.PartSize)
+	if err != nil {
+		return err
+	}
+	if err := f.Truncate(info.Size); err != nil {
+		return err
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	for off := int64(0); off < info.Size; off += partSize {
+		if gctx.Err() != nil || r.e.slots.Acquire(gctx, 1) != nil {
+			break
+		}
+		length := min(partSize, info.Size-off)
+		g.Go(func() error {
+			return r.call(gctx, true, src.String(), f.Name(), func(ctx context.Context) error {
+				return r.getRange(ctx, src, info.ETag, f, off, length, false)
+			})
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
+
+// getRange fetches length bytes from off (the whole object, without a Range header, when
+// whole is set) with one GET pinned to etag and writes them to f at off. It fails unless
+// exactly length bytes arrive; progress is taken back on failure.
+func (r *run) getRange(ctx context.Context, src object.Ref, etag string, f io.WriterAt, off, length int64, whole bool) error {
+	rangeLen := length
+	if whole {
+		rangeLen = -1
+	}
+	body, err := r.e.store.GetObject(ctx, src, off, rangeLen, etag)
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	bp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bp)
+	w := &progressWriter{w: io.NewOffsetWriter(f, off), progress: r.progress}
+	n, err := io.CopyBuffer(w, io.LimitReader(body, length+1), *bp)
+	if err == nil && n != length {
+		err = &lengthError{ref: src, want: length, got: n}
+	}
+	if err != nil {
+		r.progress(-w.n)
+	}
+	return err
+}
+
+// lengthError is a body that was shorter or longer than asked for: worth another try.
+type lengthError struct {
+	ref       object.Ref
+	want, got int64
+}
+
+func (e *lengthError) Error() string {
+	return fmt.Sprintf("GetObject %s: expected %d bytes, received %d", e.ref, e.want, e.got)
+}
+
+// Retryable reports true: a truncated body is a transient failure.
+func (e *lengthError) Retryable() bool { return true }
+
+type progressWriter struct {
+	w        io.Writer
+	n        int64
+	progress func(int64)
+}
+
+func (p *progressWriter) Write(b []byte) (int, error) {
+	n, err := p.w.Write(b)
+	p.n += int64(n)
+	p.progress(int64(n))
+	return n, err
+}
+
+// DownloadStream writes the object src to w in order. A failed read is resumed from the
+// last byte written, pinned to the object's ETag, so w never receives a byte twice or a
+// byte of another version. w is not closed.
+func (e *Engine) DownloadStream(ctx context.Context, src object.Ref, w io.Writer) (Summary, error) {
+	r := e.newRun(Download)
+	r.item(src.String(), "-", func() (int64, error) {
+		var info object.Info
+		err := r.call(ctx, false, src.String(), "-", func(ctx context.Context) error {
+			var err error
+			info, err = e.store.HeadObject(ctx, src)
+			return err
+		})
+		if err != nil {
+			return 0, err
+		}
+		var written int64
+		err = r.call(ctx, false, src.String(), "-", func(ctx context.Context) error {
+			if written == info.Size {
+				return nil
+			}
+			body, err := e.store.GetObject(ctx, src, written, -1, info.ETag)
+			if err != nil {
+				return err
+			}
+			defer body.Close()
+			pw := &progressWriter{w: w, progress: r.progress}
+			_, err = io.Copy(pw, io.LimitReader(body, info.Size-written))
+			written += pw.n // a failed write to w is not retryable: it ends the loop
+			if err == nil && written != info.Size {
+				err = &lengthError{ref: src, want: info.Size, got: written}
+			}
+			return err
+		})
+		return written, err
+	})
+	return r.finish(ctx, nil)
+}

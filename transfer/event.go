@@ -1,0 +1,60 @@
+package transfer
+
+import "time"
+
+// EventKind says what an Event reports.
+type EventKind int
+
+// The kinds of Event.
+const (
+	// Queued: an item was found and will be transferred (Src, Dst, Size).
+	Queued EventKind = iota
+	// Progress: Bytes more bytes of an item moved; negative when a failed attempt's bytes
+	// will be sent again.
+	Progress
+	// Done: an item was transferred (Src, Dst, Size, Elapsed).
+	Done
+	// Failed: an item was not transferred (Src, Dst, Err).
+	Failed
+	// Retrying: a request failed (Err) and is sent again after Delay; Attempt counts from 1.
+	Retrying
+	// Aborted: the multipart upload UploadID to Dst was aborted, or, when Err is set, could
+	// not be aborted and is left behind.
+	Aborted
+)
+
+// Op names the direction of an item.
+type Op string
+
+// The directions.
+const (
+	Upload   Op = "upload"
+	Download Op = "download"
+)
+
+// Event reports progress. Fields that do not apply to a Kind are zero.
+type Event struct {
+	Kind     EventKind
+	Op       Op
+	Src, Dst string
+	Size     int64
+	Bytes    int64
+	Elapsed  time.Duration
+	Err      error
+	Attempt  int
+	Delay    time.Duration
+	UploadID string
+}
+
+// Observer receives a run's events. Within one call into the Engine (one UploadDir, say)
+// Observe is never called concurrently with itself, so an observer used by one call at a
+// time needs no locking of its own. Observe must return quickly: transfers wait for it.
+type Observer interface {
+	Observe(Event)
+}
+
+// ObserverFunc adapts a function to Observer.
+type ObserverFunc func(Event)
+
+// Observe calls f(e).
+func (f ObserverFunc) Observe(e Event) { f(e) }

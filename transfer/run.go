@@ -1,0 +1,151 @@
+package transfer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+)
+
+// run is the state of one call into the Engine: its events and its summary.
+type run struct {
+	e     *Engine
+	op    Op
+	start time.Time
+
+	mu  sync.Mutex // guards sum and serialises Observe
+	sum Summary
+}
+
+func (e *Engine) newRun(op Op) *run { return &run{e: e, op: op, start: time.Now()} }
+
+func (r *run) emit(ev Event) {
+	if r.e.opts.Observer == nil {
+		return
+	}
+	ev.Op = r.op
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.e.opts.Observer.Observe(ev)
+}
+
+func (r *run) progress(n int64) {
+	if n != 0 {
+		r.emit(Event{Kind: Progress, Bytes: n})
+	}
+}
+
+// item runs one item's transfer, which returns the bytes it moved, and records its outcome.
+func (r *run) item(src, dst string, do func() (int64, error)) {
+	start := time.Now()
+	size, err := do()
+	if err != nil {
+		r.failed(src, dst, err)
+		return
+	}
+	r.mu.Lock()
+	r.sum.Done++
+	r.sum.Bytes += size
+	r.mu.Unlock()
+	r.emit(Event{Kind: Done, Src: src, Dst: dst, Size: size, Elapsed: time.Since(start)})
+}
+
+func (r *run) failed(src, dst string, err error) {
+	r.mu.Lock()
+	r.sum.Failed++
+	r.sum.Failures = append(r.sum.Failures, Failure{Src: src, Dst: dst, Err: err})
+	r.mu.Unlock()
+	r.emit(Event{Kind: Failed, Src: src, Dst: dst, Err: err})
+}
+
+// finish returns the summary and the run's error: the context's error when it was
+// cancelled, err when the run could not go on, ErrSomeFailed when items failed.
+func (r *run) finish(ctx context.Context, err error) (Summary, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sum.Elapsed = time.Since(r.start)
+	sum := r.sum
+	switch {
+	case ctx.Err() != nil:
+		return sum, ctx.Err()
+	case err != nil:
+		return sum, err
+	case sum.Failed > 0 && sum.Done+sum.Failed == 1:
+		return sum, sum.Failures[0].Err
+	case sum.Failed > 0:
+		return sum, fmt.Errorf("%d of %d items failed: %w", sum.Failed, sum.Failed+sum.Done, ErrSomeFailed)
+	}
+	return sum, nil
+}
+
+// IsRetryable reports whether err says that sending the same request again may succeed:
+// it (or an error it wraps) has a Retryable method that returns true, and it is not a
+// failure of the local source.
+func IsRetryable(err error) bool {
+	var src *SourceError
+	if errors.As(err, &src) {
+		return false
+	}
+	var r interface{ Retryable() bool }
+	return errors.As(err, &r) && r.Retryable()
+}
+
+// retry runs attempt until it succeeds, fails for good, runs out of retries or ctx ends.
+// Between attempts it waits a random time up to an exponentially growing cap (full jitter).
+func (r *run) retry(ctx context.Context, src, dst string, attempt func(context.Context) error) error {
+	for n := 1; ; n++ {
+		err := attempt(ctx)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if n > r.e.opts.Retries || !IsRetryable(err) {
+			return err
+		}
+		delay := r.backoff(n)
+		r.emit(Event{Kind: Retrying, Src: src, Dst: dst, Err: err, Attempt: n, Delay: delay})
+		t := time.NewTimer(delay)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		}
+	}
+}
+
+func (r *run) backoff(attempt int) time.Duration {
+	limit := r.e.opts.RetryBase << min(attempt, 20)
+	if limit > r.e.opts.RetryMax || limit <= 0 {
+		limit = r.e.opts.RetryMax
+	}
+	return rand.N(limit) + time.Millisecond
+}
+
+// call is retry for a request that needs a request slot: each attempt takes one and gives
+// it back. When held is true the caller already took the slot for the first attempt.
+func (r *run) call(ctx context.Context, held bool, src, dst string, do func(context.Context) error) error {
+	return r.retry(ctx, src, dst, func(ctx context.Context) error {
+		if !held {
+			if err := r.e.slots.Acquire(ctx, 1); err != nil {
+				return err
+			}
+		}
+		held = false
+		defer r.e.slots.Release(1)
+		return do(ctx)
+	})
+}
+
+// cleanupTimeout bounds the requests made after a cancel (aborting uploads).
+const cleanupTimeout = 2 * time.Minute
+
+// detached returns a context that is not cancelled with ctx, for requests that must finish
+// even when the run is being cancelled: learning an upload ID, completing, aborting.
+func detached(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), d)
+}

@@ -1,0 +1,84 @@
+package transfer
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+)
+
+// SourceError is a failure of the local source: unreadable, or changed while it was being
+// sent. It is never retried: the same request would send different bytes.
+type SourceError struct {
+	Path string
+	Err  error
+}
+
+func (e *SourceError) Error() string { return e.Path + ": " + e.Err.Error() }
+
+// Unwrap returns the underlying error.
+func (e *SourceError) Unwrap() error { return e.Err }
+
+// errChanged is wrapped by the SourceError of a file that changed while it was uploaded.
+var errChanged = errors.New("file changed while it was being uploaded; it was not uploaded (run again once it is no longer being written)")
+
+// checkUnchanged fails if f's size or modification time differ from what was seen at the start.
+func checkUnchanged(f *os.File, size int64, mtime time.Time) error {
+	fi, err := f.Stat()
+	if err != nil {
+		return &SourceError{Path: f.Name(), Err: err}
+	}
+	if fi.Size() != size || !fi.ModTime().Equal(mtime) {
+		return &SourceError{Path: f.Name(), Err: fmt.Errorf("%w: size %d, now %d", errChanged, size, fi.Size())}
+	}
+	return nil
+}
+
+// partReader is the body of one request: length bytes of a file from off. It reports
+// progress as bytes are first read, fails with a SourceError if the file ends early, and,
+// when last is set, checks that the file did not change before it hands over the final
+// bytes, so that a changed file never becomes a complete object.
+type partReader struct {
+	sr       *io.SectionReader
+	f        *os.File
+	length   int64
+	pos, hw  int64 // read position; high-water mark reported as progress
+	last     bool
+	size     int64
+	mtime    time.Time
+	progress func(int64)
+}
+
+func (p *partReader) Read(b []byte) (int, error) {
+	n, err := p.sr.Read(b)
+	p.pos += int64(n)
+	if err == io.EOF && p.pos < p.length {
+		return n, &SourceError{Path: p.f.Name(), Err: fmt.Errorf("%w: it ended early", errChanged)}
+	}
+	if err != nil && err != io.EOF {
+		return n, &SourceError{Path: p.f.Name(), Err: err}
+	}
+	if p.last && p.pos == p.length && n > 0 {
+		if cerr := checkUnchanged(p.f, p.size, p.mtime); cerr != nil {
+			return 0, cerr
+		}
+	}
+	if p.pos > p.hw {
+		p.progress(p.pos - p.hw)
+		p.hw = p.pos
+	}
+	return n, err
+}
+
+func (p *partReader) Seek(offset int64, whence int) (int64, error) {
+	pos, err := p.sr.Seek(offset, whence)
+	p.pos = pos
+	return pos, err
+}
+
+// undo takes back the progress reported by a failed attempt.
+func (p *partReader) undo() {
+	p.progress(-p.hw)
+	p.hw = 0
+}

@@ -1,0 +1,176 @@
+package transfer
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/haul-s3/haul/object"
+	"github.com/haul-s3/haul/s3url"
+)
+
+// UploadStream uploads everything read from src, of unknown length, to dst. A stream that
+// ends within the first part is sent in one PutObject; a longer one as a multipart upload
+// whose part size grows as it goes (see streamPartSize). Buffers come from the Engine's
+// memory budget, so memory stays bounded however long the stream is. src is read by one
+// goroutine, sequentially, and not closed.
+func (e *Engine) UploadStream(ctx context.Context, src io.Reader, dst object.Ref) (Summary, error) {
+	r := e.newRun(Upload)
+	r.item("-", dst.String(), func() (int64, error) { return r.uploadStream(ctx, src, dst) })
+	return r.finish(ctx, nil)
+}
+
+// streamBuf is one part's buffer, holding its share of the memory budget until released.
+type streamBuf struct {
+	data []byte
+	e    *Engine
+	held int64
+}
+
+func (e *Engine) getBuf(ctx context.Context, size int64) (*streamBuf, error) {
+	held := min(size, e.opts.MemoryBudget)
+	if err := e.mem.Acquire(ctx, held); err != nil {
+		return nil, err
+	}
+	return &streamBuf{data: make([]byte, size), e: e, held: held}, nil
+}
+
+func (b *streamBuf) release() { b.e.mem.Release(b.held); b.data = nil }
+
+// fill reads the next part of src into a new buffer. eof is true when src has ended.
+func (r *run) fill(ctx context.Context, src io.Reader, size int64) (buf *streamBuf, n int, eof bool, err error) {
+	buf, err = r.e.getBuf(ctx, size)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	n, err = io.ReadFull(src, buf.data)
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return buf, n, true, nil
+	}
+	if err != nil {
+		buf.release()
+		return nil, 0, false, &SourceError{Path: "standard input", Err: err}
+	}
+	return buf, n, false, nil
+}
+
+func (r *run) uploadStream(ctx context.Context, src io.Reader, dst object.Ref) (total int64, err error) {
+	if err := s3url.CheckKey(dst.Key); err != nil {
+		return 0, err
+	}
+	base := r.e.opts.PartSize
+	if base <= 0 {
+		base = firstPartSize
+	}
+	o := r.e.opts.Object
+	buf, n, eof, err := r.fill(ctx, src, base)
+	if err != nil {
+		return 0, err
+	}
+	if eof {
+		defer buf.release()
+		return int64(n), r.putBytes(ctx, dst, buf.data[:n], &o)
+	}
+	id, err := r.createUpload(ctx, dst, &o)
+	if err != nil {
+		buf.release()
+		return 0, err
+	}
+	defer func() {
+		if err != nil {
+			r.abort(ctx, dst, id)
+		}
+	}()
+	var parts []*object.Part // pointers: each part's goroutine fills in its ETag
+	g, gctx := errgroup.WithContext(ctx)
+	for num := 1; ; num++ {
+		if num > MaxParts {
+			buf.release()
+			_ = g.Wait()
+			return total, fmt.Errorf("the stream is longer than %d parts can hold; give a larger --part-size", MaxParts)
+		}
+		total += int64(n)
+		part := &object.Part{Number: int32(num), Size: int64(n)}
+		parts = append(parts, part)
+		if err := r.e.slots.Acquire(gctx, 1); err != nil {
+			buf.release()
+			break
+		}
+		g.Go(r.sendStreamPart(gctx, dst, id, part, buf))
+		if eof {
+			break
+		}
+		buf, n, eof, err = r.fill(gctx, src, streamPartSize(base, num+1))
+		if err != nil {
+			_ = g.Wait()
+			return total, err
+		}
+		if n == 0 && eof {
+			buf.release()
+			break
+		}
+	}
+	if err := g.Wait(); err != nil {
+		return total, err
+	}
+	if err := ctx.Err(); err != nil {
+		return total, err
+	}
+	done := make([]object.Part, len(parts))
+	for i, p := range parts {
+		done[i] = *p
+	}
+	return total, r.complete(ctx, dst, id, done)
+}
+
+// sendStreamPart returns the goroutine that uploads one buffered part, holding a request
+// slot already, records the part's ETag and gives the buffer back.
+func (r *run) sendStreamPart(ctx context.Context, dst object.Ref, id string, part *object.Part, buf *streamBuf) func() error {
+	return func() error {
+		defer buf.release()
+		data := buf.data[:part.Size]
+		return r.call(ctx, true, "-", dst.String(), func(ctx context.Context) error {
+			body := &countingReader{Reader: bytes.NewReader(data), progress: r.progress}
+			etag, err := r.e.store.UploadPart(ctx, dst, id, part.Number, body, part.Size)
+			if err != nil {
+				body.undo()
+				return err
+			}
+			part.ETag = etag
+			return nil
+		})
+	}
+}
+
+func (r *run) putBytes(ctx context.Context, dst object.Ref, data []byte, o *object.Options) error {
+	return r.call(ctx, false, "-", dst.String(), func(ctx context.Context) error {
+		body := &countingReader{Reader: bytes.NewReader(data), progress: r.progress}
+		err := r.e.store.PutObject(ctx, dst, body, int64(len(data)), o)
+		if err != nil {
+			body.undo()
+		}
+		return err
+	})
+}
+
+// countingReader reports progress for an in-memory body as it is first read.
+type countingReader struct {
+	*bytes.Reader
+	hw       int64
+	progress func(int64)
+}
+
+func (c *countingReader) Read(b []byte) (int, error) {
+	n, err := c.Reader.Read(b)
+	if pos := c.Reader.Size() - int64(c.Reader.Len()); pos > c.hw {
+		c.progress(pos - c.hw)
+		c.hw = pos
+	}
+	return n, err
+}
+
+func (c *countingReader) undo() { c.progress(-c.hw); c.hw = 0 }

@@ -1,0 +1,132 @@
+// Package transfer is haul's engine: it moves local files, directory trees and streams to
+// S3-compatible object storage and back.
+//
+// One Engine holds one limit on requests in flight and one budget of buffer memory, shared
+// by every file and every part of a run, so that one huge file and a million small ones use
+// the same workers and memory stays flat as the work grows. Objects larger than the
+// multipart threshold are sent as parts read from the file through io.SectionReader (never
+// read whole into memory) and fetched back as parallel ranged GETs written with WriteAt into
+// a temporary file that is renamed into place only when complete.
+//
+// Every request is retried on its own when the store says the failure is retryable. When
+// the context is cancelled the engine stops scheduling, cancels requests in flight, aborts
+// every multipart upload it started (on a fresh context with its own timeout) and removes
+// its temporary files before the call returns.
+package transfer
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+
+	"golang.org/x/sync/semaphore"
+
+	"github.com/haul-s3/haul/object"
+)
+
+// Store is what the engine needs from an object store. s3store.Store satisfies it; tests
+// use a recording fake. Errors may implement Retryable() bool (send the same request again)
+// and PreconditionFailed() bool (an If-Match condition failed); see IsRetryable.
+type Store interface {
+	PutObject(ctx context.Context, ref object.Ref, body io.ReadSeeker, size int64, o *object.Options) error
+	CreateMultipartUpload(ctx context.Context, ref object.Ref, o *object.Options) (uploadID string, err error)
+	UploadPart(ctx context.Context, ref object.Ref, uploadID string, num int32, body io.ReadSeeker, size int64) (etag string, err error)
+	CompleteMultipartUpload(ctx context.Context, ref object.Ref, uploadID string, parts []object.Part) error
+	AbortMultipartUpload(ctx context.Context, ref object.Ref, uploadID string) error
+	HeadObject(ctx context.Context, ref object.Ref) (object.Info, error)
+	// GetObject returns length bytes from offset (length < 0: to the end), failing if the
+	// object's ETag is no longer ifMatch (when set). The caller closes the body.
+	GetObject(ctx context.Context, ref object.Ref, offset, length int64, ifMatch string) (io.ReadCloser, error)
+	// List calls fn for every object under prefix, in key order.
+	List(ctx context.Context, bucket, prefix string, fn func(object.Info) error) error
+}
+
+// Defaults for Options fields left zero.
+const (
+	DefaultConcurrency        = 16
+	DefaultMultipartThreshold = 16 << 20
+	DefaultMemoryBudget       = 256 << 20
+	DefaultRetries            = 5
+)
+
+// Options tune an Engine. The zero value of each field selects its default.
+type Options struct {
+	// Concurrency is the number of requests in flight at once, shared by all files and parts.
+	Concurrency int
+	// PartSize forces the multipart part size; 0 chooses it per object (see PartSize).
+	PartSize int64
+	// MultipartThreshold is the size above which a file is sent in parts and downloaded
+	// with parallel ranged GETs.
+	MultipartThreshold int64
+	// MemoryBudget bounds the bytes held in buffers for streams of unknown size.
+	MemoryBudget int64
+	// Retries is how many times one failed request is sent again; 0 selects
+	// DefaultRetries and a negative value turns retries off.
+	Retries int
+	// RetryBase and RetryMax shape the exponential backoff (full jitter) between attempts.
+	RetryBase, RetryMax time.Duration
+	// Object holds the properties given to every uploaded object.
+	Object object.Options
+	// Observer receives the run's events; nil discards them.
+	Observer Observer
+}
+
+// Engine moves data between local files and a Store. It is safe for concurrent use; calls
+// made at the same time share its request limit and memory budget.
+type Engine struct {
+	store Store
+	opts  Options
+	slots *semaphore.Weighted // requests in flight
+	mem   *semaphore.Weighted // stream buffer bytes
+}
+
+// New returns an Engine that uses store.
+func New(store Store, opts Options) *Engine {
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = DefaultConcurrency
+	}
+	if opts.MultipartThreshold <= 0 {
+		opts.MultipartThreshold = DefaultMultipartThreshold
+	}
+	if opts.MemoryBudget <= 0 {
+		opts.MemoryBudget = DefaultMemoryBudget
+	}
+	switch {
+	case opts.Retries == 0:
+		opts.Retries = DefaultRetries
+	case opts.Retries < 0:
+		opts.Retries = 0
+	}
+	if opts.RetryBase <= 0 {
+		opts.RetryBase = 100 * time.Millisecond
+	}
+	if opts.RetryMax <= 0 {
+		opts.RetryMax = 10 * time.Second
+	}
+	return &Engine{
+		store: store,
+		opts:  opts,
+		slots: semaphore.NewWeighted(int64(opts.Concurrency)),
+		mem:   semaphore.NewWeighted(opts.MemoryBudget),
+	}
+}
+
+// ErrSomeFailed is wrapped by the error of a run in which some items failed and others
+// were done; the Summary lists the failures.
+var ErrSomeFailed = errors.New("some items failed")
+
+// Summary is what a run did.
+type Summary struct {
+	Done     int   // items transferred
+	Failed   int   // items that failed
+	Bytes    int64 // bytes of the items done
+	Elapsed  time.Duration
+	Failures []Failure
+}
+
+// Failure is one item that was not transferred, and why.
+type Failure struct {
+	Src, Dst string
+	Err      error
+}

@@ -1,0 +1,209 @@
+package transfer
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"mime"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/haul-s3/haul/localfs"
+	"github.com/haul-s3/haul/object"
+	"github.com/haul-s3/haul/s3url"
+)
+
+// UploadFile uploads the regular file at path to dst.
+func (e *Engine) UploadFile(ctx context.Context, path string, dst object.Ref) (Summary, error) {
+	r := e.newRun(Upload)
+	fi, err := os.Stat(path)
+	if err != nil {
+		return r.finish(ctx, &SourceError{Path: path, Err: err})
+	}
+	if !fi.Mode().IsRegular() {
+		return r.finish(ctx, &SourceError{Path: path, Err: fmt.Errorf("not a regular file (%s)", describeMode(fi))})
+	}
+	r.emit(Event{Kind: Queued, Src: path, Dst: dst.String(), Size: fi.Size()})
+	r.item(path, dst.String(), func() (int64, error) { return fi.Size(), r.uploadFile(ctx, path, dst) })
+	return r.finish(ctx, nil)
+}
+
+// UploadDir uploads every regular file under dir to dst.Bucket, at the key dst.Key +
+// the file's path relative to dir with "/" separators (dst.Key should be empty or end in
+// "/"). Symbolic links are followed, loops are reported and skipped, empty directories
+// produce nothing. A failed file does not stop the others.
+func (e *Engine) UploadDir(ctx context.Context, dir string, dst object.Ref) (Summary, error) {
+	r := e.newRun(Upload)
+	var g errgroup.Group
+	g.SetLimit(e.opts.Concurrency)
+	walkErr := localfs.Walk(ctx, dir, func(f localfs.File) error {
+		ref := object.Ref{Bucket: dst.Bucket, Key: dst.Key + f.Rel}
+		r.emit(Event{Kind: Queued, Src: f.Path, Dst: ref.String(), Size: f.Size})
+		g.Go(func() error {
+			r.item(f.Path, ref.String(), func() (int64, error) { return f.Size, r.uploadFile(ctx, f.Path, ref) })
+			return nil
+		})
+		return nil
+	}, func(p string, err error) { r.failed(p, "", &SourceError{Path: p, Err: err}) })
+	_ = g.Wait() // item records every error itself
+	return r.finish(ctx, walkErr)
+}
+
+// uploadFile sends one file in a single PutObject or, above the threshold, in parts.
+func (r *run) uploadFile(ctx context.Context, path string, dst object.Ref) error {
+	if err := s3url.CheckKey(dst.Key); err != nil {
+		return fmt.Errorf("upload %s: %w", path, err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return &SourceError{Path: path, Err: err}
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return &SourceError{Path: path, Err: err}
+	}
+	if !fi.Mode().IsRegular() {
+		return &SourceError{Path: path, Err: fmt.Errorf("not a regular file (%s)", describeMode(fi))}
+	}
+	opts := r.e.objectOptions(path)
+	if fi.Size() <= r.e.opts.MultipartThreshold {
+		return r.putFile(ctx, f, fi, dst, opts)
+	}
+	return r.uploadParts(ctx, f, fi, dst, opts)
+}
+
+func describeMode(fi os.FileInfo) string {
+	if fi.IsDir() {
+		return "a directory; use -r to copy a directory"
+	}
+	return fi.Mode().Type().String()
+}
+
+// objectOptions returns the upload options for one file, with its content type detected
+// from the extension unless one was given.
+func (e *Engine) objectOptions(path string) *object.Options {
+	o := e.opts.Object
+	if o.ContentType == "" {
+		o.ContentType = mime.TypeByExtension(filepath.Ext(path))
+	}
+	return &o
+}
+
+func (r *run) putFile(ctx context.Context, f *os.File, fi os.FileInfo, dst object.Ref, o *object.Options) error {
+	return r.call(ctx, false, f.Name(), dst.String(), func(ctx context.Context) error {
+		body := r.newPartReader(f, fi, 0, fi.Size(), true)
+		err := r.e.store.PutObject(ctx, dst, body, fi.Size(), o)
+		if err != nil {
+			body.undo()
+		}
+		return err
+	})
+}
+
+func (r *run) newPartReader(f *os.File, fi os.FileInfo, off, length int64, last bool) *partReader {
+	return &partReader{sr: io.NewSectionReader(f, off, length), f: f, length: length, last: last,
+		size: fi.Size(), mtime: fi.ModTime(), progress: r.progress}
+}
+
+// uploadParts sends a file as a multipart upload with its parts in parallel, and aborts the
+// upload if anything fails or ctx is cancelled.
+func (r *run) uploadParts(ctx context.Context, f *os.File, fi os.FileInfo, dst object.Ref, o *object.Options) (err error) {
+	size := fi.Size()
+	partSize, err := PartSize(size, r.e.opts.PartSize)
+	if err != nil {
+		return fmt.Errorf("upload %s: %w", f.Name(), err)
+	}
+	id, err := r.createUpload(ctx, dst, o)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			r.abort(ctx, dst, id)
+		}
+	}()
+	n := PartCount(size, partSize)
+	parts := make([]object.Part, n)
+	g, gctx := errgroup.WithContext(ctx)
+	for i := range n {
+		if gctx.Err() != nil || r.e.slots.Acquire(gctx, 1) != nil {
+			break
+		}
+		off := int64(i) * partSize
+		length := min(partSize, size-off)
+		num := int32(i + 1)
+		g.Go(func() error {
+			var etag string
+			err := r.call(gctx, true, f.Name(), dst.String(), func(ctx context.Context) error {
+				body := r.newPartReader(f, fi, off, length, false)
+				var err error
+				if etag, err = r.e.store.UploadPart(ctx, dst, id, num, body, length); err != nil {
+					body.undo()
+				}
+				return err
+			})
+			parts[i] = object.Part{Number: num, ETag: etag, Size: length}
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := checkUnchanged(f, size, fi.ModTime()); err != nil {
+		return err
+	}
+	return r.complete(ctx, dst, id, parts)
+}
+
+// createUpload starts a multipart upload. The request itself runs on a detached context so
+// that a cancel cannot lose an upload ID the server has already handed out; if ctx was
+// cancelled meanwhile the new upload is aborted at once.
+func (r *run) createUpload(ctx context.Context, dst object.Ref, o *object.Options) (string, error) {
+	var id string
+	err := r.call(ctx, false, "", dst.String(), func(ctx context.Context) error {
+		dctx, cancel := detached(ctx, cleanupTimeout)
+		defer cancel()
+		var err error
+		id, err = r.e.store.CreateMultipartUpload(dctx, dst, o)
+		return err
+	})
+	if err != nil && id != "" {
+		r.abort(ctx, dst, id)
+	}
+	if err == nil && ctx.Err() != nil {
+		r.abort(ctx, dst, id)
+		return "", ctx.Err()
+	}
+	return id, err
+}
+
+// complete finishes an upload whose parts are all sent. It runs detached from ctx: once
+// every byte is there, finishing is cheaper and tidier than aborting.
+func (r *run) complete(ctx context.Context, dst object.Ref, id string, parts []object.Part) error {
+	dctx, cancel := detached(ctx, cleanupTimeout)
+	defer cancel()
+	return r.call(dctx, false, "", dst.String(), func(ctx context.Context) error {
+		return r.e.store.CompleteMultipartUpload(ctx, dst, id, parts)
+	})
+}
+
+// abort aborts a multipart upload on a detached context with its own timeout, retrying, and
+// without waiting for a request slot. The Aborted event carries an Err when it failed: the
+// upload ID is in it, so a person can abort it by hand.
+func (r *run) abort(ctx context.Context, dst object.Ref, id string) {
+	dctx, cancel := detached(ctx, cleanupTimeout)
+	defer cancel()
+	err := r.retry(dctx, "", dst.String(), func(ctx context.Context) error {
+		return r.e.store.AbortMultipartUpload(ctx, dst, id)
+	})
+	if err != nil {
+		err = fmt.Errorf("could not abort multipart upload %s of %s; abort it by hand: %w", id, dst, err)
+	}
+	r.emit(Event{Kind: Aborted, Dst: dst.String(), UploadID: id, Err: err})
+}
