@@ -1,6 +1,7 @@
 package transfer
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -67,7 +68,14 @@ func (r *run) uploadStream(ctx context.Context, src io.Reader, dst object.Ref) (
 		base = firstPartSize
 	}
 	o := r.e.opts.Object
+	in := bufio.NewReader(src) // lets us peek for the end after a full first part
+	src = in
 	buf, n, eof, err := r.fill(ctx, src, base)
+	if err == nil && !eof {
+		if _, perr := in.Peek(1); errors.Is(perr, io.EOF) {
+			eof = true // exactly one part long: one PutObject is enough
+		}
+	}
 	if err != nil {
 		return 0, err
 	}

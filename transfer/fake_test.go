@@ -1,0 +1,305 @@
+package transfer
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/haul-s3/haul/object"
+)
+
+// fakeStore is an in-memory Store that records every call, counts requests in flight and
+// can be told to fail or block particular calls.
+type fakeStore struct {
+	mu       sync.Mutex
+	objects  map[string][]byte // "bucket/key" -> bytes
+	etags    map[string]string
+	uploads  map[string]*fakeUpload // upload ID -> upload
+	calls    []fakeCall
+	nextID   int
+	inFlight atomic.Int64
+	maxSeen  atomic.Int64
+
+	// hook, when set, runs at the start of every call (outside the lock); a non-nil
+	// error fails the call. attempt counts calls with the same op, key and part from 1.
+	hook     func(c fakeCall, attempt int) error
+	attempts map[string]int
+	// getHook can wrap a GetObject body.
+	getHook func(c fakeCall, body io.ReadCloser) io.ReadCloser
+}
+
+type fakeUpload struct {
+	ref   object.Ref
+	parts map[int32][]byte
+}
+
+type fakeCall struct {
+	Op       string
+	Key      string
+	Part     int32
+	UploadID string
+	Offset   int64
+	Length   int64
+}
+
+// fakeErr is a store error with a Retryable method, like s3store.Error.
+type fakeErr struct {
+	code      string
+	retryable bool
+}
+
+func (e *fakeErr) Error() string   { return "fake: " + e.code }
+func (e *fakeErr) Retryable() bool { return e.retryable }
+
+func newFake() *fakeStore {
+	return &fakeStore{objects: map[string][]byte{}, etags: map[string]string{}, uploads: map[string]*fakeUpload{}, attempts: map[string]int{}}
+}
+
+func (f *fakeStore) begin(ctx context.Context, c fakeCall) (func(), error) {
+	n := f.inFlight.Add(1)
+	for {
+		m := f.maxSeen.Load()
+		if n <= m || f.maxSeen.CompareAndSwap(m, n) {
+			break
+		}
+	}
+	done := func() { f.inFlight.Add(-1) }
+	f.mu.Lock()
+	f.calls = append(f.calls, c)
+	k := fmt.Sprintf("%s %s %d", c.Op, c.Key, c.Part)
+	f.attempts[k]++
+	attempt := f.attempts[k]
+	f.mu.Unlock()
+	if f.hook != nil {
+		if err := f.hook(c, attempt); err != nil {
+			done()
+			return nil, err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		done()
+		return nil, err
+	}
+	return done, nil
+}
+
+func (f *fakeStore) count(op string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, c := range f.calls {
+		if c.Op == op {
+			n++
+		}
+	}
+	return n
+}
+
+func (f *fakeStore) partAttempts(key string, part int32) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.attempts[fmt.Sprintf("UploadPart %s %d", key, part)]
+}
+
+func (f *fakeStore) object(ref object.Ref) ([]byte, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b, ok := f.objects[ref.Bucket+"/"+ref.Key]
+	return b, ok
+}
+
+func (f *fakeStore) put(ref object.Ref, data []byte) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.objects[ref.Bucket+"/"+ref.Key] = data
+	sum := md5.Sum(data)
+	f.etags[ref.Bucket+"/"+ref.Key] = hex.EncodeToString(sum[:])
+}
+
+func (f *fakeStore) openUploads() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.uploads)
+}
+
+// readBody reads exactly size bytes of body, slowly enough (a yield per chunk) that
+// concurrent requests overlap.
+func readBody(body io.Reader, size int64) ([]byte, error) {
+	var buf bytes.Buffer
+	n, err := io.Copy(&buf, body)
+	if err != nil {
+		return nil, err
+	}
+	if n != size {
+		return nil, fmt.Errorf("fake: body has %d bytes, Content-Length %d", n, size)
+	}
+	time.Sleep(time.Millisecond)
+	return buf.Bytes(), nil
+}
+
+func (f *fakeStore) PutObject(ctx context.Context, ref object.Ref, body io.ReadSeeker, size int64, _ *object.Options) error {
+	done, err := f.begin(ctx, fakeCall{Op: "PutObject", Key: ref.Key})
+	if err != nil {
+		return err
+	}
+	defer done()
+	data, err := readBody(body, size)
+	if err != nil {
+		return err
+	}
+	f.put(ref, data)
+	return nil
+}
+
+func (f *fakeStore) CreateMultipartUpload(ctx context.Context, ref object.Ref, _ *object.Options) (string, error) {
+	done, err := f.begin(ctx, fakeCall{Op: "CreateMultipartUpload", Key: ref.Key})
+	if err != nil {
+		return "", err
+	}
+	defer done()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.nextID++
+	id := fmt.Sprintf("upload-%d", f.nextID)
+	f.uploads[id] = &fakeUpload{ref: ref, parts: map[int32][]byte{}}
+	return id, nil
+}
+
+func (f *fakeStore) UploadPart(ctx context.Context, ref object.Ref, id string, num int32, body io.ReadSeeker, size int64) (string, error) {
+	done, err := f.begin(ctx, fakeCall{Op: "UploadPart", Key: ref.Key, Part: num, UploadID: id})
+	if err != nil {
+		return "", err
+	}
+	defer done()
+	data, err := readBody(body, size)
+	if err != nil {
+		return "", err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	u, ok := f.uploads[id]
+	if !ok {
+		return "", &fakeErr{code: "NoSuchUpload"}
+	}
+	u.parts[num] = data
+	sum := md5.Sum(data)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+func (f *fakeStore) CompleteMultipartUpload(ctx context.Context, ref object.Ref, id string, parts []object.Part) error {
+	done, err := f.begin(ctx, fakeCall{Op: "CompleteMultipartUpload", Key: ref.Key, UploadID: id})
+	if err != nil {
+		return err
+	}
+	defer done()
+	f.mu.Lock()
+	u, ok := f.uploads[id]
+	f.mu.Unlock()
+	if !ok {
+		return &fakeErr{code: "NoSuchUpload"}
+	}
+	if !sort.SliceIsSorted(parts, func(i, j int) bool { return parts[i].Number < parts[j].Number }) {
+		return &fakeErr{code: "InvalidPartOrder"}
+	}
+	var all []byte
+	for _, p := range parts {
+		data, ok := u.parts[p.Number]
+		sum := md5.Sum(data)
+		if !ok || hex.EncodeToString(sum[:]) != p.ETag {
+			return &fakeErr{code: "InvalidPart"}
+		}
+		all = append(all, data...)
+	}
+	f.put(ref, all)
+	f.mu.Lock()
+	delete(f.uploads, id)
+	f.mu.Unlock()
+	return nil
+}
+
+func (f *fakeStore) AbortMultipartUpload(ctx context.Context, ref object.Ref, id string) error {
+	done, err := f.begin(ctx, fakeCall{Op: "AbortMultipartUpload", Key: ref.Key, UploadID: id})
+	if err != nil {
+		return err
+	}
+	defer done()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.uploads, id)
+	return nil
+}
+
+func (f *fakeStore) HeadObject(ctx context.Context, ref object.Ref) (object.Info, error) {
+	done, err := f.begin(ctx, fakeCall{Op: "HeadObject", Key: ref.Key})
+	if err != nil {
+		return object.Info{}, err
+	}
+	defer done()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	data, ok := f.objects[ref.Bucket+"/"+ref.Key]
+	if !ok {
+		return object.Info{}, &fakeErr{code: "NoSuchKey"}
+	}
+	return object.Info{Key: ref.Key, Size: int64(len(data)), ETag: f.etags[ref.Bucket+"/"+ref.Key]}, nil
+}
+
+func (f *fakeStore) GetObject(ctx context.Context, ref object.Ref, off, length int64, ifMatch string) (io.ReadCloser, error) {
+	c := fakeCall{Op: "GetObject", Key: ref.Key, Offset: off, Length: length}
+	done, err := f.begin(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	f.mu.Lock()
+	data, ok := f.objects[ref.Bucket+"/"+ref.Key]
+	etag := f.etags[ref.Bucket+"/"+ref.Key]
+	f.mu.Unlock()
+	if !ok {
+		return nil, &fakeErr{code: "NoSuchKey"}
+	}
+	if ifMatch != "" && ifMatch != etag {
+		return nil, &fakeErr{code: "PreconditionFailed"}
+	}
+	end := int64(len(data))
+	if length >= 0 {
+		end = min(off+length, end)
+	}
+	var body io.ReadCloser = io.NopCloser(bytes.NewReader(data[off:end]))
+	if f.getHook != nil {
+		body = f.getHook(c, body)
+	}
+	return body, nil
+}
+
+func (f *fakeStore) List(ctx context.Context, bucket, prefix string, fn func(object.Info) error) error {
+	done, err := f.begin(ctx, fakeCall{Op: "List", Key: prefix})
+	if err != nil {
+		return err
+	}
+	defer done()
+	f.mu.Lock()
+	var infos []object.Info
+	for k, v := range f.objects {
+		b, key, _ := strings.Cut(k, "/")
+		if b == bucket && strings.HasPrefix(key, prefix) {
+			infos = append(infos, object.Info{Key: key, Size: int64(len(v)), ETag: f.etags[k]})
+		}
+	}
+	f.mu.Unlock()
+	sort.Slice(infos, func(i, j int) bool { return infos[i].Key < infos[j].Key })
+	for _, in := range infos {
+		if err := fn(in); err != nil {
+			return err
+		}
+	}
+	return nil
+}
