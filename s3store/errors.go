@@ -93,7 +93,7 @@ func (e *Error) PreconditionFailed() bool {
 // other request of the run will fail the same way (bad credentials, wrong endpoint).
 func (e *Error) Fatal() bool {
 	switch e.Code {
-	case "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken", "TokenRefreshRequired":
+	case "InvalidAccessKeyId", "XAdminUserNotFound", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken", "TokenRefreshRequired":
 		return true
 	}
 	return false
@@ -125,8 +125,8 @@ func wrap(err error, op, bucket, key, uploadID string, part int32) error {
 			e.Code = ""
 		}
 	}
-	if e.Code == "" && e.Status == 404 && op == "HeadObject" {
-		e.Code = "NoSuchKey"
+	if op == "HeadObject" && e.Status == 404 && (e.Code == "" || e.Code == "NotFound") {
+		e.Code = "NoSuchKey" // a HEAD response has no body to name the code
 	}
 	if e.Code == "" && e.Status == 403 && (op == "HeadObject" || op == "HeadBucket") {
 		e.Code = "AccessDenied"
@@ -163,6 +163,7 @@ var advice = map[string]string{
 	"NoSuchUpload":                 "the multipart upload no longer exists (aborted, completed, or removed by a lifecycle rule); run the copy again",
 	"AccessDenied":                 "the credentials in use may not do this; check the IAM policy, bucket policy and ACL, and which profile is in use (--profile)",
 	"InvalidAccessKeyId":           "the access key ID is not known to this server; check AWS_ACCESS_KEY_ID, --profile and --endpoint-url",
+	"XAdminUserNotFound":           "the access key ID is not known to this server; check AWS_ACCESS_KEY_ID, --profile and --endpoint-url",
 	"SignatureDoesNotMatch":        "the secret key does not match the access key, or a proxy changed the request; check AWS_SECRET_ACCESS_KEY and --profile",
 	"ExpiredToken":                 "the session token has expired; refresh the credentials (for example `aws sso login`) and run again",
 	"EntityTooSmall":               "a part other than the last is smaller than the server's minimum (5 MiB on S3); use a larger --part-size",

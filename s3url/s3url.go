@@ -38,20 +38,29 @@ func Is(s string) bool { return len(s) >= len(Scheme) && strings.EqualFold(s[:le
 // Parse parses and validates an s3://bucket[/key] URL.
 func Parse(s string) (URL, error) {
 	if !Is(s) {
-		return URL{}, fmt.Errorf("%q is not an S3 URL: write it as s3://bucket/key", s)
+		return URL{}, fmt.Errorf("%s is not an S3 URL: write it as s3://bucket/key", Shorten(s))
 	}
 	rest := s[len(Scheme):]
 	bucket, key, _ := strings.Cut(rest, "/")
 	if bucket == "" {
-		return URL{}, fmt.Errorf("%q has no bucket name: write it as s3://bucket/key", s)
+		return URL{}, fmt.Errorf("%s has no bucket name: write it as s3://bucket/key", Shorten(s))
 	}
 	if err := CheckBucket(bucket); err != nil {
-		return URL{}, fmt.Errorf("%q: %w", s, err)
+		return URL{}, fmt.Errorf("%s: %w", Shorten(s), err)
 	}
 	if err := CheckKey(key); err != nil {
-		return URL{}, fmt.Errorf("%q: %w", s, err)
+		return URL{}, fmt.Errorf("%s: %w", Shorten(s), err)
 	}
 	return URL{Bucket: bucket, Key: key}, nil
+}
+
+// Shorten quotes s for an error message, eliding the middle of a long one.
+func Shorten(s string) string {
+	const keep = 40
+	if len(s) <= 2*keep+3 {
+		return fmt.Sprintf("%q", s)
+	}
+	return fmt.Sprintf("%q", s[:keep]+"..."+s[len(s)-keep:])
 }
 
 // CheckBucket reports whether name follows S3's bucket naming rules: 3 to 63 characters of
@@ -96,7 +105,7 @@ func CheckKey(key string) error {
 	}
 	for _, seg := range strings.Split(key, "/") {
 		if seg == "." || seg == ".." {
-			return fmt.Errorf("key %q has a %q segment; write the key without it", key, seg)
+			return fmt.Errorf("key %s has a %q segment; write the key without it", Shorten(key), seg)
 		}
 	}
 	return nil

@@ -4,6 +4,7 @@ package bytesize
 import (
 	"fmt"
 	"math"
+	"math/big"
 	"strconv"
 	"strings"
 )
@@ -36,18 +37,19 @@ func Parse(s string) (int64, error) {
 	if num == "" || !ok {
 		return 0, fmt.Errorf("%q is not a size: write it like 64MiB, 1GB or 5242880", s)
 	}
-	f, err := strconv.ParseFloat(num, 64)
-	if err != nil {
+	v, ok := new(big.Rat).SetString(num) // exact: 1.001KB is 1001 bytes, not 1000.999...
+	if !ok || strings.Count(num, ".") > 1 {
 		return 0, fmt.Errorf("%q is not a size: write it like 64MiB, 1GB or 5242880", s)
 	}
-	v := f * float64(mult)
-	if v >= math.MaxInt64 {
+	v.Mul(v, new(big.Rat).SetInt64(mult))
+	n := new(big.Int).Quo(v.Num(), v.Denom()) // whole bytes, rounded down
+	if !n.IsInt64() {
 		return 0, fmt.Errorf("size %q is too large", s)
 	}
-	if v < 1 {
+	if n.Int64() < 1 {
 		return 0, fmt.Errorf("size %q must be at least one byte", s)
 	}
-	return int64(v), nil
+	return n.Int64(), nil
 }
 
 // Format renders n in binary units with one decimal: "12.0 MiB", "512 B".
@@ -58,7 +60,7 @@ func Format(n int64) string {
 	f := float64(n)
 	for _, u := range []string{"KiB", "MiB", "GiB", "TiB"} {
 		f /= 1024
-		if math.Abs(f) < 1024 || u == "TiB" {
+		if math.Abs(f) < 1023.95 || u == "TiB" { // 1023.95 and up would print as "1024.0"
 			return strconv.FormatFloat(f, 'f', 1, 64) + " " + u
 		}
 	}

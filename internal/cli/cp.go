@@ -234,6 +234,9 @@ func (a *app) planUpload(f *cpFlags, src, dst string) (job, string, error) {
 			return e.UploadDir(ctx, src, ref)
 		}, u.Bucket, nil
 	}
+	if !fi.Mode().IsRegular() {
+		return nil, "", usagef("%s is not a regular file (%s): haul copies regular files, directories (-r) and standard input (-)", src, fi.Mode().Type())
+	}
 	key := u.Key
 	if u.IsDir() {
 		key += filepath.Base(src)

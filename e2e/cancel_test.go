@@ -1,0 +1,118 @@
+package e2e
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/haul-s3/haul/internal/s3test"
+)
+
+// runUntil starts cmd, waits until a line of its stderr contains marker, calls act, and
+// returns the exit code and the whole stderr.
+func runUntil(t *testing.T, cmd *exec.Cmd, marker string, act func()) (int, string) {
+	t.Helper()
+	pipe, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var all strings.Builder
+	sc := bufio.NewScanner(pipe)
+	acted := false
+	for sc.Scan() {
+		all.WriteString(sc.Text() + "\n")
+		if !acted && strings.Contains(sc.Text(), marker) {
+			act()
+			acted = true
+		}
+	}
+	err = cmd.Wait()
+	if !acted {
+		t.Fatalf("never saw %q; stderr:\n%s", marker, all.String())
+	}
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	}
+	return code, all.String()
+}
+
+func TestCancelMidUploadLeavesNoMultipartUpload(t *testing.T) {
+	forEachServer(t, func(t *testing.T, srv *s3test.Server) {
+		bucket := srv.NewBucket(t)
+		f := filepath.Join(t.TempDir(), "big")
+		randomFile(t, f, 200<<20)
+		// Each part is held 300ms, so the run takes 6s or more and the signal lands mid-way
+		// even on a loaded machine.
+		slow := srv.Delay(t, 300*time.Millisecond, s3test.IsUploadPart)
+		cmd := haulCmd(t, slow, "--debug", "cp", f, "s3://"+bucket+"/big", "--part-size", "5MiB", "--concurrency", "2")
+		code, stderr := runUntil(t, cmd, "UploadPart", func() { _ = cmd.Process.Signal(syscall.SIGINT) })
+		if code != 130 {
+			t.Fatalf("exit %d, want 130; stderr:\n%s", code, stderr)
+		}
+		if !strings.Contains(stderr, "AbortMultipartUpload") || !strings.Contains(stderr, "interrupted") {
+			t.Fatalf("no abort or interruption message in stderr:\n%s", stderr)
+		}
+		if ups := srv.IncompleteUploads(t, bucket, ""); len(ups) != 0 {
+			t.Fatalf("%d incomplete multipart uploads left after Ctrl-C", len(ups))
+		}
+		if ks := keys(t, srv, bucket, ""); len(ks) != 0 {
+			t.Fatalf("a cancelled upload left objects: %v", ks)
+		}
+	})
+}
+
+func TestCancelMidDownloadLeavesNoPartialFile(t *testing.T) {
+	forEachServer(t, func(t *testing.T, srv *s3test.Server) {
+		bucket := srv.NewBucket(t)
+		f := filepath.Join(t.TempDir(), "big")
+		randomFile(t, f, 200<<20)
+		must(t, srv, "-q", "cp", f, "s3://"+bucket+"/big")
+		dir := t.TempDir()
+		slow := srv.Delay(t, 300*time.Millisecond, s3test.IsRangedGet)
+		cmd := haulCmd(t, slow, "--debug", "cp", "s3://"+bucket+"/big", filepath.Join(dir, "big"), "--part-size", "5MiB", "--concurrency", "2")
+		code, stderr := runUntil(t, cmd, "GetObject", func() { _ = cmd.Process.Signal(syscall.SIGTERM) })
+		if code != 130 {
+			t.Fatalf("exit %d, want 130; stderr:\n%s", code, stderr)
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+			t.Fatalf("a cancelled download left %d files, first %s", len(entries), entries[0].Name())
+		}
+	})
+}
+
+func TestFileThatGrowsDuringUploadFailsCleanly(t *testing.T) {
+	forEachServer(t, func(t *testing.T, srv *s3test.Server) {
+		bucket := srv.NewBucket(t)
+		f := filepath.Join(t.TempDir(), "growing.log")
+		randomFile(t, f, 60<<20)
+		slow := srv.Delay(t, 300*time.Millisecond, s3test.IsUploadPart)
+		cmd := haulCmd(t, slow, "--debug", "cp", f, "s3://"+bucket+"/growing.log", "--part-size", "5MiB", "--concurrency", "1")
+		code, stderr := runUntil(t, cmd, "UploadPart", func() {
+			w, err := os.OpenFile(f, os.O_APPEND|os.O_WRONLY, 0)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			_, _ = w.WriteString("one more line\n")
+			w.Close()
+		})
+		if code != 1 || !strings.Contains(stderr, "changed while it was being uploaded") {
+			t.Fatalf("exit %d, want 1 with a 'changed' message; stderr:\n%s", code, stderr)
+		}
+		if ks := keys(t, srv, bucket, ""); len(ks) != 0 {
+			t.Fatalf("a file that changed became an object: %v", ks)
+		}
+		if ups := srv.IncompleteUploads(t, bucket, ""); len(ups) != 0 {
+			t.Fatalf("%d incomplete uploads left", len(ups))
+		}
+	})
+}
