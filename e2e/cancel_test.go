@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,7 +40,8 @@ func runUntil(t *testing.T, cmd *exec.Cmd, marker string, act func()) (int, stri
 		t.Fatalf("never saw %q; stderr:\n%s", marker, all.String())
 	}
 	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
 		code = ee.ExitCode()
 	}
 	return code, all.String()

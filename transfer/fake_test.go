@@ -273,7 +273,7 @@ func (f *fakeStore) GetObject(ctx context.Context, ref object.Ref, off, length i
 	if length >= 0 {
 		end = min(off+length, end)
 	}
-	var body io.ReadCloser = io.NopCloser(bytes.NewReader(data[off:end]))
+	body := io.NopCloser(bytes.NewReader(data[off:end]))
 	if f.getHook != nil {
 		body = f.getHook(c, body)
 	}

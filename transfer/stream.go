@@ -174,7 +174,7 @@ type countingReader struct {
 
 func (c *countingReader) Read(b []byte) (int, error) {
 	n, err := c.Reader.Read(b)
-	if pos := c.Reader.Size() - int64(c.Reader.Len()); pos > c.hw {
+	if pos := c.Size() - int64(c.Len()); pos > c.hw {
 		c.progress(pos - c.hw)
 		c.hw = pos
 	}

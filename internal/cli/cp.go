@@ -136,7 +136,7 @@ func parseMetadata(pairs []string) (map[string]string, error) {
 			return nil, usagef("--metadata %q: write it as key=value", p)
 		}
 		for _, c := range k {
-			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			if !isMetadataKeyChar(c) {
 				return nil, usagef("--metadata %q: a key may hold only letters, digits, '-', '_' and '.'", p)
 			}
 		}
@@ -148,6 +148,10 @@ func parseMetadata(pairs []string) (map[string]string, error) {
 		m[strings.ToLower(k)] = v
 	}
 	return m, nil
+}
+
+func isMetadataKeyChar(c rune) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.'
 }
 
 // cp works out the direction and the shape of the copy, then runs it.

@@ -87,7 +87,7 @@ func (s *Server) removeBucket(bucket string) error {
 	}
 	// A versioned bucket still holds versions and delete markers.
 	if verr := deleteVersions(ctx, client, bucket); verr != nil {
-		return fmt.Errorf("deleting bucket: %w (then deleting versions: %v)", err, verr)
+		return fmt.Errorf("deleting bucket: %w (then deleting versions: %w)", err, verr)
 	}
 	if _, err := client.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: &bucket}); err != nil {
 		return fmt.Errorf("deleting bucket: %w", err)

@@ -15,7 +15,7 @@ func TestBucketName(t *testing.T) {
 			t.Errorf("bucketName(%q) = %q, not a valid bucket name", name, got)
 		}
 	}
-	if bucketName("TestFoo") == bucketName("TestFoo") {
+	if first, second := bucketName("TestFoo"), bucketName("TestFoo"); first == second {
 		t.Error("bucketName is not unique")
 	}
 }

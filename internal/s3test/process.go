@@ -89,7 +89,7 @@ func (p *process) stop() {
 		if p.cmd != nil {
 			err := syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 			if err != nil && !errors.Is(err, syscall.ESRCH) {
-				p.cmd.Process.Kill()
+				_ = p.cmd.Process.Kill()
 			}
 			<-p.exited
 			p.logFile.Close()

@@ -1,0 +1,511 @@
+#!/usr/bin/env bash
+# bench.sh compares haul with aws-cli (`aws s3 cp`) and rclone against a local
+# MinIO whose data dir is on tmpfs, on the same data in the same run.
+#
+# Usage: scripts/bench.sh            (normally via `make bench`)
+#
+# Workloads, each run by every tool BENCH_RUNS times:
+#   big-up      upload one 1 GiB file of random data
+#   big-down    download it
+#   small-up    upload a directory of 2,000 files of 64 KiB random data
+#   small-down  download it
+# Every run is timed with `/usr/bin/time -f '%e %U %S %M'`: wall seconds, client
+# CPU seconds (user + sys, children included) and peak RSS. The table shows the
+# median of the runs, haul/aws-cli ratios and PASS/FAIL against the targets:
+#   haul wall <= 0.6x aws-cli on big-up, <= 0.25x on small-up,
+#   haul CPU <= 0.3x aws-cli on every workload, haul peak RSS <= 64 MiB.
+# Targets are reported, not asserted: the script exits 0 when they fail, and
+# non-zero when a tool errors or downloaded/uploaded data differs from the source.
+#
+# Where the data lives: everything (source files, download dirs, MinIO's data
+# dir) is on one tmpfs, /dev/shm, so the disk plays no part and the source and
+# destination are on the same storage for every tool. When /dev/shm is not
+# tmpfs or too small and we are root, a private tmpfs is mounted instead.
+#
+# Fairness: tools are interleaved within a round (and their order rotates each
+# round) so machine noise hits all alike; downloads all read the same objects
+# (seeded once by aws-cli); each upload goes to a fresh prefix that the tool's
+# own rm deletes afterwards (untimed); download dirs are removed after each run.
+# Each tool is warmed up (one untimed listing) before the first round.
+# aws-cli behind a pyenv shim is run through its real path so the shim's bash
+# does not count against it.
+#
+# Environment:
+#   BENCH_RUNS         runs per tool and workload (default 3)
+#   BENCH_OUT          raw per-run numbers + median table
+#                      (default: bin/bench-results.txt in the repo)
+#   BENCH_BIG_MIB      size of the big file in MiB (default 1024)
+#   BENCH_SMALL_COUNT  number of small files (default 2000)
+#   BENCH_SMALL_KIB    size of each small file in KiB (default 64)
+#   BENCH_TMPFS        tmpfs dir to work in (default /dev/shm)
+#   HAUL_BIN           haul binary to use (default: build bin/haul from the tree)
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+RUNS="${BENCH_RUNS:-3}"
+OUT="${BENCH_OUT:-$REPO/bin/bench-results.txt}"
+BIG_MIB="${BENCH_BIG_MIB:-1024}"
+SMALL_COUNT="${BENCH_SMALL_COUNT:-2000}"
+SMALL_KIB="${BENCH_SMALL_KIB:-64}"
+TMPFS_DIR="${BENCH_TMPFS:-/dev/shm}"
+
+TOOLS=(haul aws rclone)
+WORKLOADS=(big-up big-down small-up small-down)
+BUCKET=haul-bench
+# Targets (see header). Ratios are haul/aws-cli medians.
+WALL_TARGET_BIG_UP=0.6
+WALL_TARGET_SMALL_UP=0.25
+CPU_TARGET=0.3
+RSS_TARGET_MIB=64
+
+die() {
+	echo "bench: $*" >&2
+	exit 1
+}
+log() { echo "bench: $*" >&2; }
+
+[[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS must be a positive integer, got '$RUNS'"
+for v in BIG_MIB SMALL_COUNT SMALL_KIB; do
+	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "BENCH_$v must be a positive integer, got '${!v}'"
+done
+
+# ---------------------------------------------------------------- cleanup
+
+WORK=""
+MOUNTED=""
+MINIO_PID=""
+cleanup() {
+	local rc=$?
+	if [[ -n $MINIO_PID ]] && kill -0 "$MINIO_PID" 2>/dev/null; then
+		kill "$MINIO_PID" 2>/dev/null || true
+		wait "$MINIO_PID" 2>/dev/null || true
+	fi
+	[[ -n $WORK ]] && rm -rf "$WORK"
+	if [[ -n $MOUNTED ]]; then
+		umount "$MOUNTED" 2>/dev/null || true
+		rmdir "$MOUNTED" 2>/dev/null || true
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---------------------------------------------------------------- tools
+
+is_root() { [[ $(id -u) -eq 0 ]]; }
+
+APT_UPDATED=""
+apt_install() {
+	is_root || die "$1 is missing and we are not root to apt-get install it; install package '$1'"
+	command -v apt-get >/dev/null || die "$1 is missing and apt-get is not available; install '$1'"
+	log "installing $1 with apt-get"
+	if [[ -z $APT_UPDATED ]]; then
+		apt-get update -qq >/dev/null || die "apt-get update failed"
+		APT_UPDATED=1
+	fi
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null ||
+		die "apt-get install $1 failed"
+}
+
+[[ -x /usr/bin/time ]] || apt_install time
+command -v rclone >/dev/null || apt_install rclone
+# rclone's S3 backend (aws-sdk-go v1) refuses to start when AWS_CA_BUNDLE is
+# set: "LoadCustomCABundleError: ... HTTPClient's transport unsupported type".
+# The endpoint is plain http, so rclone runs without that one variable (its own
+# --ca-cert flag is how it takes a CA bundle); everything else keeps it.
+RCLONE=(env -u AWS_CA_BUNDLE "$(command -v rclone)")
+
+AWS="$(command -v aws)" || die "aws-cli (aws) is not installed; install aws-cli v1 (e.g. pip install awscli) and retry"
+# A pyenv shim is a bash script that finds and execs the real aws; measure the real one.
+if [[ $AWS == */shims/aws ]] && command -v pyenv >/dev/null; then
+	AWS="$(pyenv which aws 2>/dev/null)" || AWS="$(command -v aws)"
+fi
+
+if [[ -x $REPO/scripts/install-tools.sh ]]; then
+	"$REPO/scripts/install-tools.sh" minio >&2 || die "scripts/install-tools.sh minio failed"
+fi
+MINIO="$REPO/.tools/bin/minio"
+[[ -x $MINIO ]] || die "MinIO binary missing at $MINIO (run scripts/install-tools.sh minio or make tools)"
+
+if [[ -n ${HAUL_BIN:-} ]]; then
+	HAUL="$HAUL_BIN"
+else
+	HAUL="$REPO/bin/haul"
+	log "building $HAUL"
+	(cd "$REPO" && go build -o bin/haul ./cmd/haul) || die "go build ./cmd/haul failed"
+fi
+[[ -x $HAUL ]] || die "haul binary missing at $HAUL"
+
+# ---------------------------------------------------------------- tmpfs
+
+BIG_BYTES=$((BIG_MIB * 1024 * 1024))
+SMALL_BYTES=$((SMALL_COUNT * SMALL_KIB * 1024))
+# Source, MinIO seed, one upload in flight, one download and one verify copy,
+# plus MinIO metadata and slack.
+NEED_KIB=$(((BIG_BYTES + SMALL_BYTES) * 5 / 1024 + 1024 * 1024))
+
+avail_kib() { df -Pk "$1" | awk 'NR == 2 { print $4 }'; }
+
+if [[ -d $TMPFS_DIR && "$(stat -f -c %T "$TMPFS_DIR")" == tmpfs && "$(avail_kib "$TMPFS_DIR")" -ge $NEED_KIB ]]; then
+	WORK="$(mktemp -d "$TMPFS_DIR/haul-bench.XXXXXX")"
+else
+	is_root || die "$TMPFS_DIR is not a tmpfs with $((NEED_KIB / 1024)) MiB free, and mounting one needs root"
+	MOUNTED="$(mktemp -d /tmp/haul-bench-tmpfs.XXXXXX)"
+	mount -t tmpfs -o "size=$((NEED_KIB + 1024 * 1024))k" tmpfs "$MOUNTED" ||
+		{
+			rmdir "$MOUNTED"
+			MOUNTED=""
+			die "mounting a tmpfs failed"
+		}
+	WORK="$MOUNTED/work"
+	mkdir "$WORK"
+fi
+log "working in $WORK (tmpfs)"
+
+SRC="$WORK/src"       # source data
+DL="$WORK/dl"         # download destination, emptied after each run
+VERIFY="$WORK/verify" # reference downloads of uploaded data
+META="$WORK/meta"     # timing output, tool stdout/stderr, logs
+mkdir -p "$SRC/small" "$META" "$WORK/minio"
+
+# ---------------------------------------------------------------- MinIO
+
+# free_port prints a loopback port nobody listens on (connect is refused).
+free_port() {
+	local p try
+	for try in $(seq 1 100); do
+		p=$((20000 + RANDOM % 40000))
+		[[ $p == "${1:-}" ]] && continue
+		if ! (: <>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return
+		fi
+	done
+	die "no free port found (tried $try)"
+}
+
+PORT="$(free_port)"
+CONSOLE_PORT="$(free_port "$PORT")"
+ENDPOINT="http://127.0.0.1:$PORT"
+ACCESS_KEY=benchadmin
+SECRET_KEY="bench-$RANDOM$RANDOM$RANDOM"
+
+MINIO_ROOT_USER="$ACCESS_KEY" MINIO_ROOT_PASSWORD="$SECRET_KEY" MINIO_BROWSER=off \
+	MINIO_UPDATE=off \
+	"$MINIO" server --quiet --address "127.0.0.1:$PORT" \
+	--console-address "127.0.0.1:$CONSOLE_PORT" "$WORK/minio" \
+	>"$META/minio.log" 2>&1 &
+MINIO_PID=$!
+
+ready=""
+for _ in $(seq 1 150); do
+	kill -0 "$MINIO_PID" 2>/dev/null || {
+		cat "$META/minio.log" >&2
+		MINIO_PID=""
+		die "MinIO exited during startup (log above)"
+	}
+	if curl -fs -o /dev/null "$ENDPOINT/minio/health/ready"; then
+		ready=1
+		break
+	fi
+	sleep 0.2
+done
+[[ -n $ready ]] || {
+	cat "$META/minio.log" >&2
+	die "MinIO not ready on $ENDPOINT after 30s (log above)"
+}
+log "MinIO ready on $ENDPOINT (data dir $WORK/minio)"
+
+# Credentials and endpoint for every tool; shared config files are ignored so
+# a developer's ~/.aws or rclone.conf cannot change the settings. The CA
+# variables of the environment are left as they are.
+export AWS_ACCESS_KEY_ID="$ACCESS_KEY" AWS_SECRET_ACCESS_KEY="$SECRET_KEY"
+export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
+export AWS_ENDPOINT_URL="$ENDPOINT"
+export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+unset AWS_PROFILE AWS_SESSION_TOKEN
+: >"$META/rclone.conf"
+export RCLONE_CONFIG="$META/rclone.conf"
+export RCLONE_CONFIG_BENCH_TYPE=s3 RCLONE_CONFIG_BENCH_PROVIDER=Minio
+export RCLONE_CONFIG_BENCH_ENDPOINT="$ENDPOINT"
+export RCLONE_CONFIG_BENCH_ACCESS_KEY_ID="$ACCESS_KEY"
+export RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY="$SECRET_KEY"
+export RCLONE_CONFIG_BENCH_REGION=us-east-1
+
+# ---------------------------------------------------------------- commands
+
+# obj TOOL KEY prints the tool's name for an object or prefix in the bucket.
+obj() {
+	case $1 in
+	rclone) echo "bench:$BUCKET/${2%/}" ;;
+	*) echo "s3://$BUCKET/$2" ;;
+	esac
+}
+
+# copy_cmd TOOL RECURSIVE(0|1) SRC DST sets CMD to the tool's copy command.
+copy_cmd() {
+	local tool=$1 rec=$2 src=$3 dst=$4
+	case $tool in
+	haul)
+		CMD=("$HAUL" --endpoint-url "$ENDPOINT" -q cp)
+		((rec)) && CMD+=(-r)
+		;;
+	aws)
+		CMD=("$AWS" --endpoint-url "$ENDPOINT" s3 cp --only-show-errors)
+		((rec)) && CMD+=(--recursive)
+		;;
+	rclone)
+		if ((rec)); then CMD=("${RCLONE[@]}" -q copy); else CMD=("${RCLONE[@]}" -q copyto); fi
+		;;
+	esac
+	CMD+=("$src" "$dst")
+}
+
+# rm_cmd TOOL PREFIX sets CMD to the tool's command deleting everything under PREFIX.
+rm_cmd() {
+	case $1 in
+	haul) CMD=("$HAUL" --endpoint-url "$ENDPOINT" -q rm -r "$(obj haul "$2")") ;;
+	aws) CMD=("$AWS" --endpoint-url "$ENDPOINT" s3 rm --only-show-errors --recursive "$(obj aws "$2")") ;;
+	rclone) CMD=("${RCLONE[@]}" -q purge "$(obj rclone "$2")") ;;
+	esac
+}
+
+# ls_cmd TOOL sets CMD to a listing of the bucket (warm-up).
+ls_cmd() {
+	case $1 in
+	haul) CMD=("$HAUL" --endpoint-url "$ENDPOINT" ls "s3://$BUCKET/") ;;
+	aws) CMD=("$AWS" --endpoint-url "$ENDPOINT" s3 ls "s3://$BUCKET/") ;;
+	rclone) CMD=("${RCLONE[@]}" -q lsf "bench:$BUCKET") ;;
+	esac
+}
+
+# run_or_die DESCRIPTION runs CMD untimed and fails loudly on error.
+run_or_die() {
+	if ! "${CMD[@]}" >"$META/cmd.out" 2>"$META/cmd.err"; then
+		echo "bench: FAILED: $1" >&2
+		echo "bench: command: ${CMD[*]}" >&2
+		cat "$META/cmd.out" "$META/cmd.err" >&2
+		exit 1
+	fi
+}
+
+# measure DESCRIPTION runs CMD under /usr/bin/time and sets WALL CPU RSS_KIB.
+measure() {
+	local tf="$META/time.out" usr sys
+	rm -f "$tf"
+	if ! /usr/bin/time -f '%e %U %S %M' -o "$tf" "${CMD[@]}" >"$META/cmd.out" 2>"$META/cmd.err"; then
+		echo "bench: FAILED: $1" >&2
+		echo "bench: command: ${CMD[*]}" >&2
+		cat "$META/cmd.out" "$META/cmd.err" "$tf" >&2 2>/dev/null || true
+		exit 1
+	fi
+	if [[ -s $META/cmd.err ]]; then
+		log "note: $1 wrote to stderr:"
+		head -n 20 "$META/cmd.err" >&2
+	fi
+	read -r WALL usr sys RSS_KIB <"$tf"
+	CPU="$(awk -v u="$usr" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')"
+	USR="$usr" SYS="$sys"
+}
+
+# same_data WHAT EXPECTED GOT fails loudly unless GOT (file or dir) equals EXPECTED.
+same_data() {
+	local what=$1 want=$2 got=$3
+	if [[ -d $want ]]; then
+		if ! diff -r -q "$want" "$got" >"$META/diff.out" 2>&1; then
+			echo "bench: DATA MISMATCH: $what ($got differs from $want):" >&2
+			head -n 20 "$META/diff.out" >&2
+			exit 1
+		fi
+	elif ! cmp "$want" "$got" >"$META/diff.out" 2>&1; then
+		echo "bench: DATA MISMATCH: $what:" >&2
+		cat "$META/diff.out" >&2
+		exit 1
+	fi
+}
+
+# ---------------------------------------------------------------- data
+
+log "making test data: one $BIG_MIB MiB file, $SMALL_COUNT files of $SMALL_KIB KiB (random)"
+head -c "$BIG_BYTES" /dev/urandom >"$SRC/big.bin"
+head -c "$SMALL_BYTES" /dev/urandom |
+	split -b "$((SMALL_KIB * 1024))" -a 5 -d --additional-suffix=.bin - "$SRC/small/f"
+[[ "$(find "$SRC/small" -type f | wc -l)" -eq $SMALL_COUNT ]] || die "making the small files failed"
+
+CMD=("$HAUL" --endpoint-url "$ENDPOINT" -q mb "s3://$BUCKET")
+run_or_die "haul mb s3://$BUCKET"
+
+# Downloads read objects seeded once by aws-cli, the reference tool.
+log "seeding the download objects with aws-cli"
+copy_cmd aws 0 "$SRC/big.bin" "$(obj aws seed/big.bin)"
+run_or_die "seeding big.bin"
+copy_cmd aws 1 "$SRC/small" "$(obj aws seed/small/)"
+run_or_die "seeding the small files"
+
+for tool in "${TOOLS[@]}"; do
+	ls_cmd "$tool"
+	run_or_die "$tool warm-up listing"
+done
+
+# ---------------------------------------------------------------- runs
+
+hdr() {
+	echo "# haul bench: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) CPUs, runs=$RUNS"
+	echo "# haul:   $HAUL ($(cd "$REPO" && git describe --always --dirty 2>/dev/null || echo unknown))"
+	echo "# aws:    $AWS ($("$AWS" --version 2>&1 | head -n 1))"
+	echo "# rclone: ${RCLONE[*]} ($("${RCLONE[@]}" version 2>/dev/null | head -n 1))"
+	echo "# minio:  $MINIO ($(cat "$REPO/.tools/bin/minio.version" 2>/dev/null || echo unknown)) on tmpfs; data on tmpfs ($WORK)"
+	echo "# big = one ${BIG_MIB} MiB file; small = $SMALL_COUNT files of $SMALL_KIB KiB"
+	echo "# load1 = the machine's 1-minute load average when the run started (other work skews numbers)"
+	echo "# round workload tool wall_s user_s sys_s cpu_s rss_kib load1"
+}
+load1() { cut -d ' ' -f 1 /proc/loadavg; }
+
+# The clients and MinIO share the machine's cores: other work running beside
+# the bench (builds, tests) inflates wall times, so say when there is some.
+if awk -v l="$(load1)" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
+	log "warning: load average $(load1) on $(nproc) CPUs before starting; wall times will be noisy"
+fi
+
+mkdir -p "$(dirname "$OUT")"
+RAW="$META/raw.txt"
+hdr >"$RAW"
+
+declare -A UPLOAD_VERIFIED=()
+
+# one_run ROUND WORKLOAD TOOL
+one_run() {
+	local round=$1 wl=$2 tool=$3 prefix desc load
+	prefix="up/$tool/r$round/$wl/"
+	desc="round $round $wl $tool"
+	rm -rf "$DL"
+	mkdir -p "$DL"
+	case $wl in
+	big-up) copy_cmd "$tool" 0 "$SRC/big.bin" "$(obj "$tool" "${prefix}big.bin")" ;;
+	small-up) copy_cmd "$tool" 1 "$SRC/small" "$(obj "$tool" "$prefix")" ;;
+	big-down) copy_cmd "$tool" 0 "$(obj "$tool" seed/big.bin)" "$DL/big.bin" ;;
+	small-down) copy_cmd "$tool" 1 "$(obj "$tool" seed/small/)" "$DL/small" ;;
+	esac
+	load="$(load1)"
+	measure "$desc"
+	printf '%s %s %s %s %s %s %s %s %s\n' "$round" "$wl" "$tool" "$WALL" "$USR" "$SYS" "$CPU" "$RSS_KIB" "$load" >>"$RAW"
+	printf 'bench: %-28s wall %7ss  cpu %7ss  rss %6d MiB  (load %s)\n' "$desc" "$WALL" "$CPU" "$((RSS_KIB / 1024))" "$load" >&2
+
+	case $wl in
+	big-down) same_data "$desc" "$SRC/big.bin" "$DL/big.bin" ;;
+	small-down) same_data "$desc" "$SRC/small" "$DL/small" ;;
+	*-up)
+		# Check what the tool uploaded once per tool and workload, reading
+		# it back with aws-cli, the reference tool.
+		if [[ -z ${UPLOAD_VERIFIED[$wl/$tool]:-} ]]; then
+			rm -rf "$VERIFY"
+			mkdir -p "$VERIFY"
+			if [[ $wl == big-up ]]; then
+				copy_cmd aws 0 "$(obj aws "${prefix}big.bin")" "$VERIFY/big.bin"
+				run_or_die "reading back $desc"
+				same_data "$desc (read back by aws-cli)" "$SRC/big.bin" "$VERIFY/big.bin"
+			else
+				copy_cmd aws 1 "$(obj aws "$prefix")" "$VERIFY/small"
+				run_or_die "reading back $desc"
+				same_data "$desc (read back by aws-cli)" "$SRC/small" "$VERIFY/small"
+			fi
+			rm -rf "$VERIFY"
+			UPLOAD_VERIFIED[$wl/$tool]=1
+		fi
+		rm_cmd "$tool" "$prefix"
+		run_or_die "$tool deleting $prefix"
+		;;
+	esac
+	rm -rf "$DL"
+}
+
+for round in $(seq 1 "$RUNS"); do
+	# Rotate the order each round: haul aws rclone, aws rclone haul, ...
+	order=()
+	for i in "${!TOOLS[@]}"; do
+		order+=("${TOOLS[$(((i + round - 1) % ${#TOOLS[@]}))]}")
+	done
+	log "round $round of $RUNS (order: ${order[*]})"
+	for wl in "${WORKLOADS[@]}"; do
+		for tool in "${order[@]}"; do
+			one_run "$round" "$wl" "$tool"
+		done
+	done
+done
+
+# ---------------------------------------------------------------- report
+
+# median WORKLOAD TOOL COLUMN prints the median of a column of the raw numbers.
+median() {
+	awk -v w="$1" -v t="$2" -v c="$3" '$1 !~ /^#/ && $2 == w && $3 == t { print $c }' "$RAW" |
+		sort -g |
+		awk '{ a[NR] = $1 } END {
+			if (NR == 0) { print "NaN"; exit }
+			if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2
+		}'
+}
+
+label() {
+	local big small
+	if ((BIG_MIB % 1024 == 0)); then big="$((BIG_MIB / 1024)) GiB file"; else big="$BIG_MIB MiB file"; fi
+	small="$SMALL_COUNT x $SMALL_KIB KiB"
+	case $1 in
+	big-up) echo "upload $big" ;;
+	big-down) echo "download $big" ;;
+	small-up) echo "upload $small" ;;
+	small-down) echo "download $small" ;;
+	esac
+}
+
+# verdict VALUE LIMIT NAME prints "NAME VALUE<=LIMIT PASS" (or FAIL).
+verdict() {
+	awk -v v="$1" -v l="$2" -v n="$3" 'BEGIN { printf "%s %s<=%s %s", n, v, l, (v <= l ? "PASS" : "FAIL") }'
+}
+
+report() {
+	local wl tool wall cpu rss rss_mib aws_wall aws_cpu wr cr checks wt
+	local passed=0 total=0
+	printf '\nMedians of %d runs (MinIO and all data on tmpfs; CPU = client user+sys; RSS = client peak):\n\n' "$RUNS"
+	printf '%-22s %-7s %8s %8s %8s %9s %9s  %s\n' workload tool "wall s" "CPU s" "RSS MiB" "wall/aws" "CPU/aws" "targets (haul)"
+	printf '%-22s %-7s %8s %8s %8s %9s %9s  %s\n' ---------------------- ------- -------- -------- -------- --------- --------- --------------
+	for wl in "${WORKLOADS[@]}"; do
+		aws_wall="$(median "$wl" aws 4)"
+		aws_cpu="$(median "$wl" aws 7)"
+		for tool in "${TOOLS[@]}"; do
+			wall="$(median "$wl" "$tool" 4)"
+			cpu="$(median "$wl" "$tool" 7)"
+			rss="$(median "$wl" "$tool" 8)"
+			rss_mib="$(awk -v r="$rss" 'BEGIN { printf "%.1f", r / 1024 }')"
+			wr="$(awk -v a="$wall" -v b="$aws_wall" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')"
+			cr="$(awk -v a="$cpu" -v b="$aws_cpu" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')"
+			checks=""
+			if [[ $tool == haul ]]; then
+				wt=""
+				[[ $wl == big-up ]] && wt=$WALL_TARGET_BIG_UP
+				[[ $wl == small-up ]] && wt=$WALL_TARGET_SMALL_UP
+				if [[ -n $wt ]]; then
+					checks+="$(verdict "$wr" "$wt" wall), "
+				fi
+				checks+="$(verdict "$cr" "$CPU_TARGET" cpu), $(verdict "$rss_mib" "$RSS_TARGET_MIB" rss)"
+				total=$((total + $(grep -o 'PASS\|FAIL' <<<"$checks" | wc -l)))
+				passed=$((passed + $(grep -o 'PASS' <<<"$checks" | wc -l)))
+			else
+				[[ $tool == aws ]] && { wr=""; cr=""; }
+			fi
+			printf '%-22s %-7s %8.2f %8.2f %8s %9s %9s  %s\n' "$(label "$wl")" "$tool" "$wall" "$cpu" "$rss_mib" "$wr" "$cr" "$checks"
+		done
+	done
+	printf '\nhaul targets met: %d of %d (wall <= %sx aws on the big upload, <= %sx on the small-file upload; CPU <= %sx aws; peak RSS <= %s MiB)\n' \
+		"$passed" "$total" "$WALL_TARGET_BIG_UP" "$WALL_TARGET_SMALL_UP" "$CPU_TARGET" "$RSS_TARGET_MIB"
+}
+
+REPORT="$(report)"
+echo "$REPORT"
+{
+	cat "$RAW"
+	echo
+	while IFS= read -r line; do echo "# $line"; done <<<"$REPORT"
+} >"$OUT"
+echo
+echo "raw per-run numbers and this table: $OUT"
