@@ -14,9 +14,26 @@ import (
 	"github.com/haul-s3/haul/internal/s3test"
 )
 
-// runUntil starts cmd, waits until a line of its stderr contains marker, calls act, and
-// returns the exit code and the whole stderr.
+// runUntil starts cmd, waits until a line of its stderr contains marker, calls act once,
+// and returns the exit code and the whole stderr.
 func runUntil(t *testing.T, cmd *exec.Cmd, marker string, act func()) (int, string) {
+	t.Helper()
+	acted := false
+	code, stderr := runUntilEach(t, cmd, func(line string) {
+		if !acted && strings.Contains(line, marker) {
+			act()
+			acted = true
+		}
+	})
+	if !acted {
+		t.Fatalf("never saw %q; stderr:\n%s", marker, stderr)
+	}
+	return code, stderr
+}
+
+// runUntilEach starts cmd, calls each for every line of its stderr as it arrives, and
+// returns the exit code and the whole stderr.
+func runUntilEach(t *testing.T, cmd *exec.Cmd, each func(line string)) (int, string) {
 	t.Helper()
 	pipe, err := cmd.StderrPipe()
 	if err != nil {
@@ -27,18 +44,11 @@ func runUntil(t *testing.T, cmd *exec.Cmd, marker string, act func()) (int, stri
 	}
 	var all strings.Builder
 	sc := bufio.NewScanner(pipe)
-	acted := false
 	for sc.Scan() {
 		all.WriteString(sc.Text() + "\n")
-		if !acted && strings.Contains(sc.Text(), marker) {
-			act()
-			acted = true
-		}
+		each(sc.Text())
 	}
 	err = cmd.Wait()
-	if !acted {
-		t.Fatalf("never saw %q; stderr:\n%s", marker, all.String())
-	}
 	code := 0
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
@@ -117,4 +127,37 @@ func TestFileThatGrowsDuringUploadFailsCleanly(t *testing.T) {
 			t.Fatalf("%d incomplete uploads left", len(ups))
 		}
 	})
+}
+
+func TestSecondInterruptExitsAtOnce(t *testing.T) {
+	srv := s3test.Shared(t, s3test.Kinds()[0])
+	bucket := srv.NewBucket(t)
+	f := filepath.Join(t.TempDir(), "big")
+	randomFile(t, f, 60<<20)
+	// Parts are slow and the abort that follows the first Ctrl-C hangs for 20s: only the
+	// second Ctrl-C can end the run quickly.
+	slow := srv.Delay(t, 300*time.Millisecond, s3test.IsUploadPart).Delay(t, 20*time.Second, s3test.IsAbortUpload)
+	cmd := haulCmd(t, slow, "--debug", "cp", f, "s3://"+bucket+"/big", "--part-size", "5MiB", "--concurrency", "1")
+	var second time.Time
+	signals := 0
+	code, stderr := runUntilEach(t, cmd, func(line string) {
+		switch {
+		case signals == 0 && strings.Contains(line, "UploadPart"):
+			_ = cmd.Process.Signal(syscall.SIGINT)
+			signals++
+		case signals == 1 && strings.Contains(line, "interrupted: stopping"):
+			second = time.Now()
+			_ = cmd.Process.Signal(syscall.SIGINT)
+			signals++
+		}
+	})
+	if signals != 2 || code != 130 {
+		t.Fatalf("signals sent %d, exit %d (want 2 and 130); stderr:\n%s", signals, code, stderr)
+	}
+	if d := time.Since(second); d > 5*time.Second {
+		t.Fatalf("exit took %s after the second Ctrl-C", d)
+	}
+	if !strings.Contains(stderr, "interrupted again") {
+		t.Fatalf("no message for the second Ctrl-C:\n%s", stderr)
+	}
 }

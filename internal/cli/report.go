@@ -43,6 +43,7 @@ func (a *app) newReporter(unknownSize, dataOnStdout bool) *reporter {
 			progressbar.OptionSetWriter(a.stderr),
 			progressbar.OptionShowBytes(true),
 			progressbar.OptionShowTotalBytes(true),
+			progressbar.OptionShowCount(),
 			progressbar.OptionUseIECUnits(true),
 			progressbar.OptionSetPredictTime(true),
 			progressbar.OptionThrottle(100*time.Millisecond),

@@ -50,3 +50,20 @@ func IsUploadPart(r *http.Request) bool {
 func IsRangedGet(r *http.Request) bool {
 	return r.Method == http.MethodGet && r.Header.Get("Range") != ""
 }
+
+// IsAbortUpload reports whether r is an AbortMultipartUpload request.
+func IsAbortUpload(r *http.Request) bool {
+	return r.Method == http.MethodDelete && r.URL.Query().Has("uploadId")
+}
+
+// Any combines matchers: it matches a request that any of them matches.
+func Any(ms ...func(*http.Request) bool) func(*http.Request) bool {
+	return func(r *http.Request) bool {
+		for _, m := range ms {
+			if m(r) {
+				return true
+			}
+		}
+		return false
+	}
+}
