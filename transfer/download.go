@@ -13,6 +13,7 @@ import (
 
 	"github.com/haul-s3/haul/localfs"
 	"github.com/haul-s3/haul/object"
+	"github.com/haul-s3/haul/transfer/journal"
 )
 
 // DownloadFile downloads the object src to the file path. The bytes go to a temporary file
@@ -74,20 +75,35 @@ func (e *Engine) DownloadPrefix(ctx context.Context, src object.Ref, dir string)
 	return r.finish(ctx, listErr)
 }
 
-// download fetches one object into a temporary file and renames it onto path.
+// download fetches one object into a temporary file and renames it onto path. With a
+// journal, a large object's temporary file and the ranges written are recorded, kept when
+// the run fails or is cancelled, and continued by the next run if the object is unchanged.
 func (r *run) download(ctx context.Context, src object.Ref, info object.Info, path string) (err error) {
-	f, err := localfs.CreateTemp(path)
+	j := r.e.opts.Journal
+	if j != nil && j.Downloaded(path, info.Size) {
+		if fi, serr := os.Stat(path); serr == nil && fi.Size() == info.Size {
+			return errAlreadyDone
+		}
+	}
+	ranged := info.Size > r.e.opts.MultipartThreshold
+	partSize, err := PartSize(info.Size, r.e.opts.PartSize)
+	if err != nil {
+		return err
+	}
+	f, written, err := r.openTemp(src, info, path, partSize, ranged && j != nil)
 	if err != nil {
 		return err
 	}
 	defer func() {
 		if err != nil {
 			f.Close()
-			os.Remove(f.Name())
+			if !(ranged && j != nil) {
+				os.Remove(f.Name())
+			}
 		}
 	}()
-	if info.Size > r.e.opts.MultipartThreshold {
-		err = r.getParts(ctx, src, info, f)
+	if ranged {
+		err = r.getParts(ctx, src, info, f, partSize, written, path)
 	} else {
 		err = r.call(ctx, false, src.String(), path, func(ctx context.Context) error {
 			return r.getRange(ctx, src, info.ETag, f, 0, info.Size, true)
@@ -105,28 +121,79 @@ func (r *run) download(ctx context.Context, src object.Ref, info object.Info, pa
 	if !info.LastModified.IsZero() {
 		_ = os.Chtimes(f.Name(), info.LastModified, info.LastModified)
 	}
-	return os.Rename(f.Name(), path)
-}
-
-// getParts fetches an object as parallel ranged GETs, each written at its offset.
-func (r *run) getParts(ctx context.Context, src object.Ref, info object.Info, f *os.File) error {
-	partSize, err := PartSize(info.Size, r.e.opts.PartSize)
-	if err != nil {
+	if err := os.Rename(f.Name(), path); err != nil {
 		return err
 	}
+	if j != nil {
+		return j.DownloadDone(path, info.Size)
+	}
+	return nil
+}
+
+// openTemp returns the temporary file to download into and the ranges already in it. When
+// the download is journalled it continues a recorded temporary file of the same object
+// version, or starts a new one and records it.
+func (r *run) openTemp(src object.Ref, info object.Info, path string, partSize int64, journalled bool) (*os.File, map[int64]int64, error) {
+	j := r.e.opts.Journal
+	if journalled {
+		if d, ok := j.Download(path); ok {
+			switch {
+			case d.ETag != info.ETag || d.Size != info.Size:
+				r.notice(src.String(), path, "the object changed since the interrupted run: starting it over")
+			case d.PartSize != partSize:
+				r.notice(src.String(), path, "the part size differs from the interrupted run: starting it over")
+			default:
+				f, err := os.OpenFile(d.Temp, os.O_RDWR, 0)
+				if err == nil {
+					return f, d.Ranges, nil
+				}
+				r.notice(src.String(), path, "the partial file of the interrupted run is gone: starting it over")
+			}
+			os.Remove(d.Temp)
+		}
+	}
+	f, err := localfs.CreateTemp(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if journalled {
+		d := journal.Download{Bucket: src.Bucket, Key: src.Key, ETag: info.ETag, Size: info.Size, Temp: f.Name(), PartSize: partSize}
+		if err := j.StartDownload(path, d); err != nil {
+			f.Close()
+			os.Remove(f.Name())
+			return nil, nil, err
+		}
+	}
+	return f, nil, nil
+}
+
+// getParts fetches an object as parallel ranged GETs, each written at its offset, skipping
+// the ranges in written. With a journal each range is synced and recorded once written.
+func (r *run) getParts(ctx context.Context, src object.Ref, info object.Info, f *os.File, partSize int64, written map[int64]int64, target string) error {
 	if err := f.Truncate(info.Size); err != nil {
 		return err
 	}
+	j := r.e.opts.Journal
 	g, gctx := errgroup.WithContext(ctx)
 	for off := int64(0); off < info.Size; off += partSize {
+		length := min(partSize, info.Size-off)
+		if written[off] == length {
+			r.progress(length)
+			continue
+		}
 		if gctx.Err() != nil || r.e.slots.Acquire(gctx, 1) != nil {
 			break
 		}
-		length := min(partSize, info.Size-off)
 		g.Go(func() error {
-			return r.call(gctx, true, src.String(), f.Name(), func(ctx context.Context) error {
+			err := r.call(gctx, true, src.String(), f.Name(), func(ctx context.Context) error {
 				return r.getRange(ctx, src, info.ETag, f, off, length, false)
 			})
+			if err == nil && j != nil {
+				if err = f.Sync(); err == nil {
+					err = j.RangeDone(target, off, length)
+				}
+			}
+			return err
 		})
 	}
 	if err := g.Wait(); err != nil {

@@ -21,6 +21,11 @@ const (
 	// Aborted: the multipart upload UploadID to Dst was aborted, or, when Err is set, could
 	// not be aborted and is left behind.
 	Aborted
+	// Skipped: a resumed run found the item already done (Src, Dst, Size).
+	Skipped
+	// Notice: something the user should know about an item (Note), such as a resumed
+	// upload that had to start over.
+	Notice
 )
 
 // Op names the direction of an item.
@@ -44,6 +49,7 @@ type Event struct {
 	Attempt  int
 	Delay    time.Duration
 	UploadID string
+	Note     string
 }
 
 // Observer receives a run's events. Within one call into the Engine (one UploadDir, say)

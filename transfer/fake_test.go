@@ -303,3 +303,29 @@ func (f *fakeStore) List(ctx context.Context, bucket, prefix string, fn func(obj
 	}
 	return nil
 }
+
+func (f *fakeStore) ListParts(ctx context.Context, ref object.Ref, id string) ([]object.Part, error) {
+	done, err := f.begin(ctx, fakeCall{Op: "ListParts", Key: ref.Key, UploadID: id})
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	u, ok := f.uploads[id]
+	if !ok {
+		return nil, &fakeNotFound{}
+	}
+	var parts []object.Part
+	for n, data := range u.parts {
+		sum := md5.Sum(data)
+		parts = append(parts, object.Part{Number: n, ETag: hex.EncodeToString(sum[:]), Size: int64(len(data))})
+	}
+	sort.Slice(parts, func(i, j int) bool { return parts[i].Number < parts[j].Number })
+	return parts, nil
+}
+
+type fakeNotFound struct{}
+
+func (*fakeNotFound) Error() string  { return "fake: NoSuchUpload" }
+func (*fakeNotFound) NotFound() bool { return true }

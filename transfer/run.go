@@ -41,6 +41,10 @@ func (r *run) progress(n int64) {
 func (r *run) item(src, dst string, do func() (int64, error)) {
 	start := time.Now()
 	size, err := do()
+	if errors.Is(err, errAlreadyDone) {
+		r.skipped(src, dst, size)
+		return
+	}
 	if err != nil {
 		r.failed(src, dst, err)
 		return
@@ -50,6 +54,20 @@ func (r *run) item(src, dst string, do func() (int64, error)) {
 	r.sum.Bytes += size
 	r.mu.Unlock()
 	r.emit(Event{Kind: Done, Src: src, Dst: dst, Size: size, Elapsed: time.Since(start)})
+}
+
+// skipped records an item a journal showed was already done.
+func (r *run) skipped(src, dst string, size int64) {
+	r.mu.Lock()
+	r.sum.Done++
+	r.sum.Skipped++
+	r.sum.Bytes += size
+	r.mu.Unlock()
+	r.emit(Event{Kind: Skipped, Src: src, Dst: dst, Size: size})
+}
+
+func (r *run) notice(src, dst, note string) {
+	r.emit(Event{Kind: Notice, Src: src, Dst: dst, Note: note})
 }
 
 func (r *run) failed(src, dst string, err error) {
@@ -79,6 +97,9 @@ func (r *run) finish(ctx context.Context, err error) (Summary, error) {
 	}
 	return sum, nil
 }
+
+// errAlreadyDone is returned by an item's transfer when the journal shows it was done.
+var errAlreadyDone = errors.New("already done")
 
 // IsRetryable reports whether err says that sending the same request again may succeed:
 // it (or an error it wraps) has a Retryable method that returns true, and it is not a

@@ -23,6 +23,7 @@ import (
 	"golang.org/x/sync/semaphore"
 
 	"github.com/haul-s3/haul/object"
+	"github.com/haul-s3/haul/transfer/journal"
 )
 
 // Store is what the engine needs from an object store. s3store.Store satisfies it; tests
@@ -70,6 +71,11 @@ type Options struct {
 	Object object.Options
 	// Observer receives the run's events; nil discards them.
 	Observer Observer
+	// Journal, when set, makes the run resumable: multipart uploads and downloads are
+	// recorded as they progress, finished items are skipped when the run is repeated, and
+	// a cancelled or failed run keeps its uploaded parts and temporary files for the next
+	// run instead of aborting them. Streams (UploadStream, DownloadStream) are not resumable.
+	Journal *journal.Journal
 }
 
 // Engine moves data between local files and a Store. It is safe for concurrent use; calls
@@ -118,7 +124,8 @@ var ErrSomeFailed = errors.New("some items failed")
 
 // Summary is what a run did.
 type Summary struct {
-	Done     int   // items transferred
+	Done     int   // items transferred (including those skipped as already done)
+	Skipped  int   // items a journal showed were already done
 	Failed   int   // items that failed
 	Bytes    int64 // bytes of the items done
 	Elapsed  time.Duration

@@ -2,6 +2,7 @@ package transfer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -13,6 +14,7 @@ import (
 	"github.com/haul-s3/haul/localfs"
 	"github.com/haul-s3/haul/object"
 	"github.com/haul-s3/haul/s3url"
+	"github.com/haul-s3/haul/transfer/journal"
 )
 
 // UploadFile uploads the regular file at path to dst.
@@ -68,11 +70,21 @@ func (r *run) uploadFile(ctx context.Context, path string, dst object.Ref) error
 	if !fi.Mode().IsRegular() {
 		return &SourceError{Path: path, Err: fmt.Errorf("not a regular file (%s)", describeMode(fi))}
 	}
+	j := r.e.opts.Journal
+	fp := journal.FingerprintOf(fi)
+	if j != nil && j.Uploaded(dst.Bucket, dst.Key, fp) {
+		return errAlreadyDone
+	}
 	opts := r.e.objectOptions(path)
 	if fi.Size() <= r.e.opts.MultipartThreshold {
-		return r.putFile(ctx, f, fi, dst, opts)
+		err = r.putFile(ctx, f, fi, dst, opts)
+	} else {
+		err = r.uploadParts(ctx, f, fi, dst, opts)
 	}
-	return r.uploadParts(ctx, f, fi, dst, opts)
+	if err == nil && j != nil {
+		err = j.UploadDone(dst.Bucket, dst.Key, fp)
+	}
+	return err
 }
 
 func describeMode(fi os.FileInfo) string {
@@ -108,44 +120,59 @@ func (r *run) newPartReader(f *os.File, fi os.FileInfo, off, length int64, last 
 		size: fi.Size(), mtime: fi.ModTime(), progress: r.progress}
 }
 
-// uploadParts sends a file as a multipart upload with its parts in parallel, and aborts the
-// upload if anything fails or ctx is cancelled.
+// uploadParts sends a file as a multipart upload with its parts in parallel. Without a
+// journal it aborts the upload if anything fails or ctx is cancelled; with one it keeps the
+// upload for the next run, unless the file changed, and continues a recorded upload by
+// sending only the parts the server does not already hold.
 func (r *run) uploadParts(ctx context.Context, f *os.File, fi os.FileInfo, dst object.Ref, o *object.Options) (err error) {
 	size := fi.Size()
 	partSize, err := PartSize(size, r.e.opts.PartSize)
 	if err != nil {
 		return fmt.Errorf("upload %s: %w", f.Name(), err)
 	}
-	id, err := r.createUpload(ctx, dst, o)
+	id, have, err := r.resumeUpload(ctx, f.Name(), dst, journal.FingerprintOf(fi), partSize)
 	if err != nil {
 		return err
 	}
+	if id == "" {
+		if id, err = r.createUpload(ctx, dst, o); err != nil {
+			return err
+		}
+		if j := r.e.opts.Journal; j != nil {
+			err = j.StartUpload(journal.Upload{Bucket: dst.Bucket, Key: dst.Key, UploadID: id, Source: journal.FingerprintOf(fi), PartSize: partSize})
+			if err != nil {
+				r.abort(ctx, dst, id)
+				return err
+			}
+		}
+	}
 	defer func() {
-		if err != nil {
+		var src *SourceError
+		if err != nil && (r.e.opts.Journal == nil || errors.As(err, &src)) {
 			r.abort(ctx, dst, id)
+			if j := r.e.opts.Journal; j != nil {
+				_ = j.Forget(dst.Bucket, dst.Key)
+			}
 		}
 	}()
 	n := PartCount(size, partSize)
 	parts := make([]object.Part, n)
 	g, gctx := errgroup.WithContext(ctx)
 	for i := range n {
+		num := int32(i + 1)
+		if p, ok := have[num]; ok {
+			parts[i] = p
+			r.progress(p.Size)
+			continue
+		}
 		if gctx.Err() != nil || r.e.slots.Acquire(gctx, 1) != nil {
 			break
 		}
 		off := int64(i) * partSize
 		length := min(partSize, size-off)
-		num := int32(i + 1)
 		g.Go(func() error {
-			var etag string
-			err := r.call(gctx, true, f.Name(), dst.String(), func(ctx context.Context) error {
-				body := r.newPartReader(f, fi, off, length, false)
-				var err error
-				if etag, err = r.e.store.UploadPart(ctx, dst, id, num, body, length); err != nil {
-					body.undo()
-				}
-				return err
-			})
-			parts[i] = object.Part{Number: num, ETag: etag, Size: length}
+			p, err := r.sendPart(gctx, f, fi, dst, id, num, off, length)
+			parts[i] = p
 			return err
 		})
 	}
@@ -159,6 +186,25 @@ func (r *run) uploadParts(ctx context.Context, f *os.File, fi os.FileInfo, dst o
 		return err
 	}
 	return r.complete(ctx, dst, id, parts)
+}
+
+// sendPart uploads one part (the caller holds a request slot for the first attempt) and
+// records it in the journal.
+func (r *run) sendPart(ctx context.Context, f *os.File, fi os.FileInfo, dst object.Ref, id string, num int32, off, length int64) (object.Part, error) {
+	var etag string
+	err := r.call(ctx, true, f.Name(), dst.String(), func(ctx context.Context) error {
+		body := r.newPartReader(f, fi, off, length, false)
+		var err error
+		if etag, err = r.e.store.UploadPart(ctx, dst, id, num, body, length); err != nil {
+			body.undo()
+		}
+		return err
+	})
+	p := object.Part{Number: num, ETag: etag, Size: length}
+	if err == nil && r.e.opts.Journal != nil {
+		err = r.e.opts.Journal.PartDone(dst.Bucket, dst.Key, id, p)
+	}
+	return p, err
 }
 
 // createUpload starts a multipart upload. The request itself runs on a detached context so
