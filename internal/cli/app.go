@@ -17,6 +17,7 @@ import (
 type app struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	args           []string // the command line, recorded in resume journals
 
 	endpoint, region, profile, addressing string
 	debug, quiet, json                    bool

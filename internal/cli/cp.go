@@ -14,6 +14,7 @@ import (
 	"github.com/haul-s3/haul/s3store"
 	"github.com/haul-s3/haul/s3url"
 	"github.com/haul-s3/haul/transfer"
+	"github.com/haul-s3/haul/transfer/journal"
 )
 
 // job is a planned copy, run once the store is connected.
@@ -33,6 +34,8 @@ type cpFlags struct {
 	contentType  string
 	cacheControl string
 	createBucket bool
+	resume       bool
+	journal      string
 }
 
 func (a *app) cpCommand() *cobra.Command {
@@ -69,6 +72,8 @@ from S3 to a file, a directory or standard output (-).
 	fl.StringVar(&f.contentType, "content-type", "", "content type (default: detected from the file extension)")
 	fl.StringVar(&f.cacheControl, "cache-control", "", "Cache-Control header to store with the objects")
 	fl.BoolVar(&f.createBucket, "create-bucket", false, "create the destination bucket if it does not exist (in --region)")
+	fl.BoolVar(&f.resume, "resume", false, "keep a journal so an interrupted copy continues where it stopped (run the same command again, or haul resume)")
+	fl.StringVar(&f.journal, "journal", "", "journal file for --resume (default: one per source and destination in "+journalDirHint+")")
 	return cmd
 }
 
@@ -188,8 +193,19 @@ func (a *app) cp(ctx context.Context, f *cpFlags, src, dst string) error {
 	}
 	rep := a.newReporter(src == "-", dst == "-")
 	opts.Observer = rep
+	var j *journal.Journal
+	if f.resume {
+		if j, err = a.openJournal(f, src, dst); err != nil {
+			return err
+		}
+		opts.Journal = j
+	}
 	sum, err := run(ctx, transfer.New(store, opts))
-	return rep.finish(sum, err)
+	err = rep.finish(sum, err)
+	if j != nil {
+		a.closeJournal(j, err)
+	}
+	return err
 }
 
 func (a *app) ensureBucket(ctx context.Context, store *s3store.Store, bucket string) error {

@@ -47,7 +47,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if _, ok := <-sigs; !ok {
 			return
 		}
-		fmt.Fprintln(stderr, "haul: interrupted: stopping, aborting started uploads and removing partial files (press Ctrl-C again to exit at once)")
+		fmt.Fprintln(stderr, "haul: interrupted: stopping and cleaning up (press Ctrl-C again to exit at once)")
 		cancel()
 		if _, ok := <-sigs; ok {
 			fmt.Fprintln(stderr, "haul: interrupted again: exiting at once; incomplete uploads may remain (haul ls shows objects; abort uploads with your S3 tool)")
@@ -58,7 +58,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	app := &app{stdin: stdin, stdout: stdout, stderr: stderr}
+	app := &app{stdin: stdin, stdout: stdout, stderr: stderr, args: args}
 	root := app.rootCommand()
 	root.SetArgs(args)
 	root.SetIn(stdin)
@@ -110,7 +110,7 @@ func (a *app) rootCommand() *cobra.Command {
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
 	a.globalFlags(root)
-	root.AddCommand(a.cpCommand(), a.lsCommand(), a.rmCommand(), a.mbCommand())
+	root.AddCommand(a.cpCommand(), a.lsCommand(), a.rmCommand(), a.mbCommand(), a.resumeCommand())
 	for _, c := range root.Commands() {
 		c.SilenceUsage, c.SilenceErrors = true, true
 		if c.Args != nil {

@@ -109,6 +109,20 @@ func (r *reporter) Observe(ev transfer.Event) {
 		case !r.a.quiet:
 			r.line(r.lines, "%s: %s -> %s %s %.1fs", ev.Op, ev.Src, ev.Dst, bytesize.Format(ev.Size), ev.Elapsed.Seconds())
 		}
+	case transfer.Skipped:
+		r.done++
+		switch {
+		case r.a.json:
+			r.emitJSON(jsonEvent{Event: "skipped", Op: string(ev.Op), Src: ev.Src, Dst: ev.Dst, Bytes: ev.Size})
+		case !r.a.quiet:
+			r.line(r.lines, "skip: %s -> %s %s (already done by the interrupted run)", ev.Src, ev.Dst, bytesize.Format(ev.Size))
+		}
+	case transfer.Notice:
+		if r.a.json {
+			r.emitJSON(jsonEvent{Event: "notice", Op: string(ev.Op), Src: ev.Src, Dst: ev.Dst, Error: ev.Note})
+		} else {
+			r.line(r.a.stderr, "note: %s", describeFailure(ev.Src, ev.Dst, errors.New(ev.Note)))
+		}
 	case transfer.Failed:
 		r.failed++
 		if r.a.json {
