@@ -25,7 +25,8 @@
 # Fairness: tools are interleaved within a round (and their order rotates each
 # round) so machine noise hits all alike; downloads all read the same objects
 # (seeded once by aws-cli); each upload goes to a fresh prefix that the tool's
-# own rm deletes afterwards (untimed); download dirs are removed after each run.
+# own rm deletes afterwards (untimed, then MinIO's trash is emptied); download
+# dirs are removed after each run.
 # Each tool is warmed up (one untimed listing) before the first round.
 # aws-cli behind a pyenv shim is run through its real path so the shim's bash
 # does not count against it.
@@ -141,8 +142,8 @@ fi
 
 BIG_BYTES=$((BIG_MIB * 1024 * 1024))
 SMALL_BYTES=$((SMALL_COUNT * SMALL_KIB * 1024))
-# Source, MinIO seed, one upload in flight, one download and one verify copy,
-# plus MinIO metadata and slack.
+# Source, MinIO seed, one upload at a time (deleted, and MinIO's trash emptied,
+# after each run), one download and one verify copy, plus metadata and slack.
 NEED_KIB=$(((BIG_BYTES + SMALL_BYTES) * 5 / 1024 + 1024 * 1024))
 
 avail_kib() { df -Pk "$1" | awk 'NR == 2 { print $4 }'; }
@@ -325,6 +326,17 @@ same_data() {
 	fi
 }
 
+# MinIO moves deleted objects to .minio.sys/tmp/.trash and frees them only
+# every 5 minutes: on tmpfs every 1 GiB upload would stay in RAM, and the
+# periodic purge would land inside a timed run. Empty it after each deletion,
+# between runs, doing early what MinIO does in the background.
+empty_minio_trash() {
+	local trash="$WORK/minio/.minio.sys/tmp/.trash"
+	if [[ -d $trash ]]; then
+		find "$trash" -mindepth 1 -maxdepth 1 -exec rm -rf {} + 2>/dev/null || true
+	fi
+}
+
 # ---------------------------------------------------------------- data
 
 log "making test data: one $BIG_MIB MiB file, $SMALL_COUNT files of $SMALL_KIB KiB (random)"
@@ -415,6 +427,7 @@ one_run() {
 		fi
 		rm_cmd "$tool" "$prefix"
 		run_or_die "$tool deleting $prefix"
+		empty_minio_trash
 		;;
 	esac
 	rm -rf "$DL"

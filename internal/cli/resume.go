@@ -104,7 +104,7 @@ func (a *app) resumeCommand() *cobra.Command {
 					return err
 				}
 			}
-			h, err := journal.ReadHeader(path)
+			h, err := journal.Inspect(path)
 			if err != nil {
 				return &usageError{err}
 			}

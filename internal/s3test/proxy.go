@@ -1,6 +1,8 @@
 package s3test
 
 import (
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -19,6 +21,7 @@ func (s *Server) Delay(t testing.TB, d time.Duration, match func(*http.Request) 
 		t.Fatal(err)
 	}
 	rp := httputil.NewSingleHostReverseProxy(target)
+	rp.ErrorLog = log.New(io.Discard, "", 0) // cut connections are what these tests make
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

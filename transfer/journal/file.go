@@ -77,29 +77,8 @@ func (j *Journal) load(h Header) error {
 		}
 		return j.append(h)
 	}
-	end := len(data)
-	if data[end-1] != '\n' { // a torn last record: the run was killed while writing it
-		end = bytes.LastIndexByte(data, '\n') + 1
-	}
-	sc := bufio.NewScanner(bytes.NewReader(data[:end]))
-	sc.Buffer(make([]byte, 64<<10), 16<<20)
-	for n := 1; sc.Scan(); n++ {
-		if n == 1 {
-			if err := json.Unmarshal(sc.Bytes(), &j.header); err != nil || j.header.Format != Format {
-				return errors.New("not a haul journal (or its header is damaged); remove it to start over")
-			}
-			if j.header.Version != Version {
-				return fmt.Errorf("journal format version %d is not supported by this haul (which writes version %d); finish the run with the haul that wrote it, or remove the journal to start over", j.header.Version, Version)
-			}
-			continue
-		}
-		var r record
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			return fmt.Errorf("line %d is damaged (%v); remove the journal to start over (incomplete uploads can be listed with haul uploads ls)", n, err)
-		}
-		j.apply(r)
-	}
-	if err := sc.Err(); err != nil {
+	end, err := j.parse(data)
+	if err != nil {
 		return err
 	}
 	if end != len(data) { // drop the torn record so later appends start on a clean line
@@ -109,6 +88,37 @@ func (j *Journal) load(h Header) error {
 	}
 	_, err = j.f.Seek(0, io.SeekEnd)
 	return err
+}
+
+// parse reads the header and applies every whole record of data. It returns the length of
+// the whole records: a torn last line (no newline) is left out.
+func (j *Journal) parse(data []byte) (int, error) {
+	end := len(data)
+	if data[end-1] != '\n' { // a torn last record: the run was killed while writing it
+		end = bytes.LastIndexByte(data, '\n') + 1
+	}
+	sc := bufio.NewScanner(bytes.NewReader(data[:end]))
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	for n := 1; sc.Scan(); n++ {
+		if n == 1 {
+			if err := json.Unmarshal(sc.Bytes(), &j.header); err != nil || j.header.Format != Format {
+				return 0, errors.New("not a haul journal (or its header is damaged); remove it to start over")
+			}
+			if j.header.Version != Version {
+				return 0, fmt.Errorf("journal format version %d is not supported by this haul (which writes version %d); finish the run with the haul that wrote it, or remove the journal to start over", j.header.Version, Version)
+			}
+			continue
+		}
+		var r record
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			return 0, fmt.Errorf("line %d is damaged (%v); remove the journal to start over (incomplete uploads can be listed with haul uploads ls)", n, err)
+		}
+		j.apply(r)
+	}
+	if j.header.Format == "" {
+		return 0, errors.New("not a haul journal (or its header is damaged); remove it to start over")
+	}
+	return end, sc.Err()
 }
 
 // apply updates the in-memory state with one record.
@@ -201,21 +211,19 @@ func (j *Journal) Remove() error {
 	return err
 }
 
-// ReadHeader reads the header of the journal at path without opening it for writing or
-// locking it, so `haul resume` can learn which command to run again.
-func ReadHeader(path string) (Header, error) {
-	f, err := os.Open(path)
+// Inspect reads and checks the whole journal at path without writing or locking it, and
+// returns its header, so `haul resume` can refuse a damaged journal before running anything.
+func Inspect(path string) (Header, error) {
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return Header{}, fmt.Errorf("journal %s: %w", path, err)
 	}
-	defer f.Close()
-	line, err := bufio.NewReader(f).ReadBytes('\n')
-	var h Header
-	if err != nil || json.Unmarshal(line, &h) != nil || h.Format != Format {
-		return Header{}, fmt.Errorf("journal %s: not a haul journal (or its header is damaged)", path)
+	j := &Journal{path: path, uploads: map[string]*Upload{}, done: map[string]Fingerprint{}, downloads: map[string]*Download{}}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return Header{}, fmt.Errorf("journal %s is empty", path)
 	}
-	if h.Version != Version {
-		return Header{}, fmt.Errorf("journal %s: format version %d is not supported by this haul (which writes version %d)", path, h.Version, Version)
+	if _, err := j.parse(data); err != nil {
+		return Header{}, fmt.Errorf("journal %s: %w", path, err)
 	}
-	return h, nil
+	return j.header, nil
 }

@@ -118,10 +118,10 @@ func TestSecondOpenIsRefusedWhileLocked(t *testing.T) {
 	}
 }
 
-func TestReadHeader(t *testing.T) {
+func TestInspect(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "run.journal")
 	j := open(t, path)
-	h, err := ReadHeader(path) // works while another process holds the lock
+	h, err := Inspect(path) // works while another process holds the lock
 	if err != nil || h.Args[1] != "a" {
 		t.Fatalf("ReadHeader: %+v, %v", h, err)
 	}

@@ -1,0 +1,93 @@
+package s3test
+
+import (
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Request is one request seen by a Recorder.
+type Request struct {
+	Method string
+	Path   string
+	Query  url.Values
+	Bytes  int64 // request body length (Content-Length)
+	Status int
+}
+
+// Recorder is a reverse proxy that records every request it passes to a server, so tests
+// can count what a client really sent (parts, bytes).
+type Recorder struct {
+	mu   sync.Mutex
+	reqs []Request
+}
+
+// Requests returns the requests recorded so far for which match returns true (nil: all).
+func (r *Recorder) Requests(match func(Request) bool) []Request {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []Request
+	for _, q := range r.reqs {
+		if match == nil || match(q) {
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+// Reset forgets the requests recorded so far.
+func (r *Recorder) Reset() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.reqs = nil
+}
+
+// UploadParts matches successful UploadPart requests.
+func UploadParts(q Request) bool {
+	return q.Method == http.MethodPut && q.Query.Has("partNumber") && q.Status/100 == 2
+}
+
+// Record returns a view of s whose Endpoint is a recording proxy, and the recorder. The
+// proxy stops when the test ends.
+func (s *Server) Record(t testing.TB) (*Server, *Recorder) {
+	t.Helper()
+	target, err := url.Parse(s.Endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := httputil.NewSingleHostReverseProxy(target)
+	rp.ErrorLog = log.New(io.Discard, "", 0) // cut connections are what these tests make
+	rec := &Recorder{}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{ReadHeaderTimeout: time.Minute, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		rp.ServeHTTP(sw, r)
+		rec.mu.Lock()
+		rec.reqs = append(rec.reqs, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Bytes: r.ContentLength, Status: sw.status})
+		rec.mu.Unlock()
+	})}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	view := *s
+	view.Endpoint = "http://" + ln.Addr().String()
+	return &view, rec
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
