@@ -90,14 +90,15 @@ func (r *run) download(ctx context.Context, src object.Ref, info object.Info, pa
 	if err != nil {
 		return err
 	}
-	f, written, err := r.openTemp(src, info, path, partSize, ranged && j != nil)
+	keepTemp := ranged && j != nil // a journalled large download keeps its partial file
+	f, written, err := r.openTemp(src, info, path, partSize, keepTemp)
 	if err != nil {
 		return err
 	}
 	defer func() {
 		if err != nil {
 			f.Close()
-			if !(ranged && j != nil) {
+			if !keepTemp {
 				os.Remove(f.Name())
 			}
 		}

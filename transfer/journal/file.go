@@ -111,7 +111,7 @@ func (j *Journal) parse(data []byte) (int, error) {
 		}
 		var r record
 		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			return 0, fmt.Errorf("line %d is damaged (%v); remove the journal to start over (incomplete uploads can be listed with haul uploads ls)", n, err)
+			return 0, fmt.Errorf("line %d is damaged (%w); remove the journal to start over (incomplete uploads can be listed with haul uploads ls)", n, err)
 		}
 		j.apply(r)
 	}
