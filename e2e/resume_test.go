@@ -258,3 +258,33 @@ func TestCorruptJournalIsRefusedClearly(t *testing.T) {
 		})
 	}
 }
+
+func TestInterruptWithResumeKeepsPartsAndSaysHowToContinue(t *testing.T) {
+	forEachServer(t, func(t *testing.T, srv *s3test.Server) {
+		bucket := srv.NewBucket(t)
+		f := filepath.Join(t.TempDir(), "big")
+		data := randomFile(t, f, 60<<20)
+		jpath := filepath.Join(t.TempDir(), "run.journal")
+		slow := srv.Delay(t, 300*time.Millisecond, s3test.IsUploadPart)
+		cmd := haulCmd(t, slow, "--debug", "cp", "--resume", "--journal", jpath, f, "s3://"+bucket+"/big", "--part-size", "5MiB", "--concurrency", "2")
+		code, stderr := runUntil(t, cmd, "UploadPart", func() { _ = cmd.Process.Signal(syscall.SIGINT) })
+		if code != 130 || !strings.Contains(stderr, "haul resume "+jpath) || strings.Contains(stderr, "AbortMultipartUpload") {
+			t.Fatalf("exit %d (want 130), want a 'haul resume' hint and no abort:\n%s", code, stderr)
+		}
+		if ups := srv.IncompleteUploads(t, bucket, ""); len(ups) != 1 {
+			t.Fatalf("%d incomplete uploads after Ctrl-C with --resume, want the one kept for resuming", len(ups))
+		}
+		r := haul(t, srv, nil, "resume", jpath)
+		if r.code != 0 {
+			t.Fatalf("haul resume: exit %d\n%s", r.code, r.stderr)
+		}
+		back := filepath.Join(t.TempDir(), "back")
+		must(t, srv, "-q", "cp", "s3://"+bucket+"/big", back)
+		if got, _ := os.ReadFile(back); !bytes.Equal(got, data) {
+			t.Fatal("resumed object differs")
+		}
+		if ups := srv.IncompleteUploads(t, bucket, ""); len(ups) != 0 {
+			t.Fatalf("%d incomplete uploads remain after resume", len(ups))
+		}
+	})
+}
