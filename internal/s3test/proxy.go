@@ -16,6 +16,23 @@ import (
 // transfer slow enough to interrupt at a known point. The proxy stops when the test ends.
 func (s *Server) Delay(t testing.TB, d time.Duration, match func(*http.Request) bool) *Server {
 	t.Helper()
+	return s.proxy(t, func(forward http.Handler, w http.ResponseWriter, r *http.Request) {
+		if match(r) {
+			select {
+			case <-time.After(d):
+			case <-r.Context().Done():
+				return
+			}
+		}
+		forward.ServeHTTP(w, r)
+	})
+}
+
+// proxy starts a reverse proxy to s on 127.0.0.1 whose handler may act on each request
+// before or after passing it on with forward, and returns a view of s that uses it. The
+// proxy stops when the test ends.
+func (s *Server) proxy(t testing.TB, handle func(forward http.Handler, w http.ResponseWriter, r *http.Request)) *Server {
+	t.Helper()
 	target, err := url.Parse(s.Endpoint)
 	if err != nil {
 		t.Fatal(err)
@@ -27,14 +44,7 @@ func (s *Server) Delay(t testing.TB, d time.Duration, match func(*http.Request) 
 		t.Fatal(err)
 	}
 	srv := &http.Server{ReadHeaderTimeout: time.Minute, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if match(r) {
-			select {
-			case <-time.After(d):
-			case <-r.Context().Done():
-				return
-			}
-		}
-		rp.ServeHTTP(w, r)
+		handle(rp, w, r)
 	})}
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() { _ = srv.Close() })

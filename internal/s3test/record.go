@@ -1,15 +1,10 @@
 package s3test
 
 import (
-	"io"
-	"log"
-	"net"
 	"net/http"
-	"net/http/httputil"
 	"net/url"
 	"sync"
 	"testing"
-	"time"
 )
 
 // Request is one request seen by a Recorder.
@@ -57,29 +52,15 @@ func UploadParts(q Request) bool {
 // proxy stops when the test ends.
 func (s *Server) Record(t testing.TB) (*Server, *Recorder) {
 	t.Helper()
-	target, err := url.Parse(s.Endpoint)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rp := httputil.NewSingleHostReverseProxy(target)
-	rp.ErrorLog = log.New(io.Discard, "", 0) // cut connections are what these tests make
 	rec := &Recorder{}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{ReadHeaderTimeout: time.Minute, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	view := s.proxy(t, func(forward http.Handler, w http.ResponseWriter, r *http.Request) {
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-		rp.ServeHTTP(sw, r)
+		forward.ServeHTTP(sw, r)
 		rec.mu.Lock()
 		rec.reqs = append(rec.reqs, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Bytes: r.ContentLength, Status: sw.status})
 		rec.mu.Unlock()
-	})}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Close() })
-	view := *s
-	view.Endpoint = "http://" + ln.Addr().String()
-	return &view, rec
+	})
+	return view, rec
 }
 
 type statusWriter struct {
