@@ -3,6 +3,8 @@ package transfer
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
 	"strings"
 
 	"github.com/haul-s3/haul/object"
@@ -70,3 +72,40 @@ func (r *run) resumeUpload(ctx context.Context, src string, dst object.Ref, fp j
 
 // sameETag compares ETags with or without their quotes.
 func sameETag(a, b string) bool { return strings.Trim(a, `"`) == strings.Trim(b, `"`) }
+
+// reconcileParts checks, before a resumed upload is completed, that the server holds every
+// part exactly as sent, and sends again any part it does not. A killed run can leave a
+// request for a part still being processed while the resumed run sends that part again;
+// the server may keep either, and completing with the other's ETag would fail (InvalidPart).
+func (r *run) reconcileParts(ctx context.Context, f *os.File, fi os.FileInfo, dst object.Ref, id string, partSize int64, parts []object.Part) error {
+	lister, ok := r.e.store.(PartLister)
+	if !ok {
+		return nil
+	}
+	var server []object.Part
+	err := r.call(ctx, false, f.Name(), dst.String(), func(ctx context.Context) error {
+		var err error
+		server, err = lister.ListParts(ctx, dst, id)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	held := make(map[int32]object.Part, len(server))
+	for _, p := range server {
+		held[p.Number] = p
+	}
+	for i, p := range parts {
+		if s, ok := held[p.Number]; ok && sameETag(s.ETag, p.ETag) && s.Size == p.Size {
+			continue
+		}
+		r.notice(f.Name(), dst.String(), fmt.Sprintf("part %d on the server is not the one sent (an earlier run's request may have finished late): sending it again", p.Number))
+		if err := r.e.slots.Acquire(ctx, 1); err != nil {
+			return err
+		}
+		if parts[i], err = r.sendPart(ctx, f, fi, dst, id, p.Number, int64(i)*partSize, p.Size); err != nil {
+			return err
+		}
+	}
+	return nil
+}

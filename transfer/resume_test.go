@@ -212,3 +212,46 @@ func TestResumedDownloadOfAChangedObjectStartsOver(t *testing.T) {
 		t.Fatalf("the old partial file was left behind: %v", extra)
 	}
 }
+
+func TestResumedUploadResendsAPartTheServerHoldsWrongly(t *testing.T) {
+	fs := newFake()
+	dir := t.TempDir()
+	p := filepath.Join(dir, "big")
+	data := randomBytes(21*mib, 27)
+	writeFile(t, p, data)
+	jpath := filepath.Join(dir, "run.journal")
+	opts := fastOpts(Options{PartSize: 5 * mib, MultipartThreshold: 5 * mib, Concurrency: 1})
+	ctx, cancel := context.WithCancel(context.Background())
+	fs.hook = interruptAfter(2, cancel)
+	opts.Journal = openJournal(t, jpath)
+	_, _ = New(fs, opts).UploadFile(ctx, p, dst)
+	opts.Journal.Close()
+
+	// The second ListParts is the check before completing: just before it, a late request of
+	// the killed run truncates part 4 on the server.
+	lists := 0
+	fs.hook = func(c fakeCall, _ int) error {
+		if c.Op == "ListParts" {
+			if lists++; lists == 2 {
+				fs.mu.Lock()
+				for _, u := range fs.uploads {
+					u.parts[4] = u.parts[4][:1000]
+				}
+				fs.mu.Unlock()
+			}
+		}
+		return nil
+	}
+	var evs []Event
+	opts.Observer = notices(&evs)
+	opts.Journal = openJournal(t, jpath)
+	if _, err := New(fs, opts).UploadFile(context.Background(), p, dst); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := fs.object(dst); !bytes.Equal(got, data) {
+		t.Fatal("object differs")
+	}
+	if len(evs) != 1 || !strings.Contains(evs[0].Note, "part 4") || fs.partAttempts("k", 4) != 2 {
+		t.Fatalf("notices %+v, part 4 sent %d times; want one notice and a re-send", evs, fs.partAttempts("k", 4))
+	}
+}

@@ -185,6 +185,11 @@ func (r *run) uploadParts(ctx context.Context, f *os.File, fi os.FileInfo, dst o
 	if err := checkUnchanged(f, size, fi.ModTime()); err != nil {
 		return err
 	}
+	if have != nil {
+		if err := r.reconcileParts(ctx, f, fi, dst, id, partSize, parts); err != nil {
+			return err
+		}
+	}
 	return r.complete(ctx, dst, id, parts)
 }
 
