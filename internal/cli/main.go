@@ -50,7 +50,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "haul: interrupted: stopping and cleaning up (press Ctrl-C again to exit at once)")
 		cancel()
 		if _, ok := <-sigs; ok {
-			fmt.Fprintln(stderr, "haul: interrupted again: exiting at once; incomplete uploads may remain (haul ls shows objects; abort uploads with your S3 tool)")
+			fmt.Fprintln(stderr, "haul: interrupted again: exiting at once; incomplete uploads may remain: list them with haul uploads ls, abort them with haul uploads abort")
 			os.Exit(ExitInterrupted)
 		}
 	}()

@@ -36,16 +36,39 @@ func (s *Server) IncompleteUploads(t testing.TB, bucket, prefix string) []types.
 // (1000; MinIO and moto ignore it and return everything in one page).
 func listUploads(ctx context.Context, client *s3.Client, bucket string, pageSize int32) ([]types.MultipartUpload, error) {
 	var uploads []types.MultipartUpload
+	seen := map[string]bool{}
+	add := func(us []types.MultipartUpload) {
+		for _, u := range us {
+			if id := aws.ToString(u.UploadId); !seen[id] {
+				seen[id] = true
+				uploads = append(uploads, u)
+			}
+		}
+	}
 	in := &s3.ListMultipartUploadsInput{Bucket: &bucket}
 	if pageSize > 0 {
 		in.MaxUploads = &pageSize
 	}
 	for {
-		out, err := listUploadsPage(ctx, client, in)
+		out, err := client.ListMultipartUploads(ctx, in)
+		var apiErr smithy.APIError
+		if err != nil && in.UploadIdMarker != nil && errors.As(err, &apiErr) && apiErr.ErrorCode() == "InvalidArgument" {
+			// VersityGW v1.8.0 rejects the upload-id-marker it returned itself (it expects an
+			// upload of the key after key-marker). Continue after the whole marker key, and
+			// fetch that key's own uploads with a prefix listing, so none is skipped.
+			rest, perr := keyUploads(ctx, client, bucket, aws.ToString(in.KeyMarker))
+			if perr != nil {
+				return nil, perr
+			}
+			add(rest)
+			retry := *in
+			retry.UploadIdMarker = nil
+			out, err = client.ListMultipartUploads(ctx, &retry)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("listing multipart uploads: %w", err)
 		}
-		uploads = append(uploads, out.Uploads...)
+		add(out.Uploads)
 		if !aws.ToBool(out.IsTruncated) {
 			return uploads, nil
 		}
@@ -57,19 +80,21 @@ func listUploads(ctx context.Context, client *s3.Client, bucket string, pageSize
 	}
 }
 
-// listUploadsPage fetches one page. VersityGW v1.8.0 rejects the
-// upload-id-marker it returned itself (InvalidArgument: it expects an upload
-// of the key after key-marker), so on that error the page is retried with
-// key-marker alone. That skips further uploads of the marker key, which can
-// only matter when one key has uploads on both sides of a page boundary.
-func listUploadsPage(ctx context.Context, client *s3.Client, in *s3.ListMultipartUploadsInput) (*s3.ListMultipartUploadsOutput, error) {
-	out, err := client.ListMultipartUploads(ctx, in)
-	var apiErr smithy.APIError
-	if err != nil && in.UploadIdMarker != nil &&
-		errors.As(err, &apiErr) && apiErr.ErrorCode() == "InvalidArgument" {
-		retry := *in
-		retry.UploadIdMarker = nil
-		return client.ListMultipartUploads(ctx, &retry)
+// keyUploads lists the uploads of exactly key, with a prefix listing (used only on servers
+// that match prefixes properly, see listUploads).
+func keyUploads(ctx context.Context, client *s3.Client, bucket, key string) ([]types.MultipartUpload, error) {
+	out, err := client.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: &bucket, Prefix: &key})
+	if err != nil {
+		return nil, fmt.Errorf("listing multipart uploads of %s: %w", key, err)
 	}
-	return out, err
+	if aws.ToBool(out.IsTruncated) {
+		return nil, fmt.Errorf("listing multipart uploads of %s: more than one page for one key", key)
+	}
+	var exact []types.MultipartUpload
+	for _, u := range out.Uploads {
+		if aws.ToString(u.Key) == key {
+			exact = append(exact, u)
+		}
+	}
+	return exact, nil
 }
