@@ -4,7 +4,7 @@ BIN     := bin/haul
 GOLANGCI_LINT_VERSION := v2.15.0
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 
-.PHONY: build tools test unit fuzz demo bench lint fmt-check clean
+.PHONY: build tools test unit fuzz demo bench bench-resume lint fmt-check clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/haul
@@ -40,6 +40,10 @@ demo: tools build
 # haul beside aws-cli and rclone against MinIO on tmpfs; prints medians (BENCH_RUNS=3).
 bench: tools build
 	scripts/bench.sh
+
+# A 1 GiB upload killed (kill -9) half way and resumed, against a fresh upload, on MinIO on tmpfs (BENCH_RUNS=3).
+bench-resume: tools build
+	scripts/bench-resume.sh
 
 lint:
 	GOBIN=$(CURDIR)/.tools/bin $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)

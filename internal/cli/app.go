@@ -11,6 +11,7 @@ import (
 
 	"github.com/haul-s3/haul/internal/bytesize"
 	"github.com/haul-s3/haul/s3store"
+	"github.com/haul-s3/haul/s3url"
 )
 
 // app holds the command line's streams and global flags.
@@ -55,6 +56,29 @@ func (a *app) store(ctx context.Context, maxConns int) (*s3store.Store, error) {
 		return nil, &usageError{err}
 	}
 	return s, nil
+}
+
+// connect parses an s3:// argument (a bad one is a usage error) and connects to the store
+// with a pool of maxConns connections.
+func (a *app) connect(ctx context.Context, arg string, maxConns int) (s3url.URL, *s3store.Store, error) {
+	u, err := s3url.Parse(arg)
+	if err != nil {
+		return s3url.URL{}, nil, &usageError{err}
+	}
+	store, err := a.store(ctx, maxConns)
+	return u, store, err
+}
+
+// bucketArg parses an s3://bucket argument of a command that acts on a whole bucket.
+func bucketArg(arg, what string) (string, error) {
+	u, err := s3url.Parse(arg)
+	if err != nil {
+		return "", &usageError{err}
+	}
+	if u.Key != "" {
+		return "", usagef("%s: give only the bucket, s3://%s", what, u.Bucket)
+	}
+	return u.Bucket, nil
 }
 
 func (a *app) logCall(c s3store.Call) {

@@ -41,11 +41,7 @@ func (a *app) listBuckets(ctx context.Context) error {
 }
 
 func (a *app) list(ctx context.Context, arg string, recursive bool) error {
-	u, err := s3url.Parse(arg)
-	if err != nil {
-		return &usageError{err}
-	}
-	store, err := a.store(ctx, 1)
+	u, store, err := a.connect(ctx, arg, 1)
 	if err != nil {
 		return err
 	}
@@ -72,22 +68,19 @@ func (a *app) mbCommand() *cobra.Command {
 		Short: "Make a bucket (in --region)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			u, err := s3url.Parse(args[0])
+			bucket, err := bucketArg(args[0], "mb makes a bucket")
 			if err != nil {
-				return &usageError{err}
-			}
-			if u.Key != "" {
-				return usagef("give only a bucket: s3://%s", u.Bucket)
+				return err
 			}
 			store, err := a.store(cmd.Context(), 1)
 			if err != nil {
 				return err
 			}
-			if err := store.CreateBucket(cmd.Context(), u.Bucket, a.region); err != nil {
+			if err := store.CreateBucket(cmd.Context(), bucket, a.region); err != nil {
 				return err
 			}
 			if !a.quiet {
-				fmt.Fprintf(a.stdout, "make_bucket: s3://%s\n", u.Bucket)
+				fmt.Fprintf(a.stdout, "make_bucket: s3://%s\n", bucket)
 			}
 			return nil
 		},
@@ -109,11 +102,7 @@ func (a *app) rmCommand() *cobra.Command {
 }
 
 func (a *app) rm(ctx context.Context, arg string, recursive bool) error {
-	u, err := s3url.Parse(arg)
-	if err != nil {
-		return &usageError{err}
-	}
-	store, err := a.store(ctx, 1)
+	u, store, err := a.connect(ctx, arg, 1)
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/haul-s3/haul/s3store"
-	"github.com/haul-s3/haul/s3url"
 )
 
 // abortRuleID is the ID of the lifecycle rule that `lifecycle abort-incomplete` manages.
@@ -39,7 +38,7 @@ func (a *app) lifecycleShowCommand() *cobra.Command {
 		Short: "Print the bucket's lifecycle rules, one line each",
 		Args:  usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			bucket, err := bucketArg(args[0])
+			bucket, err := bucketArg(args[0], "lifecycle rules belong to a bucket")
 			if err != nil {
 				return err
 			}
@@ -80,7 +79,7 @@ are kept as they are; running it again replaces only this rule.`,
 }
 
 func (a *app) lifecycleAbort(ctx context.Context, arg string, days int) error {
-	bucket, err := bucketArg(arg)
+	bucket, err := bucketArg(arg, "lifecycle rules belong to a bucket")
 	if err != nil {
 		return err
 	}
@@ -117,17 +116,6 @@ func (a *app) lifecycleError(bucket string, err error) error {
 	}
 	fmt.Fprintf(a.stderr, "haul: %v; remove incomplete uploads with `haul uploads abort s3://%s --older-than 7d` instead\n", err, bucket)
 	return errReported
-}
-
-func bucketArg(arg string) (string, error) {
-	u, err := s3url.Parse(arg)
-	if err != nil {
-		return "", &usageError{err}
-	}
-	if u.Key != "" {
-		return "", usagef("lifecycle rules belong to a bucket: give only s3://%s", u.Bucket)
-	}
-	return u.Bucket, nil
 }
 
 // ruleJSON is one lifecycle rule in --json output.

@@ -16,7 +16,6 @@ import (
 	"github.com/haul-s3/haul/internal/bytesize"
 	"github.com/haul-s3/haul/object"
 	"github.com/haul-s3/haul/s3store"
-	"github.com/haul-s3/haul/s3url"
 )
 
 // Requests in flight for `uploads ls` (ListParts) and `uploads abort` (ListParts and abort).
@@ -209,11 +208,7 @@ func (u *uploadLine) count(ctx context.Context, store *s3store.Store, bucket str
 
 // findUploads connects and lists the incomplete uploads under arg that pass the flags.
 func (a *app) findUploads(ctx context.Context, arg string, f *uploadsFlags) (*s3store.Store, string, []object.Upload, error) {
-	u, err := s3url.Parse(arg)
-	if err != nil {
-		return nil, "", nil, &usageError{err}
-	}
-	store, err := a.store(ctx, abortConcurrency)
+	u, store, err := a.connect(ctx, arg, abortConcurrency)
 	if err != nil {
 		return nil, "", nil, err
 	}
