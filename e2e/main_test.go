@@ -19,6 +19,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/haul-s3/haul/internal/s3test"
 )
@@ -166,4 +167,8 @@ func treeFiles(t *testing.T, root string) map[string][]byte {
 
 func putInput(bucket, key string) *s3.PutObjectInput {
 	return &s3.PutObjectInput{Bucket: &bucket, Key: &key, Body: strings.NewReader(key)}
+}
+
+func abortInput(bucket string, u types.MultipartUpload) *s3.AbortMultipartUploadInput {
+	return &s3.AbortMultipartUploadInput{Bucket: &bucket, Key: u.Key, UploadId: u.UploadId}
 }

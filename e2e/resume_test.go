@@ -293,3 +293,63 @@ func TestInterruptWithResumeKeepsPartsAndSaysHowToContinue(t *testing.T) {
 		}
 	})
 }
+
+// TestResumeStartsOverWhenNeeded kills a --resume upload, then changes what the journal
+// recorded (the file, or the upload itself) and checks the next run starts that file over,
+// says so, and ends with the right bytes and no upload left behind.
+func TestResumeStartsOverWhenNeeded(t *testing.T) {
+	cases := map[string]struct {
+		between func(t *testing.T, srv *s3test.Server, bucket, file string) []byte
+		note    string
+	}{
+		"source changed": {
+			between: func(t *testing.T, _ *s3test.Server, _, file string) []byte {
+				return randomFile(t, file, 40<<20)
+			},
+			note: "the file changed since the interrupted run",
+		},
+		"upload aborted": {
+			between: func(t *testing.T, srv *s3test.Server, bucket, file string) []byte {
+				for _, u := range srv.IncompleteUploads(t, bucket, "") {
+					_, err := srv.Client(t).AbortMultipartUpload(t.Context(), abortInput(bucket, u))
+					if err != nil {
+						t.Fatal(err)
+					}
+				}
+				data, err := os.ReadFile(file)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return data
+			},
+			note: "no longer exists on the server",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			forEachServer(t, func(t *testing.T, srv *s3test.Server) {
+				bucket := srv.NewBucket(t)
+				f := filepath.Join(t.TempDir(), "data.bin")
+				randomFile(t, f, 40<<20)
+				jpath := filepath.Join(t.TempDir(), "run.journal")
+				slow := srv.Delay(t, 150*time.Millisecond, s3test.IsUploadPart)
+				args := []string{"cp", "--resume", "--journal", jpath, f, "s3://" + bucket + "/data.bin", "--part-size", "5MiB", "--concurrency", "1"}
+				killAfter(t, haulCmd(t, slow, append([]string{"--debug"}, args...)...), "UploadPart", 3)
+				want := tc.between(t, srv, bucket, f)
+
+				r := haul(t, srv, nil, args...)
+				if r.code != 0 || !strings.Contains(r.stderr, tc.note) || !strings.Contains(r.stderr, "starting it over") && !strings.Contains(r.stderr, "starting the file over") {
+					t.Fatalf("exit %d; want 0 and a note containing %q:\n%s", r.code, tc.note, r.stderr)
+				}
+				back := filepath.Join(t.TempDir(), "back")
+				must(t, srv, "-q", "cp", "s3://"+bucket+"/data.bin", back)
+				if got, _ := os.ReadFile(back); !bytes.Equal(got, want) {
+					t.Fatal("the object is not the file as it is now")
+				}
+				if ups := srv.IncompleteUploads(t, bucket, ""); len(ups) != 0 {
+					t.Fatalf("%d incomplete uploads left (the stale one must be aborted)", len(ups))
+				}
+			})
+		})
+	}
+}
