@@ -33,13 +33,34 @@ type Options struct {
 	StorageClass string
 	ContentType  string // empty: the engine detects it from the file name
 	CacheControl string
+	// Checksum is the algorithm of the checksum sent with every PUT and part for the server
+	// to verify: one of the Checksum* constants, or "" for none.
+	Checksum string
+}
+
+// Checksum algorithms. ChecksumMD5 is sent as Content-MD5; the others as x-amz-checksum-*.
+const (
+	ChecksumCRC32C    = "CRC32C"
+	ChecksumCRC32     = "CRC32"
+	ChecksumCRC64NVME = "CRC64NVME"
+	ChecksumSHA256    = "SHA256"
+	ChecksumSHA1      = "SHA1"
+	ChecksumMD5       = "MD5"
+)
+
+// Checksum is a checksum of a body: the algorithm and the base64 of its big-endian value, as
+// S3 headers carry it. The zero value means no checksum.
+type Checksum struct {
+	Algorithm string
+	Value     string
 }
 
 // Part is one completed part of a multipart upload.
 type Part struct {
-	Number int32
-	ETag   string
-	Size   int64
+	Number   int32
+	ETag     string
+	Size     int64
+	Checksum Checksum // as sent; zero when the upload has no checksum algorithm
 }
 
 // Upload is an incomplete multipart upload as ListMultipartUploads reports it.

@@ -23,7 +23,7 @@ func unsignedPayload(o *s3.Options) {
 }
 
 // PutObject stores body (exactly size bytes) as one object.
-func (s *Store) PutObject(ctx context.Context, ref object.Ref, body io.ReadSeeker, size int64, o *object.Options) error {
+func (s *Store) PutObject(ctx context.Context, ref object.Ref, body io.ReadSeeker, size int64, o *object.Options, sum object.Checksum) error {
 	in := &s3.PutObjectInput{Bucket: &ref.Bucket, Key: &ref.Key, Body: body, ContentLength: aws.Int64(size)}
 	if o != nil {
 		in.ACL = types.ObjectCannedACL(o.ACL)
@@ -34,6 +34,7 @@ func (s *Store) PutObject(ctx context.Context, ref object.Ref, body io.ReadSeeke
 		in.ContentType = optional(o.ContentType)
 		in.CacheControl = optional(o.CacheControl)
 	}
+	putChecksum(in, sum)
 	return s.observe(ctx, "PutObject", ref.Bucket, ref.Key, 0, "", func(ctx context.Context) error {
 		_, err := s.client.PutObject(ctx, in, unsignedPayload)
 		return err
@@ -51,6 +52,7 @@ func (s *Store) CreateMultipartUpload(ctx context.Context, ref object.Ref, o *ob
 		in.StorageClass = types.StorageClass(o.StorageClass)
 		in.ContentType = optional(o.ContentType)
 		in.CacheControl = optional(o.CacheControl)
+		in.ChecksumAlgorithm = algorithm(o.Checksum)
 	}
 	var id string
 	err := s.observe(ctx, "CreateMultipartUpload", ref.Bucket, ref.Key, 0, "", func(ctx context.Context) error {
@@ -67,9 +69,10 @@ func (s *Store) CreateMultipartUpload(ctx context.Context, ref object.Ref, o *ob
 }
 
 // UploadPart sends part number num (exactly size bytes of body) and returns its ETag.
-func (s *Store) UploadPart(ctx context.Context, ref object.Ref, uploadID string, num int32, body io.ReadSeeker, size int64) (string, error) {
+func (s *Store) UploadPart(ctx context.Context, ref object.Ref, uploadID string, num int32, body io.ReadSeeker, size int64, sum object.Checksum) (string, error) {
 	in := &s3.UploadPartInput{Bucket: &ref.Bucket, Key: &ref.Key, UploadId: &uploadID,
 		PartNumber: aws.Int32(num), Body: body, ContentLength: aws.Int64(size)}
+	partChecksum(in, sum)
 	var etag string
 	err := s.observe(ctx, "UploadPart", ref.Bucket, ref.Key, num, uploadID, func(ctx context.Context) error {
 		out, err := s.client.UploadPart(ctx, in, unsignedPayload)
@@ -86,6 +89,7 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, ref object.Ref, upl
 	cp := make([]types.CompletedPart, len(parts))
 	for i, p := range parts {
 		cp[i] = types.CompletedPart{PartNumber: aws.Int32(p.Number), ETag: aws.String(p.ETag)}
+		completedChecksum(&cp[i], p.Checksum)
 	}
 	in := &s3.CompleteMultipartUploadInput{Bucket: &ref.Bucket, Key: &ref.Key, UploadId: &uploadID,
 		MultipartUpload: &types.CompletedMultipartUpload{Parts: cp}}

@@ -103,7 +103,7 @@ var (
 	retryables = retry.IsErrorRetryables(append([]retry.IsErrorRetryable{
 		retry.RetryableErrorCode{Codes: map[string]struct{}{
 			"InternalError": {}, "ServiceUnavailable": {}, "RequestTimeout": {},
-			"BadDigest": {}, "XAmzContentSHA256Mismatch": {}, "IncompleteBody": {},
+			"BadDigest": {}, "XAmzContentSHA256Mismatch": {}, "XAmzContentChecksumMismatch": {}, "IncompleteBody": {},
 		}},
 	}, retry.DefaultRetryables...))
 	throttles = retry.IsErrorThrottles(append([]retry.IsErrorThrottle{

@@ -138,7 +138,7 @@ func (s *Store) ListParts(ctx context.Context, ref object.Ref, uploadID string) 
 			return nil, err
 		}
 		for _, p := range out.Parts {
-			parts = append(parts, object.Part{Number: aws.ToInt32(p.PartNumber), ETag: trimETag(p.ETag), Size: aws.ToInt64(p.Size)})
+			parts = append(parts, object.Part{Number: aws.ToInt32(p.PartNumber), ETag: trimETag(p.ETag), Size: aws.ToInt64(p.Size), Checksum: listedChecksum(p)})
 		}
 		if !aws.ToBool(out.IsTruncated) {
 			return parts, nil

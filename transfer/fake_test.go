@@ -34,6 +34,8 @@ type fakeStore struct {
 	attempts map[string]int
 	// getHook can wrap a GetObject body.
 	getHook func(c fakeCall, body io.ReadCloser) io.ReadCloser
+	// corrupt, when set, may change a request body as it arrives (a flipped bit in transit).
+	corrupt func(c fakeCall, attempt int, data []byte)
 }
 
 type fakeUpload struct {
@@ -145,7 +147,7 @@ func readBody(body io.Reader, size int64) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-func (f *fakeStore) PutObject(ctx context.Context, ref object.Ref, body io.ReadSeeker, size int64, _ *object.Options) error {
+func (f *fakeStore) PutObject(ctx context.Context, ref object.Ref, body io.ReadSeeker, size int64, _ *object.Options, sum object.Checksum) error {
 	done, err := f.begin(ctx, fakeCall{Op: "PutObject", Key: ref.Key})
 	if err != nil {
 		return err
@@ -155,7 +157,18 @@ func (f *fakeStore) PutObject(ctx context.Context, ref object.Ref, body io.ReadS
 	if err != nil {
 		return err
 	}
+	if err := verify(data, sum); err != nil {
+		return err
+	}
 	f.put(ref, data)
+	return nil
+}
+
+// verify checks a body against the checksum sent with it, as a server does.
+func verify(data []byte, sum object.Checksum) error {
+	if sum.Algorithm != "" && sumBytes(sum.Algorithm, data) != sum {
+		return &fakeErr{code: "BadDigest", retryable: true}
+	}
 	return nil
 }
 
@@ -173,7 +186,7 @@ func (f *fakeStore) CreateMultipartUpload(ctx context.Context, ref object.Ref, _
 	return id, nil
 }
 
-func (f *fakeStore) UploadPart(ctx context.Context, ref object.Ref, id string, num int32, body io.ReadSeeker, size int64) (string, error) {
+func (f *fakeStore) UploadPart(ctx context.Context, ref object.Ref, id string, num int32, body io.ReadSeeker, size int64, sum object.Checksum) (string, error) {
 	done, err := f.begin(ctx, fakeCall{Op: "UploadPart", Key: ref.Key, Part: num, UploadID: id})
 	if err != nil {
 		return "", err
@@ -183,6 +196,15 @@ func (f *fakeStore) UploadPart(ctx context.Context, ref object.Ref, id string, n
 	if err != nil {
 		return "", err
 	}
+	if f.corrupt != nil {
+		f.mu.Lock()
+		attempt := f.attempts[fmt.Sprintf("UploadPart %s %d", ref.Key, num)]
+		f.mu.Unlock()
+		f.corrupt(fakeCall{Op: "UploadPart", Key: ref.Key, Part: num}, attempt, data)
+	}
+	if err := verify(data, sum); err != nil {
+		return "", err
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	u, ok := f.uploads[id]
@@ -190,8 +212,8 @@ func (f *fakeStore) UploadPart(ctx context.Context, ref object.Ref, id string, n
 		return "", &fakeErr{code: "NoSuchUpload"}
 	}
 	u.parts[num] = data
-	sum := md5.Sum(data)
-	return hex.EncodeToString(sum[:]), nil
+	etag := md5.Sum(data)
+	return hex.EncodeToString(etag[:]), nil
 }
 
 func (f *fakeStore) CompleteMultipartUpload(ctx context.Context, ref object.Ref, id string, parts []object.Part) error {

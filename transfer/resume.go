@@ -60,7 +60,7 @@ func (r *run) resumeUpload(ctx context.Context, src string, dst object.Ref, fp j
 		}
 		have := map[int32]object.Part{}
 		for _, p := range server {
-			if rec, ok := u.Parts[p.Number]; ok && sameETag(rec.ETag, p.ETag) && rec.Size == p.Size {
+			if rec, ok := u.Parts[p.Number]; ok && samePart(rec, p) {
 				have[p.Number] = rec
 			}
 		}
@@ -96,7 +96,7 @@ func (r *run) reconcileParts(ctx context.Context, f *os.File, fi os.FileInfo, ds
 		held[p.Number] = p
 	}
 	for i, p := range parts {
-		if s, ok := held[p.Number]; ok && sameETag(s.ETag, p.ETag) && s.Size == p.Size {
+		if s, ok := held[p.Number]; ok && samePart(p, s) {
 			continue
 		}
 		r.notice(f.Name(), dst.String(), fmt.Sprintf("part %d on the server is not the one sent (an earlier run's request may have finished late): sending it again", p.Number))
@@ -108,4 +108,13 @@ func (r *run) reconcileParts(ctx context.Context, f *os.File, fi os.FileInfo, ds
 		}
 	}
 	return nil
+}
+
+// samePart reports whether the server's listing of a part (listed) is the part recorded or
+// sent (want): same size and ETag, and the same checksum where the server reports one.
+func samePart(want, listed object.Part) bool {
+	if want.Size != listed.Size || !sameETag(want.ETag, listed.ETag) {
+		return false
+	}
+	return listed.Checksum.Value == "" || want.Checksum.Value == "" || listed.Checksum == want.Checksum
 }

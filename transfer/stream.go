@@ -141,9 +141,10 @@ func (r *run) sendStreamPart(ctx context.Context, dst object.Ref, id string, par
 	return func() error {
 		defer buf.release()
 		data := buf.data[:part.Size]
+		part.Checksum = sumBytes(r.e.opts.Object.Checksum, data)
 		return r.call(ctx, true, "-", dst.String(), func(ctx context.Context) error {
 			body := &countingReader{Reader: bytes.NewReader(data), progress: r.progress}
-			etag, err := r.e.store.UploadPart(ctx, dst, id, part.Number, body, part.Size)
+			etag, err := r.e.store.UploadPart(ctx, dst, id, part.Number, body, part.Size, part.Checksum)
 			if err != nil {
 				body.undo()
 				return err
@@ -155,9 +156,10 @@ func (r *run) sendStreamPart(ctx context.Context, dst object.Ref, id string, par
 }
 
 func (r *run) putBytes(ctx context.Context, dst object.Ref, data []byte, o *object.Options) error {
+	sum := sumBytes(o.Checksum, data)
 	return r.call(ctx, false, "-", dst.String(), func(ctx context.Context) error {
 		body := &countingReader{Reader: bytes.NewReader(data), progress: r.progress}
-		err := r.e.store.PutObject(ctx, dst, body, int64(len(data)), o)
+		err := r.e.store.PutObject(ctx, dst, body, int64(len(data)), o, sum)
 		if err != nil {
 			body.undo()
 		}

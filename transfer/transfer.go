@@ -30,9 +30,12 @@ import (
 // use a recording fake. Errors may implement Retryable() bool (send the same request again)
 // and PreconditionFailed() bool (an If-Match condition failed); see IsRetryable.
 type Store interface {
-	PutObject(ctx context.Context, ref object.Ref, body io.ReadSeeker, size int64, o *object.Options) error
+	// PutObject stores body (size bytes). sum, when set, is the body's checksum for the
+	// server to verify.
+	PutObject(ctx context.Context, ref object.Ref, body io.ReadSeeker, size int64, o *object.Options, sum object.Checksum) error
 	CreateMultipartUpload(ctx context.Context, ref object.Ref, o *object.Options) (uploadID string, err error)
-	UploadPart(ctx context.Context, ref object.Ref, uploadID string, num int32, body io.ReadSeeker, size int64) (etag string, err error)
+	UploadPart(ctx context.Context, ref object.Ref, uploadID string, num int32, body io.ReadSeeker, size int64, sum object.Checksum) (etag string, err error)
+	// CompleteMultipartUpload assembles the parts (ascending), with their checksums.
 	CompleteMultipartUpload(ctx context.Context, ref object.Ref, uploadID string, parts []object.Part) error
 	AbortMultipartUpload(ctx context.Context, ref object.Ref, uploadID string) error
 	HeadObject(ctx context.Context, ref object.Ref) (object.Info, error)

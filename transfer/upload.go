@@ -105,9 +105,13 @@ func (e *Engine) objectOptions(path string) *object.Options {
 }
 
 func (r *run) putFile(ctx context.Context, f *os.File, fi os.FileInfo, dst object.Ref, o *object.Options) error {
+	sum, err := sumSection(o.Checksum, f, 0, fi.Size())
+	if err != nil {
+		return err
+	}
 	return r.call(ctx, false, f.Name(), dst.String(), func(ctx context.Context) error {
 		body := r.newPartReader(f, fi, 0, fi.Size(), true)
-		err := r.e.store.PutObject(ctx, dst, body, fi.Size(), o)
+		err := r.e.store.PutObject(ctx, dst, body, fi.Size(), o, sum)
 		if err != nil {
 			body.undo()
 		}
@@ -196,16 +200,21 @@ func (r *run) uploadParts(ctx context.Context, f *os.File, fi os.FileInfo, dst o
 // sendPart uploads one part (the caller holds a request slot for the first attempt) and
 // records it in the journal.
 func (r *run) sendPart(ctx context.Context, f *os.File, fi os.FileInfo, dst object.Ref, id string, num int32, off, length int64) (object.Part, error) {
+	sum, err := sumSection(r.e.opts.Object.Checksum, f, off, length)
+	if err != nil {
+		r.e.slots.Release(1) // the slot the caller took for the first attempt
+		return object.Part{}, err
+	}
 	var etag string
-	err := r.call(ctx, true, f.Name(), dst.String(), func(ctx context.Context) error {
+	err = r.call(ctx, true, f.Name(), dst.String(), func(ctx context.Context) error {
 		body := r.newPartReader(f, fi, off, length, false)
 		var err error
-		if etag, err = r.e.store.UploadPart(ctx, dst, id, num, body, length); err != nil {
+		if etag, err = r.e.store.UploadPart(ctx, dst, id, num, body, length, sum); err != nil {
 			body.undo()
 		}
 		return err
 	})
-	p := object.Part{Number: num, ETag: etag, Size: length}
+	p := object.Part{Number: num, ETag: etag, Size: length, Checksum: sum}
 	if err == nil && r.e.opts.Journal != nil {
 		err = r.e.opts.Journal.PartDone(dst.Bucket, dst.Key, id, p)
 	}

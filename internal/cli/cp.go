@@ -36,6 +36,7 @@ type cpFlags struct {
 	createBucket bool
 	resume       bool
 	journal      string
+	checksum     string
 }
 
 func (a *app) cpCommand() *cobra.Command {
@@ -72,9 +73,15 @@ from S3 to a file, a directory or standard output (-).
 	fl.StringVar(&f.contentType, "content-type", "", "content type (default: detected from the file extension)")
 	fl.StringVar(&f.cacheControl, "cache-control", "", "Cache-Control header to store with the objects")
 	fl.BoolVar(&f.createBucket, "create-bucket", false, "create the destination bucket if it does not exist (in --region)")
+	fl.StringVar(&f.checksum, "checksum", "crc32c", "checksum sent with every PUT and part for the server to verify: crc32c, crc32, crc64nvme, sha256, sha1, md5 or none")
 	fl.BoolVar(&f.resume, "resume", false, "keep a journal so an interrupted copy continues where it stopped (run the same command again, or haul resume)")
 	fl.StringVar(&f.journal, "journal", "", "journal file for --resume (default: one per source and destination in "+journalDirHint+")")
 	return cmd
+}
+
+var checksumNames = map[string]string{
+	"crc32c": object.ChecksumCRC32C, "crc32": object.ChecksumCRC32, "crc64nvme": object.ChecksumCRC64NVME,
+	"sha256": object.ChecksumSHA256, "sha1": object.ChecksumSHA1, "md5": object.ChecksumMD5, "none": "",
 }
 
 var cannedACLs = []string{"private", "public-read", "public-read-write", "authenticated-read",
@@ -107,6 +114,10 @@ func (f *cpFlags) options() (transfer.Options, error) {
 	if err != nil {
 		return o, err
 	}
+	sum, ok := checksumNames[f.checksum]
+	if !ok {
+		return o, usagef("--checksum %q: use crc32c, crc32, crc64nvme, sha256, sha1, md5 or none", f.checksum)
+	}
 	retries := f.retries
 	if retries == 0 {
 		retries = -1 // the engine reads 0 as "default"
@@ -115,7 +126,7 @@ func (f *cpFlags) options() (transfer.Options, error) {
 		Concurrency: f.concurrency, PartSize: f.partSize, MultipartThreshold: f.threshold,
 		MemoryBudget: f.memory, Retries: retries,
 		Object: object.Options{ACL: f.acl, Metadata: meta, SSE: f.sse, SSEKMSKeyID: f.kmsKey,
-			StorageClass: f.storageClass, ContentType: f.contentType, CacheControl: f.cacheControl},
+			StorageClass: f.storageClass, ContentType: f.contentType, CacheControl: f.cacheControl, Checksum: sum},
 	}, nil
 }
 

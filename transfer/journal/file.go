@@ -133,7 +133,8 @@ func (j *Journal) apply(r record) {
 		delete(j.done, objKey(r.Bucket, r.Key))
 	case "part":
 		if u := j.uploads[objKey(r.Bucket, r.Key)]; u != nil && u.UploadID == r.UploadID {
-			u.Parts[r.Part] = object.Part{Number: r.Part, ETag: r.ETag, Size: r.Size}
+			u.Parts[r.Part] = object.Part{Number: r.Part, ETag: r.ETag, Size: r.Size,
+				Checksum: object.Checksum{Algorithm: r.SumAlg, Value: r.Sum}}
 		}
 	case "forget":
 		delete(j.uploads, objKey(r.Bucket, r.Key))

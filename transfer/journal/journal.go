@@ -89,4 +89,6 @@ type record struct {
 	Target   string       `json:"target,omitempty"`
 	Temp     string       `json:"temp,omitempty"`
 	Offset   int64        `json:"offset,omitempty"`
+	SumAlg   string       `json:"sum_alg,omitempty"` // a part's checksum algorithm
+	Sum      string       `json:"sum,omitempty"`     // and value, base64
 }

@@ -24,7 +24,7 @@ func TestRecordsSurviveReopen(t *testing.T) {
 	j := open(t, path)
 	fp := Fingerprint{Size: 100, MtimeNs: 7, Inode: 9}
 	must(t, j.StartUpload(Upload{Bucket: "b", Key: "k", UploadID: "u1", Source: fp, PartSize: 5}))
-	must(t, j.PartDone("b", "k", "u1", object.Part{Number: 1, ETag: `"e1"`, Size: 5}))
+	must(t, j.PartDone("b", "k", "u1", object.Part{Number: 1, ETag: `"e1"`, Size: 5, Checksum: object.Checksum{Algorithm: "CRC32C", Value: "4waSgw=="}}))
 	must(t, j.PartDone("b", "k", "other-upload", object.Part{Number: 2, ETag: "x", Size: 5}))
 	must(t, j.UploadDone("b", "small", fp))
 	must(t, j.StartDownload("/t/file", Download{Bucket: "b", Key: "k", ETag: "e", Size: 10, Temp: "/t/.file.tmp", PartSize: 5}))
@@ -37,7 +37,7 @@ func TestRecordsSurviveReopen(t *testing.T) {
 	j = open(t, path)
 	defer j.Close()
 	u, ok := j.Upload("b", "k")
-	if !ok || u.UploadID != "u1" || u.Source != fp || len(u.Parts) != 1 || u.Parts[1].ETag != `"e1"` {
+	if !ok || u.UploadID != "u1" || u.Source != fp || len(u.Parts) != 1 || u.Parts[1].ETag != `"e1"` || u.Parts[1].Checksum.Value != "4waSgw==" {
 		t.Fatalf("upload read back as %+v", u)
 	}
 	if !j.Uploaded("b", "small", fp) || j.Uploaded("b", "small", Fingerprint{Size: 101}) {

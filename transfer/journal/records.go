@@ -35,7 +35,8 @@ func (j *Journal) StartUpload(u Upload) error {
 
 // PartDone records a completed part of an upload.
 func (j *Journal) PartDone(bucket, key, uploadID string, p object.Part) error {
-	return j.write(record{Op: "part", Bucket: bucket, Key: key, UploadID: uploadID, Part: p.Number, ETag: p.ETag, Size: p.Size})
+	return j.write(record{Op: "part", Bucket: bucket, Key: key, UploadID: uploadID, Part: p.Number, ETag: p.ETag, Size: p.Size,
+		SumAlg: p.Checksum.Algorithm, Sum: p.Checksum.Value})
 }
 
 // Forget drops the record of the upload to bucket/key (it was aborted or is gone).
