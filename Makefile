@@ -4,7 +4,7 @@ BIN     := bin/haul
 GOLANGCI_LINT_VERSION := v2.15.0
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 
-.PHONY: build tools test unit fuzz demo bench bench-resume lint fmt-check clean
+.PHONY: build tools test unit fuzz demo bench bench-resume lint fmt-check clean bench-checksum
 
 build:
 	$(GO) build -o $(BIN) ./cmd/haul
@@ -51,3 +51,7 @@ lint:
 
 clean:
 	rm -rf bin
+
+# Client CPU per GiB of each --checksum mode on a 1 GiB upload to MinIO on tmpfs.
+bench-checksum: tools build
+	scripts/bench-checksum.sh
