@@ -7,21 +7,18 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 haul="$repo/bin/haul" minio="$repo/.tools/bin/minio"
 runs="${BENCH_RUNS:-3}" mib="${BENCH_MIB:-1024}" tmp="${BENCH_TMPFS:-/dev/shm}"
 modes=(none crc32c crc32 crc64nvme sha256 sha1 md5)
-[ -x "$haul" ] && [ -x "$minio" ] || { echo "bench-checksum: run make build tools first" >&2; exit 1; }
+if [ ! -x "$haul" ] || [ ! -x "$minio" ]; then echo "bench-checksum: run make build tools first" >&2; exit 1; fi
 [ -x /usr/bin/time ] || { apt-get install -y time >/dev/null 2>&1 || { echo "bench-checksum: needs /usr/bin/time" >&2; exit 1; }; }
 
+die() { echo "bench-checksum: $*" >&2; exit 1; }
+log() { echo "bench-checksum: $*" >&2; }
 work=$(mktemp -d "$tmp/haul-bench-checksum.XXXXXX")
-pid=""
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; rm -rf "$work"; }
+WORK=$work META=$work MINIO=$minio MINIO_PID=""
+cleanup() { [ -n "$MINIO_PID" ] && kill "$MINIO_PID" 2>/dev/null && wait "$MINIO_PID" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-p1=$(port) p2=$(port)
-MINIO_ROOT_USER=benchaccess MINIO_ROOT_PASSWORD=benchsecret MINIO_BROWSER=off MINIO_UPDATE=off \
-  "$minio" server --quiet --address "127.0.0.1:$p1" --console-address "127.0.0.1:$p2" "$work/data" >"$work/minio.log" 2>&1 &
-pid=$!
-export AWS_ACCESS_KEY_ID=benchaccess AWS_SECRET_ACCESS_KEY=benchsecret AWS_REGION=us-east-1
-export AWS_ENDPOINT_URL="http://127.0.0.1:$p1" AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
-for _ in $(seq 100); do "$haul" ls >/dev/null 2>&1 && break; sleep 0.1; done
+# shellcheck source=scripts/lib/minio.sh
+. "$(dirname "$0")/lib/minio.sh"
+start_minio
 "$haul" -q mb s3://bench
 head -c $((mib << 20)) /dev/urandom >"$work/big"
 "$haul" -q cp "$work/big" s3://bench/warm && "$haul" -q rm s3://bench/warm
@@ -33,7 +30,7 @@ for r in $(seq "$runs"); do
     read -r e u s <<<"$out"
     cpu[$m]+="$(echo "$u + $s" | bc) " wall[$m]+="$e "
     "$haul" -q rm "s3://bench/$m-$r"
-    rm -rf "$work/data/.minio.sys/tmp/.trash/"* # MinIO frees deleted data only after minutes
+    rm -rf "$work/minio/.minio.sys/tmp/.trash/"* # MinIO frees deleted data only after minutes
     echo "bench-checksum: round $r $m wall ${e}s cpu $(echo "$u + $s" | bc)s (load $(cut -d' ' -f1 /proc/loadavg))" >&2
   done
 done

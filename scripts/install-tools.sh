@@ -37,7 +37,7 @@ build() {
 	tmp="$(mktemp -d)"
 	log="$REPO/.tools/$name-install.log"
 	start=$SECONDS
-	if ! (cd "$tmp" && GOWORK=off GOFLAGS= GOBIN="$BIN" \
+	if ! (cd "$tmp" && GOWORK=off GOFLAGS='' GOBIN="$BIN" \
 		go install "${PKG[$name]}@${VER[$name]}") >"$log" 2>&1; then
 		rm -rf "$tmp"
 		tail -n 30 "$log" >&2
