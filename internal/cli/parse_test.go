@@ -93,6 +93,24 @@ func goodCpFlags() cpFlags {
 		threshold:   transfer.DefaultMultipartThreshold,
 		memory:      transfer.DefaultMemoryBudget,
 		retries:     transfer.DefaultRetries,
+		checksum:    "crc32c",
+	}
+}
+
+func TestChecksumFlag(t *testing.T) {
+	for name, want := range checksumNames {
+		f := goodCpFlags()
+		f.checksum = name
+		o, err := f.options()
+		if err != nil || o.Object.Checksum != want {
+			t.Errorf("--checksum %s: %q, %v; want %q", name, o.Object.Checksum, err, want)
+		}
+	}
+	f := goodCpFlags()
+	f.checksum = "crc16"
+	var ue *usageError
+	if _, err := f.options(); !errors.As(err, &ue) {
+		t.Errorf("--checksum crc16: %v, want a usage error", err)
 	}
 }
 
