@@ -56,3 +56,35 @@ func TestCorruptedRequestBodyIsRetried(t *testing.T) {
 		}
 	})
 }
+
+// TestCorruptedDownloadIsCaught flips a byte in GET response bodies. Once: haul fetches the
+// object again and writes the right bytes, saying what it verified with. Always: haul fails
+// loudly (exit 1) and writes no file.
+func TestCorruptedDownloadIsCaught(t *testing.T) {
+	forEachServer(t, func(t *testing.T, srv *s3test.Server) {
+		bucket := srv.NewBucket(t)
+		src := filepath.Join(t.TempDir(), "report.bin")
+		data := randomFile(t, src, 200_000)
+		must(t, srv, "-q", "cp", src, "s3://"+bucket+"/report.bin")
+
+		once, _ := srv.CorruptResponses(t, 1)
+		dir := t.TempDir()
+		r := haul(t, once, nil, "--json", "cp", "s3://"+bucket+"/report.bin", filepath.Join(dir, "report.bin"))
+		if r.code != 0 || !strings.Contains(r.stdout, `"verified":"md5"`) || !strings.Contains(r.stdout, `"event":"retry"`) {
+			t.Fatalf("one corrupted GET: exit %d, want 0 with a retry and verified md5:\n%s%s", r.code, r.stdout, r.stderr)
+		}
+		if got, _ := os.ReadFile(filepath.Join(dir, "report.bin")); !bytes.Equal(got, data) {
+			t.Fatal("the downloaded file differs")
+		}
+
+		always, _ := srv.CorruptResponses(t, -1)
+		dir = t.TempDir()
+		r = haul(t, always, nil, "--retries", "2", "cp", "s3://"+bucket+"/report.bin", filepath.Join(dir, "report.bin"))
+		if r.code != 1 || !strings.Contains(r.stderr, "corrupted in transit") {
+			t.Fatalf("every GET corrupted: exit %d, want 1 saying so:\n%s", r.code, r.stderr)
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+			t.Fatalf("a corrupted download left %v", entries)
+		}
+	})
+}

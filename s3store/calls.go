@@ -143,25 +143,30 @@ func (s *Store) GetObject(ctx context.Context, ref object.Ref, offset, length in
 	if ifMatch != "" {
 		in.IfMatch = aws.String(`"` + ifMatch + `"`)
 	}
-	var body io.ReadCloser
+	var out *s3.GetObjectOutput
 	err := s.observe(ctx, "GetObject", ref.Bucket, ref.Key, 0, "", func(ctx context.Context) error {
-		out, err := s.client.GetObject(ctx, in)
-		if err == nil {
-			body = out.Body
-		}
+		var err error
+		out, err = s.client.GetObject(ctx, in)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &bodyReader{ReadCloser: body, ctx: ctx, ref: ref}, nil
+	sse := string(out.ServerSideEncryption)
+	md5ETag := !strings.HasPrefix(sse, "aws:kms") && aws.ToString(out.SSECustomerAlgorithm) == ""
+	return &bodyReader{ReadCloser: out.Body, ctx: ctx, ref: ref, md5ETag: md5ETag}, nil
 }
 
 type bodyReader struct {
 	io.ReadCloser
-	ctx context.Context //nolint:containedctx // only to tell a cancelled read from a failed one
-	ref object.Ref
+	ctx     context.Context //nolint:containedctx // only to tell a cancelled read from a failed one
+	ref     object.Ref
+	md5ETag bool
 }
+
+// ETagMayBeMD5 reports whether the object's ETag can be the MD5 of its bytes: not when it
+// is encrypted with SSE-KMS or SSE-C, whose single-part ETags are not MD5s on AWS.
+func (b *bodyReader) ETagMayBeMD5() bool { return b.md5ETag }
 
 func (b *bodyReader) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)

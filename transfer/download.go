@@ -2,7 +2,10 @@ package transfer
 
 import (
 	"context"
+	"crypto/md5"
+	"encoding/hex"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"path/filepath"
@@ -125,6 +128,7 @@ func (r *run) download(ctx context.Context, src object.Ref, info object.Info, pa
 	if err := os.Rename(f.Name(), path); err != nil {
 		return err
 	}
+
 	if j != nil {
 		return j.DownloadDone(path, info.Size)
 	}
@@ -221,15 +225,60 @@ func (r *run) getRange(ctx context.Context, src object.Ref, etag string, f io.Wr
 	bp := copyBufs.Get().(*[]byte)
 	defer copyBufs.Put(bp)
 	w := &progressWriter{w: io.NewOffsetWriter(f, off), progress: r.progress}
-	n, err := io.CopyBuffer(w, io.LimitReader(body, length+1), *bp)
+	var sum hash.Hash
+	var dst io.Writer = w
+	if whole && !r.e.opts.SkipVerify && isMD5ETag(etag) && etagMayBeMD5(body) {
+		sum = md5.New() //nolint:gosec // S3's ETag of a single-part object is its MD5
+		dst = io.MultiWriter(w, sum)
+	}
+	n, err := io.CopyBuffer(dst, io.LimitReader(body, length+1), *bp)
 	if err == nil && n != length {
 		err = &lengthError{ref: src, want: length, got: n}
+	}
+	if err == nil && sum != nil {
+		if got := hex.EncodeToString(sum.Sum(nil)); got != etag {
+			err = &VerifyError{Ref: src, Algorithm: "md5", Want: etag, Got: got}
+		} else {
+			r.verified.Store(src.String(), "md5")
+		}
 	}
 	if err != nil {
 		r.progress(-w.n)
 	}
 	return err
 }
+
+// etagMayBeMD5 asks the body (an optional capability of the store) whether the object's ETag
+// can be its MD5; a body that cannot say is taken to be plain S3.
+func etagMayBeMD5(body io.Reader) bool {
+	m, ok := body.(interface{ ETagMayBeMD5() bool })
+	return !ok || m.ETagMayBeMD5()
+}
+
+// isMD5ETag reports whether an ETag is the MD5 of the object: 32 hex digits, as S3 gives a
+// single-part upload without SSE-KMS or SSE-C. Multipart ETags ("...-N") are not.
+func isMD5ETag(etag string) bool {
+	if len(etag) != 32 {
+		return false
+	}
+	_, err := hex.DecodeString(etag)
+	return err == nil
+}
+
+// VerifyError is a download whose bytes do not match the object's checksum: corrupted on the
+// way. It is retried; when retries run out the file fails and is not renamed into place.
+type VerifyError struct {
+	Ref       object.Ref
+	Algorithm string
+	Want, Got string
+}
+
+func (e *VerifyError) Error() string {
+	return fmt.Sprintf("GetObject %s: the %s of the bytes received is %s, the object's is %s: corrupted in transit, the file was not written (if this server's ETags are not MD5s, use --verify=false)", e.Ref, e.Algorithm, e.Got, e.Want)
+}
+
+// Retryable reports true: the next GET may arrive intact.
+func (e *VerifyError) Retryable() bool { return true }
 
 // lengthError is a body that was shorter or longer than asked for: worth another try.
 type lengthError struct {

@@ -50,6 +50,8 @@ type Event struct {
 	Delay    time.Duration
 	UploadID string
 	Note     string
+	// Verified names what a downloaded item's bytes were checked against ("md5"), with Done.
+	Verified string
 }
 
 // Observer receives a run's events. Within one call into the Engine (one UploadDir, say)

@@ -17,6 +17,8 @@ type run struct {
 
 	mu  sync.Mutex // guards sum and serialises Observe
 	sum Summary
+
+	verified sync.Map // item source -> what its bytes were verified with
 }
 
 func (e *Engine) newRun(op Op) *run { return &run{e: e, op: op, start: time.Now()} }
@@ -53,7 +55,11 @@ func (r *run) item(src, dst string, do func() (int64, error)) {
 	r.sum.Done++
 	r.sum.Bytes += size
 	r.mu.Unlock()
-	r.emit(Event{Kind: Done, Src: src, Dst: dst, Size: size, Elapsed: time.Since(start)})
+	ev := Event{Kind: Done, Src: src, Dst: dst, Size: size, Elapsed: time.Since(start)}
+	if v, ok := r.verified.LoadAndDelete(src); ok {
+		ev.Verified = v.(string)
+	}
+	r.emit(ev)
 }
 
 // skipped records an item a journal showed was already done.

@@ -74,6 +74,10 @@ type Options struct {
 	Object object.Options
 	// Observer receives the run's events; nil discards them.
 	Observer Observer
+	// SkipVerify turns off checking downloads against what the object says its bytes must
+	// be: today, the MD5 ETag of a single-part object fetched in one GET. With checking on
+	// (the default) a mismatch is retried, then the item fails and no file is written.
+	SkipVerify bool
 	// Journal, when set, makes the run resumable: multipart uploads and downloads are
 	// recorded as they progress, finished items are skipped when the run is repeated, and
 	// a cancelled or failed run keeps its uploaded parts and temporary files for the next

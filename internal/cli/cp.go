@@ -37,6 +37,7 @@ type cpFlags struct {
 	resume       bool
 	journal      string
 	checksum     string
+	verify       bool
 }
 
 func (a *app) cpCommand() *cobra.Command {
@@ -74,6 +75,7 @@ from S3 to a file, a directory or standard output (-).
 	fl.StringVar(&f.cacheControl, "cache-control", "", "Cache-Control header to store with the objects")
 	fl.BoolVar(&f.createBucket, "create-bucket", false, "create the destination bucket if it does not exist (in --region)")
 	fl.StringVar(&f.checksum, "checksum", "crc32c", "checksum sent with every PUT and part for the server to verify: crc32c, crc32, crc64nvme, sha256, sha1, md5 or none")
+	fl.BoolVar(&f.verify, "verify", true, "check downloaded bytes against the object's MD5 ETag where it has one (--verify=false to skip)")
 	fl.BoolVar(&f.resume, "resume", false, "keep a journal so an interrupted copy continues where it stopped (run the same command again, or haul resume)")
 	fl.StringVar(&f.journal, "journal", "", "journal file for --resume (default: one per source and destination in "+journalDirHint+")")
 	return cmd
@@ -124,7 +126,7 @@ func (f *cpFlags) options() (transfer.Options, error) {
 	}
 	return transfer.Options{
 		Concurrency: f.concurrency, PartSize: f.partSize, MultipartThreshold: f.threshold,
-		MemoryBudget: f.memory, Retries: retries,
+		MemoryBudget: f.memory, Retries: retries, SkipVerify: !f.verify,
 		Object: object.Options{ACL: f.acl, Metadata: meta, SSE: f.sse, SSEKMSKeyID: f.kmsKey,
 			StorageClass: f.storageClass, ContentType: f.contentType, CacheControl: f.cacheControl, Checksum: sum},
 	}, nil

@@ -71,6 +71,7 @@ type jsonEvent struct {
 	Error    string  `json:"error,omitempty"`
 	UploadID string  `json:"upload_id,omitempty"`
 	Attempt  int     `json:"attempt,omitempty"`
+	Verified string  `json:"verified,omitempty"`
 	Done     *int    `json:"done,omitempty"`
 	Failed   *int    `json:"failed,omitempty"`
 }
@@ -105,7 +106,7 @@ func (r *reporter) Observe(ev transfer.Event) {
 		r.done++
 		switch {
 		case r.a.json:
-			r.emitJSON(jsonEvent{Event: "done", Op: string(ev.Op), Src: ev.Src, Dst: ev.Dst, Bytes: ev.Size, Seconds: ev.Elapsed.Seconds()})
+			r.emitJSON(jsonEvent{Event: "done", Op: string(ev.Op), Src: ev.Src, Dst: ev.Dst, Bytes: ev.Size, Seconds: ev.Elapsed.Seconds(), Verified: ev.Verified})
 		case !r.a.quiet:
 			r.line(r.lines, "%s: %s -> %s %s %.1fs", ev.Op, ev.Src, ev.Dst, bytesize.Format(ev.Size), ev.Elapsed.Seconds())
 		}
