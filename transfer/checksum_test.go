@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"errors"
 	"path/filepath"
 	"testing"
 
@@ -49,5 +50,25 @@ func TestChecksumValues(t *testing.T) {
 			raw, _ := base64.StdEncoding.DecodeString(got.Value)
 			t.Errorf("%s = %s (%x), want %s", alg, got.Value, raw, want)
 		}
+	}
+}
+
+func TestFileChangedAfterChecksumIsReportedAsChanged(t *testing.T) {
+	fs := newFake()
+	p := filepath.Join(t.TempDir(), "f")
+	writeFile(t, p, randomBytes(12*mib, 33))
+	fs.hook = func(c fakeCall, attempt int) error {
+		if c.Op == "UploadPart" && c.Part == 2 && attempt == 1 {
+			writeFile(t, p, randomBytes(12*mib, 34)) // same size, new bytes and mtime
+		}
+		return nil
+	}
+	e := New(fs, fastOpts(Options{PartSize: 5 * mib, MultipartThreshold: 5 * mib, Concurrency: 1, Object: object.Options{Checksum: object.ChecksumCRC32C}}))
+	_, err := e.UploadFile(context.Background(), p, dst)
+	if !errors.Is(err, errChanged) {
+		t.Fatalf("err = %v, want the file reported as changed", err)
+	}
+	if fs.partAttempts("k", 2) != 1 {
+		t.Fatalf("part 2 sent %d times; a changed file must not be retried", fs.partAttempts("k", 2))
 	}
 }

@@ -82,3 +82,13 @@ func (p *partReader) undo() {
 	p.progress(-p.hw)
 	p.hw = 0
 }
+
+// changedOr returns a SourceError if the file changed since fi was taken, else err: a
+// request that failed because the file changed under it (a checksum the server no longer
+// matches, say) must not be retried or blamed on the network.
+func changedOr(f *os.File, fi os.FileInfo, err error) error {
+	if cerr := checkUnchanged(f, fi.Size(), fi.ModTime()); cerr != nil {
+		return cerr
+	}
+	return err
+}

@@ -114,8 +114,9 @@ func (r *run) putFile(ctx context.Context, f *os.File, fi os.FileInfo, dst objec
 		err := r.e.store.PutObject(ctx, dst, body, fi.Size(), o, sum)
 		if err != nil {
 			body.undo()
+			return changedOr(f, fi, err)
 		}
-		return err
+		return nil
 	})
 }
 
@@ -211,8 +212,9 @@ func (r *run) sendPart(ctx context.Context, f *os.File, fi os.FileInfo, dst obje
 		var err error
 		if etag, err = r.e.store.UploadPart(ctx, dst, id, num, body, length, sum); err != nil {
 			body.undo()
+			return changedOr(f, fi, err)
 		}
-		return err
+		return nil
 	})
 	p := object.Part{Number: num, ETag: etag, Size: length, Checksum: sum}
 	if err == nil && r.e.opts.Journal != nil {
