@@ -123,20 +123,9 @@ if [[ $AWS == */shims/aws ]] && command -v pyenv >/dev/null; then
 	AWS="$(pyenv which aws 2>/dev/null)" || AWS="$(command -v aws)"
 fi
 
-if [[ -x $REPO/scripts/install-tools.sh ]]; then
-	"$REPO/scripts/install-tools.sh" minio >&2 || die "scripts/install-tools.sh minio failed"
-fi
-MINIO="$REPO/.tools/bin/minio"
-[[ -x $MINIO ]] || die "MinIO binary missing at $MINIO (run scripts/install-tools.sh minio or make tools)"
-
-if [[ -n ${HAUL_BIN:-} ]]; then
-	HAUL="$HAUL_BIN"
-else
-	HAUL="$REPO/bin/haul"
-	log "building $HAUL"
-	(cd "$REPO" && go build -o bin/haul ./cmd/haul) || die "go build ./cmd/haul failed"
-fi
-[[ -x $HAUL ]] || die "haul binary missing at $HAUL"
+# shellcheck source=scripts/lib/minio.sh
+. "$(dirname "$0")/lib/minio.sh"
+bench_binaries
 WORK_HELP="$(mktemp)"
 # `haul uploads ls` is newer than --resume; a haul without it prints the root help for it.
 HAS_UPLOADS_LS=""
@@ -155,23 +144,7 @@ BYTES=$((MIB * 1024 * 1024))
 # The file, up to three objects plus the parts of one upload in MinIO, one read-back copy.
 NEED_KIB=$((BYTES * 6 / 1024 + 512 * 1024))
 
-avail_kib() { df -Pk "$1" | awk 'NR == 2 { print $4 }'; }
-
-if [[ -d $TMPFS_DIR && "$(stat -f -c %T "$TMPFS_DIR")" == tmpfs && "$(avail_kib "$TMPFS_DIR")" -ge $NEED_KIB ]]; then
-	WORK="$(mktemp -d "$TMPFS_DIR/haul-bench-resume.XXXXXX")"
-else
-	is_root || die "$TMPFS_DIR is not a tmpfs with $((NEED_KIB / 1024)) MiB free, and mounting one needs root"
-	MOUNTED="$(mktemp -d /tmp/haul-bench-resume-tmpfs.XXXXXX)"
-	mount -t tmpfs -o "size=$((NEED_KIB + 512 * 1024))k" tmpfs "$MOUNTED" ||
-		{
-			rmdir "$MOUNTED"
-			MOUNTED=""
-			die "mounting a tmpfs failed"
-		}
-	WORK="$MOUNTED/work"
-	mkdir "$WORK"
-fi
-log "working in $WORK (tmpfs)"
+tmpfs_work haul-bench-resume "$NEED_KIB"
 
 mkdir -p "$JOURNAL_PARENT"
 JDIR="$(mktemp -d "$JOURNAL_PARENT/bench-resume-journals.XXXXXX")"
@@ -186,8 +159,6 @@ WATCH_PIDFILE="$META/killed.pid"
 
 # ---------------------------------------------------------------- MinIO
 
-# shellcheck source=scripts/lib/minio.sh
-. "$(dirname "$0")/lib/minio.sh"
 start_minio
 # A journal left in the real state dir could never match, but keep haul away from it.
 export XDG_STATE_HOME="$JDIR/state"

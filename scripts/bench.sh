@@ -123,20 +123,9 @@ if [[ $AWS == */shims/aws ]] && command -v pyenv >/dev/null; then
 	AWS="$(pyenv which aws 2>/dev/null)" || AWS="$(command -v aws)"
 fi
 
-if [[ -x $REPO/scripts/install-tools.sh ]]; then
-	"$REPO/scripts/install-tools.sh" minio >&2 || die "scripts/install-tools.sh minio failed"
-fi
-MINIO="$REPO/.tools/bin/minio"
-[[ -x $MINIO ]] || die "MinIO binary missing at $MINIO (run scripts/install-tools.sh minio or make tools)"
-
-if [[ -n ${HAUL_BIN:-} ]]; then
-	HAUL="$HAUL_BIN"
-else
-	HAUL="$REPO/bin/haul"
-	log "building $HAUL"
-	(cd "$REPO" && go build -o bin/haul ./cmd/haul) || die "go build ./cmd/haul failed"
-fi
-[[ -x $HAUL ]] || die "haul binary missing at $HAUL"
+# shellcheck source=scripts/lib/minio.sh
+. "$(dirname "$0")/lib/minio.sh"
+bench_binaries
 
 # ---------------------------------------------------------------- tmpfs
 
@@ -146,23 +135,7 @@ SMALL_BYTES=$((SMALL_COUNT * SMALL_KIB * 1024))
 # after each run), one download and one verify copy, plus metadata and slack.
 NEED_KIB=$(((BIG_BYTES + SMALL_BYTES) * 5 / 1024 + 1024 * 1024))
 
-avail_kib() { df -Pk "$1" | awk 'NR == 2 { print $4 }'; }
-
-if [[ -d $TMPFS_DIR && "$(stat -f -c %T "$TMPFS_DIR")" == tmpfs && "$(avail_kib "$TMPFS_DIR")" -ge $NEED_KIB ]]; then
-	WORK="$(mktemp -d "$TMPFS_DIR/haul-bench.XXXXXX")"
-else
-	is_root || die "$TMPFS_DIR is not a tmpfs with $((NEED_KIB / 1024)) MiB free, and mounting one needs root"
-	MOUNTED="$(mktemp -d /tmp/haul-bench-tmpfs.XXXXXX)"
-	mount -t tmpfs -o "size=$((NEED_KIB + 1024 * 1024))k" tmpfs "$MOUNTED" ||
-		{
-			rmdir "$MOUNTED"
-			MOUNTED=""
-			die "mounting a tmpfs failed"
-		}
-	WORK="$MOUNTED/work"
-	mkdir "$WORK"
-fi
-log "working in $WORK (tmpfs)"
+tmpfs_work haul-bench "$NEED_KIB"
 
 SRC="$WORK/src"       # source data
 DL="$WORK/dl"         # download destination, emptied after each run
@@ -172,8 +145,6 @@ mkdir -p "$SRC/small" "$META" "$WORK/minio"
 
 # ---------------------------------------------------------------- MinIO
 
-# shellcheck source=scripts/lib/minio.sh
-. "$(dirname "$0")/lib/minio.sh"
 start_minio
 : >"$META/rclone.conf"
 export RCLONE_CONFIG="$META/rclone.conf"

@@ -1,4 +1,5 @@
-# Sourced by the bench scripts: starts MinIO on loopback for a benchmark.
+# Sourced by the bench scripts: finds the binaries, a tmpfs to work in, and starts MinIO
+# on loopback for a benchmark.
 # The caller defines die and log, and sets MINIO (binary), WORK (its data goes in
 # $WORK/minio) and META (its log goes in $META/minio.log). start_minio sets PORT,
 # ENDPOINT, ACCESS_KEY, SECRET_KEY and MINIO_PID (the caller's cleanup stops it),
@@ -61,4 +62,44 @@ export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
 export AWS_ENDPOINT_URL="$ENDPOINT"
 export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
 unset AWS_PROFILE AWS_SESSION_TOKEN
+}
+
+# bench_binaries installs the pinned MinIO and builds haul (HAUL_BIN overrides), setting
+# MINIO and HAUL. It needs REPO, die and log.
+bench_binaries() {
+	if [[ -x $REPO/scripts/install-tools.sh ]]; then
+		"$REPO/scripts/install-tools.sh" minio >&2 || die "scripts/install-tools.sh minio failed"
+	fi
+	MINIO="$REPO/.tools/bin/minio"
+	[[ -x $MINIO ]] || die "MinIO binary missing at $MINIO (run scripts/install-tools.sh minio or make tools)"
+	if [[ -n ${HAUL_BIN:-} ]]; then
+		HAUL="$HAUL_BIN"
+	else
+		HAUL="$REPO/bin/haul"
+		log "building $HAUL"
+		(cd "$REPO" && go build -o bin/haul ./cmd/haul) || die "go build ./cmd/haul failed"
+	fi
+	[[ -x $HAUL ]] || die "haul binary missing at $HAUL"
+}
+
+# tmpfs_work NAME NEED_KIB sets WORK to a new directory on tmpfs with NEED_KIB free: in
+# TMPFS_DIR when it is a tmpfs with room, else on a tmpfs it mounts (as root), which it
+# records in MOUNTED for the caller's cleanup to unmount.
+tmpfs_work() {
+	local name=$1 need=$2 avail
+	avail=$(df -Pk "$TMPFS_DIR" 2>/dev/null | awk 'NR == 2 { print $4 }')
+	if [[ -d $TMPFS_DIR && "$(stat -f -c %T "$TMPFS_DIR")" == tmpfs && ${avail:-0} -ge $need ]]; then
+		WORK="$(mktemp -d "$TMPFS_DIR/$name.XXXXXX")"
+	else
+		[[ $(id -u) -eq 0 ]] || die "$TMPFS_DIR is not a tmpfs with $((need / 1024)) MiB free, and mounting one needs root"
+		MOUNTED="$(mktemp -d "/tmp/$name-tmpfs.XXXXXX")"
+		if ! mount -t tmpfs -o "size=$((need + 512 * 1024))k" tmpfs "$MOUNTED"; then
+			rmdir "$MOUNTED"
+			MOUNTED=""
+			die "mounting a tmpfs failed"
+		fi
+		WORK="$MOUNTED/work"
+		mkdir "$WORK"
+	fi
+	log "working in $WORK (tmpfs)"
 }
