@@ -8,6 +8,8 @@ import (
 	"mime"
 	"os"
 	"path/filepath"
+	"sync/atomic"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -151,10 +153,11 @@ func (r *run) uploadParts(ctx context.Context, f *os.File, fi os.FileInfo, dst o
 			}
 		}
 	}
+	var sent atomic.Bool // a part request was started, so one may land after an abort
 	defer func() {
 		var src *SourceError
 		if err != nil && (r.e.opts.Journal == nil || errors.As(err, &src)) {
-			r.abort(ctx, dst, id)
+			r.abortUpload(ctx, dst, id, sent.Load())
 			if j := r.e.opts.Journal; j != nil {
 				_ = j.Forget(dst.Bucket, dst.Key)
 			}
@@ -175,6 +178,7 @@ func (r *run) uploadParts(ctx context.Context, f *os.File, fi os.FileInfo, dst o
 		}
 		off := int64(i) * partSize
 		length := min(partSize, size-off)
+		sent.Store(true)
 		g.Go(func() error {
 			p, err := r.sendPart(gctx, f, fi, dst, id, num, off, length)
 			parts[i] = p
@@ -259,11 +263,45 @@ func (r *run) complete(ctx context.Context, dst object.Ref, id string, parts []o
 // without waiting for a request slot. The Aborted event carries an Err when it failed: the
 // upload ID is in it, so a person can abort it by hand.
 func (r *run) abort(ctx context.Context, dst object.Ref, id string) {
+	r.abortUpload(ctx, dst, id, false)
+}
+
+// abortSettle is how long after an abort haul looks again whether the upload is gone, and
+// how many times it aborts again while it is not.
+var abortSettle = []time.Duration{300 * time.Millisecond, time.Second, 2 * time.Second}
+
+// abortUpload aborts an upload; with partsInFlight it then makes sure the upload stays
+// gone. A part whose request was already on its way when the run was cancelled can still
+// land after the abort, and some servers then bring the upload back with that one part
+// (AWS documents this and says to abort again until ListParts answers NoSuchUpload; the
+// e2e suite caught versitygw doing it). So it waits a moment, asks, and aborts again while
+// the upload is still listed.
+func (r *run) abortUpload(ctx context.Context, dst object.Ref, id string, partsInFlight bool) {
 	dctx, cancel := detached(ctx, cleanupTimeout)
 	defer cancel()
-	err := r.retry(dctx, "", dst.String(), func(ctx context.Context) error {
-		return r.e.store.AbortMultipartUpload(ctx, dst, id)
-	})
+	abort := func() error {
+		return r.retry(dctx, "", dst.String(), func(ctx context.Context) error {
+			return r.e.store.AbortMultipartUpload(ctx, dst, id)
+		})
+	}
+	err := abort()
+	lister, canList := r.e.store.(PartLister)
+	for i := 0; err == nil && partsInFlight && canList && i < len(abortSettle); i++ {
+		select {
+		case <-time.After(abortSettle[i]):
+		case <-dctx.Done():
+			err = dctx.Err()
+			continue
+		}
+		if _, lerr := lister.ListParts(dctx, dst, id); lerr != nil {
+			// NoSuchUpload is what we hope for; any other answer (no permission to
+			// list parts, say) cannot tell us more, and the abort itself succeeded.
+			break
+		}
+		if err = abort(); err == nil && i == len(abortSettle)-1 {
+			err = errors.New("the upload came back after every abort")
+		}
+	}
 	if err != nil {
 		err = fmt.Errorf("could not abort multipart upload %s of %s; abort it by hand: %w", id, dst, err)
 	}

@@ -214,6 +214,49 @@ func TestCancelMidUploadAbortsEveryStartedUpload(t *testing.T) {
 	}
 }
 
+// A part request still on its way when the run is cancelled can land after the abort and
+// bring the upload back (versitygw does; AWS documents it). The engine must look again and
+// abort again.
+func TestAbortAgainWhenALatePartBringsTheUploadBack(t *testing.T) {
+	fs := newFake()
+	ctx, cancel := context.WithCancel(context.Background())
+	var once, late sync.Once
+	fs.hook = func(c fakeCall, _ int) error {
+		switch {
+		case c.Op == "UploadPart" && c.Part == 2:
+			once.Do(cancel)
+		case c.Op == "ListParts":
+			late.Do(func() { // the late part lands between the abort and the check
+				fs.mu.Lock()
+				fs.uploads[c.UploadID] = &fakeUpload{ref: dst, parts: map[int32][]byte{2: []byte("late")}}
+				fs.mu.Unlock()
+			})
+		}
+		return nil
+	}
+	p := filepath.Join(t.TempDir(), "big")
+	writeFile(t, p, randomBytes(30*mib, 6))
+	var aborted []Event
+	e := New(fs, fastOpts(Options{PartSize: 5 * mib, MultipartThreshold: 5 * mib, Concurrency: 2,
+		Observer: ObserverFunc(func(ev Event) {
+			if ev.Kind == Aborted {
+				aborted = append(aborted, ev)
+			}
+		})}))
+	if _, err := e.UploadFile(ctx, p, dst); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if fs.openUploads() != 0 {
+		t.Fatalf("the upload a late part brought back was left open")
+	}
+	if got := fs.count("AbortMultipartUpload"); got != 2 {
+		t.Fatalf("%d aborts, want 2 (the first, and again after the late part)", got)
+	}
+	if len(aborted) != 1 || aborted[0].Err != nil {
+		t.Fatalf("aborted events %+v, want one without an error", aborted)
+	}
+}
+
 func TestFileThatGrowsDuringMultipartUploadFails(t *testing.T) {
 	fs := newFake()
 	p := filepath.Join(t.TempDir(), "log")
