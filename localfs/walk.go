@@ -8,7 +8,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
 	"syscall"
 	"time"
 )
@@ -54,12 +53,11 @@ type walker struct {
 }
 
 func (w *walker) dir(ctx context.Context, dir, rel string, ancestors []dirID) error {
-	entries, err := os.ReadDir(dir)
+	entries, err := os.ReadDir(dir) // sorted by name, so the walk is in lexical order
 	if err != nil {
 		w.onErr(dir, err)
 		return nil
 	}
-	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
 	for _, e := range entries {
 		if err := ctx.Err(); err != nil {
 			return err

@@ -25,15 +25,7 @@ func unsignedPayload(o *s3.Options) {
 // PutObject stores body (exactly size bytes) as one object.
 func (s *Store) PutObject(ctx context.Context, ref object.Ref, body io.ReadSeeker, size int64, o *object.Options, sum object.Checksum) error {
 	in := &s3.PutObjectInput{Bucket: &ref.Bucket, Key: &ref.Key, Body: body, ContentLength: aws.Int64(size)}
-	if o != nil {
-		in.ACL = types.ObjectCannedACL(o.ACL)
-		in.Metadata = o.Metadata
-		in.ServerSideEncryption = types.ServerSideEncryption(o.SSE)
-		in.SSEKMSKeyId = optional(o.SSEKMSKeyID)
-		in.StorageClass = types.StorageClass(o.StorageClass)
-		in.ContentType = optional(o.ContentType)
-		in.CacheControl = optional(o.CacheControl)
-	}
+	optionFields{&in.ACL, &in.Metadata, &in.ServerSideEncryption, &in.SSEKMSKeyId, &in.StorageClass, &in.ContentType, &in.CacheControl}.set(o)
 	putChecksum(in, sum)
 	return s.observe(ctx, "PutObject", ref.Bucket, ref.Key, 0, "", func(ctx context.Context) error {
 		_, err := s.client.PutObject(ctx, in, unsignedPayload)
@@ -44,14 +36,8 @@ func (s *Store) PutObject(ctx context.Context, ref object.Ref, body io.ReadSeeke
 // CreateMultipartUpload starts a multipart upload and returns its upload ID.
 func (s *Store) CreateMultipartUpload(ctx context.Context, ref object.Ref, o *object.Options) (string, error) {
 	in := &s3.CreateMultipartUploadInput{Bucket: &ref.Bucket, Key: &ref.Key}
+	optionFields{&in.ACL, &in.Metadata, &in.ServerSideEncryption, &in.SSEKMSKeyId, &in.StorageClass, &in.ContentType, &in.CacheControl}.set(o)
 	if o != nil {
-		in.ACL = types.ObjectCannedACL(o.ACL)
-		in.Metadata = o.Metadata
-		in.ServerSideEncryption = types.ServerSideEncryption(o.SSE)
-		in.SSEKMSKeyId = optional(o.SSEKMSKeyID)
-		in.StorageClass = types.StorageClass(o.StorageClass)
-		in.ContentType = optional(o.ContentType)
-		in.CacheControl = optional(o.CacheControl)
 		in.ChecksumAlgorithm = algorithm(o.Checksum)
 	}
 	var id string
@@ -297,6 +283,31 @@ func (s *Store) CreateBucket(ctx context.Context, bucket, region string) error {
 		return nil
 	}
 	return err
+}
+
+// optionFields points to the fields of one input (PutObject or CreateMultipartUpload) that
+// carry the object options; the two inputs have the same fields but no common type.
+type optionFields struct {
+	acl          *types.ObjectCannedACL
+	metadata     *map[string]string
+	sse          *types.ServerSideEncryption
+	kmsKeyID     **string
+	storageClass *types.StorageClass
+	contentType  **string
+	cacheControl **string
+}
+
+func (f optionFields) set(o *object.Options) {
+	if o == nil {
+		return
+	}
+	*f.acl = types.ObjectCannedACL(o.ACL)
+	*f.metadata = o.Metadata
+	*f.sse = types.ServerSideEncryption(o.SSE)
+	*f.kmsKeyID = optional(o.SSEKMSKeyID)
+	*f.storageClass = types.StorageClass(o.StorageClass)
+	*f.contentType = optional(o.ContentType)
+	*f.cacheControl = optional(o.CacheControl)
 }
 
 func optional(s string) *string {

@@ -24,18 +24,24 @@ import (
 // cancel it is removed and path is left as it was.
 func (e *Engine) DownloadFile(ctx context.Context, src object.Ref, path string) (Summary, error) {
 	r := e.newRun(Download)
-	var info object.Info
-	err := r.call(ctx, false, src.String(), path, func(ctx context.Context) error {
-		var err error
-		info, err = e.store.HeadObject(ctx, src)
-		return err
-	})
+	info, err := r.head(ctx, src, path)
 	if err != nil {
 		return r.finish(ctx, err)
 	}
 	r.emit(Event{Kind: Queued, Src: src.String(), Dst: path, Size: info.Size})
 	r.item(src.String(), path, func() (int64, error) { return info.Size, r.download(ctx, src, info, path) })
 	return r.finish(ctx, nil)
+}
+
+// head asks for an object's size and ETag, retrying like any request.
+func (r *run) head(ctx context.Context, src object.Ref, dst string) (object.Info, error) {
+	var info object.Info
+	err := r.call(ctx, false, src.String(), dst, func(ctx context.Context) error {
+		var err error
+		info, err = r.e.store.HeadObject(ctx, src)
+		return err
+	})
+	return info, err
 }
 
 // DownloadPrefix downloads every object whose key starts with src.Key (which should be
@@ -312,12 +318,7 @@ func (p *progressWriter) Write(b []byte) (int, error) {
 func (e *Engine) DownloadStream(ctx context.Context, src object.Ref, w io.Writer) (Summary, error) {
 	r := e.newRun(Download)
 	r.item(src.String(), "-", func() (int64, error) {
-		var info object.Info
-		err := r.call(ctx, false, src.String(), "-", func(ctx context.Context) error {
-			var err error
-			info, err = e.store.HeadObject(ctx, src)
-			return err
-		})
+		info, err := r.head(ctx, src, "-")
 		if err != nil {
 			return 0, err
 		}

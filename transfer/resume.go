@@ -45,12 +45,7 @@ func (r *run) resumeUpload(ctx context.Context, src string, dst object.Ref, fp j
 	case !canList:
 		r.notice(src, dst.String(), "this store cannot list parts: starting the file over")
 	default:
-		var server []object.Part
-		err := r.call(ctx, false, src, dst.String(), func(ctx context.Context) error {
-			var err error
-			server, err = lister.ListParts(ctx, dst, u.UploadID)
-			return err
-		})
+		server, err := r.listParts(ctx, lister, src, dst, u.UploadID)
 		if notFound(err) {
 			r.notice(src, dst.String(), "the interrupted upload "+u.UploadID+" no longer exists on the server (aborted, or removed by a lifecycle rule): starting the file over")
 			return "", nil, j.Forget(dst.Bucket, dst.Key)
@@ -82,12 +77,7 @@ func (r *run) reconcileParts(ctx context.Context, f *os.File, fi os.FileInfo, ds
 	if !ok {
 		return nil
 	}
-	var server []object.Part
-	err := r.call(ctx, false, f.Name(), dst.String(), func(ctx context.Context) error {
-		var err error
-		server, err = lister.ListParts(ctx, dst, id)
-		return err
-	})
+	server, err := r.listParts(ctx, lister, f.Name(), dst, id)
 	if err != nil {
 		return err
 	}
@@ -117,4 +107,15 @@ func samePart(want, listed object.Part) bool {
 		return false
 	}
 	return listed.Checksum.Value == "" || want.Checksum.Value == "" || listed.Checksum == want.Checksum
+}
+
+// listParts asks the server which parts it holds for an upload, retrying like any request.
+func (r *run) listParts(ctx context.Context, lister PartLister, src string, dst object.Ref, id string) ([]object.Part, error) {
+	var parts []object.Part
+	err := r.call(ctx, false, src, dst.String(), func(ctx context.Context) error {
+		var err error
+		parts, err = lister.ListParts(ctx, dst, id)
+		return err
+	})
+	return parts, err
 }

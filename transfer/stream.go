@@ -27,9 +27,10 @@ func (e *Engine) UploadStream(ctx context.Context, src io.Reader, dst object.Ref
 
 // streamBuf is one part's buffer, holding its share of the memory budget until released.
 type streamBuf struct {
-	data []byte
-	e    *Engine
-	held int64
+	data   []byte
+	pooled *[]byte // the buffer as the pool holds it
+	e      *Engine
+	held   int64
 }
 
 func (e *Engine) getBuf(ctx context.Context, size int64) (*streamBuf, error) {
@@ -37,10 +38,20 @@ func (e *Engine) getBuf(ctx context.Context, size int64) (*streamBuf, error) {
 	if err := e.mem.Acquire(ctx, held); err != nil {
 		return nil, err
 	}
-	return &streamBuf{data: make([]byte, size), e: e, held: held}, nil
+	p, _ := e.bufs.Get().(*[]byte)
+	if p == nil || int64(cap(*p)) < size {
+		b := make([]byte, size) // first use, or the part size grew
+		p = &b
+	}
+	return &streamBuf{data: (*p)[:size], pooled: p, e: e, held: held}, nil
 }
 
-func (b *streamBuf) release() { b.e.mem.Release(b.held); b.data = nil }
+// release gives the buffer back for the next part and its bytes back to the budget.
+func (b *streamBuf) release() {
+	b.e.bufs.Put(b.pooled)
+	b.e.mem.Release(b.held)
+	b.data, b.pooled = nil, nil
+}
 
 // fill reads the next part of src into a new buffer. eof is true when src has ended.
 func (r *run) fill(ctx context.Context, src io.Reader, size int64) (buf *streamBuf, n int, eof bool, err error) {

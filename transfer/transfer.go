@@ -18,6 +18,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/semaphore"
@@ -92,6 +93,7 @@ type Engine struct {
 	opts  Options
 	slots *semaphore.Weighted // requests in flight
 	mem   *semaphore.Weighted // stream buffer bytes
+	bufs  sync.Pool           // stream part buffers (*[]byte), reused between parts
 }
 
 // New returns an Engine that uses store.

@@ -26,11 +26,10 @@ type reporter struct {
 	bytesTotal          int64
 	unknownSize         bool
 	lines               io.Writer // where per-item lines go: stderr when stdout carries data
-	start               time.Time
 }
 
 func (a *app) newReporter(unknownSize, dataOnStdout bool) *reporter {
-	r := &reporter{a: a, start: time.Now(), unknownSize: unknownSize, lines: a.stdout}
+	r := &reporter{a: a, unknownSize: unknownSize, lines: a.stdout}
 	if dataOnStdout {
 		r.lines = a.stderr
 	}
