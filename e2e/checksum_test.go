@@ -2,10 +2,13 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/haul-s3/haul/internal/s3test"
 )
@@ -40,6 +43,18 @@ func TestCorruptedRequestBodyIsRetried(t *testing.T) {
 						t.Fatalf("%s was recorded as not verifying checksums, but haul retried or failed: exit %d\n%s", srv.Kind, r.code, r.stdout)
 					}
 					t.Logf("%s stored corrupted bodies without checking their %s checksum (as recorded)", srv.Kind, sum)
+					// The whole-file checksum haul put in the metadata still catches it when
+					// the object is read back.
+					caught := 0
+					for _, name := range []string{"small.bin", "big.bin"} {
+						back := haul(t, srv, nil, "cp", "s3://"+bucket+"/"+name, filepath.Join(t.TempDir(), name))
+						if back.code == 1 && strings.Contains(back.stderr, "corrupted in transit") {
+							caught++
+						}
+					}
+					if caught == 0 {
+						t.Fatal("the objects stored corrupted were downloaded without an error")
+					}
 					return
 				}
 				if r.code != 0 || strings.Count(r.stdout, `"event":"retry"`) < 2 {
@@ -58,33 +73,57 @@ func TestCorruptedRequestBodyIsRetried(t *testing.T) {
 }
 
 // TestCorruptedDownloadIsCaught flips a byte in GET response bodies. Once: haul fetches the
-// object again and writes the right bytes, saying what it verified with. Always: haul fails
-// loudly (exit 1) and writes no file.
+// object (or, for a ranged download, every range) again and writes the right bytes, saying
+// what it verified with. Always: haul fails loudly (exit 1) and writes no file. Objects
+// haul uploaded carry their whole-file crc32c in metadata, which covers a multipart object
+// fetched in ranges; an object put by another tool is checked against its MD5 ETag.
 func TestCorruptedDownloadIsCaught(t *testing.T) {
 	forEachServer(t, func(t *testing.T, srv *s3test.Server) {
 		bucket := srv.NewBucket(t)
-		src := filepath.Join(t.TempDir(), "report.bin")
-		data := randomFile(t, src, 200_000)
-		must(t, srv, "-q", "cp", src, "s3://"+bucket+"/report.bin")
-
-		once, _ := srv.CorruptResponses(t, 1)
 		dir := t.TempDir()
-		r := haul(t, once, nil, "--json", "cp", "s3://"+bucket+"/report.bin", filepath.Join(dir, "report.bin"))
-		if r.code != 0 || !strings.Contains(r.stdout, `"verified":"md5"`) || !strings.Contains(r.stdout, `"event":"retry"`) {
-			t.Fatalf("one corrupted GET: exit %d, want 0 with a retry and verified md5:\n%s%s", r.code, r.stdout, r.stderr)
-		}
-		if got, _ := os.ReadFile(filepath.Join(dir, "report.bin")); !bytes.Equal(got, data) {
-			t.Fatal("the downloaded file differs")
-		}
+		small := randomFile(t, filepath.Join(dir, "small.bin"), 200_000)
+		big := randomFile(t, filepath.Join(dir, "big.bin"), 22<<20)
+		must(t, srv, "-q", "cp", "-r", dir, "s3://"+bucket+"/", "--part-size", "5MiB", "--multipart-threshold", "5MiB")
+		putWithSDK(t, srv, bucket, "other.bin", small)
+		for _, c := range []struct {
+			key, verified string
+			data          []byte
+		}{
+			{"small.bin", "crc32c", small},
+			{"big.bin", "crc32c", big},
+			{"other.bin", "md5", small},
+		} {
+			t.Run(c.key, func(t *testing.T) {
+				args := []string{"cp", "s3://" + bucket + "/" + c.key, "--part-size", "5MiB", "--multipart-threshold", "5MiB"}
+				once, _ := srv.CorruptResponses(t, 1)
+				out := filepath.Join(t.TempDir(), c.key)
+				r := haul(t, once, nil, append([]string{"--json"}, append(args, out)...)...)
+				if r.code != 0 || !strings.Contains(r.stdout, `"verified":"`+c.verified+`"`) || !strings.Contains(r.stdout, `"event":"retry"`) {
+					t.Fatalf("one corrupted GET: exit %d, want 0 with a retry and verified %s:\n%s%s", r.code, c.verified, r.stdout, r.stderr)
+				}
+				if got, _ := os.ReadFile(out); !bytes.Equal(got, c.data) {
+					t.Fatal("the downloaded file differs")
+				}
 
-		always, _ := srv.CorruptResponses(t, -1)
-		dir = t.TempDir()
-		r = haul(t, always, nil, "--retries", "2", "cp", "s3://"+bucket+"/report.bin", filepath.Join(dir, "report.bin"))
-		if r.code != 1 || !strings.Contains(r.stderr, "corrupted in transit") {
-			t.Fatalf("every GET corrupted: exit %d, want 1 saying so:\n%s", r.code, r.stderr)
-		}
-		if entries, _ := os.ReadDir(dir); len(entries) != 0 {
-			t.Fatalf("a corrupted download left %v", entries)
+				always, _ := srv.CorruptResponses(t, -1)
+				out = filepath.Join(t.TempDir(), c.key)
+				r = haul(t, always, nil, append([]string{"--retries", "2"}, append(args, out)...)...)
+				if r.code != 1 || !strings.Contains(r.stderr, "corrupted in transit") {
+					t.Fatalf("every GET corrupted: exit %d, want 1 saying so:\n%s", r.code, r.stderr)
+				}
+				if entries, _ := os.ReadDir(filepath.Dir(out)); len(entries) != 0 {
+					t.Fatalf("a corrupted download left %v", entries)
+				}
+			})
 		}
 	})
+}
+
+// putWithSDK stores data at key without haul, so the object has no haul metadata.
+func putWithSDK(t *testing.T, srv *s3test.Server, bucket, key string, data []byte) {
+	t.Helper()
+	_, err := srv.Client(t).PutObject(context.Background(), &s3.PutObjectInput{Bucket: &bucket, Key: &key, Body: bytes.NewReader(data)})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

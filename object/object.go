@@ -21,6 +21,7 @@ type Info struct {
 	ETag         string // as the server sent it, quotes removed
 	LastModified time.Time
 	ContentType  string
+	Metadata     map[string]string // user metadata (x-amz-meta-*); HEAD only, not listings
 }
 
 // Options are the properties given to an object when it is uploaded. The zero value means

@@ -106,7 +106,7 @@ func (s *Store) HeadObject(ctx context.Context, ref object.Ref) (object.Info, er
 		out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &ref.Bucket, Key: &ref.Key})
 		if err == nil {
 			info = object.Info{Key: ref.Key, Size: aws.ToInt64(out.ContentLength), ETag: trimETag(out.ETag),
-				LastModified: aws.ToTime(out.LastModified), ContentType: aws.ToString(out.ContentType)}
+				LastModified: aws.ToTime(out.LastModified), ContentType: aws.ToString(out.ContentType), Metadata: out.Metadata}
 		}
 		return err
 	})
@@ -140,7 +140,7 @@ func (s *Store) GetObject(ctx context.Context, ref object.Ref, offset, length in
 	}
 	sse := string(out.ServerSideEncryption)
 	md5ETag := !strings.HasPrefix(sse, "aws:kms") && aws.ToString(out.SSECustomerAlgorithm) == ""
-	return &bodyReader{ReadCloser: out.Body, ctx: ctx, ref: ref, md5ETag: md5ETag}, nil
+	return &bodyReader{ReadCloser: out.Body, ctx: ctx, ref: ref, md5ETag: md5ETag, meta: out.Metadata}, nil
 }
 
 type bodyReader struct {
@@ -148,7 +148,11 @@ type bodyReader struct {
 	ctx     context.Context //nolint:containedctx // only to tell a cancelled read from a failed one
 	ref     object.Ref
 	md5ETag bool
+	meta    map[string]string
 }
+
+// Metadata returns the object's user metadata (x-amz-meta-*), as the response carried it.
+func (b *bodyReader) Metadata() map[string]string { return b.meta }
 
 // ETagMayBeMD5 reports whether the object's ETag can be the MD5 of its bytes: not when it
 // is encrypted with SSE-KMS or SSE-C, whose single-part ETags are not MD5s on AWS.

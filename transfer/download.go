@@ -3,7 +3,9 @@ package transfer
 import (
 	"context"
 	"crypto/md5"
+	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -114,9 +116,17 @@ func (r *run) download(ctx context.Context, src object.Ref, info object.Info, pa
 	}()
 	if ranged {
 		err = r.getParts(ctx, src, info, f, partSize, written, path)
+		var ve *VerifyError
+		if errors.As(err, &ve) && r.e.opts.Retries > 0 {
+			// Which range went bad is not known: fetch them all once more.
+			r.emit(Event{Kind: Retrying, Src: src.String(), Dst: path, Err: err, Attempt: 1})
+			r.progress(-info.Size)
+			err = r.getParts(ctx, src, info, f, partSize, nil, path)
+		}
 	} else {
 		err = r.call(ctx, false, src.String(), path, func(ctx context.Context) error {
-			return r.getRange(ctx, src, info.ETag, f, 0, info.Size, true)
+			_, err := r.getRange(ctx, src, info.ETag, f, 0, info.Size, true)
+			return err
 		})
 	}
 	if err != nil {
@@ -179,14 +189,17 @@ func (r *run) openTemp(src object.Ref, info object.Info, path string, partSize i
 }
 
 // getParts fetches an object as parallel ranged GETs, each written at its offset, skipping
-// the ranges in written. With a journal each range is synced and recorded once written.
+// the ranges in written, and checks the whole file against the checksum in the object's
+// metadata. With a journal each range is synced and recorded once written.
 func (r *run) getParts(ctx context.Context, src object.Ref, info object.Info, f *os.File, partSize int64, written map[int64]int64, target string) error {
 	if err := f.Truncate(info.Size); err != nil {
 		return err
 	}
 	j := r.e.opts.Journal
+	sums := make([]rangeSum, PartCount(info.Size, partSize))
 	g, gctx := errgroup.WithContext(ctx)
-	for off := int64(0); off < info.Size; off += partSize {
+	for i := range sums {
+		off := int64(i) * partSize
 		length := min(partSize, info.Size-off)
 		if written[off] == length {
 			r.progress(length)
@@ -197,7 +210,9 @@ func (r *run) getParts(ctx context.Context, src object.Ref, info object.Info, f 
 		}
 		g.Go(func() error {
 			err := r.call(gctx, true, src.String(), f.Name(), func(ctx context.Context) error {
-				return r.getRange(ctx, src, info.ETag, f, off, length, false)
+				var err error
+				sums[i], err = r.getRange(ctx, src, info.ETag, f, off, length, false)
+				return err
 			})
 			if err == nil && j != nil {
 				if err = f.Sync(); err == nil {
@@ -210,38 +225,105 @@ func (r *run) getParts(ctx context.Context, src object.Ref, info object.Info, f 
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	return ctx.Err()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return r.checkWhole(src, info, f, partSize, sums)
+}
+
+// rangeSum is what one GET learnt for the check of the whole file: the checksum recorded in
+// the object's metadata, and the CRC (of that algorithm) of the bytes received.
+type rangeSum struct {
+	stored object.Checksum
+	crc    uint64
+}
+
+// checkWhole checks a file downloaded in ranges against the whole-file checksum haul
+// recorded in the object's metadata at upload, by combining the CRCs of the ranges as they
+// arrived; a range fetched by an interrupted earlier run is read back from the file. An
+// object without one is checked by its byte count alone.
+func (r *run) checkWhole(src object.Ref, info object.Info, f *os.File, partSize int64, sums []rangeSum) error {
+	if r.e.opts.SkipVerify {
+		return nil
+	}
+	stored, ok := storedChecksum(info.Metadata)
+	for _, s := range sums {
+		if s.stored.Algorithm != "" {
+			stored, ok = s.stored, true
+			break
+		}
+	}
+	if !ok {
+		return nil
+	}
+	pieces := make([]pieceCRC, len(sums))
+	for i, s := range sums {
+		off := int64(i) * partSize
+		pieces[i] = pieceCRC{value: s.crc, length: min(partSize, info.Size-off)}
+		if s.stored != stored {
+			h, _ := NewHash(stored.Algorithm)
+			if err := readSection(f, off, pieces[i].length, h); err != nil {
+				return err
+			}
+			pieces[i].value = crcValue(h)
+		}
+	}
+	if got := combinePieces(stored.Algorithm, pieces); got != stored {
+		return &VerifyError{Ref: src, Algorithm: strings.ToLower(stored.Algorithm), Want: stored.Value, Got: got.Value}
+	}
+	r.verified.Store(src.String(), strings.ToLower(stored.Algorithm))
+	return nil
 }
 
 var copyBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
 
 // getRange fetches length bytes from off (the whole object, without a Range header, when
 // whole is set) with one GET pinned to etag and writes them to f at off. It fails unless
-// exactly length bytes arrive; progress is taken back on failure.
-func (r *run) getRange(ctx context.Context, src object.Ref, etag string, f io.WriterAt, off, length int64, whole bool) error {
+// exactly length bytes arrive; progress is taken back on failure. A whole object is checked
+// against the checksum in its metadata, or else its MD5 ETag; of a range it returns the CRC
+// for checkWhole.
+func (r *run) getRange(ctx context.Context, src object.Ref, etag string, f io.WriterAt, off, length int64, whole bool) (rangeSum, error) {
+	var rs rangeSum
 	rangeLen := length
 	if whole {
 		rangeLen = -1
 	}
 	body, err := r.e.store.GetObject(ctx, src, off, rangeLen, etag)
 	if err != nil {
-		return err
+		return rs, err
 	}
 	defer body.Close()
 	bp := copyBufs.Get().(*[]byte)
 	defer copyBufs.Put(bp)
 	w := &progressWriter{w: io.NewOffsetWriter(f, off), progress: r.progress}
 	var sum hash.Hash
-	var dst io.Writer = w
-	if whole && !r.e.opts.SkipVerify && isMD5ETag(etag) && etagMayBeMD5(body) {
+	verify := !r.e.opts.SkipVerify
+	if stored, ok := storedChecksum(metadataOf(body)); verify && ok {
+		rs.stored = stored
+		sum, _ = NewHash(stored.Algorithm)
+	} else if whole && verify && isMD5ETag(etag) && etagMayBeMD5(body) {
 		sum = md5.New() //nolint:gosec // S3's ETag of a single-part object is its MD5
+	}
+	var dst io.Writer = w
+	if sum != nil {
 		dst = io.MultiWriter(w, sum)
 	}
 	n, err := io.CopyBuffer(dst, io.LimitReader(body, length+1), *bp)
 	if err == nil && n != length {
 		err = &lengthError{ref: src, want: length, got: n}
 	}
-	if err == nil && sum != nil {
+	switch {
+	case err != nil || sum == nil:
+	case !whole:
+		rs.crc = crcValue(sum)
+	case rs.stored.Algorithm != "":
+		alg := strings.ToLower(rs.stored.Algorithm)
+		if got := base64.StdEncoding.EncodeToString(sum.Sum(nil)); got != rs.stored.Value {
+			err = &VerifyError{Ref: src, Algorithm: alg, Want: rs.stored.Value, Got: got}
+		} else {
+			r.verified.Store(src.String(), alg)
+		}
+	default:
 		if got := hex.EncodeToString(sum.Sum(nil)); got != etag {
 			err = &VerifyError{Ref: src, Algorithm: "md5", Want: etag, Got: got}
 		} else {
@@ -251,7 +333,16 @@ func (r *run) getRange(ctx context.Context, src object.Ref, etag string, f io.Wr
 	if err != nil {
 		r.progress(-w.n)
 	}
-	return err
+	return rs, err
+}
+
+// metadataOf returns the object's user metadata from a GET body that can tell it (an
+// optional capability of the store).
+func metadataOf(body io.Reader) map[string]string {
+	if m, ok := body.(interface{ Metadata() map[string]string }); ok {
+		return m.Metadata()
+	}
+	return nil
 }
 
 // etagMayBeMD5 asks the body (an optional capability of the store) whether the object's ETag
@@ -280,7 +371,11 @@ type VerifyError struct {
 }
 
 func (e *VerifyError) Error() string {
-	return fmt.Sprintf("GetObject %s: the %s of the bytes received is %s, the object's is %s: corrupted in transit, the file was not written (if this server's ETags are not MD5s, use --verify=false)", e.Ref, e.Algorithm, e.Got, e.Want)
+	msg := fmt.Sprintf("GetObject %s: the %s of the bytes received is %s, the object's is %s: corrupted in transit, the file was not written", e.Ref, e.Algorithm, e.Got, e.Want)
+	if e.Algorithm == "md5" {
+		msg += " (if this server's ETags are not MD5s, use --verify=false)"
+	}
+	return msg
 }
 
 // Retryable reports true: the next GET may arrive intact.
@@ -314,13 +409,25 @@ func (p *progressWriter) Write(b []byte) (int, error) {
 
 // DownloadStream writes the object src to w in order. A failed read is resumed from the
 // last byte written, pinned to the object's ETag, so w never receives a byte twice or a
-// byte of another version. w is not closed.
+// byte of another version. w is not closed. The bytes cannot be taken back once written, so
+// a mismatch with the checksum in the object's metadata fails the item after the fact.
 func (e *Engine) DownloadStream(ctx context.Context, src object.Ref, w io.Writer) (Summary, error) {
 	r := e.newRun(Download)
-	r.item(src.String(), "-", func() (int64, error) {
+	r.item(src.String(), "-", func() (_ int64, err error) {
 		info, err := r.head(ctx, src, "-")
 		if err != nil {
 			return 0, err
+		}
+		if stored, ok := storedChecksum(info.Metadata); ok && !e.opts.SkipVerify {
+			h, _ := NewHash(stored.Algorithm)
+			w = io.MultiWriter(w, h)
+			defer func() {
+				if got := base64.StdEncoding.EncodeToString(h.Sum(nil)); err == nil && got != stored.Value {
+					err = &VerifyError{Ref: src, Algorithm: strings.ToLower(stored.Algorithm), Want: stored.Value, Got: got}
+				} else if err == nil {
+					r.verified.Store(src.String(), strings.ToLower(stored.Algorithm))
+				}
+			}()
 		}
 		var written int64
 		err = r.call(ctx, false, src.String(), "-", func(ctx context.Context) error {

@@ -22,7 +22,8 @@ type fakeStore struct {
 	mu       sync.Mutex
 	objects  map[string][]byte // "bucket/key" -> bytes
 	etags    map[string]string
-	uploads  map[string]*fakeUpload // upload ID -> upload
+	meta     map[string]map[string]string // "bucket/key" -> user metadata
+	uploads  map[string]*fakeUpload       // upload ID -> upload
 	calls    []fakeCall
 	nextID   int
 	inFlight atomic.Int64
@@ -41,6 +42,7 @@ type fakeStore struct {
 type fakeUpload struct {
 	ref   object.Ref
 	parts map[int32][]byte
+	meta  map[string]string
 }
 
 type fakeCall struct {
@@ -62,7 +64,7 @@ func (e *fakeErr) Error() string   { return "fake: " + e.code }
 func (e *fakeErr) Retryable() bool { return e.retryable }
 
 func newFake() *fakeStore {
-	return &fakeStore{objects: map[string][]byte{}, etags: map[string]string{}, uploads: map[string]*fakeUpload{}, attempts: map[string]int{}}
+	return &fakeStore{objects: map[string][]byte{}, etags: map[string]string{}, meta: map[string]map[string]string{}, uploads: map[string]*fakeUpload{}, attempts: map[string]int{}}
 }
 
 func (f *fakeStore) begin(ctx context.Context, c fakeCall) (func(), error) {
@@ -147,7 +149,7 @@ func readBody(body io.Reader, size int64) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-func (f *fakeStore) PutObject(ctx context.Context, ref object.Ref, body io.ReadSeeker, size int64, _ *object.Options, sum object.Checksum) error {
+func (f *fakeStore) PutObject(ctx context.Context, ref object.Ref, body io.ReadSeeker, size int64, o *object.Options, sum object.Checksum) error {
 	done, err := f.begin(ctx, fakeCall{Op: "PutObject", Key: ref.Key})
 	if err != nil {
 		return err
@@ -161,6 +163,9 @@ func (f *fakeStore) PutObject(ctx context.Context, ref object.Ref, body io.ReadS
 		return err
 	}
 	f.put(ref, data)
+	f.mu.Lock()
+	f.meta[ref.Bucket+"/"+ref.Key] = o.Metadata
+	f.mu.Unlock()
 	return nil
 }
 
@@ -172,7 +177,7 @@ func verify(data []byte, sum object.Checksum) error {
 	return nil
 }
 
-func (f *fakeStore) CreateMultipartUpload(ctx context.Context, ref object.Ref, _ *object.Options) (string, error) {
+func (f *fakeStore) CreateMultipartUpload(ctx context.Context, ref object.Ref, o *object.Options) (string, error) {
 	done, err := f.begin(ctx, fakeCall{Op: "CreateMultipartUpload", Key: ref.Key})
 	if err != nil {
 		return "", err
@@ -182,7 +187,7 @@ func (f *fakeStore) CreateMultipartUpload(ctx context.Context, ref object.Ref, _
 	defer f.mu.Unlock()
 	f.nextID++
 	id := fmt.Sprintf("upload-%d", f.nextID)
-	f.uploads[id] = &fakeUpload{ref: ref, parts: map[int32][]byte{}}
+	f.uploads[id] = &fakeUpload{ref: ref, parts: map[int32][]byte{}, meta: o.Metadata}
 	return id, nil
 }
 
@@ -242,6 +247,7 @@ func (f *fakeStore) CompleteMultipartUpload(ctx context.Context, ref object.Ref,
 	}
 	f.put(ref, all)
 	f.mu.Lock()
+	f.meta[ref.Bucket+"/"+ref.Key] = f.uploads[id].meta
 	delete(f.uploads, id)
 	f.mu.Unlock()
 	return nil
@@ -271,7 +277,7 @@ func (f *fakeStore) HeadObject(ctx context.Context, ref object.Ref) (object.Info
 	if !ok {
 		return object.Info{}, &fakeErr{code: "NoSuchKey"}
 	}
-	return object.Info{Key: ref.Key, Size: int64(len(data)), ETag: f.etags[ref.Bucket+"/"+ref.Key]}, nil
+	return object.Info{Key: ref.Key, Size: int64(len(data)), ETag: f.etags[ref.Bucket+"/"+ref.Key], Metadata: f.meta[ref.Bucket+"/"+ref.Key]}, nil
 }
 
 func (f *fakeStore) GetObject(ctx context.Context, ref object.Ref, off, length int64, ifMatch string) (io.ReadCloser, error) {
@@ -299,8 +305,18 @@ func (f *fakeStore) GetObject(ctx context.Context, ref object.Ref, off, length i
 	if f.getHook != nil {
 		body = f.getHook(c, body)
 	}
-	return body, nil
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return metaBody{body, f.meta[ref.Bucket+"/"+ref.Key]}, nil
 }
+
+// metaBody is a GET body that tells the object's metadata, as s3store's does.
+type metaBody struct {
+	io.ReadCloser
+	meta map[string]string
+}
+
+func (b metaBody) Metadata() map[string]string { return b.meta }
 
 func (f *fakeStore) List(ctx context.Context, bucket, prefix string, fn func(object.Info) error) error {
 	done, err := f.begin(ctx, fakeCall{Op: "List", Key: prefix})

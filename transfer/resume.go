@@ -93,7 +93,7 @@ func (r *run) reconcileParts(ctx context.Context, f *os.File, fi os.FileInfo, ds
 		if err := r.e.slots.Acquire(ctx, 1); err != nil {
 			return err
 		}
-		if parts[i], err = r.sendPart(ctx, f, fi, dst, id, p.Number, int64(i)*partSize, p.Size); err != nil {
+		if parts[i], err = r.sendPart(ctx, f, fi, dst, id, p.Number, int64(i)*partSize, p.Size, p.Checksum); err != nil {
 			return err
 		}
 	}

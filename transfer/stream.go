@@ -168,6 +168,11 @@ func (r *run) sendStreamPart(ctx context.Context, dst object.Ref, id string, par
 
 func (r *run) putBytes(ctx context.Context, dst object.Ref, data []byte, o *object.Options) error {
 	sum := sumBytes(o.Checksum, data)
+	whole := sum
+	if walg := wholeAlgorithm(o.Checksum); walg != o.Checksum {
+		whole = sumBytes(walg, data)
+	}
+	o = withChecksumMetadata(o, whole)
 	return r.call(ctx, false, "-", dst.String(), func(ctx context.Context) error {
 		body := &countingReader{Reader: bytes.NewReader(data), progress: r.progress}
 		err := r.e.store.PutObject(ctx, dst, body, int64(len(data)), o, sum)

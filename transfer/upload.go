@@ -107,10 +107,15 @@ func (e *Engine) objectOptions(path string) *object.Options {
 }
 
 func (r *run) putFile(ctx context.Context, f *os.File, fi os.FileInfo, dst object.Ref, o *object.Options) error {
-	sum, err := sumSection(o.Checksum, f, 0, fi.Size())
+	sums, err := sumFile(ctx, o.Checksum, f, fi.Size(), max(fi.Size(), 1))
 	if err != nil {
 		return err
 	}
+	var sum object.Checksum
+	if sums.parts != nil {
+		sum = sums.parts[0]
+	}
+	o = withChecksumMetadata(o, sums.whole)
 	return r.call(ctx, false, f.Name(), dst.String(), func(ctx context.Context) error {
 		body := r.newPartReader(f, fi, 0, fi.Size(), true)
 		err := r.e.store.PutObject(ctx, dst, body, fi.Size(), o, sum)
@@ -141,8 +146,12 @@ func (r *run) uploadParts(ctx context.Context, f *os.File, fi os.FileInfo, dst o
 	if err != nil {
 		return err
 	}
+	sums, err := sumFile(ctx, o.Checksum, f, size, partSize)
+	if err != nil {
+		return err
+	}
 	if id == "" {
-		if id, err = r.createUpload(ctx, dst, o); err != nil {
+		if id, err = r.createUpload(ctx, dst, withChecksumMetadata(o, sums.whole)); err != nil {
 			return err
 		}
 		if j := r.e.opts.Journal; j != nil {
@@ -179,8 +188,12 @@ func (r *run) uploadParts(ctx context.Context, f *os.File, fi os.FileInfo, dst o
 		off := int64(i) * partSize
 		length := min(partSize, size-off)
 		sent.Store(true)
+		var sum object.Checksum
+		if sums.parts != nil {
+			sum = sums.parts[i]
+		}
 		g.Go(func() error {
-			p, err := r.sendPart(gctx, f, fi, dst, id, num, off, length)
+			p, err := r.sendPart(gctx, f, fi, dst, id, num, off, length, sum)
 			parts[i] = p
 			return err
 		})
@@ -204,14 +217,9 @@ func (r *run) uploadParts(ctx context.Context, f *os.File, fi os.FileInfo, dst o
 
 // sendPart uploads one part (the caller holds a request slot for the first attempt) and
 // records it in the journal.
-func (r *run) sendPart(ctx context.Context, f *os.File, fi os.FileInfo, dst object.Ref, id string, num int32, off, length int64) (object.Part, error) {
-	sum, err := sumSection(r.e.opts.Object.Checksum, f, off, length)
-	if err != nil {
-		r.e.slots.Release(1) // the slot the caller took for the first attempt
-		return object.Part{}, err
-	}
+func (r *run) sendPart(ctx context.Context, f *os.File, fi os.FileInfo, dst object.Ref, id string, num int32, off, length int64, sum object.Checksum) (object.Part, error) {
 	var etag string
-	err = r.call(ctx, true, f.Name(), dst.String(), func(ctx context.Context) error {
+	err := r.call(ctx, true, f.Name(), dst.String(), func(ctx context.Context) error {
 		body := r.newPartReader(f, fi, off, length, false)
 		var err error
 		if etag, err = r.e.store.UploadPart(ctx, dst, id, num, body, length, sum); err != nil {
