@@ -295,7 +295,7 @@ func (r *run) getRange(ctx context.Context, src object.Ref, etag string, f io.Wr
 	defer body.Close()
 	bp := copyBufs.Get().(*[]byte)
 	defer copyBufs.Put(bp)
-	w := &progressWriter{w: io.NewOffsetWriter(f, off), progress: r.progress}
+	w := &progressWriter{w: io.NewOffsetWriter(f, off), progress: r.moved(ctx)}
 	var sum hash.Hash
 	verify := !r.e.opts.SkipVerify
 	if stored, ok := storedChecksum(metadataOf(body)); verify && ok {
@@ -439,7 +439,7 @@ func (e *Engine) DownloadStream(ctx context.Context, src object.Ref, w io.Writer
 				return err
 			}
 			defer body.Close()
-			pw := &progressWriter{w: w, progress: r.progress}
+			pw := &progressWriter{w: w, progress: r.moved(ctx)}
 			_, err = io.Copy(pw, io.LimitReader(body, info.Size-written))
 			written += pw.n // a failed write to w is not retryable: it ends the loop
 			if err == nil && written != info.Size {

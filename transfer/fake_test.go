@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -45,6 +46,13 @@ type fakeUpload struct {
 	meta  map[string]string
 }
 
+// A hook returns errStallHere to make the call hang until its context ends, and (for
+// GetObject) errStallBody to send half the body and then hang.
+var (
+	errStallHere = errors.New("fake: stall")
+	errStallBody = errors.New("fake: stall mid-body")
+)
+
 type fakeCall struct {
 	Op       string
 	Key      string
@@ -83,7 +91,15 @@ func (f *fakeStore) begin(ctx context.Context, c fakeCall) (func(), error) {
 	attempt := f.attempts[k]
 	f.mu.Unlock()
 	if f.hook != nil {
-		if err := f.hook(c, attempt); err != nil {
+		err := f.hook(c, attempt)
+		if errors.Is(err, errStallHere) {
+			<-ctx.Done() // a server that never answers
+			err = ctx.Err()
+		}
+		if errors.Is(err, errStallBody) {
+			return done, err
+		}
+		if err != nil {
 			done()
 			return nil, err
 		}
@@ -283,7 +299,8 @@ func (f *fakeStore) HeadObject(ctx context.Context, ref object.Ref) (object.Info
 func (f *fakeStore) GetObject(ctx context.Context, ref object.Ref, off, length int64, ifMatch string) (io.ReadCloser, error) {
 	c := fakeCall{Op: "GetObject", Key: ref.Key, Offset: off, Length: length}
 	done, err := f.begin(ctx, c)
-	if err != nil {
+	stallBody := errors.Is(err, errStallBody)
+	if err != nil && !stallBody {
 		return nil, err
 	}
 	defer done()
@@ -302,6 +319,9 @@ func (f *fakeStore) GetObject(ctx context.Context, ref object.Ref, off, length i
 		end = min(off+length, end)
 	}
 	body := io.NopCloser(bytes.NewReader(data[off:end]))
+	if stallBody {
+		body = io.NopCloser(io.MultiReader(bytes.NewReader(data[off:off+(end-off)/2]), ctxReader{ctx}))
+	}
 	if f.getHook != nil {
 		body = f.getHook(c, body)
 	}
@@ -367,3 +387,11 @@ type fakeNotFound struct{}
 
 func (*fakeNotFound) Error() string  { return "fake: NoSuchUpload" }
 func (*fakeNotFound) NotFound() bool { return true }
+
+// ctxReader blocks until its context ends, like a connection that stopped sending.
+type ctxReader struct{ ctx context.Context } //nolint:containedctx // it stands for a connection
+
+func (r ctxReader) Read([]byte) (int, error) {
+	<-r.ctx.Done()
+	return 0, r.ctx.Err()
+}

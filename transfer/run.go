@@ -154,8 +154,14 @@ func (r *run) backoff(attempt int) time.Duration {
 }
 
 // call is retry for a request that needs a request slot: each attempt takes one and gives
-// it back. When held is true the caller already took the slot for the first attempt.
+// it back. When held is true the caller already took the slot for the first attempt. An
+// attempt that moves no byte for the stall timeout is cancelled and retried.
 func (r *run) call(ctx context.Context, held bool, src, dst string, do func(context.Context) error) error {
+	return r.slotted(ctx, held, src, dst, r.e.opts.StallTimeout, do)
+}
+
+// slotted is call with the stall timeout given (0: none).
+func (r *run) slotted(ctx context.Context, held bool, src, dst string, stall time.Duration, do func(context.Context) error) error {
 	return r.retry(ctx, src, dst, func(ctx context.Context) error {
 		if !held {
 			if err := r.e.slots.Acquire(ctx, 1); err != nil {
@@ -164,8 +170,60 @@ func (r *run) call(ctx context.Context, held bool, src, dst string, do func(cont
 		}
 		held = false
 		defer r.e.slots.Release(1)
-		return do(ctx)
+		if stall <= 0 {
+			return do(ctx)
+		}
+		return watchStall(ctx, stall, do)
 	})
+}
+
+// StallError is an attempt cancelled because it moved no byte for the stall timeout. It is
+// retried like a dropped connection.
+type StallError struct{ After time.Duration }
+
+func (e *StallError) Error() string {
+	return fmt.Sprintf("no byte moved for %s (--stall-timeout): request cancelled", e.After)
+}
+
+// Retryable reports true: the next attempt may find a live connection.
+func (e *StallError) Retryable() bool { return true }
+
+type stallKey struct{}
+
+// stallTimer cancels an attempt unless it is touched at least every d.
+type stallTimer struct {
+	t *time.Timer
+	d time.Duration
+}
+
+func (s *stallTimer) touch() { s.t.Reset(s.d) }
+
+// watchStall runs one attempt with a context that is cancelled when the attempt moves no
+// byte for d; the readers and writers of its bodies report bytes through moved.
+func watchStall(ctx context.Context, d time.Duration, do func(context.Context) error) error {
+	actx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stall := &StallError{After: d}
+	st := &stallTimer{t: time.AfterFunc(d, func() { cancel(stall) }), d: d}
+	defer st.t.Stop()
+	err := do(context.WithValue(actx, stallKey{}, st))
+	if err != nil && ctx.Err() == nil && errors.Is(context.Cause(actx), stall) {
+		return stall
+	}
+	return err
+}
+
+// moved returns the progress function for the bodies of one attempt: it reports progress
+// and tells the attempt's stall timer that bytes are moving.
+func (r *run) moved(ctx context.Context) func(int64) {
+	st, ok := ctx.Value(stallKey{}).(*stallTimer)
+	if !ok {
+		return r.progress
+	}
+	return func(n int64) {
+		st.touch()
+		r.progress(n)
+	}
 }
 
 // cleanupTimeout bounds the requests made after a cancel (aborting uploads).

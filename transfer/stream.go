@@ -154,7 +154,7 @@ func (r *run) sendStreamPart(ctx context.Context, dst object.Ref, id string, par
 		data := buf.data[:part.Size]
 		part.Checksum = sumBytes(r.e.opts.Object.Checksum, data)
 		return r.call(ctx, true, "-", dst.String(), func(ctx context.Context) error {
-			body := &countingReader{Reader: bytes.NewReader(data), progress: r.progress}
+			body := &countingReader{Reader: bytes.NewReader(data), progress: r.moved(ctx)}
 			etag, err := r.e.store.UploadPart(ctx, dst, id, part.Number, body, part.Size, part.Checksum)
 			if err != nil {
 				body.undo()
@@ -174,7 +174,7 @@ func (r *run) putBytes(ctx context.Context, dst object.Ref, data []byte, o *obje
 	}
 	o = withChecksumMetadata(o, whole)
 	return r.call(ctx, false, "-", dst.String(), func(ctx context.Context) error {
-		body := &countingReader{Reader: bytes.NewReader(data), progress: r.progress}
+		body := &countingReader{Reader: bytes.NewReader(data), progress: r.moved(ctx)}
 		err := r.e.store.PutObject(ctx, dst, body, int64(len(data)), o, sum)
 		if err != nil {
 			body.undo()

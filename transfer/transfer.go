@@ -53,6 +53,7 @@ const (
 	DefaultMultipartThreshold = 16 << 20
 	DefaultMemoryBudget       = 256 << 20
 	DefaultRetries            = 5
+	DefaultStallTimeout       = time.Minute
 )
 
 // Options tune an Engine. The zero value of each field selects its default.
@@ -71,12 +72,18 @@ type Options struct {
 	Retries int
 	// RetryBase and RetryMax shape the exponential backoff (full jitter) between attempts.
 	RetryBase, RetryMax time.Duration
+	// StallTimeout cancels and retries a request that moves no byte for this long: no byte
+	// of its body taken, no byte of its answer received. 0 selects DefaultStallTimeout; a
+	// negative value turns it off. CompleteMultipartUpload and aborts are exempt: S3 may
+	// take minutes to complete a large object.
+	StallTimeout time.Duration
 	// Object holds the properties given to every uploaded object.
 	Object object.Options
 	// Observer receives the run's events; nil discards them.
 	Observer Observer
 	// SkipVerify turns off checking downloads against what the object says its bytes must
-	// be: today, the MD5 ETag of a single-part object fetched in one GET. With checking on
+	// be: the whole-file checksum haul records in metadata, or else the MD5 ETag of a
+	// single-part object. With checking on
 	// (the default) a mismatch is retried, then the item fails and no file is written.
 	SkipVerify bool
 	// Journal, when set, makes the run resumable: multipart uploads and downloads are
@@ -118,6 +125,12 @@ func New(store Store, opts Options) *Engine {
 	}
 	if opts.RetryMax <= 0 {
 		opts.RetryMax = 10 * time.Second
+	}
+	switch {
+	case opts.StallTimeout == 0:
+		opts.StallTimeout = DefaultStallTimeout
+	case opts.StallTimeout < 0:
+		opts.StallTimeout = 0
 	}
 	return &Engine{
 		store: store,

@@ -117,7 +117,7 @@ func (r *run) putFile(ctx context.Context, f *os.File, fi os.FileInfo, dst objec
 	}
 	o = withChecksumMetadata(o, sums.whole)
 	return r.call(ctx, false, f.Name(), dst.String(), func(ctx context.Context) error {
-		body := r.newPartReader(f, fi, 0, fi.Size(), true)
+		body := newPartReader(f, fi, 0, fi.Size(), true, r.moved(ctx))
 		err := r.e.store.PutObject(ctx, dst, body, fi.Size(), o, sum)
 		if err != nil {
 			body.undo()
@@ -127,9 +127,9 @@ func (r *run) putFile(ctx context.Context, f *os.File, fi os.FileInfo, dst objec
 	})
 }
 
-func (r *run) newPartReader(f *os.File, fi os.FileInfo, off, length int64, last bool) *partReader {
+func newPartReader(f *os.File, fi os.FileInfo, off, length int64, last bool, progress func(int64)) *partReader {
 	return &partReader{sr: io.NewSectionReader(f, off, length), f: f, length: length, last: last,
-		size: fi.Size(), mtime: fi.ModTime(), progress: r.progress}
+		size: fi.Size(), mtime: fi.ModTime(), progress: progress}
 }
 
 // uploadParts sends a file as a multipart upload with its parts in parallel. Without a
@@ -220,7 +220,7 @@ func (r *run) uploadParts(ctx context.Context, f *os.File, fi os.FileInfo, dst o
 func (r *run) sendPart(ctx context.Context, f *os.File, fi os.FileInfo, dst object.Ref, id string, num int32, off, length int64, sum object.Checksum) (object.Part, error) {
 	var etag string
 	err := r.call(ctx, true, f.Name(), dst.String(), func(ctx context.Context) error {
-		body := r.newPartReader(f, fi, off, length, false)
+		body := newPartReader(f, fi, off, length, false, r.moved(ctx))
 		var err error
 		if etag, err = r.e.store.UploadPart(ctx, dst, id, num, body, length, sum); err != nil {
 			body.undo()
@@ -262,7 +262,7 @@ func (r *run) createUpload(ctx context.Context, dst object.Ref, o *object.Option
 func (r *run) complete(ctx context.Context, dst object.Ref, id string, parts []object.Part) error {
 	dctx, cancel := detached(ctx, cleanupTimeout)
 	defer cancel()
-	return r.call(dctx, false, "", dst.String(), func(ctx context.Context) error {
+	return r.slotted(dctx, false, "", dst.String(), 0, func(ctx context.Context) error {
 		return r.e.store.CompleteMultipartUpload(ctx, dst, id, parts)
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -27,6 +28,7 @@ type cpFlags struct {
 	threshold    int64
 	memory       int64
 	retries      int
+	stall        time.Duration
 	acl          string
 	metadata     []string
 	sse, kmsKey  string
@@ -66,6 +68,7 @@ from S3 to a file, a directory or standard output (-).
 	f.memory = transfer.DefaultMemoryBudget
 	fl.Var(sizeFlag{&f.memory}, "memory", "memory for buffering a stream of unknown size (stdin)")
 	fl.IntVar(&f.retries, "retries", transfer.DefaultRetries, "times one failed request is sent again")
+	fl.DurationVar(&f.stall, "stall-timeout", transfer.DefaultStallTimeout, "cancel and retry a request that moves no byte for this long (0: never)")
 	fl.StringVar(&f.acl, "acl", "", "canned ACL: "+strings.Join(cannedACLs, ", "))
 	fl.StringArrayVar(&f.metadata, "metadata", nil, "user metadata key=value (repeatable)")
 	fl.StringVar(&f.sse, "sse", "", "server-side encryption: AES256, aws:kms or aws:kms:dsse")
@@ -75,7 +78,7 @@ from S3 to a file, a directory or standard output (-).
 	fl.StringVar(&f.cacheControl, "cache-control", "", "Cache-Control header to store with the objects")
 	fl.BoolVar(&f.createBucket, "create-bucket", false, "create the destination bucket if it does not exist (in --region)")
 	fl.StringVar(&f.checksum, "checksum", "crc32c", "checksum sent with every PUT and part for the server to verify: crc32c, crc32, crc64nvme, sha256, sha1, md5 or none")
-	fl.BoolVar(&f.verify, "verify", true, "check downloaded bytes against the object's MD5 ETag where it has one (--verify=false to skip)")
+	fl.BoolVar(&f.verify, "verify", true, "check downloaded bytes against the whole-file checksum haul stored with the object, or its MD5 ETag (--verify=false to skip)")
 	fl.BoolVar(&f.resume, "resume", false, "keep a journal so an interrupted copy continues where it stopped (run the same command again, or haul resume)")
 	fl.StringVar(&f.journal, "journal", "", "journal file for --resume (default: one per source and destination in "+journalDirHint+")")
 	return cmd
@@ -100,6 +103,13 @@ func (f *cpFlags) options() (transfer.Options, error) {
 	}
 	if f.retries < 0 {
 		return o, usagef("--retries %d: give 0 or more", f.retries)
+	}
+	if f.stall < 0 {
+		return o, usagef("--stall-timeout %s: give 0 (never) or a positive duration such as 30s", f.stall)
+	}
+	stall := f.stall
+	if stall == 0 {
+		stall = -1 // the engine reads 0 as "default"
 	}
 	if f.acl != "" && !contains(cannedACLs, f.acl) {
 		return o, usagef("--acl %q is not a canned ACL; use one of %s", f.acl, strings.Join(cannedACLs, ", "))
@@ -126,7 +136,7 @@ func (f *cpFlags) options() (transfer.Options, error) {
 	}
 	return transfer.Options{
 		Concurrency: f.concurrency, PartSize: f.partSize, MultipartThreshold: f.threshold,
-		MemoryBudget: f.memory, Retries: retries, SkipVerify: !f.verify,
+		MemoryBudget: f.memory, Retries: retries, StallTimeout: stall, SkipVerify: !f.verify,
 		Object: object.Options{ACL: f.acl, Metadata: meta, SSE: f.sse, SSEKMSKeyID: f.kmsKey,
 			StorageClass: f.storageClass, ContentType: f.contentType, CacheControl: f.cacheControl, Checksum: sum},
 	}, nil
