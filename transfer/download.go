@@ -205,7 +205,7 @@ func (r *run) getParts(ctx context.Context, src object.Ref, info object.Info, f 
 			r.progress(length)
 			continue
 		}
-		if gctx.Err() != nil || r.e.slots.Acquire(gctx, 1) != nil {
+		if gctx.Err() != nil || r.e.limit.acquire(gctx) != nil {
 			break
 		}
 		g.Go(func() error {

@@ -66,10 +66,12 @@ type fakeCall struct {
 type fakeErr struct {
 	code      string
 	retryable bool
+	throttled bool
 }
 
 func (e *fakeErr) Error() string   { return "fake: " + e.code }
-func (e *fakeErr) Retryable() bool { return e.retryable }
+func (e *fakeErr) Retryable() bool { return e.retryable || e.throttled }
+func (e *fakeErr) Throttled() bool { return e.throttled }
 
 func newFake() *fakeStore {
 	return &fakeStore{objects: map[string][]byte{}, etags: map[string]string{}, meta: map[string]map[string]string{}, uploads: map[string]*fakeUpload{}, attempts: map[string]int{}}

@@ -90,7 +90,7 @@ func (r *run) reconcileParts(ctx context.Context, f *os.File, fi os.FileInfo, ds
 			continue
 		}
 		r.notice(f.Name(), dst.String(), fmt.Sprintf("part %d on the server is not the one sent (an earlier run's request may have finished late): sending it again", p.Number))
-		if err := r.e.slots.Acquire(ctx, 1); err != nil {
+		if err := r.e.limit.acquire(ctx); err != nil {
 			return err
 		}
 		if parts[i], err = r.sendPart(ctx, f, fi, dst, id, p.Number, int64(i)*partSize, p.Size, p.Checksum); err != nil {

@@ -164,16 +164,22 @@ func (r *run) call(ctx context.Context, held bool, src, dst string, do func(cont
 func (r *run) slotted(ctx context.Context, held bool, src, dst string, stall time.Duration, do func(context.Context) error) error {
 	return r.retry(ctx, src, dst, func(ctx context.Context) error {
 		if !held {
-			if err := r.e.slots.Acquire(ctx, 1); err != nil {
+			if err := r.e.limit.acquire(ctx); err != nil {
 				return err
 			}
 		}
 		held = false
-		defer r.e.slots.Release(1)
+		epoch := r.e.limit.current()
+		var err error
 		if stall <= 0 {
-			return do(ctx)
+			err = do(ctx)
+		} else {
+			err = watchStall(ctx, stall, do)
 		}
-		return watchStall(ctx, stall, do)
+		if note := r.e.limit.release(epoch, err); note != "" {
+			r.notice("", "", note)
+		}
+		return err
 	})
 }
 

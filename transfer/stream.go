@@ -115,7 +115,7 @@ func (r *run) uploadStream(ctx context.Context, src io.Reader, dst object.Ref) (
 		total += int64(n)
 		part := &object.Part{Number: int32(num), Size: int64(n)}
 		parts = append(parts, part)
-		if err := r.e.slots.Acquire(gctx, 1); err != nil {
+		if err := r.e.limit.acquire(gctx); err != nil {
 			buf.release()
 			break
 		}

@@ -98,7 +98,7 @@ type Options struct {
 type Engine struct {
 	store Store
 	opts  Options
-	slots *semaphore.Weighted // requests in flight
+	limit *limiter            // requests in flight
 	mem   *semaphore.Weighted // stream buffer bytes
 	bufs  sync.Pool           // stream part buffers (*[]byte), reused between parts
 }
@@ -135,7 +135,7 @@ func New(store Store, opts Options) *Engine {
 	return &Engine{
 		store: store,
 		opts:  opts,
-		slots: semaphore.NewWeighted(int64(opts.Concurrency)),
+		limit: newLimiter(int64(opts.Concurrency)),
 		mem:   semaphore.NewWeighted(opts.MemoryBudget),
 	}
 }

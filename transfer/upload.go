@@ -182,7 +182,7 @@ func (r *run) uploadParts(ctx context.Context, f *os.File, fi os.FileInfo, dst o
 			r.progress(p.Size)
 			continue
 		}
-		if gctx.Err() != nil || r.e.slots.Acquire(gctx, 1) != nil {
+		if gctx.Err() != nil || r.e.limit.acquire(gctx) != nil {
 			break
 		}
 		off := int64(i) * partSize
