@@ -28,6 +28,7 @@ type Error struct {
 	Code     string // S3 error code, e.g. "NoSuchUpload"; empty for network errors
 	Status   int    // HTTP status; 0 when no response arrived
 	Message  string // the server's message
+	Region   string // the bucket's region, when the server said (x-amz-bucket-region)
 	Err      error
 
 	retryable, throttled bool
@@ -47,6 +48,16 @@ func (e *Error) Error() string {
 		b.WriteString(" (upload ID " + e.UploadID + ")")
 	}
 	b.WriteString(": ")
+	if e.Region != "" && (e.Status == 301 || e.Status == 307 || e.Status == 400) {
+		// S3 names the bucket's region with these answers to a request sent to the wrong
+		// one (a HEAD's 400 has no body, so no code to go by).
+		code := e.Code
+		if code == "" {
+			code = fmt.Sprintf("HTTP %d", e.Status)
+		}
+		fmt.Fprintf(&b, "%s: the bucket is in region %s; run again with --region %s", code, e.Region, e.Region)
+		return b.String()
+	}
 	switch {
 	case e.Code != "":
 		b.WriteString(e.Code)
@@ -117,7 +128,7 @@ func wrap(err error, op, bucket, key, uploadID string, part int32) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
-	e := &Error{Op: op, Bucket: bucket, Key: key, UploadID: uploadID, Part: part, Err: err, Status: httpStatus(err)}
+	e := &Error{Op: op, Bucket: bucket, Key: key, UploadID: uploadID, Part: part, Err: err, Status: httpStatus(err), Region: bucketRegion(err)}
 	var api smithy.APIError
 	if errors.As(err, &api) {
 		e.Code, e.Message = api.ErrorCode(), api.ErrorMessage()
@@ -135,6 +146,16 @@ func wrap(err error, op, bucket, key, uploadID string, part int32) error {
 	e.retryable = e.throttled || retryables.IsErrorRetryable(err) == aws.TrueTernary ||
 		e.Status >= 500 || errors.Is(err, io.ErrUnexpectedEOF) || isNetError(err)
 	return e
+}
+
+// bucketRegion returns the region S3 names in the x-amz-bucket-region header of an error
+// response (it sends one with 301 and wrong-region 400 answers), or "".
+func bucketRegion(err error) string {
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) && re.Response != nil && re.Response.Response != nil {
+		return re.Response.Header.Get("X-Amz-Bucket-Region")
+	}
+	return ""
 }
 
 func httpStatus(err error) int {

@@ -1,0 +1,50 @@
+package s3store
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/haul-s3/haul/object"
+)
+
+// A server that says the bucket lives in another region (S3 answers 301 PermanentRedirect
+// with x-amz-bucket-region, or 400 AuthorizationHeaderMalformed) must give an error that
+// names the region and the flag to pass.
+func TestWrongRegionNamesTheBucketsRegion(t *testing.T) {
+	for _, c := range []struct {
+		status int
+		code   string
+	}{{301, "PermanentRedirect"}, {400, "AuthorizationHeaderMalformed"}} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("X-Amz-Bucket-Region", "eu-central-1")
+			w.Header().Set("Content-Type", "application/xml")
+			w.WriteHeader(c.status)
+			if r.Method != http.MethodHead {
+				_, _ = w.Write([]byte(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>` + c.code + `</Code><Message>wrong region</Message></Error>`))
+			}
+		}))
+		t.Setenv("AWS_ACCESS_KEY_ID", "test")
+		t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+		t.Setenv("AWS_CONFIG_FILE", "/nonexistent")
+		t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+		s, err := New(context.Background(), Config{Endpoint: srv.URL, Region: "us-east-1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref := object.Ref{Bucket: "b", Key: "k"}
+		_, headErr := s.HeadObject(context.Background(), ref)
+		body, getErr := s.GetObject(context.Background(), ref, 0, -1, "")
+		if body != nil {
+			body.Close()
+		}
+		for _, err := range []error{headErr, getErr} {
+			if err == nil || !strings.Contains(err.Error(), "--region eu-central-1") {
+				t.Errorf("%d %s: %v; want the bucket's region named", c.status, c.code, err)
+			}
+		}
+		srv.Close()
+	}
+}
