@@ -48,3 +48,23 @@ func TestWrongRegionNamesTheBucketsRegion(t *testing.T) {
 		srv.Close()
 	}
 }
+
+// MinIO and versitygw send x-amz-bucket-region with every error; when it is the region
+// the request was signed for it is not a wrong-region error.
+func TestSameRegionIsNotCalledWrong(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("X-Amz-Bucket-Region", "us-east-1")
+		w.WriteHeader(http.StatusBadRequest)
+	}))
+	defer srv.Close()
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	s, err := New(context.Background(), Config{Endpoint: srv.URL, Region: "us-east-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.HeadObject(context.Background(), object.Ref{Bucket: "b", Key: "k"})
+	if err == nil || strings.Contains(err.Error(), "--region") {
+		t.Fatalf("%v: a 400 in the signing region was called a wrong-region error", err)
+	}
+}

@@ -10,9 +10,11 @@ package s3store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -110,20 +112,24 @@ func New(ctx context.Context, c Config) (*Store, error) {
 
 // observe runs one request, logs it when logging is on, and maps its error.
 func (s *Store) observe(ctx context.Context, op, bucket, key string, part int32, uploadID string, do func(context.Context) error) error {
+	var err error
 	if s.log == nil {
-		if err := do(ctx); err != nil {
-			return wrap(err, op, bucket, key, uploadID, part)
-		}
+		err = do(ctx)
+	} else {
+		status := new(int)
+		start := time.Now()
+		err = do(context.WithValue(ctx, statusKey{}, status))
+		s.log(Call{Op: op, Bucket: bucket, Key: key, Part: part, Status: *status, Duration: time.Since(start), Err: err})
+	}
+	if err == nil {
 		return nil
 	}
-	status := new(int)
-	start := time.Now()
-	err := do(context.WithValue(ctx, statusKey{}, status))
-	s.log(Call{Op: op, Bucket: bucket, Key: key, Part: part, Status: *status, Duration: time.Since(start), Err: err})
-	if err != nil {
-		return wrap(err, op, bucket, key, uploadID, part)
+	err = wrap(err, op, bucket, key, uploadID, part)
+	var e *Error
+	if errors.As(err, &e) && strings.EqualFold(e.Region, s.Region) {
+		e.Region = "" // the region we signed for: not the cause (MinIO names it on every error)
 	}
-	return nil
+	return err
 }
 
 type statusKey struct{}
