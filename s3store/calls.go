@@ -27,10 +27,20 @@ func (s *Store) PutObject(ctx context.Context, ref object.Ref, body io.ReadSeeke
 	in := &s3.PutObjectInput{Bucket: &ref.Bucket, Key: &ref.Key, Body: body, ContentLength: aws.Int64(size)}
 	optionFields{&in.ACL, &in.Metadata, &in.ServerSideEncryption, &in.SSEKMSKeyId, &in.StorageClass, &in.ContentType, &in.CacheControl}.set(o)
 	putChecksum(in, sum)
-	return s.observe(ctx, "PutObject", ref.Bucket, ref.Key, 0, "", func(ctx context.Context) error {
+	return sseHint(s.observe(ctx, "PutObject", ref.Bucket, ref.Key, 0, "", func(ctx context.Context) error {
 		_, err := s.client.PutObject(ctx, in, unsignedPayload)
 		return err
-	})
+	}), o)
+}
+
+// sseHint turns a server's NotImplemented answer to a request with server-side encryption
+// into advice about --sse: MinIO, for one, answers so when no KMS is configured.
+func sseHint(err error, o *object.Options) error {
+	var e *Error
+	if o != nil && o.SSE != "" && errors.As(err, &e) && (e.Code == "NotImplemented" || e.Status == 501) {
+		e.Advice = "the server does not support --sse " + o.SSE + " (MinIO, for one, needs a KMS configured for any --sse); run without --sse, or set encryption up on the server"
+	}
+	return err
 }
 
 // CreateMultipartUpload starts a multipart upload and returns its upload ID.
@@ -51,7 +61,7 @@ func (s *Store) CreateMultipartUpload(ctx context.Context, ref object.Ref, o *ob
 		}
 		return err
 	})
-	return id, err
+	return id, sseHint(err, o)
 }
 
 // UploadPart sends part number num (exactly size bytes of body) and returns its ETag.

@@ -29,6 +29,7 @@ type Error struct {
 	Status   int    // HTTP status; 0 when no response arrived
 	Message  string // the server's message
 	Region   string // the bucket's region, when the server said (x-amz-bucket-region)
+	Advice   string // what to do, when the call knows better than the code's usual advice
 	Err      error
 
 	retryable, throttled bool
@@ -48,6 +49,19 @@ func (e *Error) Error() string {
 		b.WriteString(" (upload ID " + e.UploadID + ")")
 	}
 	b.WriteString(": ")
+	if e.Op == "CreateBucket" && (e.Code == "AuthorizationHeaderMalformed" || e.Code == "IllegalLocationConstraintException" || e.Region != "") {
+		b.WriteString(e.Code + ": this server cannot create the bucket in the region asked for")
+		if e.Region != "" {
+			b.WriteString("; its region is " + e.Region + ": omit --region or give --region " + e.Region)
+		} else {
+			b.WriteString(" (many S3-compatible servers have one region); omit --region or give the server's own")
+		}
+		return b.String()
+	}
+	if e.Advice != "" {
+		b.WriteString(e.Code + ": " + e.Advice)
+		return b.String()
+	}
 	if e.Region != "" && (e.Status == 301 || e.Status == 307 || e.Status == 400) {
 		// S3 names the bucket's region with these answers to a request sent to the wrong
 		// one (a HEAD's 400 has no body, so no code to go by).
@@ -145,6 +159,9 @@ func wrap(err error, op, bucket, key, uploadID string, part int32) error {
 	e.throttled = throttles.IsErrorThrottle(err) == aws.TrueTernary || e.Status == 429 || e.Status == 503
 	e.retryable = e.throttled || retryables.IsErrorRetryable(err) == aws.TrueTernary ||
 		e.Status >= 500 || errors.Is(err, io.ErrUnexpectedEOF) || isNetError(err)
+	if e.Status == 501 || e.Code == "NotImplemented" {
+		e.retryable = false // asking again will not make the server implement it
+	}
 	return e
 }
 

@@ -30,7 +30,10 @@ type Config struct {
 	Endpoint   string // custom endpoint URL; empty: AWS_ENDPOINT_URL, the profile, or AWS
 	Region     string // empty: from the environment or profile, else "us-east-1"
 	Profile    string // shared-config profile; empty: AWS_PROFILE or "default"
-	Addressing string // "path", "virtual", or "" (path for custom endpoints, virtual for AWS)
+	Addressing string // "path", "virtual", or "" (the provider's; path for unknown custom endpoints)
+	// Provider names the kind of server (see LookupProvider); "" recognises it from the
+	// endpoint's host name where that is certain, else DetectProvider asks the server.
+	Provider string
 	// MaxConns bounds idle connections kept per host; set it to the engine's concurrency.
 	MaxConns int
 	// Log, when set, is called once for every S3 request after it ends. It may be called
@@ -55,6 +58,9 @@ type Store struct {
 	log    func(Call)
 	Region string // the region requests are signed for
 	Custom bool   // a custom (non-AWS) endpoint is in use
+	// Provider is the kind of server, once known ("" until DetectProvider asks).
+	Provider    string
+	providerHow string // how it became known, for --debug
 }
 
 // New loads the AWS configuration and returns a Store.
@@ -91,6 +97,13 @@ func New(ctx context.Context, c Config) (*Store, error) {
 		cfg.BaseEndpoint = aws.String(c.Endpoint)
 	}
 	custom := cfg.BaseEndpoint != nil && *cfg.BaseEndpoint != ""
+	provider, how := c.Provider, "--provider"
+	if provider == "" {
+		provider, how = providerByEndpoint(aws.ToString(cfg.BaseEndpoint)), "the endpoint's host name"
+	}
+	if _, ok := providers[provider]; !ok && provider != "" {
+		return nil, fmt.Errorf("provider %q: use one of %s", provider, strings.Join(ProviderNames(), ", "))
+	}
 	var pathStyle bool
 	switch c.Addressing {
 	case "path":
@@ -98,6 +111,9 @@ func New(ctx context.Context, c Config) (*Store, error) {
 	case "virtual":
 	case "":
 		pathStyle = custom
+		if p, ok := providers[provider]; ok {
+			pathStyle = p.Addressing == "path"
+		}
 	default:
 		return nil, fmt.Errorf("addressing %q: use path or virtual", c.Addressing)
 	}
@@ -107,7 +123,11 @@ func New(ctx context.Context, c Config) (*Store, error) {
 			o.APIOptions = append(o.APIOptions, recordStatus)
 		}
 	})
-	return &Store{client: client, log: c.Log, Region: cfg.Region, Custom: custom}, nil
+	st := &Store{client: client, log: c.Log, Region: cfg.Region, Custom: custom, Provider: provider}
+	if provider != "" {
+		st.providerHow = how
+	}
+	return st, nil
 }
 
 // observe runs one request, logs it when logging is on, and maps its error.

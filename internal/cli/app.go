@@ -20,8 +20,8 @@ type app struct {
 	stdout, stderr io.Writer
 	args           []string // the command line, recorded in resume journals
 
-	endpoint, region, profile, addressing string
-	debug, quiet, json                    bool
+	endpoint, region, profile, addressing, provider string
+	debug, quiet, json                              bool
 
 	errMu sync.Mutex // serialises debug lines written from many goroutines
 }
@@ -31,7 +31,8 @@ func (a *app) globalFlags(root *cobra.Command) {
 	f.StringVar(&a.endpoint, "endpoint-url", "", "S3 endpoint URL (default: AWS_ENDPOINT_URL, the profile's endpoint_url, or AWS)")
 	f.StringVar(&a.region, "region", "", "region to sign requests for, and of buckets created (default: AWS_REGION, the profile, or us-east-1)")
 	f.StringVar(&a.profile, "profile", "", "shared-config profile to use (default: AWS_PROFILE or default)")
-	f.StringVar(&a.addressing, "addressing", "", "bucket addressing: path or virtual (default: path for custom endpoints, virtual for AWS)")
+	f.StringVar(&a.addressing, "addressing", "", "bucket addressing: path or virtual (default: the provider's; path for unknown endpoints)")
+	f.StringVar(&a.provider, "provider", "", "kind of server, for its addressing and checksums: "+strings.Join(s3store.ProviderNames(), ", ")+" (default: recognised from the endpoint or the server's answers)")
 	f.BoolVar(&a.debug, "debug", false, "log every S3 request (operation, bucket, key, part, status, duration) to stderr")
 	f.BoolVarP(&a.quiet, "quiet", "q", false, "print only errors")
 	f.BoolVar(&a.json, "json", false, "print one JSON event per line instead of text")
@@ -47,7 +48,10 @@ func (a *app) store(ctx context.Context, maxConns int) (*s3store.Store, error) {
 	if a.endpoint != "" && !strings.HasPrefix(a.endpoint, "http://") && !strings.HasPrefix(a.endpoint, "https://") {
 		return nil, usagef("--endpoint-url %q: give a URL starting with http:// or https://", a.endpoint)
 	}
-	cfg := s3store.Config{Endpoint: a.endpoint, Region: a.region, Profile: a.profile, Addressing: a.addressing, MaxConns: maxConns}
+	if _, ok := s3store.LookupProvider(a.provider); a.provider != "" && !ok {
+		return nil, usagef("--provider %q: use one of %s", a.provider, strings.Join(s3store.ProviderNames(), ", "))
+	}
+	cfg := s3store.Config{Endpoint: a.endpoint, Region: a.region, Profile: a.profile, Addressing: a.addressing, Provider: a.provider, MaxConns: maxConns}
 	if a.debug {
 		cfg.Log = a.logCall
 	}

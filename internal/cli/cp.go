@@ -39,6 +39,7 @@ type cpFlags struct {
 	resume       bool
 	journal      string
 	checksum     string
+	checksumSet  bool // --checksum given: the provider's default does not apply
 	verify       bool
 }
 
@@ -56,6 +57,7 @@ from S3 to a file, a directory or standard output (-).
   haul cp - s3://bucket/key               haul cp s3://bucket/key -`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			f.checksumSet = cmd.Flags().Changed("checksum")
 			return a.cp(cmd.Context(), &f, args[0], args[1])
 		},
 	}
@@ -209,6 +211,11 @@ func (a *app) cp(ctx context.Context, f *cpFlags, src, dst string) error {
 	if err != nil {
 		return err
 	}
+	if dstS3 {
+		if opts.Object.Checksum, err = a.providerChecksum(ctx, store, f, target, opts.Object.Checksum); err != nil {
+			return err
+		}
+	}
 	if dstS3 && f.createBucket {
 		if err := a.ensureBucket(ctx, store, target); err != nil {
 			return err
@@ -229,6 +236,26 @@ func (a *app) cp(ctx context.Context, f *cpFlags, src, dst string) error {
 		a.closeJournal(j, err)
 	}
 	return err
+}
+
+// providerChecksum returns the checksum algorithm uploads send: the provider's default
+// unless --checksum was given, and then only one the provider accepts.
+func (a *app) providerChecksum(ctx context.Context, store *s3store.Store, f *cpFlags, bucket, given string) (string, error) {
+	name, how := store.DetectProvider(ctx, bucket)
+	p, _ := s3store.LookupProvider(name)
+	if a.debug {
+		a.errMu.Lock()
+		fmt.Fprintf(a.stderr, "debug: provider %s (from %s)\n", name, how)
+		a.errMu.Unlock()
+	}
+	if !f.checksumSet {
+		return p.Default, nil
+	}
+	if !p.Accepts(given) {
+		return "", usagef("--checksum %s: %s servers do not accept it; use %s or none (or --provider other to send it anyway)",
+			f.checksum, name, strings.ToLower(strings.Join(p.Checksums, ", ")))
+	}
+	return given, nil
 }
 
 func (a *app) ensureBucket(ctx context.Context, store *s3store.Store, bucket string) error {

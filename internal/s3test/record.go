@@ -14,6 +14,7 @@ type Request struct {
 	Query  url.Values
 	Bytes  int64 // request body length (Content-Length)
 	Status int
+	Header http.Header // the request's headers
 }
 
 // Recorder is a reverse proxy that records every request it passes to a server, so tests
@@ -57,7 +58,7 @@ func (s *Server) Record(t testing.TB) (*Server, *Recorder) {
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		forward.ServeHTTP(sw, r)
 		rec.mu.Lock()
-		rec.reqs = append(rec.reqs, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Bytes: r.ContentLength, Status: sw.status})
+		rec.reqs = append(rec.reqs, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Bytes: r.ContentLength, Status: sw.status, Header: r.Header.Clone()})
 		rec.mu.Unlock()
 	})
 	return view, rec
