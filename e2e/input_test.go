@@ -59,6 +59,17 @@ func TestBadInput(t *testing.T) {
 		{"bad endpoint", []string{"--endpoint-url", "localhost:9000", "ls", "s3://bucket"}, "http://"},
 		{"bad addressing", []string{"--addressing", "sideways", "ls", "s3://bucket"}, "path or virtual"},
 		{"special file", []string{"cp", fifo, "s3://bucket/k"}, "not a regular file"},
+		{"device", []string{"cp", "/dev/null", "s3://bucket/k"}, "not a regular file"},
+		{"invalid UTF-8 key", []string{"cp", file, "s3://bucket/\xff\xfe"}, "not valid UTF-8"},
+		{"Windows-style URL", []string{"cp", file, `s3:\\bucket\key`}, "one side must be"},
+		{"backslash in bucket", []string{"cp", file, `s3://bucket\key`}, "bucket name"},
+		{"Windows-style source", []string{"cp", `C:\data\f.txt`, "s3://bucket/k"}, "no such file"},
+		{"zero part size", []string{"cp", file, "s3://bucket/k", "--part-size", "0"}, "at least one byte"},
+		{"overflowing part size", []string{"cp", file, "s3://bucket/k", "--part-size", "99999999999999999999"}, "too large"},
+		{"zero memory", []string{"cp", file, "s3://bucket/k", "--memory", "0"}, "at least one byte"},
+		{"negative retries", []string{"cp", file, "s3://bucket/k", "--retries", "-1"}, "0 or more"},
+		{"negative stall timeout", []string{"cp", file, "s3://bucket/k", "--stall-timeout", "-1s"}, "positive duration"},
+		{"unknown provider", []string{"--provider", "wasabi", "ls", "s3://bucket"}, "use one of"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

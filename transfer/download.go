@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 
 	"golang.org/x/sync/errgroup"
 
@@ -128,6 +129,9 @@ func (r *run) download(ctx context.Context, src object.Ref, info object.Info, pa
 			_, err := r.getRange(ctx, src, info.ETag, f, 0, info.Size, true)
 			return err
 		})
+	}
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EFBIG) || errors.Is(err, syscall.EDQUOT) {
+		return fmt.Errorf("no room to write %s (disk full, quota, or file size limit): free space or choose another destination: %w", path, err)
 	}
 	if err != nil {
 		return err
