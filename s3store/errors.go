@@ -80,7 +80,7 @@ func (e *Error) Error() string {
 		} else if e.Message != "" {
 			b.WriteString(": " + e.Message)
 		}
-	case e.Status != 0:
+	case e.Status != 0 && (e.Status < 200 || e.Status > 299):
 		fmt.Fprintf(&b, "HTTP %d", e.Status)
 		if a := statusAdvice[e.Status]; a != "" {
 			b.WriteString(": " + a)

@@ -143,7 +143,7 @@ func (r *run) uploadStream(ctx context.Context, src io.Reader, dst object.Ref) (
 	for i, p := range parts {
 		done[i] = *p
 	}
-	return total, r.complete(ctx, dst, id, done)
+	return total, r.complete(ctx, dst, id, done, object.Checksum{})
 }
 
 // sendStreamPart returns the goroutine that uploads one buffered part, holding a request

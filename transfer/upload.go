@@ -2,12 +2,15 @@ package transfer
 
 import (
 	"context"
+	"crypto/md5"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -212,7 +215,7 @@ func (r *run) uploadParts(ctx context.Context, f *os.File, fi os.FileInfo, dst o
 			return err
 		}
 	}
-	return r.complete(ctx, dst, id, parts)
+	return r.complete(ctx, dst, id, parts, sums.whole)
 }
 
 // sendPart uploads one part (the caller holds a request slot for the first attempt) and
@@ -237,10 +240,14 @@ func (r *run) sendPart(ctx context.Context, f *os.File, fi os.FileInfo, dst obje
 
 // createUpload starts a multipart upload. The request itself runs on a detached context so
 // that a cancel cannot lose an upload ID the server has already handed out; if ctx was
-// cancelled meanwhile the new upload is aborted at once.
+// cancelled meanwhile the new upload is aborted at once. When an attempt failed before the
+// one that succeeded, the server may have started an upload whose answer was lost: that
+// one is found and aborted.
 func (r *run) createUpload(ctx context.Context, dst object.Ref, o *object.Options) (string, error) {
 	var id string
+	attempts, start := 0, time.Now()
 	err := r.call(ctx, false, "", dst.String(), func(ctx context.Context) error {
+		attempts++
 		dctx, cancel := detached(ctx, cleanupTimeout)
 		defer cancel()
 		var err error
@@ -254,17 +261,111 @@ func (r *run) createUpload(ctx context.Context, dst object.Ref, o *object.Option
 		r.abort(ctx, dst, id)
 		return "", ctx.Err()
 	}
+	if err == nil && attempts > 1 {
+		r.abortLostUploads(ctx, dst, id, time.Since(start))
+	}
 	return id, err
 }
 
+// UploadLister is the optional store capability of listing incomplete multipart uploads
+// under a prefix; with it an upload whose CreateMultipartUpload answer was lost is cleaned up.
+type UploadLister interface {
+	ListUploads(ctx context.Context, bucket, prefix string, fn func(object.Upload) error) error
+}
+
+// abortLostUploads aborts the uploads of dst's key that were started no earlier than span
+// before ours: those a CreateMultipartUpload whose answer never arrived left behind. The
+// server's own Initiated times are compared, so clock skew does not matter; they have
+// one-second resolution, hence the margin. An upload of the same key that another client
+// started in that same window would be aborted too; two writers of one key at once lose
+// one of their objects anyway.
+func (r *run) abortLostUploads(ctx context.Context, dst object.Ref, ours string, span time.Duration) {
+	lister, ok := r.e.store.(UploadLister)
+	if !ok {
+		return
+	}
+	var ups []object.Upload
+	err := r.call(ctx, false, "", dst.String(), func(ctx context.Context) error {
+		ups = ups[:0]
+		return lister.ListUploads(ctx, dst.Bucket, dst.Key, func(u object.Upload) error {
+			if u.Key == dst.Key {
+				ups = append(ups, u)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		r.notice("", dst.String(), "could not look for an upload left by a lost CreateMultipartUpload answer: "+err.Error())
+		return
+	}
+	var mine time.Time
+	for _, u := range ups {
+		if u.UploadID == ours {
+			mine = u.Initiated
+		}
+	}
+	if mine.IsZero() {
+		return
+	}
+	for _, u := range ups {
+		if u.UploadID != ours && !u.Initiated.After(mine) && mine.Sub(u.Initiated) <= span+2*time.Second {
+			r.notice("", dst.String(), "aborting upload "+u.UploadID+", started by a CreateMultipartUpload whose answer was lost")
+			r.abort(ctx, dst, u.UploadID)
+		}
+	}
+}
+
 // complete finishes an upload whose parts are all sent. It runs detached from ctx: once
-// every byte is there, finishing is cheaper and tidier than aborting.
-func (r *run) complete(ctx context.Context, dst object.Ref, id string, parts []object.Part) error {
+// every byte is there, finishing is cheaper and tidier than aborting. whole is the file's
+// checksum recorded in the object's metadata (zero if none).
+func (r *run) complete(ctx context.Context, dst object.Ref, id string, parts []object.Part, whole object.Checksum) error {
 	dctx, cancel := detached(ctx, cleanupTimeout)
 	defer cancel()
-	return r.slotted(dctx, false, "", dst.String(), 0, func(ctx context.Context) error {
+	attempts := 0
+	err := r.slotted(dctx, false, "", dst.String(), 0, func(ctx context.Context) error {
+		attempts++
 		return r.e.store.CompleteMultipartUpload(ctx, dst, id, parts)
 	})
+	if err != nil && attempts > 1 && notFound(err) && r.completedEarlier(dctx, dst, parts, whole) {
+		return nil
+	}
+	return err
+}
+
+// completedEarlier reports whether the object at dst is the one these parts make. An
+// attempt at completing can succeed with its answer lost; the server then answers the
+// next attempt NoSuchUpload (MinIO does), and the upload is done, not failed.
+func (r *run) completedEarlier(ctx context.Context, dst object.Ref, parts []object.Part, whole object.Checksum) bool {
+	info, err := r.head(ctx, dst, "")
+	if err != nil {
+		return false
+	}
+	var size int64
+	for _, p := range parts {
+		size += p.Size
+	}
+	if info.Size != size {
+		return false
+	}
+	if etag, ok := multipartETag(parts); ok && sameETag(info.ETag, etag) {
+		return true
+	}
+	stored, ok := storedChecksum(info.Metadata)
+	return ok && whole.Algorithm != "" && stored == whole
+}
+
+// multipartETag is the ETag S3 gives a multipart object: the MD5 of its parts' MD5s, then
+// "-" and the number of parts. ok is false when a part's ETag is not an MD5 (SSE-KMS).
+func multipartETag(parts []object.Part) (string, bool) {
+	h := md5.New() //nolint:gosec // S3's multipart ETag is defined with MD5
+	for _, p := range parts {
+		b, err := hex.DecodeString(strings.Trim(p.ETag, `"`))
+		if err != nil || len(b) != md5.Size {
+			return "", false
+		}
+		h.Write(b)
+	}
+	return fmt.Sprintf("%x-%d", h.Sum(nil), len(parts)), true
 }
 
 // abort aborts a multipart upload on a detached context with its own timeout, retrying, and
