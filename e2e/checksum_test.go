@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/haul-s3/haul/internal/s3test"
 )
@@ -126,4 +127,36 @@ func putWithSDK(t *testing.T, srv *s3test.Server, bucket, key string, data []byt
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// serverKeepsWholeChecksum records, per server, whether a HEAD with checksum mode reports
+// the CRC32 a single PUT was sent with: haul then verifies an object it did not upload.
+var serverKeepsWholeChecksum = map[string]bool{"versitygw": true, "minio": true, "moto": true}
+
+// TestForeignObjectVerifiedByServerChecksum downloads objects put by another client with a
+// CRC32 and no MD5-looking trait haul relies on: the server's own checksum is what verifies
+// them, one GET or in ranges.
+func TestForeignObjectVerifiedByServerChecksum(t *testing.T) {
+	forEachServer(t, func(t *testing.T, srv *s3test.Server) {
+		keeps, known := serverKeepsWholeChecksum[srv.Kind]
+		if !known {
+			t.Fatalf("no expectation recorded for %s", srv.Kind)
+		}
+		bucket := srv.NewBucket(t)
+		data := randomFile(t, filepath.Join(t.TempDir(), "f"), 12<<20)
+		key := "foreign.bin"
+		_, err := srv.Client(t).PutObject(context.Background(), &s3.PutObjectInput{Bucket: &bucket, Key: &key,
+			Body: bytes.NewReader(data), ChecksumAlgorithm: types.ChecksumAlgorithmCrc32})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, threshold := range []string{"64MiB", "5MiB"} {
+			out := filepath.Join(t.TempDir(), key)
+			r := must(t, srv, "--json", "cp", "s3://"+bucket+"/"+key, out, "--multipart-threshold", threshold, "--part-size", "5MiB")
+			got := strings.Contains(r.stdout, `"verified":"crc32"`)
+			if got != keeps {
+				t.Fatalf("threshold %s: verified with the server's crc32: %v, recorded %v\n%s", threshold, got, keeps, r.stdout)
+			}
+		}
+	})
 }

@@ -22,6 +22,9 @@ type Info struct {
 	LastModified time.Time
 	ContentType  string
 	Metadata     map[string]string // user metadata (x-amz-meta-*); HEAD only, not listings
+	// Checksum is the server's own checksum of the whole object (x-amz-checksum-*), when it
+	// keeps one for the whole object rather than a composite of its parts; HEAD only.
+	Checksum Checksum
 }
 
 // Options are the properties given to an object when it is uploaded. The zero value means

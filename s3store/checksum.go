@@ -3,6 +3,7 @@ package s3store
 import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"strings"
 
 	"github.com/haul-s3/haul/object"
 )
@@ -75,4 +76,15 @@ func listedChecksum(p types.Part) object.Checksum {
 		}
 	}
 	return object.Checksum{}
+}
+
+// fullObjectChecksum returns the checksum a HEAD reported for the whole object, or zero
+// when it reported none or a composite one (a checksum of the parts' checksums, written
+// with a "-N" suffix), which says nothing about the bytes in order.
+func fullObjectChecksum(t types.ChecksumType, sums types.Part) object.Checksum {
+	c := listedChecksum(sums)
+	if t == types.ChecksumTypeComposite || strings.Contains(c.Value, "-") {
+		return object.Checksum{}
+	}
+	return c
 }

@@ -126,7 +126,7 @@ func (r *run) download(ctx context.Context, src object.Ref, info object.Info, pa
 		}
 	} else {
 		err = r.call(ctx, false, src.String(), path, func(ctx context.Context) error {
-			_, err := r.getRange(ctx, src, info.ETag, f, 0, info.Size, true)
+			_, err := r.getRange(ctx, src, info.ETag, f, 0, info.Size, true, info.Checksum)
 			return err
 		})
 	}
@@ -215,7 +215,7 @@ func (r *run) getParts(ctx context.Context, src object.Ref, info object.Info, f 
 		g.Go(func() error {
 			err := r.call(gctx, true, src.String(), f.Name(), func(ctx context.Context) error {
 				var err error
-				sums[i], err = r.getRange(ctx, src, info.ETag, f, off, length, false)
+				sums[i], err = r.getRange(ctx, src, info.ETag, f, off, length, false, info.Checksum)
 				return err
 			})
 			if err == nil && j != nil {
@@ -251,6 +251,9 @@ func (r *run) checkWhole(src object.Ref, info object.Info, f *os.File, partSize 
 		return nil
 	}
 	stored, ok := storedChecksum(info.Metadata)
+	if !ok && crcSpecs[info.Checksum.Algorithm] != nil {
+		stored, ok = info.Checksum, true // the server's own CRC of the whole object
+	}
 	for _, s := range sums {
 		if s.stored.Algorithm != "" {
 			stored, ok = s.stored, true
@@ -284,9 +287,10 @@ var copyBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b
 // getRange fetches length bytes from off (the whole object, without a Range header, when
 // whole is set) with one GET pinned to etag and writes them to f at off. It fails unless
 // exactly length bytes arrive; progress is taken back on failure. A whole object is checked
-// against the checksum in its metadata, or else its MD5 ETag; of a range it returns the CRC
-// for checkWhole.
-func (r *run) getRange(ctx context.Context, src object.Ref, etag string, f io.WriterAt, off, length int64, whole bool) (rangeSum, error) {
+// against the checksum in its metadata, else the server's checksum of the whole object
+// (server, from a HEAD; zero if none), else its MD5 ETag; of a range it returns the CRC for
+// checkWhole.
+func (r *run) getRange(ctx context.Context, src object.Ref, etag string, f io.WriterAt, off, length int64, whole bool, server object.Checksum) (rangeSum, error) {
 	var rs rangeSum
 	rangeLen := length
 	if whole {
@@ -304,7 +308,11 @@ func (r *run) getRange(ctx context.Context, src object.Ref, etag string, f io.Wr
 	verify := !r.e.opts.SkipVerify
 	if stored, ok := storedChecksum(metadataOf(body)); verify && ok {
 		rs.stored = stored
-		sum, _ = NewHash(stored.Algorithm)
+	} else if verify && server.Algorithm != "" && (whole || crcSpecs[server.Algorithm] != nil) {
+		rs.stored = server
+	}
+	if rs.stored.Algorithm != "" {
+		sum, _ = NewHash(rs.stored.Algorithm)
 	} else if whole && verify && isMD5ETag(etag) && etagMayBeMD5(body) {
 		sum = md5.New() //nolint:gosec // S3's ETag of a single-part object is its MD5
 	}

@@ -20,15 +20,17 @@ import (
 // fakeStore is an in-memory Store that records every call, counts requests in flight and
 // can be told to fail or block particular calls.
 type fakeStore struct {
-	mu       sync.Mutex
-	objects  map[string][]byte // "bucket/key" -> bytes
-	etags    map[string]string
-	meta     map[string]map[string]string // "bucket/key" -> user metadata
-	uploads  map[string]*fakeUpload       // upload ID -> upload
-	calls    []fakeCall
-	nextID   int
-	inFlight atomic.Int64
-	maxSeen  atomic.Int64
+	mu      sync.Mutex
+	objects map[string][]byte // "bucket/key" -> bytes
+	etags   map[string]string
+	meta    map[string]map[string]string // "bucket/key" -> user metadata
+	// serverSums are whole-object checksums HeadObject reports, as a server that keeps them.
+	serverSums map[string]object.Checksum
+	uploads    map[string]*fakeUpload // upload ID -> upload
+	calls      []fakeCall
+	nextID     int
+	inFlight   atomic.Int64
+	maxSeen    atomic.Int64
 
 	// hook, when set, runs at the start of every call (outside the lock); a non-nil
 	// error fails the call. attempt counts calls with the same op, key and part from 1.
@@ -295,7 +297,8 @@ func (f *fakeStore) HeadObject(ctx context.Context, ref object.Ref) (object.Info
 	if !ok {
 		return object.Info{}, &fakeErr{code: "NoSuchKey"}
 	}
-	return object.Info{Key: ref.Key, Size: int64(len(data)), ETag: f.etags[ref.Bucket+"/"+ref.Key], Metadata: f.meta[ref.Bucket+"/"+ref.Key]}, nil
+	return object.Info{Key: ref.Key, Size: int64(len(data)), ETag: f.etags[ref.Bucket+"/"+ref.Key], Metadata: f.meta[ref.Bucket+"/"+ref.Key],
+		Checksum: f.serverSums[ref.Bucket+"/"+ref.Key]}, nil
 }
 
 func (f *fakeStore) GetObject(ctx context.Context, ref object.Ref, off, length int64, ifMatch string) (io.ReadCloser, error) {

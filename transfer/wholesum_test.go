@@ -224,3 +224,23 @@ func TestStreamDownloadIsVerifiedAfterTheFact(t *testing.T) {
 		t.Fatalf("err = %v, want a VerifyError for corrupted bytes already written", err)
 	}
 }
+
+// An object haul did not upload, whose server keeps a CRC of the whole object, is verified
+// against that: in one GET and in ranges, a corrupted range caught and fetched again.
+func TestDownloadVerifiedAgainstServerChecksum(t *testing.T) {
+	for _, size := range []int{100_000, 17 * mib} {
+		data := randomBytes(size, 60)
+		fs := newFake()
+		fs.put(dst, data)
+		fs.etags["b/k"] = "not-an-md5-etag-2" // no MD5 to fall back on
+		fs.serverSums = map[string]object.Checksum{"b/k": sumBytes(object.ChecksumCRC32, data)}
+		hits := corruptRange(fs, 0, 1)
+		target, verified, retries, err := downloadEvents(t, fs, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := os.ReadFile(target); !bytes.Equal(got, data) || verified != "crc32" || *hits != 1 || retries != 1 {
+			t.Fatalf("size %d: file equal %v, verified %q, corrupted %d, retries %d", size, bytes.Equal(got, data), verified, *hits, retries)
+		}
+	}
+}
