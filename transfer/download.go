@@ -56,8 +56,17 @@ func (e *Engine) DownloadPrefix(ctx context.Context, src object.Ref, dir string)
 	var g errgroup.Group
 	g.SetLimit(e.opts.Concurrency)
 	var dirs sync.Map // directories already created
+	// A listing that fails part way is listed again from the start, and the keys the failed
+	// attempts already handled are passed over by count: servers list in a fixed order (not
+	// always byte order: a posix backend walks directories), so the first seen are the same.
+	seen := 0
 	listErr := r.retry(ctx, src.String(), dir, func(ctx context.Context) error {
+		n := 0
 		return e.store.List(ctx, src.Bucket, src.Key, func(info object.Info) error {
+			if n++; n <= seen {
+				return nil
+			}
+			seen = n
 			if strings.HasSuffix(info.Key, "/") {
 				return nil
 			}

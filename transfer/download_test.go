@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -207,3 +208,21 @@ func TestDownloadStreamResumesFromLastByte(t *testing.T) {
 type failReader struct{ err error }
 
 func (f failReader) Read([]byte) (int, error) { return 0, f.err }
+
+// A listing that fails part way is listed again; the keys already queued must not be
+// queued twice (twice the downloads, and a summary counting more files than there are).
+func TestListingRetriedPartWayQueuesEachKeyOnce(t *testing.T) {
+	fs := newFake()
+	for i := range 20 {
+		fs.put(object.Ref{Bucket: "b", Key: fmt.Sprintf("p/%02d", i)}, randomBytes(100, uint64(i)))
+	}
+	fs.listFailAfter = 7
+	dir := t.TempDir()
+	sum, err := New(fs, fastOpts(Options{})).DownloadPrefix(context.Background(), object.Ref{Bucket: "b", Key: "p/"}, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fs.count("List") != 2 || sum.Done != 20 || fs.count("GetObject") != 20 {
+		t.Fatalf("%d listings, %d done, %d GETs; want 2, 20, 20", fs.count("List"), sum.Done, fs.count("GetObject"))
+	}
+}

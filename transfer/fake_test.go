@@ -24,6 +24,9 @@ type fakeStore struct {
 	objects map[string][]byte // "bucket/key" -> bytes
 	etags   map[string]string
 	meta    map[string]map[string]string // "bucket/key" -> user metadata
+	// listFailAfter, when above 0, makes the next List fail (retryably) after passing on
+	// that many objects, once.
+	listFailAfter int
 	// serverSums are whole-object checksums HeadObject reports, as a server that keeps them.
 	serverSums map[string]object.Checksum
 	uploads    map[string]*fakeUpload // upload ID -> upload
@@ -359,7 +362,14 @@ func (f *fakeStore) List(ctx context.Context, bucket, prefix string, fn func(obj
 	}
 	f.mu.Unlock()
 	sort.Slice(infos, func(i, j int) bool { return infos[i].Key < infos[j].Key })
-	for _, in := range infos {
+	f.mu.Lock()
+	failAfter := f.listFailAfter
+	f.listFailAfter = 0
+	f.mu.Unlock()
+	for i, in := range infos {
+		if failAfter > 0 && i == failAfter {
+			return &fakeErr{code: "InternalError", retryable: true}
+		}
 		if err := fn(in); err != nil {
 			return err
 		}
