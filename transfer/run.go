@@ -145,6 +145,13 @@ func (r *run) retry(ctx context.Context, src, dst string, attempt func(context.C
 	}
 }
 
+// Retry runs fn, a request made outside a copy (a listing, a delete), under the engine's
+// retry policy: Options.Retries attempts more when it fails retryably, with the same
+// backoff. fn must be safe to run again.
+func (e *Engine) Retry(ctx context.Context, fn func(context.Context) error) error {
+	return e.newRun("").retry(ctx, "", "", fn)
+}
+
 func (r *run) backoff(attempt int) time.Duration {
 	limit := r.e.opts.RetryBase << min(attempt, 20)
 	if limit > r.e.opts.RetryMax || limit <= 0 {

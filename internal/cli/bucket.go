@@ -8,7 +8,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/haul-s3/haul/object"
+	"github.com/haul-s3/haul/s3store"
 	"github.com/haul-s3/haul/s3url"
+	"github.com/haul-s3/haul/transfer"
 )
 
 func (a *app) lsCommand() *cobra.Command {
@@ -33,7 +35,11 @@ func (a *app) listBuckets(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	names, err := store.ListBuckets(ctx)
+	var names []string
+	err = retrying(store).Retry(ctx, func(ctx context.Context) error {
+		names, err = store.ListBuckets(ctx)
+		return err
+	})
 	for _, n := range names {
 		fmt.Fprintf(a.stdout, "s3://%s\n", n)
 	}
@@ -49,7 +55,28 @@ func (a *app) list(ctx context.Context, arg string, recursive bool) error {
 	if recursive {
 		delim = ""
 	}
-	return store.ListDir(ctx, u.Bucket, u.Key, delim, func(o object.Info) error {
+	// A listing that fails part way is listed again; what was printed is passed over.
+	printed := 0
+	return retrying(store).Retry(ctx, func(ctx context.Context) error {
+		n := 0
+		fresh := func() bool {
+			if n++; n <= printed {
+				return false
+			}
+			printed = n
+			return true
+		}
+		return a.listOnce(ctx, store, u.Bucket, u.Key, delim, fresh)
+	})
+}
+
+// listOnce lists one level (or everything, without delim) of a prefix, printing each entry
+// for which fresh returns true.
+func (a *app) listOnce(ctx context.Context, store *s3store.Store, bucket, prefix, delim string, fresh func() bool) error {
+	return store.ListDir(ctx, bucket, prefix, delim, func(o object.Info) error {
+		if !fresh() {
+			return nil
+		}
 		if a.json {
 			fmt.Fprintf(a.stdout, `{"key":%q,"size":%d,"etag":%q,"last_modified":%q}`+"\n", o.Key, o.Size, o.ETag, o.LastModified.UTC().Format("2006-01-02T15:04:05Z"))
 			return nil
@@ -57,9 +84,17 @@ func (a *app) list(ctx context.Context, arg string, recursive bool) error {
 		fmt.Fprintf(a.stdout, "%s %12d  %s\n", o.LastModified.Local().Format("2006-01-02 15:04:05"), o.Size, o.Key)
 		return nil
 	}, func(p string) error {
-		fmt.Fprintf(a.stdout, "%19s %12s  %s\n", "", "PRE", p)
+		if fresh() {
+			fmt.Fprintf(a.stdout, "%19s %12s  %s\n", "", "PRE", p)
+		}
 		return nil
 	})
+}
+
+// retrying returns an engine whose only use is its retry policy, for the requests that
+// ls, rm and mb make outside a copy.
+func retrying(store *s3store.Store) *transfer.Engine {
+	return transfer.New(store, transfer.Options{})
 }
 
 func (a *app) mbCommand() *cobra.Command {
@@ -110,7 +145,10 @@ func (a *app) rm(ctx context.Context, arg string, recursive bool) error {
 		if u.IsDir() {
 			return usagef("%s names a prefix: use -r to delete everything under it", arg)
 		}
-		if err := store.DeleteObject(ctx, object.Ref{Bucket: u.Bucket, Key: u.Key}); err != nil {
+		err := retrying(store).Retry(ctx, func(ctx context.Context) error {
+			return store.DeleteObject(ctx, object.Ref{Bucket: u.Bucket, Key: u.Key})
+		})
+		if err != nil {
 			return err
 		}
 		a.printDeleted(u.Bucket, u.Key)
@@ -126,7 +164,12 @@ func (a *app) rm(ctx context.Context, arg string, recursive bool) error {
 		if len(batch) == 0 {
 			return nil
 		}
-		errs, err := store.DeleteObjects(ctx, u.Bucket, batch)
+		var errs map[string]error
+		err := retrying(store).Retry(ctx, func(ctx context.Context) error {
+			var err error
+			errs, err = store.DeleteObjects(ctx, u.Bucket, batch)
+			return err
+		})
 		if err != nil {
 			return err
 		}
@@ -142,12 +185,18 @@ func (a *app) rm(ctx context.Context, arg string, recursive bool) error {
 		batch = batch[:0]
 		return nil
 	}
-	err = store.List(ctx, u.Bucket, prefix, func(o object.Info) error {
-		batch = append(batch, o.Key)
-		if len(batch) == 1000 {
-			return flush()
-		}
-		return nil
+	// A listing that fails is listed again: the keys deleted meanwhile are gone from it.
+	err = retrying(store).Retry(ctx, func(ctx context.Context) error {
+		batch = batch[:0]
+		return store.List(ctx, u.Bucket, prefix, func(o object.Info) error {
+			batch = append(batch, o.Key)
+			if len(batch) == 1000 {
+				if err := flush(); err != nil {
+					return final{err} // the delete was retried already: do not list again
+				}
+			}
+			return nil
+		})
 	})
 	if err == nil {
 		err = flush()
@@ -168,3 +217,11 @@ func (a *app) printDeleted(bucket, key string) {
 		fmt.Fprintf(a.stdout, "delete: s3://%s/%s\n", bucket, key)
 	}
 }
+
+// final wraps an error that has had its retries and must end the request around it too.
+type final struct{ error }
+
+func (f final) Unwrap() error { return f.error }
+
+// Retryable reports false: the retries were spent inside.
+func (final) Retryable() bool { return false }
