@@ -6,8 +6,27 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/haul-s3/haul/internal/s3test"
 )
+
+// TestMakeBucketIsRetried answers the first CreateBucket 503 SlowDown: mb goes on.
+func TestMakeBucketIsRetried(t *testing.T) {
+	forEachServer(t, func(t *testing.T, srv *s3test.Server) {
+		bucket := srv.NewBucket(t) + "-mb"
+		view, faults := srv.Faults(t)
+		faults.Add(1, func(r *http.Request) bool { return r.Method == http.MethodPut && r.URL.Path == "/"+bucket }, s3test.Fault{Kind: s3test.SlowDown})
+		r := haulWithin(t, view, faultRunLimit, "mb", "s3://"+bucket)
+		if r.code != 0 || faults.Stats().Injected[s3test.SlowDown] != 1 {
+			t.Fatalf("mb through one SlowDown: exit %d, faults %s:\n%s", r.code, faults.Stats(), r.stderr)
+		}
+		must(t, srv, "rm", "-r", "s3://"+bucket) // nothing in it; checks it exists
+		if _, err := srv.Client(t).DeleteBucket(t.Context(), &s3.DeleteBucketInput{Bucket: &bucket}); err != nil {
+			t.Fatalf("the bucket mb made is not there: %v", err)
+		}
+	})
+}
 
 // TestListAndDeleteAreRetried puts transient faults on the requests of ls and rm, which are
 // made outside a copy: they are retried like a copy's, a listing retried part way prints

@@ -111,7 +111,10 @@ func (a *app) mbCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := store.CreateBucket(cmd.Context(), bucket, a.region); err != nil {
+			err = retrying(store).Retry(cmd.Context(), func(ctx context.Context) error {
+				return store.CreateBucket(ctx, bucket, a.region)
+			})
+			if err != nil {
 				return err
 			}
 			if !a.quiet {

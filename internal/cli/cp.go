@@ -259,11 +259,19 @@ func (a *app) providerChecksum(ctx context.Context, store *s3store.Store, f *cpF
 }
 
 func (a *app) ensureBucket(ctx context.Context, store *s3store.Store, bucket string) error {
-	ok, err := store.BucketExists(ctx, bucket)
+	var ok bool
+	err := retrying(store).Retry(ctx, func(ctx context.Context) error {
+		var err error
+		ok, err = store.BucketExists(ctx, bucket)
+		return err
+	})
 	if err != nil || ok {
 		return err
 	}
-	if err := store.CreateBucket(ctx, bucket, a.region); err != nil {
+	err = retrying(store).Retry(ctx, func(ctx context.Context) error {
+		return store.CreateBucket(ctx, bucket, a.region)
+	})
+	if err != nil {
 		return err
 	}
 	if !a.quiet && !a.json {
