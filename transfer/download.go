@@ -284,10 +284,17 @@ func (r *run) checkWhole(src object.Ref, info object.Info, f *os.File, partSize 
 			pieces[i].value = crcValue(h)
 		}
 	}
-	if got := combinePieces(stored.Algorithm, pieces); got != stored {
-		return &VerifyError{Ref: src, Algorithm: strings.ToLower(stored.Algorithm), Want: stored.Value, Got: got.Value}
+	return r.check(src, stored, combinePieces(stored.Algorithm, pieces).Value)
+}
+
+// check compares what the bytes received hash to (got) with what the object says they must
+// (want), and records the algorithm as what the item was verified with when they agree.
+func (r *run) check(src object.Ref, want object.Checksum, got string) error {
+	alg := strings.ToLower(want.Algorithm)
+	if got != want.Value {
+		return &VerifyError{Ref: src, Algorithm: alg, Want: want.Value, Got: got}
 	}
-	r.verified.Store(src.String(), strings.ToLower(stored.Algorithm))
+	r.verified.Store(src.String(), alg)
 	return nil
 }
 
@@ -338,18 +345,9 @@ func (r *run) getRange(ctx context.Context, src object.Ref, etag string, f io.Wr
 	case !whole:
 		rs.crc = crcValue(sum)
 	case rs.stored.Algorithm != "":
-		alg := strings.ToLower(rs.stored.Algorithm)
-		if got := base64.StdEncoding.EncodeToString(sum.Sum(nil)); got != rs.stored.Value {
-			err = &VerifyError{Ref: src, Algorithm: alg, Want: rs.stored.Value, Got: got}
-		} else {
-			r.verified.Store(src.String(), alg)
-		}
+		err = r.check(src, rs.stored, base64.StdEncoding.EncodeToString(sum.Sum(nil)))
 	default:
-		if got := hex.EncodeToString(sum.Sum(nil)); got != etag {
-			err = &VerifyError{Ref: src, Algorithm: "md5", Want: etag, Got: got}
-		} else {
-			r.verified.Store(src.String(), "md5")
-		}
+		err = r.check(src, object.Checksum{Algorithm: object.ChecksumMD5, Value: etag}, hex.EncodeToString(sum.Sum(nil)))
 	}
 	if err != nil {
 		r.progress(-w.n)
@@ -443,10 +441,8 @@ func (e *Engine) DownloadStream(ctx context.Context, src object.Ref, w io.Writer
 			h, _ := NewHash(stored.Algorithm)
 			w = io.MultiWriter(w, h)
 			defer func() {
-				if got := base64.StdEncoding.EncodeToString(h.Sum(nil)); err == nil && got != stored.Value {
-					err = &VerifyError{Ref: src, Algorithm: strings.ToLower(stored.Algorithm), Want: stored.Value, Got: got}
-				} else if err == nil {
-					r.verified.Store(src.String(), strings.ToLower(stored.Algorithm))
+				if err == nil {
+					err = r.check(src, stored, base64.StdEncoding.EncodeToString(h.Sum(nil)))
 				}
 			}()
 		}
