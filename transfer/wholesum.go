@@ -142,35 +142,42 @@ func sumFile(ctx context.Context, alg string, f *os.File, size, partSize int64) 
 	n := max(PartCount(size, partSize), 1)
 	sums := fileSums{parts: make([]object.Checksum, n)}
 	pieces := make([]pieceCRC, n)
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(runtime.GOMAXPROCS(0))
-	for i := range n {
-		if gctx.Err() != nil {
-			break
+	sumPart := func(i int) error {
+		off := int64(i) * partSize
+		length := min(partSize, size-off)
+		h, _ := NewHash(alg)
+		c := h
+		var w io.Writer = h
+		if walg != alg {
+			c, _ = NewHash(walg)
+			w = io.MultiWriter(h, c)
 		}
-		g.Go(func() error {
-			off := int64(i) * partSize
-			length := min(partSize, size-off)
-			h, _ := NewHash(alg)
-			c := h
-			var w io.Writer = h
-			if walg != alg {
-				c, _ = NewHash(walg)
-				w = io.MultiWriter(h, c)
-			}
-			if err := readSection(f, off, length, w); err != nil {
-				return err
-			}
-			sums.parts[i] = object.Checksum{Algorithm: alg, Value: base64.StdEncoding.EncodeToString(h.Sum(nil))}
-			pieces[i] = pieceCRC{value: crcValue(c), length: length}
-			return nil
-		})
+		if err := readSection(f, off, length, w); err != nil {
+			return err
+		}
+		sums.parts[i] = object.Checksum{Algorithm: alg, Value: base64.StdEncoding.EncodeToString(h.Sum(nil))}
+		pieces[i] = pieceCRC{value: crcValue(c), length: length}
+		return nil
 	}
-	if err := g.Wait(); err != nil {
-		return fileSums{}, err
-	}
-	if err := ctx.Err(); err != nil {
-		return fileSums{}, err
+	if n == 1 { // a single PutObject: no goroutine for a small file
+		if err := sumPart(0); err != nil {
+			return fileSums{}, err
+		}
+	} else {
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(runtime.GOMAXPROCS(0))
+		for i := range n {
+			if gctx.Err() != nil {
+				break
+			}
+			g.Go(func() error { return sumPart(i) })
+		}
+		if err := g.Wait(); err != nil {
+			return fileSums{}, err
+		}
+		if err := ctx.Err(); err != nil {
+			return fileSums{}, err
+		}
 	}
 	sums.whole = combinePieces(walg, pieces)
 	return sums, nil
