@@ -144,11 +144,12 @@ func (a *app) rm(ctx context.Context, arg string, recursive bool) error {
 	if err != nil {
 		return err
 	}
+	retry := retrying(store).Retry
 	if !recursive {
 		if u.IsDir() {
 			return usagef("%s names a prefix: use -r to delete everything under it", arg)
 		}
-		err := retrying(store).Retry(ctx, func(ctx context.Context) error {
+		err := retry(ctx, func(ctx context.Context) error {
 			return store.DeleteObject(ctx, object.Ref{Bucket: u.Bucket, Key: u.Key})
 		})
 		if err != nil {
@@ -168,7 +169,7 @@ func (a *app) rm(ctx context.Context, arg string, recursive bool) error {
 			return nil
 		}
 		var errs map[string]error
-		err := retrying(store).Retry(ctx, func(ctx context.Context) error {
+		err := retry(ctx, func(ctx context.Context) error {
 			var err error
 			errs, err = store.DeleteObjects(ctx, u.Bucket, batch)
 			return err
@@ -189,7 +190,7 @@ func (a *app) rm(ctx context.Context, arg string, recursive bool) error {
 		return nil
 	}
 	// A listing that fails is listed again: the keys deleted meanwhile are gone from it.
-	err = retrying(store).Retry(ctx, func(ctx context.Context) error {
+	err = retry(ctx, func(ctx context.Context) error {
 		batch = batch[:0]
 		return store.List(ctx, u.Bucket, prefix, func(o object.Info) error {
 			batch = append(batch, o.Key)

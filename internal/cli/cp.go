@@ -259,8 +259,9 @@ func (a *app) providerChecksum(ctx context.Context, store *s3store.Store, f *cpF
 }
 
 func (a *app) ensureBucket(ctx context.Context, store *s3store.Store, bucket string) error {
+	retry := retrying(store).Retry
 	var ok bool
-	err := retrying(store).Retry(ctx, func(ctx context.Context) error {
+	err := retry(ctx, func(ctx context.Context) error {
 		var err error
 		ok, err = store.BucketExists(ctx, bucket)
 		return err
@@ -268,7 +269,7 @@ func (a *app) ensureBucket(ctx context.Context, store *s3store.Store, bucket str
 	if err != nil || ok {
 		return err
 	}
-	err = retrying(store).Retry(ctx, func(ctx context.Context) error {
+	err = retry(ctx, func(ctx context.Context) error {
 		return store.CreateBucket(ctx, bucket, a.region)
 	})
 	if err != nil {
