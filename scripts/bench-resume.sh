@@ -79,6 +79,9 @@ MOUNTED=""
 MINIO_PID=""
 JDIR=""
 WATCH_PIDFILE=""
+# shellcheck source=scripts/lib/minio.sh
+. "$(dirname "$0")/lib/minio.sh"
+
 cleanup() {
 	local rc=$? pid
 	# The killed run's haul, if the watcher itself was killed before it could reap it.
@@ -88,16 +91,8 @@ cleanup() {
 			kill -9 "$pid" 2>/dev/null || true
 		fi
 	fi
-	if [[ -n $MINIO_PID ]] && kill -0 "$MINIO_PID" 2>/dev/null; then
-		kill "$MINIO_PID" 2>/dev/null || true
-		wait "$MINIO_PID" 2>/dev/null || true
-	fi
-	[[ -n $WORK ]] && rm -rf "$WORK"
 	[[ -n $JDIR ]] && rm -rf "$JDIR"
-	if [[ -n $MOUNTED ]]; then
-		umount "$MOUNTED" 2>/dev/null || true
-		rmdir "$MOUNTED" 2>/dev/null || true
-	fi
+	stop_bench
 	exit "$rc"
 }
 trap cleanup EXIT
@@ -106,25 +101,9 @@ trap 'exit 143' TERM
 
 # ---------------------------------------------------------------- tools
 
-is_root() { [[ $(id -u) -eq 0 ]]; }
-
-if [[ ! -x /usr/bin/time ]]; then
-	if ! is_root || ! command -v apt-get >/dev/null; then
-		die "/usr/bin/time is missing; install package 'time'"
-	fi
-	log "installing time with apt-get"
-	if ! apt-get update -qq >/dev/null || ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null; then
-		die "apt-get install time failed"
-	fi
-fi
+[[ -x /usr/bin/time ]] || apt_install time
 PYTHON="$(command -v python3)" || die "python3 is needed to watch the killed run's stderr"
-AWS="$(command -v aws || true)"
-if [[ $AWS == */shims/aws ]] && command -v pyenv >/dev/null; then
-	AWS="$(pyenv which aws 2>/dev/null)" || AWS="$(command -v aws)"
-fi
-
-# shellcheck source=scripts/lib/minio.sh
-. "$(dirname "$0")/lib/minio.sh"
+AWS="$(real_aws)"
 bench_binaries
 WORK_HELP="$(mktemp)"
 # `haul uploads ls` is newer than --resume; a haul without it prints the root help for it.

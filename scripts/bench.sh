@@ -75,17 +75,12 @@ done
 WORK=""
 MOUNTED=""
 MINIO_PID=""
+# shellcheck source=scripts/lib/minio.sh
+. "$(dirname "$0")/lib/minio.sh"
+
 cleanup() {
 	local rc=$?
-	if [[ -n $MINIO_PID ]] && kill -0 "$MINIO_PID" 2>/dev/null; then
-		kill "$MINIO_PID" 2>/dev/null || true
-		wait "$MINIO_PID" 2>/dev/null || true
-	fi
-	[[ -n $WORK ]] && rm -rf "$WORK"
-	if [[ -n $MOUNTED ]]; then
-		umount "$MOUNTED" 2>/dev/null || true
-		rmdir "$MOUNTED" 2>/dev/null || true
-	fi
+	stop_bench
 	exit "$rc"
 }
 trap cleanup EXIT
@@ -93,21 +88,6 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # ---------------------------------------------------------------- tools
-
-is_root() { [[ $(id -u) -eq 0 ]]; }
-
-APT_UPDATED=""
-apt_install() {
-	is_root || die "$1 is missing and we are not root to apt-get install it; install package '$1'"
-	command -v apt-get >/dev/null || die "$1 is missing and apt-get is not available; install '$1'"
-	log "installing $1 with apt-get"
-	if [[ -z $APT_UPDATED ]]; then
-		apt-get update -qq >/dev/null || die "apt-get update failed"
-		APT_UPDATED=1
-	fi
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null ||
-		die "apt-get install $1 failed"
-}
 
 [[ -x /usr/bin/time ]] || apt_install time
 command -v rclone >/dev/null || apt_install rclone
@@ -117,14 +97,8 @@ command -v rclone >/dev/null || apt_install rclone
 # --ca-cert flag is how it takes a CA bundle); everything else keeps it.
 RCLONE=(env -u AWS_CA_BUNDLE "$(command -v rclone)")
 
-AWS="$(command -v aws)" || die "aws-cli (aws) is not installed; install aws-cli v1 (e.g. pip install awscli) and retry"
-# A pyenv shim is a bash script that finds and execs the real aws; measure the real one.
-if [[ $AWS == */shims/aws ]] && command -v pyenv >/dev/null; then
-	AWS="$(pyenv which aws 2>/dev/null)" || AWS="$(command -v aws)"
-fi
-
-# shellcheck source=scripts/lib/minio.sh
-. "$(dirname "$0")/lib/minio.sh"
+AWS="$(real_aws)"
+[[ -n $AWS ]] || die "aws-cli (aws) is not installed; install aws-cli v1 (e.g. pip install awscli) and retry"
 bench_binaries
 
 # ---------------------------------------------------------------- tmpfs

@@ -103,3 +103,45 @@ tmpfs_work() {
 	fi
 	log "working in $WORK (tmpfs)"
 }
+
+# stop_bench stops MinIO (MINIO_PID), removes WORK and unmounts MOUNTED: the part of a
+# bench script's exit trap every script needs.
+stop_bench() {
+	if [[ -n ${MINIO_PID:-} ]] && kill -0 "$MINIO_PID" 2>/dev/null; then
+		kill "$MINIO_PID" 2>/dev/null || true
+		wait "$MINIO_PID" 2>/dev/null || true
+	fi
+	[[ -n ${WORK:-} ]] && rm -rf "$WORK"
+	if [[ -n ${MOUNTED:-} ]]; then
+		umount "$MOUNTED" 2>/dev/null || true
+		rmdir "$MOUNTED" 2>/dev/null || true
+	fi
+	return 0
+}
+
+is_root() { [[ $(id -u) -eq 0 ]]; }
+
+# apt_install PACKAGE installs a Debian package, as root, updating the index once.
+APT_UPDATED=""
+apt_install() {
+	is_root || die "$1 is missing and we are not root to apt-get install it; install package '$1'"
+	command -v apt-get >/dev/null || die "$1 is missing and apt-get is not available; install '$1'"
+	log "installing $1 with apt-get"
+	if [[ -z $APT_UPDATED ]]; then
+		apt-get update -qq >/dev/null || die "apt-get update failed"
+		APT_UPDATED=1
+	fi
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null ||
+		die "apt-get install $1 failed"
+}
+
+# real_aws prints the aws-cli to measure: the real one behind a pyenv shim (a bash script
+# that execs it), or "" when there is none.
+real_aws() {
+	local aws
+	aws="$(command -v aws || true)"
+	if [[ $aws == */shims/aws ]] && command -v pyenv >/dev/null; then
+		aws="$(pyenv which aws 2>/dev/null)" || aws="$(command -v aws)"
+	fi
+	printf '%s\n' "$aws"
+}
