@@ -37,7 +37,9 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
 
 # Starts a local versitygw, uploads a sample directory, lists it, downloads it and verifies it.
-demo: tools build
+# Installs only versitygw: a fresh machine does not build MinIO for the demo.
+demo: build
+	scripts/install-tools.sh versitygw
 	scripts/demo.sh
 
 # haul beside aws-cli and rclone against MinIO on tmpfs; prints medians (BENCH_RUNS=3).
