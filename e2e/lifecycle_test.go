@@ -122,13 +122,16 @@ func TestLifecycleAbortIncomplete(t *testing.T) {
 		var ids []string
 		for _, line := range strings.Split(strings.TrimSpace(js.stdout), "\n") {
 			var rule struct {
+				Event string `json:"event"`
 				ID    string `json:"id"`
 				Abort int    `json:"abort_incomplete_days"`
 			}
 			if err := json.Unmarshal([]byte(line), &rule); err != nil {
 				t.Fatalf("not JSON: %q", line)
 			}
-			ids = append(ids, rule.ID)
+			if rule.Event == "rule" {
+				ids = append(ids, rule.ID)
+			}
 		}
 		if len(ids) != 2 {
 			t.Fatalf("--json lifecycle show: %v", ids)

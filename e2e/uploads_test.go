@@ -90,6 +90,7 @@ func uploadIDs(t *testing.T, srv *s3test.Server, bucket string, keys ...string) 
 }
 
 type lsLine struct {
+	Event    string `json:"event"`
 	Key      string `json:"key"`
 	UploadID string `json:"upload_id"`
 	Parts    *int   `json:"parts"`
@@ -117,7 +118,9 @@ func lsJSON(t *testing.T, srv *s3test.Server, args ...string) (map[string]lsLine
 		if err := json.Unmarshal([]byte(s), &l); err != nil {
 			t.Fatalf("not JSON: %q: %v", s, err)
 		}
-		lines[l.UploadID] = l
+		if l.Event == "upload" {
+			lines[l.UploadID] = l
+		}
 	}
 	return lines, calls
 }

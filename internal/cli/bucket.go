@@ -2,31 +2,44 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/haul-s3/haul/internal/bytesize"
 	"github.com/haul-s3/haul/object"
 	"github.com/haul-s3/haul/s3store"
 	"github.com/haul-s3/haul/s3url"
 	"github.com/haul-s3/haul/transfer"
 )
 
+// lsFlags are the flags of ls.
+type lsFlags struct {
+	recursive   bool
+	failIfEmpty bool
+}
+
 func (a *app) lsCommand() *cobra.Command {
-	var recursive bool
+	var f lsFlags
 	cmd := &cobra.Command{
 		Use:   "ls [s3://bucket[/prefix]]",
 		Short: "List buckets, or the objects and prefixes under a prefix",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 || args[0] == s3url.Scheme {
+				if f.failIfEmpty {
+					return usagef("--fail-if-empty: give the prefix to look under, s3://bucket[/prefix]")
+				}
 				return a.listBuckets(cmd.Context())
 			}
-			return a.list(cmd.Context(), args[0], recursive)
+			return a.list(cmd.Context(), args[0], &f)
 		},
 	}
-	cmd.Flags().BoolVarP(&recursive, "recursive", "r", false, "list every key under the prefix instead of one level")
+	cmd.Flags().BoolVarP(&f.recursive, "recursive", "r", false, "list every key under the prefix instead of one level")
+	cmd.Flags().BoolVar(&f.failIfEmpty, "fail-if-empty", false, "exit 1 if the prefix holds no objects")
 	return cmd
 }
 
@@ -40,24 +53,27 @@ func (a *app) listBuckets(ctx context.Context) error {
 		names, err = store.ListBuckets(ctx)
 		return err
 	})
+	out := a.output()
 	for _, n := range names {
-		fmt.Fprintf(a.stdout, "s3://%s\n", n)
+		out.listed(event{Event: "bucket", Bucket: n}, "s3://"+n)
 	}
+	out.summary(event{Buckets: new(len(names))}, plural(len(names), "bucket", "buckets"), err)
 	return err
 }
 
-func (a *app) list(ctx context.Context, arg string, recursive bool) error {
+func (a *app) list(ctx context.Context, arg string, f *lsFlags) error {
 	u, store, err := a.connect(ctx, arg, 1)
 	if err != nil {
 		return err
 	}
 	delim := "/"
-	if recursive {
+	if f.recursive {
 		delim = ""
 	}
+	l := listing{out: a.output()}
 	// A listing that fails part way is listed again; what was printed is passed over.
 	printed := 0
-	return retrying(store).Retry(ctx, func(ctx context.Context) error {
+	err = retrying(store).Retry(ctx, func(ctx context.Context) error {
 		n := 0
 		fresh := func() bool {
 			if n++; n <= printed {
@@ -66,29 +82,58 @@ func (a *app) list(ctx context.Context, arg string, recursive bool) error {
 			printed = n
 			return true
 		}
-		return a.listOnce(ctx, store, u.Bucket, u.Key, delim, fresh)
+		return store.ListDir(ctx, u.Bucket, u.Key, delim, func(o object.Info) error {
+			if fresh() {
+				l.object(o)
+			}
+			return nil
+		}, func(p string) error {
+			if fresh() {
+				l.prefix(p)
+			}
+			return nil
+		})
 	})
+	if err == nil && l.objects+l.prefixes == 0 {
+		err = emptyPrefix(l.out, u, f.failIfEmpty)
+	}
+	text := plural(l.objects, "object", "objects") + ", " + bytesize.Format(l.bytes)
+	if !f.recursive {
+		text += ", " + plural(l.prefixes, "prefix", "prefixes")
+	}
+	l.out.summary(event{Objects: new(l.objects), Prefixes: new(l.prefixes), Bytes: new(l.bytes)}, text, err)
+	return err
 }
 
-// listOnce lists one level (or everything, without delim) of a prefix, printing each entry
-// for which fresh returns true.
-func (a *app) listOnce(ctx context.Context, store *s3store.Store, bucket, prefix, delim string, fresh func() bool) error {
-	return store.ListDir(ctx, bucket, prefix, delim, func(o object.Info) error {
-		if !fresh() {
-			return nil
-		}
-		if a.json {
-			fmt.Fprintf(a.stdout, `{"key":%q,"size":%d,"etag":%q,"last_modified":%q}`+"\n", o.Key, o.Size, o.ETag, o.LastModified.UTC().Format("2006-01-02T15:04:05Z"))
-			return nil
-		}
-		fmt.Fprintf(a.stdout, "%s %12d  %s\n", o.LastModified.Local().Format("2006-01-02 15:04:05"), o.Size, o.Key)
+// emptyPrefix says that nothing is under u, and returns the error that fails the command
+// when failIfEmpty is set.
+func emptyPrefix(out *output, u s3url.URL, failIfEmpty bool) error {
+	ev, text := event{Src: u.String()}, "no objects under "+u.String()
+	if !failIfEmpty {
+		out.note(ev, text)
 		return nil
-	}, func(p string) error {
-		if fresh() {
-			fmt.Fprintf(a.stdout, "%19s %12s  %s\n", "", "PRE", p)
-		}
-		return nil
-	})
+	}
+	out.failingNote(ev, text)
+	return reported{errors.New(text + " (--fail-if-empty)")}
+}
+
+// listing prints what ls lists and counts it. Its methods are called one at a time.
+type listing struct {
+	out               *output
+	objects, prefixes int
+	bytes             int64
+}
+
+func (l *listing) object(o object.Info) {
+	l.objects++
+	l.bytes += o.Size
+	l.out.listed(event{Event: "object", Key: o.Key, Size: new(o.Size), ETag: o.ETag, LastModified: o.LastModified.UTC().Format(time.RFC3339)},
+		fmt.Sprintf("%s %12d  %s", o.LastModified.Local().Format("2006-01-02 15:04:05"), o.Size, o.Key))
+}
+
+func (l *listing) prefix(p string) {
+	l.prefixes++
+	l.out.listed(event{Event: "prefix", Key: p}, fmt.Sprintf("%19s %12s  %s", "", "PRE", p))
 }
 
 // retrying returns an engine whose only use is its retry policy, for the requests that
@@ -114,13 +159,14 @@ func (a *app) mbCommand() *cobra.Command {
 			err = retrying(store).Retry(cmd.Context(), func(ctx context.Context) error {
 				return store.CreateBucket(ctx, bucket, a.region)
 			})
-			if err != nil {
-				return err
+			out := a.output()
+			created := 0
+			if err == nil {
+				created = 1
+				out.did(event{Event: "created", Bucket: bucket}, "make_bucket: s3://"+bucket)
 			}
-			if !a.quiet {
-				fmt.Fprintf(a.stdout, "make_bucket: s3://%s\n", bucket)
-			}
-			return nil
+			out.summary(event{Created: new(created)}, "", err)
+			return err
 		},
 	}
 }
@@ -144,23 +190,33 @@ func (a *app) rm(ctx context.Context, arg string, recursive bool) error {
 	if err != nil {
 		return err
 	}
-	retry := retrying(store).Retry
-	if !recursive {
-		if u.IsDir() {
-			return usagef("%s names a prefix: use -r to delete everything under it", arg)
-		}
-		err := retry(ctx, func(ctx context.Context) error {
-			return store.DeleteObject(ctx, object.Ref{Bucket: u.Bucket, Key: u.Key})
-		})
-		if err != nil {
-			return err
-		}
-		a.printDeleted(u.Bucket, u.Key)
-		return nil
+	if recursive {
+		return a.rmAll(ctx, store, u)
 	}
-	prefix := u.Key
-	if prefix != "" && !strings.HasSuffix(prefix, "/") {
-		prefix += "/"
+	if u.IsDir() {
+		return usagef("%s names a prefix: use -r to delete everything under it", arg)
+	}
+	err = retrying(store).Retry(ctx, func(ctx context.Context) error {
+		return store.DeleteObject(ctx, object.Ref{Bucket: u.Bucket, Key: u.Key})
+	})
+	out := a.output()
+	deleted, failed := 0, 0
+	if err == nil {
+		deleted = 1
+		out.did(deletedEvent(u.Bucket, u.Key))
+	} else if ctx.Err() == nil {
+		failed = 1
+	}
+	out.summary(event{Deleted: new(deleted), Failed: new(failed)}, "", err)
+	return err
+}
+
+// rmAll deletes every object under u's prefix, a batch of up to 1,000 keys per request.
+func (a *app) rmAll(ctx context.Context, store *s3store.Store, u s3url.URL) error {
+	retry := retrying(store).Retry
+	out := a.output()
+	if u.Key != "" && !strings.HasSuffix(u.Key, "/") {
+		u.Key += "/"
 	}
 	var batch []string
 	deleted, failed := 0, 0
@@ -180,19 +236,19 @@ func (a *app) rm(ctx context.Context, arg string, recursive bool) error {
 		for _, k := range batch {
 			if e, ok := errs[k]; ok {
 				failed++
-				fmt.Fprintf(a.stderr, "failed: %v\n", e)
+				out.failed(event{Op: "delete", Dst: object.Ref{Bucket: u.Bucket, Key: k}.String()}, e)
 				continue
 			}
 			deleted++
-			a.printDeleted(u.Bucket, k)
+			out.did(deletedEvent(u.Bucket, k))
 		}
 		batch = batch[:0]
 		return nil
 	}
 	// A listing that fails is listed again: the keys deleted meanwhile are gone from it.
-	err = retry(ctx, func(ctx context.Context) error {
+	err := retry(ctx, func(ctx context.Context) error {
 		batch = batch[:0]
-		return store.List(ctx, u.Bucket, prefix, func(o object.Info) error {
+		return store.List(ctx, u.Bucket, u.Key, func(o object.Info) error {
 			batch = append(batch, o.Key)
 			if len(batch) == 1000 {
 				if err := flush(); err != nil {
@@ -205,21 +261,20 @@ func (a *app) rm(ctx context.Context, arg string, recursive bool) error {
 	if err == nil {
 		err = flush()
 	}
-	if !a.quiet || failed > 0 {
-		fmt.Fprintf(a.stderr, "summary: %d deleted, %d failed\n", deleted, failed)
+	if err == nil && deleted+failed == 0 {
+		err = emptyPrefix(out, u, false)
 	}
 	if err == nil && failed > 0 {
-		return errReported
+		err = errReported // each failure has been printed
 	}
+	out.summary(event{Deleted: new(deleted), Failed: new(failed)}, fmt.Sprintf("%d deleted, %d failed", deleted, failed), err)
 	return err
 }
 
-func (a *app) printDeleted(bucket, key string) {
-	if a.json {
-		fmt.Fprintf(a.stdout, `{"event":"deleted","dst":%q}`+"\n", "s3://"+bucket+"/"+key)
-	} else if !a.quiet {
-		fmt.Fprintf(a.stdout, "delete: s3://%s/%s\n", bucket, key)
-	}
+// deletedEvent is what rm says of an object it deleted.
+func deletedEvent(bucket, key string) (event, string) {
+	dst := object.Ref{Bucket: bucket, Key: key}.String()
+	return event{Event: "deleted", Dst: dst}, "delete: " + dst
 }
 
 // final wraps an error that has had its retries and must end the request around it too.

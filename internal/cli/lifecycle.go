@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -47,15 +46,18 @@ func (a *app) lifecycleShowCommand() *cobra.Command {
 				return err
 			}
 			rules, err := store.LifecycleRules(cmd.Context(), bucket)
+			out := a.output()
 			if err != nil {
+				out.summary(event{Rules: new(0)}, "", err)
 				return a.lifecycleError(bucket, err)
 			}
-			if len(rules) == 0 && !a.quiet && !a.json {
-				fmt.Fprintf(a.stderr, "s3://%s has no lifecycle rules\n", bucket)
+			if len(rules) == 0 {
+				out.note(event{Bucket: bucket}, "s3://"+bucket+" has no lifecycle rules")
 			}
 			for _, r := range rules {
-				a.printRule(r)
+				printRule(out, bucket, r)
 			}
+			out.summary(event{Rules: new(len(rules))}, plural(len(rules), "rule", "rules"), nil)
 			return nil
 		},
 	}
@@ -91,21 +93,22 @@ func (a *app) lifecycleAbort(ctx context.Context, arg string, days int) error {
 		return err
 	}
 	replaced, err := store.PutAbortIncompleteRule(ctx, bucket, abortRuleID, int32(days))
+	out := a.output()
+	sum := event{Installed: new(0), Replaced: new(0)}
 	if err != nil {
+		out.summary(sum, "", err)
 		return a.lifecycleError(bucket, err)
 	}
-	verb := "installed"
+	name := "installed"
 	if replaced {
-		verb = "replaced"
+		name, sum.Replaced = "replaced", new(1)
+	} else {
+		sum.Installed = new(1)
 	}
-	switch {
-	case a.json:
-		b, _ := json.Marshal(map[string]any{"event": "lifecycle_rule", "bucket": bucket, "id": abortRuleID, "days": days, "replaced": replaced})
-		fmt.Fprintln(a.stdout, string(b))
-	case !a.quiet:
-		fmt.Fprintf(a.stdout, "lifecycle: s3://%s: rule %s %s: incomplete multipart uploads are aborted %d days after they start\n",
-			bucket, abortRuleID, verb, days)
-	}
+	rule := &ruleJSON{ID: abortRuleID, Status: "Enabled", AbortIncompleteDays: int32(days)}
+	out.did(event{Event: name, Bucket: bucket, ruleJSON: rule},
+		fmt.Sprintf("lifecycle: s3://%s: rule %s %s: incomplete multipart uploads are aborted %d days after they start", bucket, abortRuleID, name, days))
+	out.summary(sum, "", nil)
 	return nil
 }
 
@@ -118,7 +121,7 @@ func (a *app) lifecycleError(bucket string, err error) error {
 	return errReported
 }
 
-// ruleJSON is one lifecycle rule in --json output.
+// ruleJSON is a lifecycle rule's fields in --json events.
 type ruleJSON struct {
 	ID                       string   `json:"id"`
 	Status                   string   `json:"status"`
@@ -131,7 +134,8 @@ type ruleJSON struct {
 	Transitions              []string `json:"transitions,omitempty"`
 }
 
-func (a *app) printRule(r s3store.LifecycleRule) {
+// printRule lists one of the bucket's rules.
+func printRule(out *output, bucket string, r s3store.LifecycleRule) {
 	j := ruleJSON{ID: r.ID, Status: "Disabled", Prefix: r.Prefix, OtherFilter: r.OtherFilter, ExpirationDays: r.ExpirationDays,
 		NoncurrentExpirationDays: r.NoncurrentExpirationDays, AbortIncompleteDays: r.AbortIncompleteDays}
 	if r.Enabled {
@@ -146,11 +150,6 @@ func (a *app) printRule(r s3store.LifecycleRule) {
 			when = t.Date.UTC().Format("2006-01-02")
 		}
 		j.Transitions = append(j.Transitions, when+":"+t.StorageClass)
-	}
-	if a.json {
-		b, _ := json.Marshal(j)
-		fmt.Fprintln(a.stdout, string(b))
-		return
 	}
 	line := []string{j.ID, j.Status, fmt.Sprintf("prefix=%q", j.Prefix)}
 	if j.OtherFilter {
@@ -171,5 +170,5 @@ func (a *app) printRule(r s3store.LifecycleRule) {
 	if len(j.Transitions) > 0 {
 		line = append(line, "transition="+strings.Join(j.Transitions, ","))
 	}
-	fmt.Fprintln(a.stdout, strings.Join(line, "  "))
+	out.listed(event{Event: "rule", Bucket: bucket, ruleJSON: &j}, strings.Join(line, "  "))
 }

@@ -2,8 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -16,6 +14,7 @@ import (
 	"github.com/haul-s3/haul/internal/bytesize"
 	"github.com/haul-s3/haul/object"
 	"github.com/haul-s3/haul/s3store"
+	"github.com/haul-s3/haul/s3url"
 )
 
 // Requests in flight for `uploads ls` (ListParts) and `uploads abort` (ListParts and abort).
@@ -102,32 +101,19 @@ type uploadLine struct {
 	err   error // why they could not be
 }
 
-// uploadJSON is one line of --json output about an upload.
-type uploadJSON struct {
-	Event     string `json:"event,omitempty"`
-	Dst       string `json:"dst,omitempty"`
-	Key       string `json:"key"`
-	UploadID  string `json:"upload_id"`
-	Initiated string `json:"initiated"`
-	Parts     *int   `json:"parts,omitempty"`
-	Bytes     *int64 `json:"bytes,omitempty"`
-	Error     string `json:"error,omitempty"`
-}
-
-// json renders the upload as one line of --json output; an event names what happened to it.
-func (u *uploadLine) json(event, bucket string) string {
-	j := uploadJSON{Event: event, Key: u.Key, UploadID: u.UploadID, Initiated: u.Initiated.UTC().Format(time.RFC3339)}
-	if event != "" {
-		j.Dst = object.Ref{Bucket: bucket, Key: u.Key}.String()
+// event describes the upload in an event of that name.
+func (u *uploadLine) event(name, bucket string) event {
+	ev := event{Event: name, Dst: object.Ref{Bucket: bucket, Key: u.Key}.String(), Key: u.Key, UploadID: u.UploadID}
+	if !u.Initiated.IsZero() {
+		ev.Initiated = u.Initiated.UTC().Format(time.RFC3339)
 	}
 	if u.known {
-		j.Parts, j.Bytes = &u.parts, &u.bytes
+		ev.Parts, ev.Bytes = new(u.parts), new(u.bytes)
 	}
 	if u.err != nil {
-		j.Error = u.err.Error()
+		ev.Error = u.err.Error()
 	}
-	b, _ := json.Marshal(j)
-	return string(b)
+	return ev
 }
 
 // size says how many parts and bytes the upload holds, or "?" for each when not known.
@@ -139,37 +125,46 @@ func (u *uploadLine) size() (parts, bytes string) {
 }
 
 func (a *app) uploadsLs(ctx context.Context, arg string, f *uploadsFlags) error {
-	store, bucket, ups, listErr := a.findUploads(ctx, arg, f)
-	if listErr != nil && !errors.Is(listErr, errListingIncomplete) {
-		return listErr
+	u, store, err := a.connect(ctx, arg, abortConcurrency)
+	if err != nil {
+		return err
 	}
+	out := a.output()
+	ups, err := findUploads(ctx, store, u, f)
 	lines := newLines(ups)
 	if !f.noParts {
-		if err := countAll(ctx, store, bucket, lines); err != nil {
-			return err
-		}
+		countAll(ctx, store, u.Bucket, lines)
 	}
+	if ctx.Err() != nil {
+		lines = nil // interrupted: what was not counted is not known
+	}
+	var sum uploadsSummary
 	var unknown []error
 	for i := range lines {
 		l := &lines[i]
+		sum.add(l)
 		if l.err != nil {
 			unknown = append(unknown, l.err)
 		}
 		when := l.Initiated.Local().Format("2006-01-02 15:04:05")
-		switch {
-		case a.json:
-			fmt.Fprintln(a.stdout, l.json("", bucket))
-		case f.noParts:
-			fmt.Fprintf(a.stdout, "%s  %s  %s\n", when, l.Key, l.UploadID)
-		default:
+		text := fmt.Sprintf("%s  %s  %s", when, l.Key, l.UploadID)
+		if !f.noParts {
 			parts, bytes := l.size()
-			fmt.Fprintf(a.stdout, "%s %6s parts %10s  %s  %s\n", when, parts, bytes, l.Key, l.UploadID)
+			text = fmt.Sprintf("%s %6s parts %10s  %s  %s", when, parts, bytes, l.Key, l.UploadID)
 		}
+		out.listed(l.event("upload", u.Bucket), text)
 	}
 	if len(unknown) > 0 && !a.json {
+		out.mu.Lock()
 		fmt.Fprintf(a.stderr, "warning: the parts of %d uploads could not be listed (shown as ?); the first error: %v\n", len(unknown), unknown[0])
+		out.mu.Unlock()
 	}
-	return listErr
+	if err == nil {
+		err = ctx.Err()
+	}
+	out.summary(event{Uploads: new(sum.uploads), Bytes: new(sum.bytes), SizeUnknown: new(sum.unknown)},
+		plural(sum.uploads, "upload", "uploads")+", "+sum.held(f), err)
+	return err
 }
 
 func newLines(ups []object.Upload) []uploadLine {
@@ -180,16 +175,15 @@ func newLines(ups []object.Upload) []uploadLine {
 	return lines
 }
 
-// countAll counts the parts of every upload, a few at a time. It returns only ctx's error:
-// a failure to list one upload's parts is recorded in its line.
-func countAll(ctx context.Context, store *s3store.Store, bucket string, lines []uploadLine) error {
+// countAll counts the parts of every upload, a few at a time. A failure to list one upload's
+// parts is recorded in its line; when ctx ends, the uploads not yet counted stay unknown.
+func countAll(ctx context.Context, store *s3store.Store, bucket string, lines []uploadLine) {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(listPartsConcurrency)
 	for i := range lines {
 		g.Go(func() error { lines[i].count(gctx, store, bucket); return nil })
 	}
 	_ = g.Wait()
-	return ctx.Err()
 }
 
 // count asks for the upload's parts and records their number and bytes, or why it could
@@ -206,15 +200,13 @@ func (u *uploadLine) count(ctx context.Context, store *s3store.Store, bucket str
 	}
 }
 
-// findUploads connects and lists the incomplete uploads under arg that pass the flags.
-func (a *app) findUploads(ctx context.Context, arg string, f *uploadsFlags) (*s3store.Store, string, []object.Upload, error) {
-	u, store, err := a.connect(ctx, arg, abortConcurrency)
-	if err != nil {
-		return nil, "", nil, err
-	}
+// findUploads lists the incomplete uploads under u that pass the flags. When the listing
+// fails part way it returns the uploads listed before the error with it: the commands act
+// on those and then report the error.
+func findUploads(ctx context.Context, store *s3store.Store, u s3url.URL, f *uploadsFlags) ([]object.Upload, error) {
 	cutoff := time.Now().Add(-f.olderThan)
 	var ups []object.Upload
-	err = store.ListUploads(ctx, u.Bucket, u.Key, func(up object.Upload) error {
+	err := store.ListUploads(ctx, u.Bucket, u.Key, func(up object.Upload) error {
 		if f.uploadID != "" && up.UploadID != f.uploadID {
 			return nil
 		}
@@ -224,50 +216,50 @@ func (a *app) findUploads(ctx context.Context, arg string, f *uploadsFlags) (*s3
 		ups = append(ups, up)
 		return nil
 	})
-	if err != nil && len(ups) > 0 && ctx.Err() == nil {
-		// Act on what was listed: the error is reported after it.
-		fmt.Fprintf(a.stderr, "haul: %v\n", err)
-		err = errListingIncomplete
-	}
-	return store, u.Bucket, ups, err
+	return ups, err
 }
 
-// errListingIncomplete is returned with the uploads that were listed before the listing
-// failed; the failure has been printed.
-var errListingIncomplete = fmt.Errorf("listing incomplete: %w", errReported)
-
 func (a *app) uploadsAbort(ctx context.Context, arg string, f *uploadsFlags) error {
-	store, bucket, ups, listErr := a.findUploads(ctx, arg, f)
-	if listErr != nil && !errors.Is(listErr, errListingIncomplete) {
-		return listErr
-	}
-	if len(ups) == 0 && f.uploadID != "" {
-		return fmt.Errorf("no incomplete multipart upload with ID %s under %s", f.uploadID, arg)
-	}
-	lines := newLines(ups)
-	var sum abortSummary
-	if f.dryRun {
-		if !f.noParts {
-			if err := countAll(ctx, store, bucket, lines); err != nil {
-				return err
-			}
-		}
-		for i := range lines {
-			a.reportAbort(&lines[i], bucket, nil, true, &sum)
-		}
-	} else if err := a.abortAll(ctx, store, bucket, lines, !f.noParts, &sum); err != nil {
+	u, store, err := a.connect(ctx, arg, abortConcurrency)
+	if err != nil {
 		return err
 	}
-	a.printAbortSummary(&sum, f, arg)
-	if sum.failed > 0 || listErr != nil {
-		return errReported
+	out := a.output()
+	ups, err := findUploads(ctx, store, u, f)
+	if err == nil && len(ups) == 0 && f.uploadID != "" {
+		err = fmt.Errorf("no incomplete multipart upload with ID %s under %s", f.uploadID, arg)
 	}
-	return nil
+	lines := newLines(ups)
+	var sum uploadsSummary
+	switch {
+	case ctx.Err() != nil: // interrupted while listing
+	case f.dryRun:
+		if !f.noParts {
+			countAll(ctx, store, u.Bucket, lines)
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		for i := range lines {
+			reportAbort(out, &lines[i], u.Bucket, nil, true, &sum)
+		}
+	default:
+		abortAll(ctx, out, store, u.Bucket, lines, !f.noParts, &sum)
+	}
+	switch {
+	case ctx.Err() != nil:
+		err = ctx.Err()
+	case err == nil && sum.failed > 0:
+		err = errReported // each failure has been printed
+	}
+	printAbortSummary(out, &sum, f, arg, err)
+	return err
 }
 
 // abortAll aborts every upload, counting its parts first when count is set, a few at a time,
-// and reports each as it ends. It returns only ctx's error: failures are reported and counted.
-func (a *app) abortAll(ctx context.Context, store *s3store.Store, bucket string, lines []uploadLine, count bool, sum *abortSummary) error {
+// and reports each as it ends. Failures are reported and counted; when ctx ends, the uploads
+// not yet aborted are left and not reported.
+func abortAll(ctx context.Context, out *output, store *s3store.Store, bucket string, lines []uploadLine, count bool, sum *uploadsSummary) {
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(abortConcurrency)
@@ -283,85 +275,76 @@ func (a *app) abortAll(ctx context.Context, store *s3store.Store, bucket string,
 			}
 			mu.Lock()
 			defer mu.Unlock()
-			a.reportAbort(l, bucket, err, false, sum)
+			reportAbort(out, l, bucket, err, false, sum)
 			return nil
 		})
 	}
 	_ = g.Wait()
-	return ctx.Err()
 }
 
-// abortSummary counts what `uploads abort` did.
-type abortSummary struct {
-	aborted, failed, unknown int
+// uploadsSummary counts the uploads that `uploads ls` listed or `uploads abort` aborted
+// (or would abort), and the bytes their parts hold.
+type uploadsSummary struct {
+	uploads, failed, unknown int
 	bytes                    int64
 }
 
-// reportAbort prints the outcome for one upload and counts it. Calls are serialised.
-func (a *app) reportAbort(l *uploadLine, bucket string, err error, dryRun bool, sum *abortSummary) {
-	dst := object.Ref{Bucket: bucket, Key: l.Key}.String()
-	if err != nil {
-		sum.failed++
-		if a.json {
-			l.err = err
-			fmt.Fprintln(a.stdout, l.json("failed", bucket))
-		} else {
-			fmt.Fprintf(a.stderr, "failed: %v\n", err)
-		}
-		return
-	}
-	sum.aborted++
+// add counts one upload.
+func (s *uploadsSummary) add(l *uploadLine) {
+	s.uploads++
 	if l.known {
-		sum.bytes += l.bytes
+		s.bytes += l.bytes
 	} else {
-		sum.unknown++
-	}
-	event, verb := "aborted", "abort"
-	if dryRun {
-		event, verb = "would_abort", "would abort"
-	}
-	switch {
-	case a.json:
-		l.err = nil // a failed ListParts only means the size is not known
-		fmt.Fprintln(a.stdout, l.json(event, bucket))
-	case !a.quiet:
-		parts, bytes := l.size()
-		fmt.Fprintf(a.stdout, "%s: %s (upload ID %s, %s parts, %s)\n", verb, dst, l.UploadID, parts, bytes)
+		s.unknown++
 	}
 }
 
-func (a *app) printAbortSummary(sum *abortSummary, f *uploadsFlags, arg string) {
-	if a.json {
-		b, _ := json.Marshal(struct {
-			Event   string `json:"event"`
-			Aborted int    `json:"aborted"`
-			Failed  int    `json:"failed"`
-			Bytes   int64  `json:"bytes"`
-			Unknown int    `json:"size_unknown"`
-			DryRun  bool   `json:"dry_run"`
-		}{"summary", sum.aborted, sum.failed, sum.bytes, sum.unknown, f.dryRun})
-		fmt.Fprintln(a.stdout, string(b))
-		return
-	}
-	if a.quiet && sum.failed == 0 {
-		return
-	}
-	if sum.aborted+sum.failed == 0 {
-		fmt.Fprintf(a.stderr, "summary: nothing to abort: no incomplete multipart upload under %s matches\n", arg)
-		return
-	}
-	held := "holding " + bytesize.Format(sum.bytes)
+// held says how many bytes the counted uploads hold, as far as it is known.
+func (s *uploadsSummary) held(f *uploadsFlags) string {
 	switch {
 	case f.noParts:
-		held = "holding bytes not counted (--no-parts)"
-	case sum.unknown > 0:
-		held += fmt.Sprintf(" and %d of unknown size", sum.unknown)
+		return "holding bytes not counted (--no-parts)"
+	case s.unknown > 0:
+		return fmt.Sprintf("holding %s and %d of unknown size", bytesize.Format(s.bytes), s.unknown)
 	}
-	if f.dryRun {
-		fmt.Fprintf(a.stderr, "summary: %d would be aborted, %s; nothing was aborted (--dry-run)\n", sum.aborted, held)
+	return "holding " + bytesize.Format(s.bytes)
+}
+
+// reportAbort prints the outcome for one upload and counts it. Calls are serialised.
+func reportAbort(out *output, l *uploadLine, bucket string, err error, dryRun bool, sum *uploadsSummary) {
+	if err != nil {
+		sum.failed++
+		ev := l.event("", bucket)
+		ev.Op = "abort"
+		out.failed(ev, err)
 		return
 	}
-	fmt.Fprintf(a.stderr, "summary: %d aborted, %s; %d failed\n", sum.aborted, held, sum.failed)
+	sum.add(l)
+	name, verb := "aborted", "abort"
+	if dryRun {
+		name, verb = "would_abort", "would abort"
+	}
+	l.err = nil // a failed ListParts only means the size is not known
+	parts, bytes := l.size()
+	out.did(l.event(name, bucket), fmt.Sprintf("%s: %s (upload ID %s, %s parts, %s)", verb, object.Ref{Bucket: bucket, Key: l.Key}, l.UploadID, parts, bytes))
+}
+
+// printAbortSummary ends the output of `uploads abort`; err is the error the run ended on.
+func printAbortSummary(out *output, sum *uploadsSummary, f *uploadsFlags, arg string, err error) {
+	ev := event{Failed: new(sum.failed), Bytes: new(sum.bytes), SizeUnknown: new(sum.unknown)}
+	var text string
+	switch {
+	case f.dryRun:
+		ev.WouldAbort = new(sum.uploads)
+		text = fmt.Sprintf("%d would be aborted, %s; nothing was aborted (--dry-run)", sum.uploads, sum.held(f))
+	default:
+		ev.Aborted = new(sum.uploads)
+		text = fmt.Sprintf("%d aborted, %s; %d failed", sum.uploads, sum.held(f), sum.failed)
+	}
+	if sum.uploads+sum.failed == 0 && err == nil {
+		text = "nothing to abort: no incomplete multipart upload under " + arg + " matches"
+	}
+	out.summary(ev, text, err)
 }
 
 // ageFlag is a pflag.Value for ages: Go durations (90m, 24h) and whole or fractional days
