@@ -109,8 +109,21 @@ func (s *Store) AbortMultipartUpload(ctx context.Context, ref object.Ref, upload
 	return err
 }
 
-// HeadObject returns the object's size, ETag, time and content type.
+// HeadObject returns the object's size, ETag, time and content type. A HEAD answer has no
+// body to name its error, so when it says 404 the bucket is asked after: a missing bucket
+// is reported as NoSuchBucket, not as a missing key.
 func (s *Store) HeadObject(ctx context.Context, ref object.Ref) (object.Info, error) {
+	info, err := s.headObject(ctx, ref)
+	var e *Error
+	if errors.As(err, &e) && e.Code == "NoSuchKey" {
+		if ok, berr := s.BucketExists(ctx, ref.Bucket); berr == nil && !ok {
+			e.Code = "NoSuchBucket"
+		}
+	}
+	return info, err
+}
+
+func (s *Store) headObject(ctx context.Context, ref object.Ref) (object.Info, error) {
 	var info object.Info
 	err := s.observe(ctx, "HeadObject", ref.Bucket, ref.Key, 0, "", func(ctx context.Context) error {
 		out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &ref.Bucket, Key: &ref.Key, ChecksumMode: types.ChecksumModeEnabled})

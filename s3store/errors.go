@@ -49,6 +49,14 @@ func (e *Error) Error() string {
 		b.WriteString(" (upload ID " + e.UploadID + ")")
 	}
 	b.WriteString(": ")
+	b.WriteString(e.Detail())
+	return b.String()
+}
+
+// Detail is what Error says after naming the request: the code or network failure and
+// what to do about it ("connection refused", "NoSuchKey: no object has this key; ...").
+func (e *Error) Detail() string {
+	var b strings.Builder
 	if e.Op == "CreateBucket" && (e.Code == "AuthorizationHeaderMalformed" || e.Code == "IllegalLocationConstraintException" || e.Region != "") {
 		b.WriteString(e.Code + ": this server cannot create the bucket in the region asked for")
 		if e.Region != "" {
@@ -114,14 +122,38 @@ func (e *Error) PreconditionFailed() bool {
 	return e.Code == "PreconditionFailed" || e.Status == 412
 }
 
-// Fatal reports whether the error is about configuration or permissions, so that every
-// other request of the run will fail the same way (bad credentials, wrong endpoint).
-func (e *Error) Fatal() bool {
+// StopsRun reports whether every other request to this server or bucket will fail the same
+// way, so that a run of many items should stop instead of failing each one: the server
+// refused the credentials, the bucket does not exist, or the server could not be reached
+// at all (Unreachable).
+func (e *Error) StopsRun() bool {
 	switch e.Code {
-	case "InvalidAccessKeyId", "XAdminUserNotFound", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken", "TokenRefreshRequired":
+	case "InvalidAccessKeyId", "XAdminUserNotFound", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken", "TokenRefreshRequired", "NoSuchBucket":
 		return true
 	}
-	return false
+	return e.Unreachable()
+}
+
+// Unreachable reports whether no connection to the server could be made: the address
+// refused it, its name did not resolve, or the dial timed out. No request reached the
+// server.
+func (e *Error) Unreachable() bool {
+	if e.Status != 0 {
+		return false
+	}
+	var dns *net.DNSError
+	if errors.As(e.Err, &dns) {
+		return true
+	}
+	var oe *net.OpError
+	return errors.As(e.Err, &oe) && oe.Op == "dial"
+}
+
+// Denied reports whether the server refused the request for want of permission
+// (AccessDenied, HTTP 403). Whether that holds for the whole bucket or only this key the
+// error cannot say.
+func (e *Error) Denied() bool {
+	return e.Code == "AccessDenied" || (e.Status == 403 && !e.StopsRun())
 }
 
 var (
@@ -152,6 +184,9 @@ func wrap(err error, op, bucket, key, uploadID string, part int32) error {
 	}
 	if op == "HeadObject" && e.Status == 404 && (e.Code == "" || e.Code == "NotFound") {
 		e.Code = "NoSuchKey" // a HEAD response has no body to name the code
+	}
+	if op == "HeadBucket" && e.Status == 404 && (e.Code == "" || e.Code == "NotFound") {
+		e.Code = "NoSuchBucket"
 	}
 	if e.Code == "" && e.Status == 403 && (op == "HeadObject" || op == "HeadBucket") {
 		e.Code = "AccessDenied"

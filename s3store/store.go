@@ -14,12 +14,14 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go/logging"
 	"github.com/aws/smithy-go/middleware"
@@ -35,8 +37,17 @@ type Config struct {
 	// Provider names the kind of server (see LookupProvider); "" recognises it from the
 	// endpoint's host name where that is certain, else DetectProvider asks the server.
 	Provider string
-	// MaxConns bounds idle connections kept per host; set it to the engine's concurrency.
+	// MaxConns bounds the idle connections kept open for reuse. 0 keeps as many as are in
+	// use at once (up to 1,024), so the pool follows whatever concurrency the engine runs
+	// with and no request has to open a fresh connection because the pool was too small.
 	MaxConns int
+	// AccessKeyID and SecretAccessKey (with SessionToken for temporary keys), when set,
+	// sign every request instead of the standard chain (environment, profile, SSO, instance
+	// role).
+	AccessKeyID, SecretAccessKey, SessionToken string
+	// Credentials, when set, provides the credentials instead (any provider of the AWS SDK,
+	// such as one that assumes a role); it takes precedence over the keys above.
+	Credentials aws.CredentialsProvider
 	// Log, when set, is called once for every S3 request after it ends. It may be called
 	// from many goroutines at once.
 	Log func(Call)
@@ -62,14 +73,24 @@ type Store struct {
 	// Provider is the kind of server, once known ("" until DetectProvider asks).
 	Provider    string
 	providerHow string // how it became known, for --debug
+	// Endpoint is the endpoint URL requests go to ("" for AWS's own endpoints), and
+	// EndpointFrom where it was set: "config" (Config.Endpoint), "AWS_ENDPOINT_URL_S3",
+	// "AWS_ENDPOINT_URL", "profile" or "" for AWS. Messages name both.
+	Endpoint, EndpointFrom string
+	// CredentialsFrom names where the credentials came from, as the SDK says
+	// ("EnvConfigCredentials", "SharedConfigCredentials: ~/.aws/credentials", ...).
+	CredentialsFrom string
 }
 
 // New loads the AWS configuration and returns a Store.
 func New(ctx context.Context, c Config) (*Store, error) {
-	maxConns := max(c.MaxConns, 16)
+	maxConns := c.MaxConns
+	if maxConns <= 0 {
+		maxConns = 1024
+	}
 	httpClient := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
-		tr.MaxIdleConns = maxConns * 2
-		tr.MaxIdleConnsPerHost = maxConns * 2
+		tr.MaxIdleConns = maxConns
+		tr.MaxIdleConnsPerHost = maxConns
 		tr.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 		tr.ResponseHeaderTimeout = 0 // stalls are the engine's business
 		tr.WriteBufferSize = 256 << 10
@@ -88,6 +109,15 @@ func New(ctx context.Context, c Config) (*Store, error) {
 	if c.Region != "" {
 		opts = append(opts, config.WithRegion(c.Region))
 	}
+	switch {
+	case c.Credentials != nil:
+		opts = append(opts, config.WithCredentialsProvider(c.Credentials))
+	case c.AccessKeyID != "" || c.SecretAccessKey != "":
+		if c.AccessKeyID == "" || c.SecretAccessKey == "" {
+			return nil, errors.New("credentials: give both AccessKeyID and SecretAccessKey")
+		}
+		opts = append(opts, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, c.SessionToken)))
+	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
@@ -97,11 +127,13 @@ func New(ctx context.Context, c Config) (*Store, error) {
 	}
 	// Find the credentials now, so that having none is one clear configuration error
 	// rather than the same failure of every request in the run.
-	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+	creds, err := cfg.Credentials.Retrieve(ctx)
+	if err != nil {
 		return nil, fmt.Errorf("no usable AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or name a profile with --profile (%s)", rootCause(err))
 	}
-	if c.Endpoint != "" {
-		cfg.BaseEndpoint = aws.String(c.Endpoint)
+	endpoint, endpointFrom := endpointOf(c.Endpoint, cfg.BaseEndpoint)
+	if endpoint != "" {
+		cfg.BaseEndpoint = aws.String(endpoint)
 	}
 	custom := cfg.BaseEndpoint != nil && *cfg.BaseEndpoint != ""
 	provider, how := c.Provider, "--provider"
@@ -130,11 +162,33 @@ func New(ctx context.Context, c Config) (*Store, error) {
 			o.APIOptions = append(o.APIOptions, recordStatus)
 		}
 	})
-	st := &Store{client: client, log: c.Log, Region: cfg.Region, Custom: custom, Provider: provider}
+	st := &Store{client: client, log: c.Log, Region: cfg.Region, Custom: custom, Provider: provider,
+		Endpoint: endpoint, EndpointFrom: endpointFrom, CredentialsFrom: creds.Source}
 	if provider != "" {
 		st.providerHow = how
 	}
 	return st, nil
+}
+
+// endpointOf returns the endpoint URL requests go to and where it was set: given, else the
+// S3-specific environment variable, else the general one, else the profile's endpoint_url
+// (which the SDK loaded into base when no variable was set). The SDK gives an S3-specific
+// variable precedence over a general one; so does this.
+func endpointOf(given string, base *string) (url, from string) {
+	ignoreEnv := strings.EqualFold(os.Getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"), "true")
+	switch {
+	case given != "":
+		return given, "config"
+	case ignoreEnv:
+		return "", ""
+	case os.Getenv("AWS_ENDPOINT_URL_S3") != "":
+		return os.Getenv("AWS_ENDPOINT_URL_S3"), "AWS_ENDPOINT_URL_S3"
+	case os.Getenv("AWS_ENDPOINT_URL") != "":
+		return os.Getenv("AWS_ENDPOINT_URL"), "AWS_ENDPOINT_URL"
+	case aws.ToString(base) != "":
+		return aws.ToString(base), "profile"
+	}
+	return "", ""
 }
 
 // observe runs one request, logs it when logging is on, and maps its error.

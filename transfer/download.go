@@ -26,14 +26,14 @@ import (
 // beside path that is renamed onto path only when every byte has arrived; on failure or
 // cancel it is removed and path is left as it was.
 func (e *Engine) DownloadFile(ctx context.Context, src object.Ref, path string) (Summary, error) {
-	r := e.newRun(Download)
+	r, ctx := e.newRun(ctx, Download)
 	info, err := r.head(ctx, src, path)
 	if err != nil {
-		return r.finish(ctx, err)
+		return r.finish(err)
 	}
 	r.emit(Event{Kind: Queued, Src: src.String(), Dst: path, Size: info.Size})
-	r.item(src.String(), path, func() (int64, error) { return info.Size, r.download(ctx, src, info, path) })
-	return r.finish(ctx, nil)
+	r.item(ctx, src.String(), path, func() (int64, error) { return info.Size, r.download(ctx, src, info, path) })
+	return r.finish(nil)
 }
 
 // head asks for an object's size and ETag, retrying like any request.
@@ -52,7 +52,7 @@ func (r *run) head(ctx context.Context, src object.Ref, dst string) (object.Info
 // (directory markers) are skipped. A key that would land outside dir, or could be read as
 // another path, is refused and reported as a failure; the other keys go on.
 func (e *Engine) DownloadPrefix(ctx context.Context, src object.Ref, dir string) (Summary, error) {
-	r := e.newRun(Download)
+	r, ctx := e.newRun(ctx, Download)
 	var g errgroup.Group
 	g.SetLimit(e.opts.Concurrency)
 	var dirs sync.Map // directories already created
@@ -73,12 +73,12 @@ func (e *Engine) DownloadPrefix(ctx context.Context, src object.Ref, dir string)
 			ref := object.Ref{Bucket: src.Bucket, Key: info.Key}
 			path, err := localfs.SafeJoin(dir, strings.TrimPrefix(info.Key, src.Key))
 			if err != nil {
-				r.failed(ref.String(), "", fmt.Errorf("refused: %w", err))
+				r.failed(ctx, ref.String(), "", fmt.Errorf("refused: %w", err))
 				return nil
 			}
 			r.emit(Event{Kind: Queued, Src: ref.String(), Dst: path, Size: info.Size})
 			g.Go(func() error {
-				r.item(ref.String(), path, func() (int64, error) {
+				r.item(ctx, ref.String(), path, func() (int64, error) {
 					if _, ok := dirs.Load(filepath.Dir(path)); !ok {
 						if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 							return 0, err
@@ -93,7 +93,7 @@ func (e *Engine) DownloadPrefix(ctx context.Context, src object.Ref, dir string)
 		})
 	})
 	_ = g.Wait()
-	return r.finish(ctx, listErr)
+	return r.finish(listErr)
 }
 
 // download fetches one object into a temporary file and renames it onto path. With a
@@ -431,8 +431,8 @@ func (p *progressWriter) Write(b []byte) (int, error) {
 // byte of another version. w is not closed. The bytes cannot be taken back once written, so
 // a mismatch with the checksum in the object's metadata fails the item after the fact.
 func (e *Engine) DownloadStream(ctx context.Context, src object.Ref, w io.Writer) (Summary, error) {
-	r := e.newRun(Download)
-	r.item(src.String(), "-", func() (_ int64, err error) {
+	r, ctx := e.newRun(ctx, Download)
+	r.item(ctx, src.String(), "-", func() (_ int64, err error) {
 		info, err := r.head(ctx, src, "-")
 		if err != nil {
 			return 0, err
@@ -466,5 +466,5 @@ func (e *Engine) DownloadStream(ctx context.Context, src object.Ref, w io.Writer
 		})
 		return written, err
 	})
-	return r.finish(ctx, nil)
+	return r.finish(nil)
 }

@@ -26,6 +26,10 @@ const (
 	// Notice: something the user should know about an item (Note), such as a resumed
 	// upload that had to start over.
 	Notice
+	// NotDone: an item was found but not finished because the run was cancelled or
+	// stopped (Src, Dst, Err: the cause). Its multipart upload, if any, was aborted (or,
+	// with a journal, kept) and no partial file was left.
+	NotDone
 )
 
 // Op names the direction of an item.
@@ -52,6 +56,9 @@ type Event struct {
 	Note     string
 	// Verified names what a downloaded item's bytes were checked against ("md5"), with Done.
 	Verified string
+	// StopsRun is set, with Failed, when this failure will be every other item's too and
+	// stops the run (the call returns a *StoppedError with it).
+	StopsRun bool
 }
 
 // Observer receives a run's events. Within one call into the Engine (one UploadDir, say)

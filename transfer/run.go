@@ -11,17 +11,26 @@ import (
 
 // run is the state of one call into the Engine: its events and its summary.
 type run struct {
-	e     *Engine
-	op    Op
-	start time.Time
+	e      *Engine
+	op     Op
+	start  time.Time
+	parent context.Context          // the caller's context: cancelled means interrupted
+	stop   context.CancelCauseFunc // cancels the run's own context, derived from parent
 
-	mu  sync.Mutex // guards sum and serialises Observe
-	sum Summary
+	mu      sync.Mutex // guards sum and stopped, and serialises Observe
+	sum     Summary
+	stopped error // the failure that stopped the run, when one did
 
 	verified sync.Map // item source -> what its bytes were verified with
 }
 
-func (e *Engine) newRun(op Op) *run { return &run{e: e, op: op, start: time.Now()} }
+// newRun starts a call into the Engine. The context it returns is the run's: it ends when
+// ctx does, or when a failure that every item would meet stops the run (see stopsRun).
+// The caller must end the run with finish.
+func (e *Engine) newRun(ctx context.Context, op Op) (*run, context.Context) {
+	rctx, stop := context.WithCancelCause(ctx)
+	return &run{e: e, op: op, start: time.Now(), parent: ctx, stop: stop}, rctx
+}
 
 func (r *run) emit(ev Event) {
 	if r.e.opts.Observer == nil {
@@ -40,26 +49,26 @@ func (r *run) progress(n int64) {
 }
 
 // item runs one item's transfer, which returns the bytes it moved, and records its outcome.
-func (r *run) item(src, dst string, do func() (int64, error)) {
+// ctx is the run's context.
+func (r *run) item(ctx context.Context, src, dst string, do func() (int64, error)) {
 	start := time.Now()
 	size, err := do()
-	if errors.Is(err, errAlreadyDone) {
+	switch {
+	case errors.Is(err, errAlreadyDone):
 		r.skipped(src, dst, size)
-		return
+	case err != nil:
+		r.failed(ctx, src, dst, err)
+	default:
+		r.mu.Lock()
+		r.sum.Done++
+		r.sum.Bytes += size
+		r.mu.Unlock()
+		ev := Event{Kind: Done, Src: src, Dst: dst, Size: size, Elapsed: time.Since(start)}
+		if v, ok := r.verified.LoadAndDelete(src); ok {
+			ev.Verified = v.(string)
+		}
+		r.emit(ev)
 	}
-	if err != nil {
-		r.failed(src, dst, err)
-		return
-	}
-	r.mu.Lock()
-	r.sum.Done++
-	r.sum.Bytes += size
-	r.mu.Unlock()
-	ev := Event{Kind: Done, Src: src, Dst: dst, Size: size, Elapsed: time.Since(start)}
-	if v, ok := r.verified.LoadAndDelete(src); ok {
-		ev.Verified = v.(string)
-	}
-	r.emit(ev)
 }
 
 // skipped records an item a journal showed was already done.
@@ -76,24 +85,59 @@ func (r *run) notice(src, dst, note string) {
 	r.emit(Event{Kind: Notice, Src: src, Dst: dst, Note: note})
 }
 
-func (r *run) failed(src, dst string, err error) {
+// failed records an item that was not transferred. An item cut short because the run was
+// cancelled or stopped is not done, not failed; a failure that every other item would meet
+// too (see stopsRun) is recorded as failed once and stops the run.
+func (r *run) failed(ctx context.Context, src, dst string, err error) {
 	r.mu.Lock()
+	stops := false
+	switch {
+	case ctx.Err() != nil || r.stopped != nil:
+		cause := context.Cause(ctx)
+		if r.stopped != nil {
+			cause = r.stopped
+		}
+		if cause == nil {
+			cause = err
+		}
+		r.sum.NotDone++
+		r.sum.Unfinished = append(r.sum.Unfinished, Failure{Src: src, Dst: dst, Err: cause})
+		r.mu.Unlock()
+		r.emit(Event{Kind: NotDone, Src: src, Dst: dst, Err: cause})
+		return
+	case stopsRun(err, r.sum.Done == 0):
+		stops = true
+		r.stopped = err
+		r.stop(&StoppedError{Err: err})
+	}
 	r.sum.Failed++
 	r.sum.Failures = append(r.sum.Failures, Failure{Src: src, Dst: dst, Err: err})
 	r.mu.Unlock()
-	r.emit(Event{Kind: Failed, Src: src, Dst: dst, Err: err})
+	r.emit(Event{Kind: Failed, Src: src, Dst: dst, Err: err, StopsRun: stops})
 }
 
-// finish returns the summary and the run's error: the context's error when it was
-// cancelled, err when the run could not go on, ErrSomeFailed when items failed.
-func (r *run) finish(ctx context.Context, err error) (Summary, error) {
+// finish ends the run and returns its summary and error:
+//   - a *StoppedError when a failure that every item would meet stopped it;
+//   - the caller's context's error when the call was cancelled before every item it had
+//     found was finished (or before it had found them all); a call whose items all
+//     finished before the cancel returns as if it had not been cancelled;
+//   - err, the producer's own failure (a listing that failed), when there is one;
+//   - the one item's error when the run had one item and it failed;
+//   - an error wrapping ErrSomeFailed when some items failed.
+func (r *run) finish(err error) (Summary, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	defer r.stop(nil)
 	r.sum.Elapsed = time.Since(r.start)
 	sum := r.sum
+	interrupted := r.parent.Err() != nil && (sum.NotDone > 0 || errors.Is(err, r.parent.Err()))
 	switch {
-	case ctx.Err() != nil:
-		return sum, ctx.Err()
+	case r.stopped != nil:
+		return sum, &StoppedError{Err: r.stopped}
+	case interrupted:
+		return sum, r.parent.Err()
+	case err != nil && stopsRun(err, sum.Done == 0):
+		return sum, &StoppedError{Err: err}
 	case err != nil:
 		return sum, err
 	case sum.Failed > 0 && sum.Done+sum.Failed == 1:
@@ -102,6 +146,36 @@ func (r *run) finish(ctx context.Context, err error) (Summary, error) {
 		return sum, fmt.Errorf("%d of %d items failed: %w", sum.Failed, sum.Failed+sum.Done, ErrSomeFailed)
 	}
 	return sum, nil
+}
+
+// StoppedError is the error of a run that a failure every other item would meet too
+// stopped early: credentials the server refused, a bucket that does not exist, a server
+// that cannot be reached, or access denied before anything was transferred. Err is that
+// failure; the item it happened to is in Summary.Failures, and the items left unfinished
+// are in Summary.Unfinished.
+type StoppedError struct{ Err error }
+
+func (e *StoppedError) Error() string { return "run stopped: " + e.Err.Error() }
+
+// Unwrap returns the failure that stopped the run.
+func (e *StoppedError) Unwrap() error { return e.Err }
+
+// stopsRun reports whether err, an item's failure, will be every other item's failure too,
+// so that the run should stop rather than fail each item in turn: the store says so of it
+// (a StopsRun method: refused credentials, a missing bucket, an unreachable server), or it
+// is a denial (a Denied method) and nothing has been transferred yet. A failure of a local
+// source never stops a run.
+func stopsRun(err error, nothingDone bool) bool {
+	var src *SourceError
+	if errors.As(err, &src) {
+		return false
+	}
+	var s interface{ StopsRun() bool }
+	if errors.As(err, &s) && s.StopsRun() {
+		return true
+	}
+	var d interface{ Denied() bool }
+	return nothingDone && errors.As(err, &d) && d.Denied()
 }
 
 // errAlreadyDone is returned by an item's transfer when the journal shows it was done.
@@ -149,7 +223,9 @@ func (r *run) retry(ctx context.Context, src, dst string, attempt func(context.C
 // retry policy: Options.Retries attempts more when it fails retryably, with the same
 // backoff. fn must be safe to run again.
 func (e *Engine) Retry(ctx context.Context, fn func(context.Context) error) error {
-	return e.newRun("").retry(ctx, "", "", fn)
+	r, rctx := e.newRun(ctx, "")
+	defer r.stop(nil)
+	return r.retry(rctx, "", "", fn)
 }
 
 func (r *run) backoff(attempt int) time.Duration {

@@ -20,9 +20,9 @@ import (
 // memory budget, so memory stays bounded however long the stream is. src is read by one
 // goroutine, sequentially, and not closed.
 func (e *Engine) UploadStream(ctx context.Context, src io.Reader, dst object.Ref) (Summary, error) {
-	r := e.newRun(Upload)
-	r.item("-", dst.String(), func() (int64, error) { return r.uploadStream(ctx, src, dst) })
-	return r.finish(ctx, nil)
+	r, ctx := e.newRun(ctx, Upload)
+	r.item(ctx, "-", dst.String(), func() (int64, error) { return r.uploadStream(ctx, src, dst) })
+	return r.finish(nil)
 }
 
 // streamBuf is one part's buffer, holding its share of the memory budget until released.

@@ -144,14 +144,20 @@ func New(store Store, opts Options) *Engine {
 // were done; the Summary lists the failures.
 var ErrSomeFailed = errors.New("some items failed")
 
-// Summary is what a run did.
+// Summary is what a run did. Every item the run found is counted once: done, failed or not
+// done. Items a cancelled or stopped run had not found yet (files not walked, keys not
+// listed) are in no count.
 type Summary struct {
 	Done     int   // items transferred (including those skipped as already done)
 	Skipped  int   // items a journal showed were already done
 	Failed   int   // items that failed
+	NotDone  int   // items started or queued but not finished: the run was cancelled or stopped
 	Bytes    int64 // bytes of the items done
 	Elapsed  time.Duration
 	Failures []Failure
+	// Unfinished lists the items counted in NotDone, with the cause: the context's cause
+	// (context.Canceled) or the failure that stopped the run.
+	Unfinished []Failure
 }
 
 // Failure is one item that was not transferred, and why.

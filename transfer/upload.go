@@ -24,17 +24,17 @@ import (
 
 // UploadFile uploads the regular file at path to dst.
 func (e *Engine) UploadFile(ctx context.Context, path string, dst object.Ref) (Summary, error) {
-	r := e.newRun(Upload)
+	r, ctx := e.newRun(ctx, Upload)
 	fi, err := os.Stat(path)
 	if err != nil {
-		return r.finish(ctx, &SourceError{Path: path, Err: err})
+		return r.finish(&SourceError{Path: path, Err: err})
 	}
 	if !fi.Mode().IsRegular() {
-		return r.finish(ctx, &SourceError{Path: path, Err: fmt.Errorf("not a regular file (%s)", describeMode(fi))})
+		return r.finish(&SourceError{Path: path, Err: fmt.Errorf("not a regular file (%s)", describeMode(fi))})
 	}
 	r.emit(Event{Kind: Queued, Src: path, Dst: dst.String(), Size: fi.Size()})
-	r.item(path, dst.String(), func() (int64, error) { return fi.Size(), r.uploadFile(ctx, path, dst) })
-	return r.finish(ctx, nil)
+	r.item(ctx, path, dst.String(), func() (int64, error) { return fi.Size(), r.uploadFile(ctx, path, dst) })
+	return r.finish(nil)
 }
 
 // UploadDir uploads every regular file under dir to dst.Bucket, at the key dst.Key +
@@ -42,20 +42,20 @@ func (e *Engine) UploadFile(ctx context.Context, path string, dst object.Ref) (S
 // "/"). Symbolic links are followed, loops are reported and skipped, empty directories
 // produce nothing. A failed file does not stop the others.
 func (e *Engine) UploadDir(ctx context.Context, dir string, dst object.Ref) (Summary, error) {
-	r := e.newRun(Upload)
+	r, ctx := e.newRun(ctx, Upload)
 	var g errgroup.Group
 	g.SetLimit(e.opts.Concurrency)
 	walkErr := localfs.Walk(ctx, dir, func(f localfs.File) error {
 		ref := object.Ref{Bucket: dst.Bucket, Key: dst.Key + f.Rel}
 		r.emit(Event{Kind: Queued, Src: f.Path, Dst: ref.String(), Size: f.Size})
 		g.Go(func() error {
-			r.item(f.Path, ref.String(), func() (int64, error) { return f.Size, r.uploadFile(ctx, f.Path, ref) })
+			r.item(ctx, f.Path, ref.String(), func() (int64, error) { return f.Size, r.uploadFile(ctx, f.Path, ref) })
 			return nil
 		})
 		return nil
-	}, func(p string, err error) { r.failed(p, "", &SourceError{Path: p, Err: err}) })
+	}, func(p string, err error) { r.failed(ctx, p, "", &SourceError{Path: p, Err: err}) })
 	_ = g.Wait() // item records every error itself
-	return r.finish(ctx, walkErr)
+	return r.finish(walkErr)
 }
 
 // uploadFile sends one file in a single PutObject or, above the threshold, in parts.

@@ -24,6 +24,8 @@ type app struct {
 	debug, quiet, json                              bool
 
 	errMu sync.Mutex // serialises debug lines written from many goroutines
+
+	st *s3store.Store // the store connected to, once it is: messages name its endpoint
 }
 
 func (a *app) globalFlags(root *cobra.Command) {
@@ -59,6 +61,7 @@ func (a *app) store(ctx context.Context, maxConns int) (*s3store.Store, error) {
 	if err != nil {
 		return nil, &usageError{err}
 	}
+	a.st = s
 	return s, nil
 }
 

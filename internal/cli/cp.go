@@ -2,7 +2,9 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -41,6 +43,8 @@ type cpFlags struct {
 	checksum     string
 	checksumSet  bool // --checksum given: the provider's default does not apply
 	verify       bool
+	failIfEmpty  bool
+	createdDir   bool // the destination directory of a recursive download did not exist
 }
 
 func (a *app) cpCommand() *cobra.Command {
@@ -79,7 +83,8 @@ from S3 to a file, a directory or standard output (-).
 	fl.StringVar(&f.contentType, "content-type", "", "content type (default: detected from the file extension)")
 	fl.StringVar(&f.cacheControl, "cache-control", "", "Cache-Control header to store with the objects")
 	fl.BoolVar(&f.createBucket, "create-bucket", false, "create the destination bucket if it does not exist (in --region)")
-	fl.StringVar(&f.checksum, "checksum", "crc32c", "checksum sent with every PUT and part for the server to verify: crc32c, crc32, crc64nvme, sha256, sha1, md5 or none")
+	fl.StringVar(&f.checksum, "checksum", "", "checksum sent with every PUT and part for the server to verify: crc32c, crc32, crc64nvme, sha256, sha1, md5 or none (default: depends on the provider: crc32c for aws, minio and versitygw; md5 for ceph, gcs, oss and servers haul does not recognise; see --provider)")
+	fl.BoolVar(&f.failIfEmpty, "fail-if-empty", false, "exit 1 if the prefix holds no objects (cp -r from S3)")
 	fl.BoolVar(&f.verify, "verify", true, "check downloaded bytes against the whole-file checksum haul stored with the object, or its MD5 ETag (--verify=false to skip)")
 	fl.BoolVar(&f.resume, "resume", false, "keep a journal so an interrupted copy continues where it stopped (run the same command again, or haul resume)")
 	fl.StringVar(&f.journal, "journal", "", "journal file for --resume (default: one per source and destination in "+journalDirHint+")")
@@ -129,7 +134,7 @@ func (f *cpFlags) options() (transfer.Options, error) {
 		return o, err
 	}
 	sum, ok := checksumNames[f.checksum]
-	if !ok {
+	if !ok && f.checksum != "" {
 		return o, usagef("--checksum %q: use crc32c, crc32, crc64nvme, sha256, sha1, md5 or none", f.checksum)
 	}
 	retries := f.retries
@@ -235,7 +240,26 @@ func (a *app) cp(ctx context.Context, f *cpFlags, src, dst string) error {
 	if j != nil {
 		a.closeJournal(j, err)
 	}
+	if err == nil && srcS3 && f.recursive && sum.Done+sum.Failed+sum.NotDone == 0 {
+		return a.emptyPrefix(f, src, dst)
+	}
 	return err
+}
+
+// emptyPrefix reports a recursive download that found no objects: a note, and a failure
+// with --fail-if-empty. The destination directory, if the copy created it, is removed.
+func (a *app) emptyPrefix(f *cpFlags, src, dst string) error {
+	if f.createdDir {
+		_ = os.Remove(dst)
+	}
+	o := a.output()
+	text := "no objects under " + src + "; nothing was downloaded"
+	if f.failIfEmpty {
+		o.failingNote(event{Op: "download", Src: src}, text+" (--fail-if-empty)")
+		return errReported
+	}
+	o.note(event{Op: "download", Src: src}, text)
+	return nil
 }
 
 // providerChecksum returns the checksum algorithm uploads send: the provider's default
@@ -342,6 +366,9 @@ func (a *app) planDownload(f *cpFlags, src, dst string) (job, string, error) {
 		prefix := u.Key
 		if prefix != "" && !strings.HasSuffix(prefix, "/") {
 			prefix += "/"
+		}
+		if _, err := os.Stat(dst); errors.Is(err, fs.ErrNotExist) {
+			f.createdDir = true
 		}
 		if err := os.MkdirAll(dst, 0o755); err != nil {
 			return nil, "", usagef("cannot create the destination directory: %v", err)

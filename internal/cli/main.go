@@ -20,9 +20,11 @@ import (
 
 // Exit codes.
 const (
-	ExitOK          = 0   // everything was done
-	ExitFailed      = 1   // some item failed
-	ExitUsage       = 2   // bad usage or configuration; nothing was done
+	ExitOK     = 0 // everything was done
+	ExitFailed = 1 // some item failed
+	// ExitUsage: bad usage or configuration, or a failure every item would meet (an
+	// unreachable endpoint, a missing bucket, refused credentials) before anything was done.
+	ExitUsage       = 2
 	ExitInterrupted = 130 // cancelled by Ctrl-C or SIGTERM
 )
 
@@ -36,10 +38,19 @@ func usagef(format string, a ...any) error { return &usageError{fmt.Errorf(forma
 
 // Main runs haul with args (without the program name) and returns the exit code. The first
 // SIGINT or SIGTERM cancels the run, which then cleans up and returns 130; a second one
-// exits at once.
+// exits at once. When the reader of stdout or stderr goes away (haul ls | head), the run is
+// cancelled and cleaned up the same way, nothing more is printed, and Main returns
+// ExitClosedPipe.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	// With SIGPIPE delivered to a channel, a write to a closed pipe fails with EPIPE instead
+	// of killing haul before it can abort its multipart uploads.
+	sigpipe := make(chan os.Signal, 1)
+	signal.Notify(sigpipe, syscall.SIGPIPE)
+	defer signal.Stop(sigpipe)
+	p := &pipes{cancel: cancel}
+	stdout, stderr = p.watch(stdout, false), p.watch(stderr, true)
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
@@ -48,13 +59,17 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return
 		}
 		fmt.Fprintln(stderr, "haul: interrupted: stopping and cleaning up (press Ctrl-C again to exit at once)")
-		cancel()
+		cancel(context.Canceled)
 		if _, ok := <-sigs; ok {
 			fmt.Fprintln(stderr, "haul: interrupted again: exiting at once; incomplete uploads may remain: list them with haul uploads ls, abort them with haul uploads abort")
 			os.Exit(ExitInterrupted)
 		}
 	}()
-	return run(ctx, args, stdin, stdout, stderr)
+	code := run(ctx, args, stdin, stdout, stderr)
+	if p.closed.Load() {
+		return ExitClosedPipe
+	}
+	return code
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -69,7 +84,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return ExitOK
 	}
 	var ue *usageError
+	var stop *stopError
 	switch {
+	case errors.As(err, &stop):
+		fmt.Fprintf(stderr, "haul: %s\n", app.explain(stop.err))
+		if stop.done == 0 {
+			return ExitUsage
+		}
+		return ExitFailed
 	case errors.Is(err, context.Canceled) || ctx.Err() != nil:
 		fmt.Fprintln(stderr, "haul: interrupted")
 		return ExitInterrupted
@@ -79,7 +101,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case errors.Is(err, transfer.ErrSomeFailed), errors.Is(err, errReported):
 		return ExitFailed
 	default:
-		fmt.Fprintf(stderr, "haul: %v\n", err)
+		fmt.Fprintf(stderr, "haul: %s\n", app.explain(err))
 		return ExitFailed
 	}
 }

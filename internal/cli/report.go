@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -55,8 +54,8 @@ func (a *app) newReporter(unknownSize, dataOnStdout bool) *reporter {
 }
 
 func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
+	f, ok := w.(interface{ Fd() uintptr })
+	return ok && f.Fd() != ^uintptr(0) && term.IsTerminal(int(f.Fd()))
 }
 
 // jsonEvent is one line of --json output.
@@ -73,6 +72,7 @@ type jsonEvent struct {
 	Verified string  `json:"verified,omitempty"`
 	Done     *int    `json:"done,omitempty"`
 	Failed   *int    `json:"failed,omitempty"`
+	NotDone  *int    `json:"not_done,omitempty"`
 }
 
 func (r *reporter) emitJSON(ev jsonEvent) {
@@ -125,10 +125,15 @@ func (r *reporter) Observe(ev transfer.Event) {
 		}
 	case transfer.Failed:
 		r.failed++
-		if r.a.json {
+		switch {
+		case r.a.json:
 			r.emitJSON(jsonEvent{Event: "failed", Op: string(ev.Op), Src: ev.Src, Dst: ev.Dst, Error: ev.Err.Error()})
-		} else {
+		case !ev.StopsRun: // a failure that stops the run is said once, at the end
 			r.line(r.a.stderr, "failed: %s", describeFailure(ev.Src, ev.Dst, ev.Err))
+		}
+	case transfer.NotDone:
+		if r.a.json {
+			r.emitJSON(jsonEvent{Event: "not_done", Op: string(ev.Op), Src: ev.Src, Dst: ev.Dst, Error: notDoneReason(ev.Err)})
 		}
 	case transfer.Retrying:
 		if r.a.json {
@@ -167,28 +172,53 @@ func describeFailure(src, dst string, err error) string {
 	return err.Error()
 }
 
+// notDoneReason says in a word or two why an item was not finished.
+func notDoneReason(cause error) string {
+	if errors.Is(cause, context.Canceled) && !errors.As(cause, new(*transfer.StoppedError)) {
+		return "interrupted"
+	}
+	return "stopped: " + cause.Error()
+}
+
 // finish prints the summary and returns the error that decides the exit code.
 func (r *reporter) finish(sum transfer.Summary, err error) error {
 	if r.bar != nil {
 		_ = r.bar.Finish()
 		_ = r.bar.Clear()
 	}
-	interrupted := errors.Is(err, context.Canceled)
+	stopped, isStop := stoppedBy(err)
+	interrupted := !isStop && errors.Is(err, context.Canceled)
 	if r.a.json {
-		done, failed := sum.Done, sum.Failed
-		r.emitJSON(jsonEvent{Event: "summary", Done: &done, Failed: &failed, Bytes: sum.Bytes, Seconds: sum.Elapsed.Seconds()})
-	} else if !r.a.quiet || sum.Failed > 0 || interrupted {
-		many := r.files > 1 || sum.Failed > 0 || interrupted
+		done, failed, notDone := sum.Done, sum.Failed, sum.NotDone
+		ev := jsonEvent{Event: "summary", Done: &done, Failed: &failed, NotDone: &notDone, Bytes: sum.Bytes, Seconds: sum.Elapsed.Seconds()}
+		switch {
+		case interrupted:
+			ev.Error = "interrupted"
+		case isStop:
+			ev.Error = "stopped: " + stopped.Error()
+		}
+		r.emitJSON(ev)
+	} else if !r.a.quiet || sum.Failed > 0 || sum.NotDone > 0 || interrupted {
+		many := r.files > 1 || sum.Failed > 0 || sum.NotDone > 0 || interrupted
 		if many {
+			why := ""
+			switch {
+			case interrupted:
+				why = " (interrupted)"
+			case isStop:
+				why = " (stopped)"
+			}
 			rate := float64(sum.Bytes) / max(sum.Elapsed.Seconds(), 1e-9)
-			fmt.Fprintf(r.a.stderr, "summary: %d done, %d failed, %d not done, %s in %.1fs (%s/s)\n",
-				sum.Done, sum.Failed, max(r.files-sum.Done-sum.Failed, 0), bytesize.Format(sum.Bytes), sum.Elapsed.Seconds(), bytesize.Format(int64(rate)))
+			fmt.Fprintf(r.a.stderr, "summary: %d done, %d failed, %d not done%s, %s in %.1fs (%s/s)\n",
+				sum.Done, sum.Failed, sum.NotDone, why, bytesize.Format(sum.Bytes), sum.Elapsed.Seconds(), bytesize.Format(int64(rate)))
 		}
 	}
-	if err == nil {
+	switch {
+	case err == nil:
 		return nil
-	}
-	if sum.Failed > 0 && !interrupted {
+	case isStop:
+		return &stopError{err: stopped, done: sum.Done}
+	case sum.Failed > 0 && !interrupted:
 		return errReported // each failure has been printed
 	}
 	return err
