@@ -32,8 +32,9 @@ func runUntil(t *testing.T, cmd *exec.Cmd, marker string, act func()) (int, stri
 }
 
 // runUntilEach starts cmd, calls each for every line of its stderr as it arrives, and
-// returns the exit code and the whole stderr.
-func runUntilEach(t *testing.T, cmd *exec.Cmd, each func(line string)) (int, string) {
+// returns the exit code and the whole stderr. Each of started, if any, runs in a goroutine
+// of its own once the command has started.
+func runUntilEach(t *testing.T, cmd *exec.Cmd, each func(line string), started ...func()) (int, string) {
 	t.Helper()
 	pipe, err := cmd.StderrPipe()
 	if err != nil {
@@ -41,6 +42,9 @@ func runUntilEach(t *testing.T, cmd *exec.Cmd, each func(line string)) (int, str
 	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
+	}
+	for _, f := range started {
+		go f()
 	}
 	var all strings.Builder
 	sc := bufio.NewScanner(pipe)

@@ -153,8 +153,8 @@ func TestCreateBucketAndMakeBucket(t *testing.T) {
 		f := filepath.Join(t.TempDir(), "f")
 		randomFile(t, f, 10)
 		r := haul(t, srv, nil, "cp", f, "s3://"+name+"/k")
-		if r.code != 1 || !strings.Contains(r.stderr, "NoSuchBucket") || !strings.Contains(r.stderr, "--create-bucket") {
-			t.Fatalf("upload to a missing bucket: exit %d, stderr %q; want exit 1 naming NoSuchBucket and --create-bucket", r.code, r.stderr)
+		if r.code != 2 || !strings.Contains(r.stderr, "does not exist") || !strings.Contains(r.stderr, "--create-bucket") {
+			t.Fatalf("upload to a missing bucket: exit %d, stderr %q; want exit 2 naming the missing bucket and --create-bucket", r.code, r.stderr)
 		}
 		must(t, srv, "cp", f, "s3://"+name+"/k", "--create-bucket")
 		must(t, srv, "rm", "s3://"+name+"/k")

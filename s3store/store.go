@@ -157,6 +157,9 @@ func New(ctx context.Context, c Config) (*Store, error) {
 		return nil, fmt.Errorf("addressing %q: use path or virtual", c.Addressing)
 	}
 	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
+		// Set here, not only in cfg: the S3 client lets AWS_ENDPOINT_URL_S3 override
+		// cfg.BaseEndpoint, even one given explicitly (--endpoint-url).
+		o.BaseEndpoint = cfg.BaseEndpoint
 		o.UsePathStyle = pathStyle
 		if c.Log != nil {
 			o.APIOptions = append(o.APIOptions, recordStatus)
