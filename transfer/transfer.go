@@ -12,6 +12,23 @@
 // the context is cancelled the engine stops scheduling, cancels requests in flight, aborts
 // every multipart upload it started (on a fresh context with its own timeout) and removes
 // its temporary files before the call returns.
+//
+// # What a call returns
+//
+// Every call (UploadFile, UploadDir, UploadStream, DownloadFile, DownloadPrefix,
+// DownloadStream) returns a Summary that counts each item it found once: Done (stored or
+// written; Done == 1 after UploadFile means the object is stored), Failed (listed with
+// reasons in Failures) or NotDone (listed in Unfinished: started or queued when the call was
+// cancelled or stopped). Its error is
+//
+//   - nil when every item was done, even if ctx was cancelled after the last one finished;
+//   - ctx's error (context.Canceled) when a cancel cut the call short: the items counted
+//     in Done are stored, the rest are not, and nothing is left behind (with
+//     Options.Journal, parts and temporary files are kept for a resume instead);
+//   - a *StoppedError when a failure every item would meet stopped the call (see
+//     StoppedError);
+//   - the item's own error when the call had one item and it failed, or else an error
+//     wrapping ErrSomeFailed when some items failed.
 package transfer
 
 import (
