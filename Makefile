@@ -14,9 +14,19 @@ tools:
 	scripts/install-tools.sh
 
 # Every test, against real servers (HAUL_TEST_SERVERS=versitygw,minio,moto picks a subset).
+# -count=1: e2e builds haul itself, which the test cache cannot see. go test prints nothing
+# of a package that passes, so internal/s3test appends a line per package, server and outcome
+# (started, could not start, skipped, not used) to $HAUL_TEST_SERVER_REPORT; it is printed
+# after go test, pass or fail, and the recipe then exits with go test's status.
 test: tools build fmt-check
 	$(GO) vet ./...
-	$(GO) test -race -count=1 -timeout 20m ./... # -count=1: e2e builds haul itself, which the test cache cannot see
+	@report=$$(mktemp "$${TMPDIR:-/tmp}/haul-test-servers.XXXXXX") || exit 1; \
+	trap 'rm -f "$$report"' EXIT; \
+	echo "HAUL_TEST_SERVER_REPORT=$$report $(GO) test -race -count=1 -timeout 20m ./..."; \
+	HAUL_TEST_SERVER_REPORT=$$report $(GO) test -race -count=1 -timeout 20m ./...; status=$$?; \
+	echo "== S3 servers used by the tests (package: server: outcome)"; \
+	if [ -s "$$report" ]; then sort -s -t: -k1,1 "$$report"; else echo "no test started a server"; fi; \
+	exit $$status
 	$(MAKE) fuzz FUZZTIME=100000x
 
 # Unit tests only: no servers.

@@ -36,6 +36,7 @@ func Shared(t testing.TB, kind string) *Server {
 		e.started = true
 		begin := time.Now()
 		e.srv, e.err = launch(kind)
+		reportLaunch(kind, true, e.srv, e.err, time.Since(begin))
 		if e.err == nil {
 			t.Logf("s3test: started shared %s at %s in %v",
 				kind, e.srv.Endpoint, time.Since(begin).Round(time.Millisecond))
@@ -45,6 +46,7 @@ func Shared(t testing.TB, kind string) *Server {
 		fail(t, e.err)
 	}
 	if e.srv.proc.hasExited() {
+		reportDied(kind, e.srv.proc.exitErr())
 		t.Fatalf("s3test: shared %s server has died (%v)\n--- tail of server log ---\n%s",
 			kind, e.srv.proc.exitErr(), e.srv.proc.logTail())
 	}
@@ -66,7 +68,9 @@ func sharedEntryFor(kind string) *sharedEntry {
 // when the test finishes. Failures are reported as for Shared.
 func Start(t testing.TB, kind string) *Server {
 	t.Helper()
+	begin := time.Now()
 	srv, err := launch(kind)
+	reportLaunch(kind, false, srv, err, time.Since(begin))
 	if err != nil {
 		fail(t, err)
 	}
@@ -75,12 +79,14 @@ func Start(t testing.TB, kind string) *Server {
 }
 
 // RunMain runs the tests, then stops the shared servers and removes their
-// temporary directories. Use it from TestMain:
+// temporary directories. With ReportEnv set it also adds to the server report
+// the kinds no test asked for. Use it from TestMain:
 //
 //	func TestMain(m *testing.M) { os.Exit(s3test.RunMain(m)) }
 func RunMain(m *testing.M) int {
 	code := m.Run()
 	stopShared()
+	reportUnused()
 	return code
 }
 
@@ -91,6 +97,9 @@ func stopShared() {
 	for kind, e := range registry.entries {
 		e.mu.Lock()
 		if e.srv != nil {
+			if e.srv.proc.hasExited() {
+				reportDied(kind, e.srv.proc.exitErr())
+			}
 			e.srv.proc.stop()
 		}
 		e.mu.Unlock()
@@ -104,6 +113,7 @@ func fail(t testing.TB, err error) {
 	var skip *skipError
 	if errors.As(err, &skip) {
 		t.Skipf("%v", err)
+		return
 	}
 	t.Fatalf("%v", err)
 }
