@@ -3,10 +3,8 @@ package cli
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -108,62 +106,5 @@ func TestReportedIsErrReported(t *testing.T) {
 	err := fmt.Errorf("ls: %w", reported{errors.New("no objects")})
 	if !errors.Is(err, errReported) {
 		t.Fatal("a reported error is not errReported")
-	}
-}
-
-// TestEventHoldsCpEvents checks that event has every field of cp's jsonEvent (report.go)
-// under the same JSON name, so that cp can switch to it. Remove it with jsonEvent.
-func TestEventHoldsCpEvents(t *testing.T) {
-	names := func(v any) map[string]bool {
-		m := map[string]bool{}
-		b, err := json.Marshal(v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var fields map[string]any
-		if err := json.Unmarshal(b, &fields); err != nil {
-			t.Fatal(err)
-		}
-		for k := range fields {
-			m[k] = true
-		}
-		return m
-	}
-	cp := reflect.New(reflect.TypeFor[jsonEvent]()).Elem()
-	fill(cp)
-	ours := reflect.New(reflect.TypeFor[event]()).Elem()
-	fill(ours)
-	have := names(ours.Interface())
-	for name := range names(cp.Interface()) {
-		if !have[name] {
-			t.Errorf("cp's events have %q, event does not", name)
-		}
-	}
-}
-
-// fill sets every field of the struct v to a value that is not left out of JSON.
-func fill(v reflect.Value) {
-	for i := range v.NumField() {
-		f := v.Field(i)
-		if !f.CanSet() {
-			continue // the embedded rule: not one of cp's fields
-		}
-		switch f.Kind() {
-		case reflect.Pointer:
-			f.Set(reflect.New(f.Type().Elem()))
-			if f.Elem().Kind() == reflect.Struct {
-				fill(f.Elem())
-			}
-		case reflect.String:
-			f.SetString("x")
-		case reflect.Int, reflect.Int32, reflect.Int64:
-			f.SetInt(1)
-		case reflect.Float64:
-			f.SetFloat(1)
-		case reflect.Bool:
-			f.SetBool(true)
-		case reflect.Slice:
-			f.Set(reflect.MakeSlice(f.Type(), 1, 1))
-		}
 	}
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -25,12 +24,14 @@ type reporter struct {
 	bytesTotal          int64
 	unknownSize         bool
 	lines               io.Writer // where per-item lines go: stderr when stdout carries data
+	out                 *output   // --json events
 }
 
 func (a *app) newReporter(unknownSize, dataOnStdout bool) *reporter {
-	r := &reporter{a: a, unknownSize: unknownSize, lines: a.stdout}
+	r := &reporter{a: a, unknownSize: unknownSize, lines: a.stdout, out: a.output()}
 	if dataOnStdout {
 		r.lines = a.stderr
+		r.out.stdout = a.stderr // events must not mix with the data
 	}
 	if !a.quiet && !a.json && !a.debug && isTerminal(a.stderr) {
 		max := int64(0)
@@ -58,26 +59,8 @@ func isTerminal(w io.Writer) bool {
 	return ok && f.Fd() != ^uintptr(0) && term.IsTerminal(int(f.Fd()))
 }
 
-// jsonEvent is one line of --json output.
-type jsonEvent struct {
-	Event    string  `json:"event"`
-	Op       string  `json:"op,omitempty"`
-	Src      string  `json:"src,omitempty"`
-	Dst      string  `json:"dst,omitempty"`
-	Bytes    int64   `json:"bytes,omitempty"`
-	Seconds  float64 `json:"seconds,omitempty"`
-	Error    string  `json:"error,omitempty"`
-	UploadID string  `json:"upload_id,omitempty"`
-	Attempt  int     `json:"attempt,omitempty"`
-	Verified string  `json:"verified,omitempty"`
-	Done     *int    `json:"done,omitempty"`
-	Failed   *int    `json:"failed,omitempty"`
-	NotDone  *int    `json:"not_done,omitempty"`
-}
-
-func (r *reporter) emitJSON(ev jsonEvent) {
-	b, _ := json.Marshal(ev)
-	fmt.Fprintln(r.lines, string(b))
+func (r *reporter) emitJSON(ev event) {
+	r.out.print(ev, nil, "")
 }
 
 // line prints a line above the progress bar.
@@ -105,7 +88,7 @@ func (r *reporter) Observe(ev transfer.Event) {
 		r.done++
 		switch {
 		case r.a.json:
-			r.emitJSON(jsonEvent{Event: "done", Op: string(ev.Op), Src: ev.Src, Dst: ev.Dst, Bytes: ev.Size, Seconds: ev.Elapsed.Seconds(), Verified: ev.Verified})
+			r.emitJSON(event{Event: "done", Op: string(ev.Op), Src: ev.Src, Dst: ev.Dst, Bytes: new(ev.Size), Seconds: ev.Elapsed.Seconds(), Verified: ev.Verified})
 		case !r.a.quiet:
 			r.line(r.lines, "%s: %s -> %s %s %.1fs", ev.Op, ev.Src, ev.Dst, bytesize.Format(ev.Size), ev.Elapsed.Seconds())
 		}
@@ -113,13 +96,13 @@ func (r *reporter) Observe(ev transfer.Event) {
 		r.done++
 		switch {
 		case r.a.json:
-			r.emitJSON(jsonEvent{Event: "skipped", Op: string(ev.Op), Src: ev.Src, Dst: ev.Dst, Bytes: ev.Size})
+			r.emitJSON(event{Event: "skipped", Op: string(ev.Op), Src: ev.Src, Dst: ev.Dst, Bytes: new(ev.Size)})
 		case !r.a.quiet:
 			r.line(r.lines, "skip: %s -> %s %s (already done by the interrupted run)", ev.Src, ev.Dst, bytesize.Format(ev.Size))
 		}
 	case transfer.Notice:
 		if r.a.json {
-			r.emitJSON(jsonEvent{Event: "notice", Op: string(ev.Op), Src: ev.Src, Dst: ev.Dst, Error: ev.Note})
+			r.emitJSON(event{Event: "notice", Op: string(ev.Op), Src: ev.Src, Dst: ev.Dst, Error: ev.Note})
 		} else {
 			r.line(r.a.stderr, "note: %s", describeFailure(ev.Src, ev.Dst, errors.New(ev.Note)))
 		}
@@ -127,24 +110,24 @@ func (r *reporter) Observe(ev transfer.Event) {
 		r.failed++
 		switch {
 		case r.a.json:
-			r.emitJSON(jsonEvent{Event: "failed", Op: string(ev.Op), Src: ev.Src, Dst: ev.Dst, Error: ev.Err.Error()})
+			r.emitJSON(event{Event: "failed", Op: string(ev.Op), Src: ev.Src, Dst: ev.Dst, Error: ev.Err.Error()})
 		case !ev.StopsRun: // a failure that stops the run is said once, at the end
 			r.line(r.a.stderr, "failed: %s", describeFailure(ev.Src, ev.Dst, ev.Err))
 		}
 	case transfer.NotDone:
 		if r.a.json {
-			r.emitJSON(jsonEvent{Event: "not_done", Op: string(ev.Op), Src: ev.Src, Dst: ev.Dst, Error: notDoneReason(ev.Err)})
+			r.emitJSON(event{Event: "not_done", Op: string(ev.Op), Src: ev.Src, Dst: ev.Dst, Error: notDoneReason(ev.Err)})
 		}
 	case transfer.Retrying:
 		if r.a.json {
-			r.emitJSON(jsonEvent{Event: "retry", Op: string(ev.Op), Src: ev.Src, Dst: ev.Dst, Error: ev.Err.Error(), Attempt: ev.Attempt, Seconds: ev.Delay.Seconds()})
+			r.emitJSON(event{Event: "retry", Op: string(ev.Op), Src: ev.Src, Dst: ev.Dst, Error: ev.Err.Error(), Attempt: ev.Attempt, Seconds: ev.Delay.Seconds()})
 		} else if r.a.debug {
 			r.line(r.a.stderr, "retry: attempt %d failed, again in %s: %v", ev.Attempt, ev.Delay.Round(time.Millisecond), ev.Err)
 		}
 	case transfer.Aborted:
 		switch {
 		case r.a.json:
-			ej := jsonEvent{Event: "aborted", Op: string(ev.Op), Dst: ev.Dst, UploadID: ev.UploadID}
+			ej := event{Event: "aborted", Op: string(ev.Op), Dst: ev.Dst, UploadID: ev.UploadID}
 			if ev.Err != nil {
 				ej.Error = ev.Err.Error()
 			}
@@ -190,7 +173,7 @@ func (r *reporter) finish(sum transfer.Summary, err error) error {
 	interrupted := !isStop && errors.Is(err, context.Canceled)
 	if r.a.json {
 		done, failed, notDone := sum.Done, sum.Failed, sum.NotDone
-		ev := jsonEvent{Event: "summary", Done: &done, Failed: &failed, NotDone: &notDone, Bytes: sum.Bytes, Seconds: sum.Elapsed.Seconds()}
+		ev := event{Event: "summary", Done: &done, Failed: &failed, NotDone: &notDone, Bytes: new(sum.Bytes), Seconds: sum.Elapsed.Seconds()}
 		switch {
 		case interrupted:
 			ev.Error = "interrupted"
