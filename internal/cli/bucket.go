@@ -94,8 +94,12 @@ func (a *app) list(ctx context.Context, arg string, f *lsFlags) error {
 			return nil
 		})
 	})
-	if err == nil && l.objects+l.prefixes == 0 {
-		err = emptyPrefix(l.out, u, f.failIfEmpty)
+	switch {
+	case err != nil || l.objects+l.prefixes > 0:
+	case f.failIfEmpty:
+		err = failEmpty(l.out, u)
+	default:
+		noteEmpty(l.out, u)
 	}
 	text := plural(l.objects, "object", "objects") + ", " + bytesize.Format(l.bytes)
 	if !f.recursive {
@@ -105,15 +109,16 @@ func (a *app) list(ctx context.Context, arg string, f *lsFlags) error {
 	return err
 }
 
-// emptyPrefix says that nothing is under u, and returns the error that fails the command
-// when failIfEmpty is set.
-func emptyPrefix(out *output, u s3url.URL, failIfEmpty bool) error {
-	ev, text := event{Src: u.String()}, "no objects under "+u.String()
-	if !failIfEmpty {
-		out.note(ev, text)
-		return nil
-	}
-	out.failingNote(ev, text)
+// noteEmpty says that no object is under u.
+func noteEmpty(out *output, u s3url.URL) {
+	out.note(event{Src: u.String()}, "no objects under "+u.String())
+}
+
+// failEmpty says that no object is under u, also with --quiet, and returns the error that
+// fails a command run with --fail-if-empty.
+func failEmpty(out *output, u s3url.URL) error {
+	text := "no objects under " + u.String()
+	out.failingNote(event{Src: u.String()}, text)
 	return reported{errors.New(text + " (--fail-if-empty)")}
 }
 
@@ -262,7 +267,7 @@ func (a *app) rmAll(ctx context.Context, store *s3store.Store, u s3url.URL) erro
 		err = flush()
 	}
 	if err == nil && deleted+failed == 0 {
-		err = emptyPrefix(out, u, false)
+		noteEmpty(out, u)
 	}
 	if err == nil && failed > 0 {
 		err = errReported // each failure has been printed

@@ -130,6 +130,14 @@ func (o *output) failingNote(ev event, text string) {
 	o.print(ev, o.stderr, "note: "+text)
 }
 
+// warning says, in text only, "warning: text" on stderr, also with --quiet: something
+// could not be done or counted that the events say item by item with --json.
+func (o *output) warning(text string) {
+	if !o.json {
+		o.print(event{}, o.stderr, "warning: "+text)
+	}
+}
+
 // summary ends the command's output. With --json it is always printed, as a "summary"
 // event, with err (the error the run ended on, if any) as its error; a bare errReported adds none,
 // as the failures it stands for were printed and counted. As text, "summary: text" goes to

@@ -45,6 +45,7 @@ func TestOutputText(t *testing.T) {
 		{"summary with --quiet, interrupted", true, summary(event{Deleted: new(0)}, context.Canceled), "", "summary: 3 deleted\n"},
 		{"summary after an error, something done", false, summary(deleted, failure), "", "summary: 3 deleted\n"},
 		{"no summary after an error, nothing done", false, summary(event{Deleted: new(0), Failed: new(0)}, failure), "", ""},
+		{"warning with --quiet", true, func(o *output) { o.warning("2 uploads of unknown size") }, "", "warning: 2 uploads of unknown size\n"},
 		{"no summary without text", false, func(o *output) { o.summary(deleted, "", nil) }, "", ""},
 	}
 	for _, tt := range tests {
@@ -86,6 +87,7 @@ func TestOutputJSON(t *testing.T) {
 		}, `{"event":"summary","error":"no objects under s3://b/p/","objects":0}`},
 		{"summary when interrupted", func(o *output) { o.summary(event{Done: new(1)}, "", fmt.Errorf("listing: %w", context.Canceled)) },
 			`{"event":"summary","error":"interrupted","done":1}`},
+		{"no warning", func(o *output) { o.warning("text"); o.listed(event{Event: "upload"}, "text") }, `{"event":"upload"}`},
 		{"a lifecycle rule", func(o *output) {
 			o.listed(event{Event: "rule", Bucket: "b", ruleJSON: &ruleJSON{ID: "r", Status: "Enabled", AbortIncompleteDays: 3}}, "text")
 		}, `{"event":"rule","bucket":"b","id":"r","status":"Enabled","prefix":"","abort_incomplete_days":3}`},

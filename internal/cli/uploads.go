@@ -154,10 +154,8 @@ func (a *app) uploadsLs(ctx context.Context, arg string, f *uploadsFlags) error 
 		}
 		out.listed(l.event("upload", u.Bucket), text)
 	}
-	if len(unknown) > 0 && !a.json {
-		out.mu.Lock()
-		fmt.Fprintf(a.stderr, "warning: the parts of %d uploads could not be listed (shown as ?); the first error: %v\n", len(unknown), unknown[0])
-		out.mu.Unlock()
+	if len(unknown) > 0 {
+		out.warning(fmt.Sprintf("the parts of %d uploads could not be listed (shown as ?); the first error: %v", len(unknown), unknown[0]))
 	}
 	if err == nil {
 		err = ctx.Err()
