@@ -299,9 +299,7 @@ func (a *app) ensureBucket(ctx context.Context, store *s3store.Store, bucket str
 	if err != nil {
 		return err
 	}
-	if !a.quiet && !a.json {
-		fmt.Fprintf(a.stdout, "make_bucket: s3://%s\n", bucket)
-	}
+	a.output().did(event{Event: "created", Bucket: bucket}, "make_bucket: s3://"+bucket)
 	return nil
 }
 

@@ -101,9 +101,10 @@ func (r *reporter) Observe(ev transfer.Event) {
 			r.line(r.lines, "skip: %s -> %s %s (already done by the interrupted run)", ev.Src, ev.Dst, bytesize.Format(ev.Size))
 		}
 	case transfer.Notice:
-		if r.a.json {
-			r.emitJSON(event{Event: "notice", Op: string(ev.Op), Src: ev.Src, Dst: ev.Dst, Error: ev.Note})
-		} else {
+		switch {
+		case r.a.json:
+			r.emitJSON(event{Event: "note", Op: string(ev.Op), Src: ev.Src, Dst: ev.Dst, Message: ev.Note})
+		case !r.a.quiet:
 			r.line(r.a.stderr, "note: %s", describeFailure(ev.Src, ev.Dst, errors.New(ev.Note)))
 		}
 	case transfer.Failed:
@@ -178,7 +179,7 @@ func (r *reporter) finish(sum transfer.Summary, err error) error {
 		case interrupted:
 			ev.Error = "interrupted"
 		case isStop:
-			ev.Error = "stopped: " + stopped.Error()
+			ev.Error = "stopped: " + r.a.explain(stopped)
 		}
 		r.emitJSON(ev)
 	} else if !r.a.quiet || sum.Failed > 0 || sum.NotDone > 0 || interrupted {
