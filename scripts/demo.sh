@@ -79,8 +79,10 @@ export AWS_ACCESS_KEY_ID=demo-access AWS_SECRET_ACCESS_KEY=demo-secret-key AWS_R
 export AWS_ENDPOINT_URL="http://127.0.0.1:$port" AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
 # Settings from the caller's environment that would point haul elsewhere or at a profile.
 unset AWS_ENDPOINT_URL_S3 AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN AWS_DEFAULT_REGION
-"$haul" ls >"$work/ls-buckets.out" ||
-  server_failed "versitygw listens on 127.0.0.1:$port but haul ls failed (its error is above)"
+if ! "$haul" ls >"$work/ls-buckets.out" 2>&1; then
+  cat "$work/ls-buckets.out" >&2
+  server_failed "versitygw listens on 127.0.0.1:$port but haul ls failed (its output is above)"
+fi
 
 echo "== sample data: 200 log files and a 48 MiB dump"
 mkdir -p "$work/logs/app" "$work/logs/db"
