@@ -10,7 +10,6 @@ import (
 	"hash"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -22,97 +21,23 @@ import (
 	"github.com/haul-s3/haul/transfer/journal"
 )
 
-// DownloadFile downloads the object src to the file path. The bytes go to a temporary file
-// beside path that is renamed onto path only when every byte has arrived; on failure or
-// cancel it is removed and path is left as it was.
-func (e *Engine) DownloadFile(ctx context.Context, src object.Ref, path string) (Summary, error) {
-	r, ctx := e.newRun(ctx, Download)
-	info, err := r.head(ctx, src, path)
-	if err != nil {
-		return r.finish(err)
-	}
-	r.emit(Event{Kind: Queued, Src: src.String(), Dst: path, Size: info.Size})
-	r.item(ctx, src.String(), path, func() (int64, error) { return info.Size, r.download(ctx, src, info, path) })
-	return r.finish(nil)
-}
-
-// head asks for an object's size and ETag, retrying like any request.
-func (r *run) head(ctx context.Context, src object.Ref, dst string) (object.Info, error) {
-	var info object.Info
-	err := r.call(ctx, false, src.String(), dst, func(ctx context.Context) error {
-		var err error
-		info, err = r.e.store.HeadObject(ctx, src)
-		return err
-	})
-	return info, err
-}
-
-// DownloadPrefix downloads every object whose key starts with src.Key (which should be
-// empty or end in "/") into dir, at dir joined with the rest of the key. Keys ending in "/"
-// (directory markers) are skipped. A key that would land outside dir, or could be read as
-// another path, is refused and reported as a failure; the other keys go on.
-func (e *Engine) DownloadPrefix(ctx context.Context, src object.Ref, dir string) (Summary, error) {
-	r, ctx := e.newRun(ctx, Download)
-	var g errgroup.Group
-	g.SetLimit(e.opts.Concurrency)
-	var dirs sync.Map // directories already created
-	// A listing that fails part way is listed again from the start, and the keys the failed
-	// attempts already handled are passed over by count: servers list in a fixed order (not
-	// always byte order: a posix backend walks directories), so the first seen are the same.
-	seen := 0
-	listErr := r.retry(ctx, src.String(), dir, func(ctx context.Context) error {
-		n := 0
-		return e.store.List(ctx, src.Bucket, src.Key, func(info object.Info) error {
-			if n++; n <= seen {
-				return nil
-			}
-			seen = n
-			if strings.HasSuffix(info.Key, "/") {
-				return nil
-			}
-			ref := object.Ref{Bucket: src.Bucket, Key: info.Key}
-			path, err := localfs.SafeJoin(dir, strings.TrimPrefix(info.Key, src.Key))
-			if err != nil {
-				r.failed(ctx, ref.String(), "", fmt.Errorf("refused: %w", err))
-				return nil
-			}
-			r.emit(Event{Kind: Queued, Src: ref.String(), Dst: path, Size: info.Size})
-			g.Go(func() error {
-				r.item(ctx, ref.String(), path, func() (int64, error) {
-					if _, ok := dirs.Load(filepath.Dir(path)); !ok {
-						if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-							return 0, err
-						}
-						dirs.Store(filepath.Dir(path), true)
-					}
-					return info.Size, r.download(ctx, ref, info, path)
-				})
-				return nil
-			})
-			return nil
-		})
-	})
-	_ = g.Wait()
-	return r.finish(listErr)
-}
-
 // download fetches one object into a temporary file and renames it onto path. With a
 // journal, a large object's temporary file and the ranges written are recorded, kept when
 // the run fails or is cancelled, and continued by the next run if the object is unchanged.
-func (r *run) download(ctx context.Context, src object.Ref, info object.Info, path string) (err error) {
-	j := r.e.opts.Journal
+func (t *task) download(ctx context.Context, src object.Ref, info object.Info, path string) (err error) {
+	j := t.e.opts.Journal
 	if j != nil && j.Downloaded(path, info.Size) {
 		if fi, serr := os.Stat(path); serr == nil && fi.Size() == info.Size {
 			return errAlreadyDone
 		}
 	}
-	ranged := info.Size > r.e.opts.MultipartThreshold
-	partSize, err := PartSize(info.Size, r.e.opts.PartSize)
+	ranged := info.Size > t.e.opts.MultipartThreshold
+	partSize, err := PartSize(info.Size, t.e.opts.PartSize)
 	if err != nil {
 		return err
 	}
 	keepTemp := ranged && j != nil // a journalled large download keeps its partial file
-	f, written, err := r.openTemp(src, info, path, partSize, keepTemp)
+	f, written, err := t.openTemp(src, info, path, partSize, keepTemp)
 	if err != nil {
 		return err
 	}
@@ -125,17 +50,17 @@ func (r *run) download(ctx context.Context, src object.Ref, info object.Info, pa
 		}
 	}()
 	if ranged {
-		err = r.getParts(ctx, src, info, f, partSize, written, path)
+		err = t.getParts(ctx, src, info, f, partSize, written, path)
 		var ve *VerifyError
-		if errors.As(err, &ve) && r.e.opts.Retries > 0 {
+		if errors.As(err, &ve) && t.e.opts.Retries > 0 {
 			// Which range went bad is not known: fetch them all once more.
-			r.emit(Event{Kind: Retrying, Src: src.String(), Dst: path, Err: err, Attempt: 1})
-			r.progress(-info.Size)
-			err = r.getParts(ctx, src, info, f, partSize, nil, path)
+			t.emit(Event{Kind: Retrying, Item: t.it, Err: err, Attempt: 1})
+			t.progress(-info.Size)
+			err = t.getParts(ctx, src, info, f, partSize, nil, path)
 		}
 	} else {
-		err = r.call(ctx, false, src.String(), path, func(ctx context.Context) error {
-			_, err := r.getRange(ctx, src, info.ETag, f, 0, info.Size, true, info.Checksum)
+		err = t.call(ctx, false, func(ctx context.Context) error {
+			_, err := t.getRange(ctx, src, info.ETag, f, 0, info.Size, true, info.Checksum)
 			return err
 		})
 	}
@@ -167,21 +92,21 @@ func (r *run) download(ctx context.Context, src object.Ref, info object.Info, pa
 // openTemp returns the temporary file to download into and the ranges already in it. When
 // the download is journalled it continues a recorded temporary file of the same object
 // version, or starts a new one and records it.
-func (r *run) openTemp(src object.Ref, info object.Info, path string, partSize int64, journalled bool) (*os.File, map[int64]int64, error) {
-	j := r.e.opts.Journal
+func (t *task) openTemp(src object.Ref, info object.Info, path string, partSize int64, journalled bool) (*os.File, map[int64]int64, error) {
+	j := t.e.opts.Journal
 	if journalled {
 		if d, ok := j.Download(path); ok {
 			switch {
 			case d.ETag != info.ETag || d.Size != info.Size:
-				r.notice(src.String(), path, "the object changed since the interrupted run: starting it over")
+				t.notice("the object changed since the interrupted run: starting it over")
 			case d.PartSize != partSize:
-				r.notice(src.String(), path, "the part size differs from the interrupted run: starting it over")
+				t.notice("the part size differs from the interrupted run: starting it over")
 			default:
 				f, err := os.OpenFile(d.Temp, os.O_RDWR, 0)
 				if err == nil {
 					return f, d.Ranges, nil
 				}
-				r.notice(src.String(), path, "the partial file of the interrupted run is gone: starting it over")
+				t.notice("the partial file of the interrupted run is gone: starting it over")
 			}
 			os.Remove(d.Temp)
 		}
@@ -204,27 +129,27 @@ func (r *run) openTemp(src object.Ref, info object.Info, path string, partSize i
 // getParts fetches an object as parallel ranged GETs, each written at its offset, skipping
 // the ranges in written, and checks the whole file against the checksum in the object's
 // metadata. With a journal each range is synced and recorded once written.
-func (r *run) getParts(ctx context.Context, src object.Ref, info object.Info, f *os.File, partSize int64, written map[int64]int64, target string) error {
+func (t *task) getParts(ctx context.Context, src object.Ref, info object.Info, f *os.File, partSize int64, written map[int64]int64, target string) error {
 	if err := f.Truncate(info.Size); err != nil {
 		return err
 	}
-	j := r.e.opts.Journal
+	j := t.e.opts.Journal
 	sums := make([]rangeSum, PartCount(info.Size, partSize))
 	g, gctx := errgroup.WithContext(ctx)
 	for i := range sums {
 		off := int64(i) * partSize
 		length := min(partSize, info.Size-off)
 		if written[off] == length {
-			r.progress(length)
+			t.progress(length)
 			continue
 		}
-		if gctx.Err() != nil || r.e.limit.acquire(gctx) != nil {
+		if gctx.Err() != nil || t.e.limit.acquire(gctx) != nil {
 			break
 		}
 		g.Go(func() error {
-			err := r.call(gctx, true, src.String(), f.Name(), func(ctx context.Context) error {
+			err := t.call(gctx, true, func(ctx context.Context) error {
 				var err error
-				sums[i], err = r.getRange(ctx, src, info.ETag, f, off, length, false, info.Checksum)
+				sums[i], err = t.getRange(ctx, src, info.ETag, f, off, length, false, info.Checksum)
 				return err
 			})
 			if err == nil && j != nil {
@@ -241,7 +166,7 @@ func (r *run) getParts(ctx context.Context, src object.Ref, info object.Info, f 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return r.checkWhole(src, info, f, partSize, sums)
+	return t.checkWhole(src, info, f, partSize, sums)
 }
 
 // rangeSum is what one GET learnt for the check of the whole file: the checksum recorded in
@@ -255,8 +180,8 @@ type rangeSum struct {
 // recorded in the object's metadata at upload, by combining the CRCs of the ranges as they
 // arrived; a range fetched by an interrupted earlier run is read back from the file. An
 // object without one is checked by its byte count alone.
-func (r *run) checkWhole(src object.Ref, info object.Info, f *os.File, partSize int64, sums []rangeSum) error {
-	if r.e.opts.SkipVerify {
+func (t *task) checkWhole(src object.Ref, info object.Info, f *os.File, partSize int64, sums []rangeSum) error {
+	if t.e.opts.SkipVerify {
 		return nil
 	}
 	stored, ok := storedChecksum(info.Metadata)
@@ -284,17 +209,17 @@ func (r *run) checkWhole(src object.Ref, info object.Info, f *os.File, partSize 
 			pieces[i].value = crcValue(h)
 		}
 	}
-	return r.check(src, stored, combinePieces(stored.Algorithm, pieces).Value)
+	return t.check(src, stored, combinePieces(stored.Algorithm, pieces).Value)
 }
 
 // check compares what the bytes received hash to (got) with what the object says they must
 // (want), and records the algorithm as what the item was verified with when they agree.
-func (r *run) check(src object.Ref, want object.Checksum, got string) error {
+func (t *task) check(src object.Ref, want object.Checksum, got string) error {
 	alg := strings.ToLower(want.Algorithm)
 	if got != want.Value {
 		return &VerifyError{Ref: src, Algorithm: alg, Want: want.Value, Got: got}
 	}
-	r.verified.Store(src.String(), alg)
+	t.verified = alg
 	return nil
 }
 
@@ -306,22 +231,22 @@ var copyBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b
 // against the checksum in its metadata, else the server's checksum of the whole object
 // (server, from a HEAD; zero if none), else its MD5 ETag; of a range it returns the CRC for
 // checkWhole.
-func (r *run) getRange(ctx context.Context, src object.Ref, etag string, f io.WriterAt, off, length int64, whole bool, server object.Checksum) (rangeSum, error) {
+func (t *task) getRange(ctx context.Context, src object.Ref, etag string, f io.WriterAt, off, length int64, whole bool, server object.Checksum) (rangeSum, error) {
 	var rs rangeSum
 	rangeLen := length
 	if whole {
 		rangeLen = -1
 	}
-	body, err := r.e.store.GetObject(ctx, src, off, rangeLen, etag)
+	body, err := t.e.store.GetObject(ctx, src, off, rangeLen, etag)
 	if err != nil {
 		return rs, err
 	}
 	defer body.Close()
 	bp := copyBufs.Get().(*[]byte)
 	defer copyBufs.Put(bp)
-	w := &progressWriter{w: io.NewOffsetWriter(f, off), progress: r.moved(ctx)}
+	w := &progressWriter{w: io.NewOffsetWriter(f, off), progress: t.moved(ctx)}
 	var sum hash.Hash
-	verify := !r.e.opts.SkipVerify
+	verify := !t.e.opts.SkipVerify
 	if stored, ok := storedChecksum(metadataOf(body)); verify && ok {
 		rs.stored = stored
 	} else if verify && server.Algorithm != "" && (whole || crcSpecs[server.Algorithm] != nil) {
@@ -345,12 +270,12 @@ func (r *run) getRange(ctx context.Context, src object.Ref, etag string, f io.Wr
 	case !whole:
 		rs.crc = crcValue(sum)
 	case rs.stored.Algorithm != "":
-		err = r.check(src, rs.stored, base64.StdEncoding.EncodeToString(sum.Sum(nil)))
+		err = t.check(src, rs.stored, base64.StdEncoding.EncodeToString(sum.Sum(nil)))
 	default:
-		err = r.check(src, object.Checksum{Algorithm: object.ChecksumMD5, Value: etag}, hex.EncodeToString(sum.Sum(nil)))
+		err = t.check(src, object.Checksum{Algorithm: object.ChecksumMD5, Value: etag}, hex.EncodeToString(sum.Sum(nil)))
 	}
 	if err != nil {
-		r.progress(-w.n)
+		t.progress(-w.n)
 	}
 	return rs, err
 }
@@ -426,45 +351,49 @@ func (p *progressWriter) Write(b []byte) (int, error) {
 	return n, err
 }
 
-// DownloadStream writes the object src to w in order. A failed read is resumed from the
-// last byte written, pinned to the object's ETag, so w never receives a byte twice or a
-// byte of another version. w is not closed. The bytes cannot be taken back once written, so
-// a mismatch with the checksum in the object's metadata fails the item after the fact.
-func (e *Engine) DownloadStream(ctx context.Context, src object.Ref, w io.Writer) (Summary, error) {
-	r, ctx := e.newRun(ctx, Download)
-	r.item(ctx, src.String(), "-", func() (_ int64, err error) {
-		info, err := r.head(ctx, src, "-")
+// downloadStream writes the object src to w in order (see DownloadStream).
+func (t *task) downloadStream(ctx context.Context, src object.Ref, w io.Writer) (_ int64, err error) {
+	info, err := t.head(ctx, src)
+	if err != nil {
+		return 0, err
+	}
+	if stored, ok := storedChecksum(info.Metadata); ok && !t.e.opts.SkipVerify {
+		h, _ := NewHash(stored.Algorithm)
+		w = io.MultiWriter(w, h)
+		defer func() {
+			if err == nil {
+				err = t.check(src, stored, base64.StdEncoding.EncodeToString(h.Sum(nil)))
+			}
+		}()
+	}
+	var written int64
+	err = t.call(ctx, false, func(ctx context.Context) error {
+		if written == info.Size {
+			return nil
+		}
+		body, err := t.e.store.GetObject(ctx, src, written, -1, info.ETag)
 		if err != nil {
-			return 0, err
-		}
-		if stored, ok := storedChecksum(info.Metadata); ok && !e.opts.SkipVerify {
-			h, _ := NewHash(stored.Algorithm)
-			w = io.MultiWriter(w, h)
-			defer func() {
-				if err == nil {
-					err = r.check(src, stored, base64.StdEncoding.EncodeToString(h.Sum(nil)))
-				}
-			}()
-		}
-		var written int64
-		err = r.call(ctx, false, src.String(), "-", func(ctx context.Context) error {
-			if written == info.Size {
-				return nil
-			}
-			body, err := e.store.GetObject(ctx, src, written, -1, info.ETag)
-			if err != nil {
-				return err
-			}
-			defer body.Close()
-			pw := &progressWriter{w: w, progress: r.moved(ctx)}
-			_, err = io.Copy(pw, io.LimitReader(body, info.Size-written))
-			written += pw.n // a failed write to w is not retryable: it ends the loop
-			if err == nil && written != info.Size {
-				err = &lengthError{ref: src, want: info.Size, got: written}
-			}
 			return err
-		})
-		return written, err
+		}
+		defer body.Close()
+		pw := &progressWriter{w: w, progress: t.moved(ctx)}
+		_, err = io.Copy(pw, io.LimitReader(body, info.Size-written))
+		written += pw.n // a failed write to w is not retryable: it ends the loop
+		if err == nil && written != info.Size {
+			err = &lengthError{ref: src, want: info.Size, got: written}
+		}
+		return err
 	})
-	return r.finish(nil)
+	return written, err
+}
+
+// head asks for an object's size and ETag, retrying like any request.
+func (t *task) head(ctx context.Context, src object.Ref) (object.Info, error) {
+	var info object.Info
+	err := t.call(ctx, false, func(ctx context.Context) error {
+		var err error
+		info, err = t.e.store.HeadObject(ctx, src)
+		return err
+	})
+	return info, err
 }

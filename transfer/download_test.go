@@ -169,7 +169,7 @@ func TestDownloadPrefixRefusesEscapingKeysAndSkipsMarkers(t *testing.T) {
 	}
 	for _, f := range sum.Failures {
 		if !strings.Contains(f.Err.Error(), "refused") {
-			t.Errorf("%s: %v, want a refusal", f.Src, f.Err)
+			t.Errorf("%s: %v, want a refusal", f.Item.Src(), f.Err)
 		}
 	}
 	if got, _ := os.ReadFile(filepath.Join(out, "sub", "b.txt")); string(got) != "p/sub/b.txt" {

@@ -7,47 +7,40 @@ type EventKind int
 
 // The kinds of Event.
 const (
-	// Queued: an item was found and will be transferred (Src, Dst, Size).
+	// Queued: an item was found and will be transferred.
 	Queued EventKind = iota
 	// Progress: Bytes more bytes of an item moved; negative when a failed attempt's bytes
 	// will be sent again.
 	Progress
-	// Done: an item was transferred (Src, Dst, Size, Elapsed).
+	// Done: an item was transferred (Elapsed; Item.Size is its size).
 	Done
-	// Failed: an item was not transferred (Src, Dst, Err).
+	// Failed: an item was not transferred (Err).
 	Failed
 	// Retrying: a request failed (Err) and is sent again after Delay; Attempt counts from 1.
 	Retrying
-	// Aborted: the multipart upload UploadID to Dst was aborted, or, when Err is set, could
-	// not be aborted and is left behind.
+	// Aborted: the multipart upload UploadID of the item was aborted, or, when Err is
+	// set, could not be aborted and is left behind.
 	Aborted
-	// Skipped: a resumed run found the item already done (Src, Dst, Size).
+	// Skipped: a resumed run found the item already done.
 	Skipped
 	// Notice: something the user should know about an item (Note), such as a resumed
 	// upload that had to start over.
 	Notice
 	// NotDone: an item was found but not finished because the run was cancelled or
-	// stopped (Src, Dst, Err: the cause). Its multipart upload, if any, was aborted (or,
+	// stopped (Err: the cause). Its multipart upload, if any, was aborted (or,
 	// with a journal, kept) and no partial file was left.
 	NotDone
 )
 
-// Op names the direction of an item.
-type Op string
-
-// The directions.
-const (
-	Upload   Op = "upload"
-	Download Op = "download"
-)
-
-// Event reports progress. Fields that do not apply to a Kind are zero.
+// Event reports what happened to an item. Fields that do not apply to a Kind are zero; an
+// event about no item in particular (a Notice that the engine slowed down, a retried
+// listing) has a zero Item.
 type Event struct {
-	Kind     EventKind
-	Op       Op
-	Src, Dst string
-	Size     int64
-	Bytes    int64
+	Kind EventKind
+	// Item is the item the event is about: every Progress event names the item its bytes
+	// belong to, so that an observer can keep one bar per file.
+	Item     Item
+	Bytes    int64 // Progress: bytes moved since the last event; negative when taken back
 	Elapsed  time.Duration
 	Err      error
 	Attempt  int

@@ -27,8 +27,8 @@ func notFound(err error) bool {
 // upload ID and the parts the server still holds exactly as recorded, or "" when the file
 // must start over: no record, a changed file or part size (the old upload is aborted), or
 // an upload the server no longer has. Each start-over is announced with a notice.
-func (r *run) resumeUpload(ctx context.Context, src string, dst object.Ref, fp journal.Fingerprint, partSize int64) (string, map[int32]object.Part, error) {
-	j := r.e.opts.Journal
+func (t *task) resumeUpload(ctx context.Context, src string, dst object.Ref, fp journal.Fingerprint, partSize int64) (string, map[int32]object.Part, error) {
+	j := t.e.opts.Journal
 	if j == nil {
 		return "", nil, nil
 	}
@@ -36,18 +36,18 @@ func (r *run) resumeUpload(ctx context.Context, src string, dst object.Ref, fp j
 	if !ok {
 		return "", nil, nil
 	}
-	lister, canList := r.e.store.(PartLister)
+	lister, canList := t.e.store.(PartLister)
 	switch {
 	case u.Source != fp:
-		r.notice(src, dst.String(), "the file changed since the interrupted run: starting it over")
+		t.notice("the file changed since the interrupted run: starting it over")
 	case u.PartSize != partSize:
-		r.notice(src, dst.String(), "the part size differs from the interrupted run: starting it over")
+		t.notice("the part size differs from the interrupted run: starting it over")
 	case !canList:
-		r.notice(src, dst.String(), "this store cannot list parts: starting the file over")
+		t.notice("this store cannot list parts: starting the file over")
 	default:
-		server, err := r.listParts(ctx, lister, src, dst, u.UploadID)
+		server, err := t.listParts(ctx, lister, src, dst, u.UploadID)
 		if notFound(err) {
-			r.notice(src, dst.String(), "the interrupted upload "+u.UploadID+" no longer exists on the server (aborted, or removed by a lifecycle rule): starting the file over")
+			t.notice("the interrupted upload " + u.UploadID + " no longer exists on the server (aborted, or removed by a lifecycle rule): starting the file over")
 			return "", nil, j.Forget(dst.Bucket, dst.Key)
 		}
 		if err != nil {
@@ -61,7 +61,7 @@ func (r *run) resumeUpload(ctx context.Context, src string, dst object.Ref, fp j
 		}
 		return u.UploadID, have, nil
 	}
-	r.abort(ctx, dst, u.UploadID)
+	t.abort(ctx, dst, u.UploadID)
 	return "", nil, j.Forget(dst.Bucket, dst.Key)
 }
 
@@ -72,12 +72,12 @@ func sameETag(a, b string) bool { return strings.Trim(a, `"`) == strings.Trim(b,
 // part exactly as sent, and sends again any part it does not. A killed run can leave a
 // request for a part still being processed while the resumed run sends that part again;
 // the server may keep either, and completing with the other's ETag would fail (InvalidPart).
-func (r *run) reconcileParts(ctx context.Context, f *os.File, fi os.FileInfo, dst object.Ref, id string, partSize int64, parts []object.Part) error {
-	lister, ok := r.e.store.(PartLister)
+func (t *task) reconcileParts(ctx context.Context, f *os.File, fi os.FileInfo, dst object.Ref, id string, partSize int64, parts []object.Part) error {
+	lister, ok := t.e.store.(PartLister)
 	if !ok {
 		return nil
 	}
-	server, err := r.listParts(ctx, lister, f.Name(), dst, id)
+	server, err := t.listParts(ctx, lister, f.Name(), dst, id)
 	if err != nil {
 		return err
 	}
@@ -89,11 +89,11 @@ func (r *run) reconcileParts(ctx context.Context, f *os.File, fi os.FileInfo, ds
 		if s, ok := held[p.Number]; ok && samePart(p, s) {
 			continue
 		}
-		r.notice(f.Name(), dst.String(), fmt.Sprintf("part %d on the server is not the one sent (an earlier run's request may have finished late): sending it again", p.Number))
-		if err := r.e.limit.acquire(ctx); err != nil {
+		t.notice(fmt.Sprintf("part %d on the server is not the one sent (an earlier run's request may have finished late): sending it again", p.Number))
+		if err := t.e.limit.acquire(ctx); err != nil {
 			return err
 		}
-		if parts[i], err = r.sendPart(ctx, f, fi, dst, id, p.Number, int64(i)*partSize, p.Size, p.Checksum); err != nil {
+		if parts[i], err = t.sendPart(ctx, f, fi, dst, id, p.Number, int64(i)*partSize, p.Size, p.Checksum); err != nil {
 			return err
 		}
 	}
@@ -110,9 +110,9 @@ func samePart(want, listed object.Part) bool {
 }
 
 // listParts asks the server which parts it holds for an upload, retrying like any request.
-func (r *run) listParts(ctx context.Context, lister PartLister, src string, dst object.Ref, id string) ([]object.Part, error) {
+func (t *task) listParts(ctx context.Context, lister PartLister, src string, dst object.Ref, id string) ([]object.Part, error) {
 	var parts []object.Part
-	err := r.call(ctx, false, src, dst.String(), func(ctx context.Context) error {
+	err := t.call(ctx, false, func(ctx context.Context) error {
 		var err error
 		parts, err = lister.ListParts(ctx, dst, id)
 		return err

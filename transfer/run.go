@@ -7,88 +7,103 @@ import (
 	"math/rand/v2"
 	"sync"
 	"time"
+
+	"github.com/haul-s3/haul/object"
 )
 
 // run is the state of one call into the Engine: its events and its summary.
 type run struct {
 	e      *Engine
-	op     Op
+	obs    Observer       // the call's observer, else the engine's
+	object object.Options // the call's object options, for items that bring none
 	start  time.Time
-	parent context.Context          // the caller's context: cancelled means interrupted
+	parent context.Context         // the caller's context: cancelled means interrupted
 	stop   context.CancelCauseFunc // cancels the run's own context, derived from parent
+
+	dirs sync.Map // directories made for downloads
 
 	mu      sync.Mutex // guards sum and stopped, and serialises Observe
 	sum     Summary
 	stopped error // the failure that stopped the run, when one did
-
-	verified sync.Map // item source -> what its bytes were verified with
 }
 
 // newRun starts a call into the Engine. The context it returns is the run's: it ends when
 // ctx does, or when a failure that every item would meet stops the run (see stopsRun).
 // The caller must end the run with finish.
-func (e *Engine) newRun(ctx context.Context, op Op) (*run, context.Context) {
+func (e *Engine) newRun(ctx context.Context, c *callOptions) (*run, context.Context) {
 	rctx, stop := context.WithCancelCause(ctx)
-	return &run{e: e, op: op, start: time.Now(), parent: ctx, stop: stop}, rctx
+	r := &run{e: e, obs: e.opts.Observer, object: e.opts.Object, start: time.Now(), parent: ctx, stop: stop}
+	if c != nil {
+		if c.observer != nil {
+			r.obs = c.observer
+		}
+		if c.object != nil {
+			r.object = *c.object
+		}
+	}
+	return r, rctx
 }
 
 func (r *run) emit(ev Event) {
-	if r.e.opts.Observer == nil {
+	if r.obs == nil {
 		return
 	}
-	ev.Op = r.op
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.e.opts.Observer.Observe(ev)
+	r.obs.Observe(ev)
 }
 
-func (r *run) progress(n int64) {
+// task is one item being carried out: what it reports (progress, retries, notes, aborts)
+// names the item.
+type task struct {
+	*run
+	it       Item
+	verified string // what the item's bytes were checked against, once they were
+}
+
+func (t *task) progress(n int64) {
 	if n != 0 {
-		r.emit(Event{Kind: Progress, Bytes: n})
+		t.emit(Event{Kind: Progress, Item: t.it, Bytes: n})
 	}
 }
 
-// item runs one item's transfer, which returns the bytes it moved, and records its outcome.
-// ctx is the run's context.
-func (r *run) item(ctx context.Context, src, dst string, do func() (int64, error)) {
+func (t *task) notice(note string) {
+	t.emit(Event{Kind: Notice, Item: t.it, Note: note})
+}
+
+// runItem carries out one item and records its outcome. ctx is the run's context.
+func (r *run) runItem(ctx context.Context, it Item) {
+	if it.Err != nil {
+		r.failed(ctx, it, it.Err)
+		return
+	}
+	t := &task{run: r, it: it}
 	start := time.Now()
-	size, err := do()
+	size, err := t.do(ctx)
+	t.it.Size = size
 	switch {
 	case errors.Is(err, errAlreadyDone):
-		r.skipped(src, dst, size)
+		r.mu.Lock()
+		r.sum.Done++
+		r.sum.Skipped++
+		r.sum.Bytes += size
+		r.mu.Unlock()
+		r.emit(Event{Kind: Skipped, Item: t.it})
 	case err != nil:
-		r.failed(ctx, src, dst, err)
+		r.failed(ctx, t.it, err)
 	default:
 		r.mu.Lock()
 		r.sum.Done++
 		r.sum.Bytes += size
 		r.mu.Unlock()
-		ev := Event{Kind: Done, Src: src, Dst: dst, Size: size, Elapsed: time.Since(start)}
-		if v, ok := r.verified.LoadAndDelete(src); ok {
-			ev.Verified = v.(string)
-		}
-		r.emit(ev)
+		r.emit(Event{Kind: Done, Item: t.it, Elapsed: time.Since(start), Verified: t.verified})
 	}
-}
-
-// skipped records an item a journal showed was already done.
-func (r *run) skipped(src, dst string, size int64) {
-	r.mu.Lock()
-	r.sum.Done++
-	r.sum.Skipped++
-	r.sum.Bytes += size
-	r.mu.Unlock()
-	r.emit(Event{Kind: Skipped, Src: src, Dst: dst, Size: size})
-}
-
-func (r *run) notice(src, dst, note string) {
-	r.emit(Event{Kind: Notice, Src: src, Dst: dst, Note: note})
 }
 
 // failed records an item that was not transferred. An item cut short because the run was
 // cancelled or stopped is not done, not failed; a failure that every other item would meet
 // too (see stopsRun) is recorded as failed once and stops the run.
-func (r *run) failed(ctx context.Context, src, dst string, err error) {
+func (r *run) failed(ctx context.Context, it Item, err error) {
 	r.mu.Lock()
 	stops := false
 	switch {
@@ -101,9 +116,9 @@ func (r *run) failed(ctx context.Context, src, dst string, err error) {
 			cause = err
 		}
 		r.sum.NotDone++
-		r.sum.Unfinished = append(r.sum.Unfinished, Failure{Src: src, Dst: dst, Err: cause})
+		r.sum.Unfinished = append(r.sum.Unfinished, Failure{Item: it, Err: cause})
 		r.mu.Unlock()
-		r.emit(Event{Kind: NotDone, Src: src, Dst: dst, Err: cause})
+		r.emit(Event{Kind: NotDone, Item: it, Err: cause})
 		return
 	case stopsRun(err, r.sum.Done == 0):
 		stops = true
@@ -111,9 +126,9 @@ func (r *run) failed(ctx context.Context, src, dst string, err error) {
 		r.stop(&StoppedError{Err: err})
 	}
 	r.sum.Failed++
-	r.sum.Failures = append(r.sum.Failures, Failure{Src: src, Dst: dst, Err: err})
+	r.sum.Failures = append(r.sum.Failures, Failure{Item: it, Err: err})
 	r.mu.Unlock()
-	r.emit(Event{Kind: Failed, Src: src, Dst: dst, Err: err, StopsRun: stops})
+	r.emit(Event{Kind: Failed, Item: it, Err: err, StopsRun: stops})
 }
 
 // finish ends the run and returns its summary and error:
@@ -195,7 +210,7 @@ func IsRetryable(err error) bool {
 
 // retry runs attempt until it succeeds, fails for good, runs out of retries or ctx ends.
 // Between attempts it waits a random time up to an exponentially growing cap (full jitter).
-func (r *run) retry(ctx context.Context, src, dst string, attempt func(context.Context) error) error {
+func (t *task) retry(ctx context.Context, attempt func(context.Context) error) error {
 	for n := 1; ; n++ {
 		err := attempt(ctx)
 		if err == nil {
@@ -204,16 +219,16 @@ func (r *run) retry(ctx context.Context, src, dst string, attempt func(context.C
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if n > r.e.opts.Retries || !IsRetryable(err) {
+		if n > t.e.opts.Retries || !IsRetryable(err) {
 			return err
 		}
-		delay := r.backoff(n)
-		r.emit(Event{Kind: Retrying, Src: src, Dst: dst, Err: err, Attempt: n, Delay: delay})
-		t := time.NewTimer(delay)
+		delay := t.backoff(n)
+		t.emit(Event{Kind: Retrying, Item: t.it, Err: err, Attempt: n, Delay: delay})
+		timer := time.NewTimer(delay)
 		select {
-		case <-t.C:
+		case <-timer.C:
 		case <-ctx.Done():
-			t.Stop()
+			timer.Stop()
 			return ctx.Err()
 		}
 	}
@@ -223,9 +238,9 @@ func (r *run) retry(ctx context.Context, src, dst string, attempt func(context.C
 // retry policy: Options.Retries attempts more when it fails retryably, with the same
 // backoff. fn must be safe to run again.
 func (e *Engine) Retry(ctx context.Context, fn func(context.Context) error) error {
-	r, rctx := e.newRun(ctx, "")
+	r, rctx := e.newRun(ctx, nil)
 	defer r.stop(nil)
-	return r.retry(rctx, "", "", fn)
+	return (&task{run: r}).retry(rctx, fn)
 }
 
 func (r *run) backoff(attempt int) time.Duration {
@@ -239,28 +254,28 @@ func (r *run) backoff(attempt int) time.Duration {
 // call is retry for a request that needs a request slot: each attempt takes one and gives
 // it back. When held is true the caller already took the slot for the first attempt. An
 // attempt that moves no byte for the stall timeout is cancelled and retried.
-func (r *run) call(ctx context.Context, held bool, src, dst string, do func(context.Context) error) error {
-	return r.slotted(ctx, held, src, dst, r.e.opts.StallTimeout, do)
+func (t *task) call(ctx context.Context, held bool, do func(context.Context) error) error {
+	return t.slotted(ctx, held, t.e.opts.StallTimeout, do)
 }
 
 // slotted is call with the stall timeout given (0: none).
-func (r *run) slotted(ctx context.Context, held bool, src, dst string, stall time.Duration, do func(context.Context) error) error {
-	return r.retry(ctx, src, dst, func(ctx context.Context) error {
+func (t *task) slotted(ctx context.Context, held bool, stall time.Duration, do func(context.Context) error) error {
+	return t.retry(ctx, func(ctx context.Context) error {
 		if !held {
-			if err := r.e.limit.acquire(ctx); err != nil {
+			if err := t.e.limit.acquire(ctx); err != nil {
 				return err
 			}
 		}
 		held = false
-		epoch := r.e.limit.current()
+		epoch := t.e.limit.current()
 		var err error
 		if stall <= 0 {
 			err = do(ctx)
 		} else {
 			err = watchStall(ctx, stall, do)
 		}
-		if note := r.e.limit.release(epoch, err); note != "" {
-			r.notice("", "", note)
+		if note := t.e.limit.release(epoch, err); note != "" {
+			t.emit(Event{Kind: Notice, Note: note})
 		}
 		return err
 	})
@@ -304,14 +319,14 @@ func watchStall(ctx context.Context, d time.Duration, do func(context.Context) e
 
 // moved returns the progress function for the bodies of one attempt: it reports progress
 // and tells the attempt's stall timer that bytes are moving.
-func (r *run) moved(ctx context.Context) func(int64) {
+func (t *task) moved(ctx context.Context) func(int64) {
 	st, ok := ctx.Value(stallKey{}).(*stallTimer)
 	if !ok {
-		return r.progress
+		return t.progress
 	}
 	return func(n int64) {
 		st.touch()
-		r.progress(n)
+		t.progress(n)
 	}
 }
 

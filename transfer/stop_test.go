@@ -117,7 +117,7 @@ func TestCancelCountsUnfinishedItemsAsNotDone(t *testing.T) {
 	}
 	for _, u := range sum.Unfinished {
 		if !errors.Is(u.Err, context.Canceled) {
-			t.Fatalf("unfinished %s: cause %v, want context.Canceled", u.Src, u.Err)
+			t.Fatalf("unfinished %s: cause %v, want context.Canceled", u.Item.Src(), u.Err)
 		}
 	}
 	if sum.Done+sum.NotDone > 100 {

@@ -14,17 +14,6 @@ import (
 	"github.com/haul-s3/haul/s3url"
 )
 
-// UploadStream uploads everything read from src, of unknown length, to dst. A stream that
-// ends within the first part is sent in one PutObject; a longer one as a multipart upload
-// whose part size grows as it goes (see streamPartSize). Buffers come from the Engine's
-// memory budget, so memory stays bounded however long the stream is. src is read by one
-// goroutine, sequentially, and not closed.
-func (e *Engine) UploadStream(ctx context.Context, src io.Reader, dst object.Ref) (Summary, error) {
-	r, ctx := e.newRun(ctx, Upload)
-	r.item(ctx, "-", dst.String(), func() (int64, error) { return r.uploadStream(ctx, src, dst) })
-	return r.finish(nil)
-}
-
 // streamBuf is one part's buffer, holding its share of the memory budget until released.
 type streamBuf struct {
 	data   []byte
@@ -54,8 +43,8 @@ func (b *streamBuf) release() {
 }
 
 // fill reads the next part of src into a new buffer. eof is true when src has ended.
-func (r *run) fill(ctx context.Context, src io.Reader, size int64) (buf *streamBuf, n int, eof bool, err error) {
-	buf, err = r.e.getBuf(ctx, size)
+func (t *task) fill(ctx context.Context, src io.Reader, size int64) (buf *streamBuf, n int, eof bool, err error) {
+	buf, err = t.e.getBuf(ctx, size)
 	if err != nil {
 		return nil, 0, false, err
 	}
@@ -70,18 +59,18 @@ func (r *run) fill(ctx context.Context, src io.Reader, size int64) (buf *streamB
 	return buf, n, false, nil
 }
 
-func (r *run) uploadStream(ctx context.Context, src io.Reader, dst object.Ref) (total int64, err error) {
+func (t *task) uploadStream(ctx context.Context, src io.Reader, dst object.Ref) (total int64, err error) {
 	if err := s3url.CheckKey(dst.Key); err != nil {
 		return 0, err
 	}
-	base := r.e.opts.PartSize
+	base := t.e.opts.PartSize
 	if base <= 0 {
 		base = firstPartSize
 	}
-	o := r.e.opts.Object
+	o := t.e.opts.Object
 	in := bufio.NewReader(src) // lets us peek for the end after a full first part
 	src = in
-	buf, n, eof, err := r.fill(ctx, src, base)
+	buf, n, eof, err := t.fill(ctx, src, base)
 	if err == nil && !eof {
 		if _, perr := in.Peek(1); errors.Is(perr, io.EOF) {
 			eof = true // exactly one part long: one PutObject is enough
@@ -92,16 +81,16 @@ func (r *run) uploadStream(ctx context.Context, src io.Reader, dst object.Ref) (
 	}
 	if eof {
 		defer buf.release()
-		return int64(n), r.putBytes(ctx, dst, buf.data[:n], &o)
+		return int64(n), t.putBytes(ctx, dst, buf.data[:n], &o)
 	}
-	id, err := r.createUpload(ctx, dst, &o)
+	id, err := t.createUpload(ctx, dst, &o)
 	if err != nil {
 		buf.release()
 		return 0, err
 	}
 	defer func() {
 		if err != nil {
-			r.abort(ctx, dst, id)
+			t.abort(ctx, dst, id)
 		}
 	}()
 	var parts []*object.Part // pointers: each part's goroutine fills in its ETag
@@ -115,15 +104,15 @@ func (r *run) uploadStream(ctx context.Context, src io.Reader, dst object.Ref) (
 		total += int64(n)
 		part := &object.Part{Number: int32(num), Size: int64(n)}
 		parts = append(parts, part)
-		if err := r.e.limit.acquire(gctx); err != nil {
+		if err := t.e.limit.acquire(gctx); err != nil {
 			buf.release()
 			break
 		}
-		g.Go(r.sendStreamPart(gctx, dst, id, part, buf))
+		g.Go(t.sendStreamPart(gctx, dst, id, part, buf))
 		if eof {
 			break
 		}
-		buf, n, eof, err = r.fill(gctx, src, streamPartSize(base, num+1))
+		buf, n, eof, err = t.fill(gctx, src, streamPartSize(base, num+1))
 		if err != nil {
 			_ = g.Wait()
 			return total, err
@@ -143,19 +132,19 @@ func (r *run) uploadStream(ctx context.Context, src io.Reader, dst object.Ref) (
 	for i, p := range parts {
 		done[i] = *p
 	}
-	return total, r.complete(ctx, dst, id, done, object.Checksum{})
+	return total, t.complete(ctx, dst, id, done, object.Checksum{})
 }
 
 // sendStreamPart returns the goroutine that uploads one buffered part, holding a request
 // slot already, records the part's ETag and gives the buffer back.
-func (r *run) sendStreamPart(ctx context.Context, dst object.Ref, id string, part *object.Part, buf *streamBuf) func() error {
+func (t *task) sendStreamPart(ctx context.Context, dst object.Ref, id string, part *object.Part, buf *streamBuf) func() error {
 	return func() error {
 		defer buf.release()
 		data := buf.data[:part.Size]
-		part.Checksum = sumBytes(r.e.opts.Object.Checksum, data)
-		return r.call(ctx, true, "-", dst.String(), func(ctx context.Context) error {
-			body := &countingReader{Reader: bytes.NewReader(data), progress: r.moved(ctx)}
-			etag, err := r.e.store.UploadPart(ctx, dst, id, part.Number, body, part.Size, part.Checksum)
+		part.Checksum = sumBytes(t.e.opts.Object.Checksum, data)
+		return t.call(ctx, true, func(ctx context.Context) error {
+			body := &countingReader{Reader: bytes.NewReader(data), progress: t.moved(ctx)}
+			etag, err := t.e.store.UploadPart(ctx, dst, id, part.Number, body, part.Size, part.Checksum)
 			if err != nil {
 				body.undo()
 				return err
@@ -166,16 +155,16 @@ func (r *run) sendStreamPart(ctx context.Context, dst object.Ref, id string, par
 	}
 }
 
-func (r *run) putBytes(ctx context.Context, dst object.Ref, data []byte, o *object.Options) error {
+func (t *task) putBytes(ctx context.Context, dst object.Ref, data []byte, o *object.Options) error {
 	sum := sumBytes(o.Checksum, data)
 	whole := sum
 	if walg := wholeAlgorithm(o.Checksum); walg != o.Checksum {
 		whole = sumBytes(walg, data)
 	}
 	o = withChecksumMetadata(o, whole)
-	return r.call(ctx, false, "-", dst.String(), func(ctx context.Context) error {
-		body := &countingReader{Reader: bytes.NewReader(data), progress: r.moved(ctx)}
-		err := r.e.store.PutObject(ctx, dst, body, int64(len(data)), o, sum)
+	return t.call(ctx, false, func(ctx context.Context) error {
+		body := &countingReader{Reader: bytes.NewReader(data), progress: t.moved(ctx)}
+		err := t.e.store.PutObject(ctx, dst, body, int64(len(data)), o, sum)
 		if err != nil {
 			body.undo()
 		}

@@ -179,6 +179,6 @@ type Summary struct {
 
 // Failure is one item that was not transferred, and why.
 type Failure struct {
-	Src, Dst string
-	Err      error
+	Item Item
+	Err  error
 }

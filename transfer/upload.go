@@ -16,80 +16,43 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/haul-s3/haul/localfs"
 	"github.com/haul-s3/haul/object"
 	"github.com/haul-s3/haul/s3url"
 	"github.com/haul-s3/haul/transfer/journal"
 )
 
-// UploadFile uploads the regular file at path to dst.
-func (e *Engine) UploadFile(ctx context.Context, path string, dst object.Ref) (Summary, error) {
-	r, ctx := e.newRun(ctx, Upload)
-	fi, err := os.Stat(path)
-	if err != nil {
-		return r.finish(&SourceError{Path: path, Err: err})
-	}
-	if !fi.Mode().IsRegular() {
-		return r.finish(&SourceError{Path: path, Err: fmt.Errorf("not a regular file (%s)", describeMode(fi))})
-	}
-	r.emit(Event{Kind: Queued, Src: path, Dst: dst.String(), Size: fi.Size()})
-	r.item(ctx, path, dst.String(), func() (int64, error) { return fi.Size(), r.uploadFile(ctx, path, dst) })
-	return r.finish(nil)
-}
-
-// UploadDir uploads every regular file under dir to dst.Bucket, at the key dst.Key +
-// the file's path relative to dir with "/" separators (dst.Key should be empty or end in
-// "/"). Symbolic links are followed, loops are reported and skipped, empty directories
-// produce nothing. A failed file does not stop the others.
-func (e *Engine) UploadDir(ctx context.Context, dir string, dst object.Ref) (Summary, error) {
-	r, ctx := e.newRun(ctx, Upload)
-	var g errgroup.Group
-	g.SetLimit(e.opts.Concurrency)
-	walkErr := localfs.Walk(ctx, dir, func(f localfs.File) error {
-		ref := object.Ref{Bucket: dst.Bucket, Key: dst.Key + f.Rel}
-		r.emit(Event{Kind: Queued, Src: f.Path, Dst: ref.String(), Size: f.Size})
-		g.Go(func() error {
-			r.item(ctx, f.Path, ref.String(), func() (int64, error) { return f.Size, r.uploadFile(ctx, f.Path, ref) })
-			return nil
-		})
-		return nil
-	}, func(p string, err error) { r.failed(ctx, p, "", &SourceError{Path: p, Err: err}) })
-	_ = g.Wait() // item records every error itself
-	return r.finish(walkErr)
-}
-
 // uploadFile sends one file in a single PutObject or, above the threshold, in parts.
-func (r *run) uploadFile(ctx context.Context, path string, dst object.Ref) error {
+func (t *task) uploadFile(ctx context.Context, path string, dst object.Ref) (int64, error) {
 	if err := s3url.CheckKey(dst.Key); err != nil {
-		return fmt.Errorf("upload %s: %w", path, err)
+		return 0, fmt.Errorf("upload %s: %w", path, err)
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return &SourceError{Path: path, Err: err}
+		return 0, &SourceError{Path: path, Err: err}
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return &SourceError{Path: path, Err: err}
+		return 0, &SourceError{Path: path, Err: err}
 	}
 	if !fi.Mode().IsRegular() {
-		return &SourceError{Path: path, Err: fmt.Errorf("not a regular file (%s)", describeMode(fi))}
+		return 0, &SourceError{Path: path, Err: fmt.Errorf("not a regular file (%s)", describeMode(fi))}
 	}
-	j := r.e.opts.Journal
+	j := t.e.opts.Journal
 	fp := journal.FingerprintOf(fi)
 	if j != nil && j.Uploaded(dst.Bucket, dst.Key, fp) {
-		return errAlreadyDone
+		return fi.Size(), errAlreadyDone
 	}
-	opts := r.e.objectOptions(path)
-	if fi.Size() <= r.e.opts.MultipartThreshold {
-		err = r.putFile(ctx, f, fi, dst, opts)
+	opts := t.objectOptions(path)
+	if fi.Size() <= t.e.opts.MultipartThreshold {
+		err = t.putFile(ctx, f, fi, dst, opts)
 	} else {
-		err = r.uploadParts(ctx, f, fi, dst, opts)
+		err = t.uploadParts(ctx, f, fi, dst, opts)
 	}
 	if err == nil && j != nil {
 		err = j.UploadDone(dst.Bucket, dst.Key, fp)
 	}
-	return err
+	return fi.Size(), err
 }
 
 func describeMode(fi os.FileInfo) string {
@@ -99,17 +62,20 @@ func describeMode(fi os.FileInfo) string {
 	return fi.Mode().Type().String()
 }
 
-// objectOptions returns the upload options for one file, with its content type detected
-// from the extension unless one was given.
-func (e *Engine) objectOptions(path string) *object.Options {
-	o := e.opts.Object
+// objectOptions returns the upload options of the task's item (its own, else the call's),
+// with the content type detected from the file's extension unless one was given.
+func (t *task) objectOptions(path string) *object.Options {
+	o := t.object
+	if t.it.Options != nil {
+		o = *t.it.Options
+	}
 	if o.ContentType == "" {
 		o.ContentType = mime.TypeByExtension(filepath.Ext(path))
 	}
 	return &o
 }
 
-func (r *run) putFile(ctx context.Context, f *os.File, fi os.FileInfo, dst object.Ref, o *object.Options) error {
+func (t *task) putFile(ctx context.Context, f *os.File, fi os.FileInfo, dst object.Ref, o *object.Options) error {
 	sums, err := sumFile(ctx, o.Checksum, f, fi.Size(), max(fi.Size(), 1))
 	if err != nil {
 		return err
@@ -119,9 +85,9 @@ func (r *run) putFile(ctx context.Context, f *os.File, fi os.FileInfo, dst objec
 		sum = sums.parts[0]
 	}
 	o = withChecksumMetadata(o, sums.whole)
-	return r.call(ctx, false, f.Name(), dst.String(), func(ctx context.Context) error {
-		body := newPartReader(f, fi, 0, fi.Size(), true, r.moved(ctx))
-		err := r.e.store.PutObject(ctx, dst, body, fi.Size(), o, sum)
+	return t.call(ctx, false, func(ctx context.Context) error {
+		body := newPartReader(f, fi, 0, fi.Size(), true, t.moved(ctx))
+		err := t.e.store.PutObject(ctx, dst, body, fi.Size(), o, sum)
 		if err != nil {
 			body.undo()
 			return changedOr(f, fi, err)
@@ -139,13 +105,13 @@ func newPartReader(f *os.File, fi os.FileInfo, off, length int64, last bool, pro
 // journal it aborts the upload if anything fails or ctx is cancelled; with one it keeps the
 // upload for the next run, unless the file changed, and continues a recorded upload by
 // sending only the parts the server does not already hold.
-func (r *run) uploadParts(ctx context.Context, f *os.File, fi os.FileInfo, dst object.Ref, o *object.Options) (err error) {
+func (t *task) uploadParts(ctx context.Context, f *os.File, fi os.FileInfo, dst object.Ref, o *object.Options) (err error) {
 	size := fi.Size()
-	partSize, err := PartSize(size, r.e.opts.PartSize)
+	partSize, err := PartSize(size, t.e.opts.PartSize)
 	if err != nil {
 		return fmt.Errorf("upload %s: %w", f.Name(), err)
 	}
-	id, have, err := r.resumeUpload(ctx, f.Name(), dst, journal.FingerprintOf(fi), partSize)
+	id, have, err := t.resumeUpload(ctx, f.Name(), dst, journal.FingerprintOf(fi), partSize)
 	if err != nil {
 		return err
 	}
@@ -154,13 +120,13 @@ func (r *run) uploadParts(ctx context.Context, f *os.File, fi os.FileInfo, dst o
 		return err
 	}
 	if id == "" {
-		if id, err = r.createUpload(ctx, dst, withChecksumMetadata(o, sums.whole)); err != nil {
+		if id, err = t.createUpload(ctx, dst, withChecksumMetadata(o, sums.whole)); err != nil {
 			return err
 		}
-		if j := r.e.opts.Journal; j != nil {
+		if j := t.e.opts.Journal; j != nil {
 			err = j.StartUpload(journal.Upload{Bucket: dst.Bucket, Key: dst.Key, UploadID: id, Source: journal.FingerprintOf(fi), PartSize: partSize})
 			if err != nil {
-				r.abort(ctx, dst, id)
+				t.abort(ctx, dst, id)
 				return err
 			}
 		}
@@ -168,9 +134,9 @@ func (r *run) uploadParts(ctx context.Context, f *os.File, fi os.FileInfo, dst o
 	var sent atomic.Bool // a part request was started, so one may land after an abort
 	defer func() {
 		var src *SourceError
-		if err != nil && (r.e.opts.Journal == nil || errors.As(err, &src)) {
-			r.abortUpload(ctx, dst, id, sent.Load())
-			if j := r.e.opts.Journal; j != nil {
+		if err != nil && (t.e.opts.Journal == nil || errors.As(err, &src)) {
+			t.abortUpload(ctx, dst, id, sent.Load())
+			if j := t.e.opts.Journal; j != nil {
 				_ = j.Forget(dst.Bucket, dst.Key)
 			}
 		}
@@ -182,10 +148,10 @@ func (r *run) uploadParts(ctx context.Context, f *os.File, fi os.FileInfo, dst o
 		num := int32(i + 1)
 		if p, ok := have[num]; ok {
 			parts[i] = p
-			r.progress(p.Size)
+			t.progress(p.Size)
 			continue
 		}
-		if gctx.Err() != nil || r.e.limit.acquire(gctx) != nil {
+		if gctx.Err() != nil || t.e.limit.acquire(gctx) != nil {
 			break
 		}
 		off := int64(i) * partSize
@@ -196,7 +162,7 @@ func (r *run) uploadParts(ctx context.Context, f *os.File, fi os.FileInfo, dst o
 			sum = sums.parts[i]
 		}
 		g.Go(func() error {
-			p, err := r.sendPart(gctx, f, fi, dst, id, num, off, length, sum)
+			p, err := t.sendPart(gctx, f, fi, dst, id, num, off, length, sum)
 			parts[i] = p
 			return err
 		})
@@ -211,29 +177,29 @@ func (r *run) uploadParts(ctx context.Context, f *os.File, fi os.FileInfo, dst o
 		return err
 	}
 	if have != nil {
-		if err := r.reconcileParts(ctx, f, fi, dst, id, partSize, parts); err != nil {
+		if err := t.reconcileParts(ctx, f, fi, dst, id, partSize, parts); err != nil {
 			return err
 		}
 	}
-	return r.complete(ctx, dst, id, parts, sums.whole)
+	return t.complete(ctx, dst, id, parts, sums.whole)
 }
 
 // sendPart uploads one part (the caller holds a request slot for the first attempt) and
 // records it in the journal.
-func (r *run) sendPart(ctx context.Context, f *os.File, fi os.FileInfo, dst object.Ref, id string, num int32, off, length int64, sum object.Checksum) (object.Part, error) {
+func (t *task) sendPart(ctx context.Context, f *os.File, fi os.FileInfo, dst object.Ref, id string, num int32, off, length int64, sum object.Checksum) (object.Part, error) {
 	var etag string
-	err := r.call(ctx, true, f.Name(), dst.String(), func(ctx context.Context) error {
-		body := newPartReader(f, fi, off, length, false, r.moved(ctx))
+	err := t.call(ctx, true, func(ctx context.Context) error {
+		body := newPartReader(f, fi, off, length, false, t.moved(ctx))
 		var err error
-		if etag, err = r.e.store.UploadPart(ctx, dst, id, num, body, length, sum); err != nil {
+		if etag, err = t.e.store.UploadPart(ctx, dst, id, num, body, length, sum); err != nil {
 			body.undo()
 			return changedOr(f, fi, err)
 		}
 		return nil
 	})
 	p := object.Part{Number: num, ETag: etag, Size: length, Checksum: sum}
-	if err == nil && r.e.opts.Journal != nil {
-		err = r.e.opts.Journal.PartDone(dst.Bucket, dst.Key, id, p)
+	if err == nil && t.e.opts.Journal != nil {
+		err = t.e.opts.Journal.PartDone(dst.Bucket, dst.Key, id, p)
 	}
 	return p, err
 }
@@ -243,26 +209,26 @@ func (r *run) sendPart(ctx context.Context, f *os.File, fi os.FileInfo, dst obje
 // cancelled meanwhile the new upload is aborted at once. When an attempt failed before the
 // one that succeeded, the server may have started an upload whose answer was lost: that
 // one is found and aborted.
-func (r *run) createUpload(ctx context.Context, dst object.Ref, o *object.Options) (string, error) {
+func (t *task) createUpload(ctx context.Context, dst object.Ref, o *object.Options) (string, error) {
 	var id string
 	attempts, start := 0, time.Now()
-	err := r.call(ctx, false, "", dst.String(), func(ctx context.Context) error {
+	err := t.call(ctx, false, func(ctx context.Context) error {
 		attempts++
 		dctx, cancel := detached(ctx, cleanupTimeout)
 		defer cancel()
 		var err error
-		id, err = r.e.store.CreateMultipartUpload(dctx, dst, o)
+		id, err = t.e.store.CreateMultipartUpload(dctx, dst, o)
 		return err
 	})
 	if err != nil && id != "" {
-		r.abort(ctx, dst, id)
+		t.abort(ctx, dst, id)
 	}
 	if err == nil && ctx.Err() != nil {
-		r.abort(ctx, dst, id)
+		t.abort(ctx, dst, id)
 		return "", ctx.Err()
 	}
 	if err == nil && attempts > 1 {
-		r.abortLostUploads(ctx, dst, id, time.Since(start))
+		t.abortLostUploads(ctx, dst, id, time.Since(start))
 	}
 	return id, err
 }
@@ -279,13 +245,13 @@ type UploadLister interface {
 // one-second resolution, hence the margin. An upload of the same key that another client
 // started in that same window would be aborted too; two writers of one key at once lose
 // one of their objects anyway.
-func (r *run) abortLostUploads(ctx context.Context, dst object.Ref, ours string, span time.Duration) {
-	lister, ok := r.e.store.(UploadLister)
+func (t *task) abortLostUploads(ctx context.Context, dst object.Ref, ours string, span time.Duration) {
+	lister, ok := t.e.store.(UploadLister)
 	if !ok {
 		return
 	}
 	var ups []object.Upload
-	err := r.call(ctx, false, "", dst.String(), func(ctx context.Context) error {
+	err := t.call(ctx, false, func(ctx context.Context) error {
 		ups = ups[:0]
 		return lister.ListUploads(ctx, dst.Bucket, dst.Key, func(u object.Upload) error {
 			if u.Key == dst.Key {
@@ -295,7 +261,7 @@ func (r *run) abortLostUploads(ctx context.Context, dst object.Ref, ours string,
 		})
 	})
 	if err != nil {
-		r.notice("", dst.String(), "could not look for an upload left by a lost CreateMultipartUpload answer: "+err.Error())
+		t.notice("could not look for an upload left by a lost CreateMultipartUpload answer: " + err.Error())
 		return
 	}
 	var mine time.Time
@@ -309,8 +275,8 @@ func (r *run) abortLostUploads(ctx context.Context, dst object.Ref, ours string,
 	}
 	for _, u := range ups {
 		if u.UploadID != ours && !u.Initiated.After(mine) && mine.Sub(u.Initiated) <= span+2*time.Second {
-			r.notice("", dst.String(), "aborting upload "+u.UploadID+", started by a CreateMultipartUpload whose answer was lost")
-			r.abort(ctx, dst, u.UploadID)
+			t.notice("aborting upload " + u.UploadID + ", started by a CreateMultipartUpload whose answer was lost")
+			t.abort(ctx, dst, u.UploadID)
 		}
 	}
 }
@@ -318,15 +284,15 @@ func (r *run) abortLostUploads(ctx context.Context, dst object.Ref, ours string,
 // complete finishes an upload whose parts are all sent. It runs detached from ctx: once
 // every byte is there, finishing is cheaper and tidier than aborting. whole is the file's
 // checksum recorded in the object's metadata (zero if none).
-func (r *run) complete(ctx context.Context, dst object.Ref, id string, parts []object.Part, whole object.Checksum) error {
+func (t *task) complete(ctx context.Context, dst object.Ref, id string, parts []object.Part, whole object.Checksum) error {
 	dctx, cancel := detached(ctx, cleanupTimeout)
 	defer cancel()
 	attempts := 0
-	err := r.slotted(dctx, false, "", dst.String(), 0, func(ctx context.Context) error {
+	err := t.slotted(dctx, false, 0, func(ctx context.Context) error {
 		attempts++
-		return r.e.store.CompleteMultipartUpload(ctx, dst, id, parts)
+		return t.e.store.CompleteMultipartUpload(ctx, dst, id, parts)
 	})
-	if err != nil && attempts > 1 && notFound(err) && r.completedEarlier(dctx, dst, parts, whole) {
+	if err != nil && attempts > 1 && notFound(err) && t.completedEarlier(dctx, dst, parts, whole) {
 		return nil
 	}
 	return err
@@ -335,8 +301,8 @@ func (r *run) complete(ctx context.Context, dst object.Ref, id string, parts []o
 // completedEarlier reports whether the object at dst is the one these parts make. An
 // attempt at completing can succeed with its answer lost; the server then answers the
 // next attempt NoSuchUpload (MinIO does), and the upload is done, not failed.
-func (r *run) completedEarlier(ctx context.Context, dst object.Ref, parts []object.Part, whole object.Checksum) bool {
-	info, err := r.head(ctx, dst, "")
+func (t *task) completedEarlier(ctx context.Context, dst object.Ref, parts []object.Part, whole object.Checksum) bool {
+	info, err := t.head(ctx, dst)
 	if err != nil {
 		return false
 	}
@@ -371,8 +337,8 @@ func multipartETag(parts []object.Part) (string, bool) {
 // abort aborts a multipart upload on a detached context with its own timeout, retrying, and
 // without waiting for a request slot. The Aborted event carries an Err when it failed: the
 // upload ID is in it, so a person can abort it by hand.
-func (r *run) abort(ctx context.Context, dst object.Ref, id string) {
-	r.abortUpload(ctx, dst, id, false)
+func (t *task) abort(ctx context.Context, dst object.Ref, id string) {
+	t.abortUpload(ctx, dst, id, false)
 }
 
 // abortSettle is how long after an abort haul looks again whether the upload is gone, and
@@ -385,16 +351,16 @@ var abortSettle = []time.Duration{300 * time.Millisecond, time.Second, 2 * time.
 // (AWS documents this and says to abort again until ListParts answers NoSuchUpload; the
 // e2e suite caught versitygw doing it). So it waits a moment, asks, and aborts again while
 // the upload is still listed.
-func (r *run) abortUpload(ctx context.Context, dst object.Ref, id string, partsInFlight bool) {
+func (t *task) abortUpload(ctx context.Context, dst object.Ref, id string, partsInFlight bool) {
 	dctx, cancel := detached(ctx, cleanupTimeout)
 	defer cancel()
 	abort := func() error {
-		return r.retry(dctx, "", dst.String(), func(ctx context.Context) error {
-			return r.e.store.AbortMultipartUpload(ctx, dst, id)
+		return t.retry(dctx, func(ctx context.Context) error {
+			return t.e.store.AbortMultipartUpload(ctx, dst, id)
 		})
 	}
 	err := abort()
-	lister, canList := r.e.store.(PartLister)
+	lister, canList := t.e.store.(PartLister)
 	for i := 0; err == nil && partsInFlight && canList && i < len(abortSettle); i++ {
 		select {
 		case <-time.After(abortSettle[i]):
@@ -414,5 +380,5 @@ func (r *run) abortUpload(ctx context.Context, dst object.Ref, id string, partsI
 	if err != nil {
 		err = fmt.Errorf("could not abort multipart upload %s of %s; abort it by hand: %w", id, dst, err)
 	}
-	r.emit(Event{Kind: Aborted, Dst: dst.String(), UploadID: id, Err: err})
+	t.emit(Event{Kind: Aborted, Item: t.it, UploadID: id, Err: err})
 }

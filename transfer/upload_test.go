@@ -334,7 +334,7 @@ func TestUploadDirGoesOnPastAFailedFile(t *testing.T) {
 		return nil
 	}
 	sum, err := New(fs, fastOpts(Options{})).UploadDir(context.Background(), dir, object.Ref{Bucket: "b"})
-	if !errors.Is(err, ErrSomeFailed) || sum.Done != 2 || sum.Failed != 1 || sum.Failures[0].Src != filepath.Join(dir, "bad") {
+	if !errors.Is(err, ErrSomeFailed) || sum.Done != 2 || sum.Failed != 1 || sum.Failures[0].Item.Src() != filepath.Join(dir, "bad") {
 		t.Fatalf("err %v, summary %+v", err, sum)
 	}
 }

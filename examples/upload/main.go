@@ -39,7 +39,7 @@ func main() {
 		Object:      object.Options{Metadata: map[string]string{"source": "example"}},
 		Observer: transfer.ObserverFunc(func(ev transfer.Event) {
 			if ev.Kind == transfer.Done {
-				fmt.Println("uploaded", ev.Dst)
+				fmt.Println("uploaded", ev.Item.Object)
 			}
 		}),
 	})
@@ -60,7 +60,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, stopped.Err)
 	default:
 		for _, f := range sum.Failures {
-			fmt.Fprintf(os.Stderr, "%s: %v\n", f.Src, f.Err)
+			fmt.Fprintf(os.Stderr, "%s: %v\n", f.Item.Path, f.Err)
 		}
 	}
 	os.Exit(1)

@@ -76,7 +76,7 @@ func (r *reporter) Observe(ev transfer.Event) {
 	switch ev.Kind {
 	case transfer.Queued:
 		r.files++
-		r.bytesTotal += ev.Size
+		r.bytesTotal += max(ev.Item.Size, 0)
 		if r.bar != nil && !r.unknownSize {
 			r.bar.ChangeMax64(r.bytesTotal)
 		}
@@ -88,47 +88,47 @@ func (r *reporter) Observe(ev transfer.Event) {
 		r.done++
 		switch {
 		case r.a.json:
-			r.emitJSON(event{Event: "done", Op: string(ev.Op), Src: ev.Src, Dst: ev.Dst, Bytes: new(ev.Size), Seconds: ev.Elapsed.Seconds(), Verified: ev.Verified})
+			r.emitJSON(event{Event: "done", Op: string(ev.Item.Op), Src: ev.Item.Src(), Dst: ev.Item.Dst(), Bytes: new(ev.Item.Size), Seconds: ev.Elapsed.Seconds(), Verified: ev.Verified})
 		case !r.a.quiet:
-			r.line(r.lines, "%s: %s -> %s %s %.1fs", ev.Op, ev.Src, ev.Dst, bytesize.Format(ev.Size), ev.Elapsed.Seconds())
+			r.line(r.lines, "%s: %s -> %s %s %.1fs", ev.Item.Op, ev.Item.Src(), ev.Item.Dst(), bytesize.Format(ev.Item.Size), ev.Elapsed.Seconds())
 		}
 	case transfer.Skipped:
 		r.done++
 		switch {
 		case r.a.json:
-			r.emitJSON(event{Event: "skipped", Op: string(ev.Op), Src: ev.Src, Dst: ev.Dst, Bytes: new(ev.Size)})
+			r.emitJSON(event{Event: "skipped", Op: string(ev.Item.Op), Src: ev.Item.Src(), Dst: ev.Item.Dst(), Bytes: new(ev.Item.Size)})
 		case !r.a.quiet:
-			r.line(r.lines, "skip: %s -> %s %s (already done by the interrupted run)", ev.Src, ev.Dst, bytesize.Format(ev.Size))
+			r.line(r.lines, "skip: %s -> %s %s (already done by the interrupted run)", ev.Item.Src(), ev.Item.Dst(), bytesize.Format(ev.Item.Size))
 		}
 	case transfer.Notice:
 		switch {
 		case r.a.json:
-			r.emitJSON(event{Event: "note", Op: string(ev.Op), Src: ev.Src, Dst: ev.Dst, Message: ev.Note})
+			r.emitJSON(event{Event: "note", Op: string(ev.Item.Op), Src: ev.Item.Src(), Dst: ev.Item.Dst(), Message: ev.Note})
 		case !r.a.quiet:
-			r.line(r.a.stderr, "note: %s", describeFailure(ev.Src, ev.Dst, errors.New(ev.Note)))
+			r.line(r.a.stderr, "note: %s", describeFailure(ev.Item.Src(), ev.Item.Dst(), errors.New(ev.Note)))
 		}
 	case transfer.Failed:
 		r.failed++
 		switch {
 		case r.a.json:
-			r.emitJSON(event{Event: "failed", Op: string(ev.Op), Src: ev.Src, Dst: ev.Dst, Error: ev.Err.Error()})
+			r.emitJSON(event{Event: "failed", Op: string(ev.Item.Op), Src: ev.Item.Src(), Dst: ev.Item.Dst(), Error: ev.Err.Error()})
 		case !ev.StopsRun: // a failure that stops the run is said once, at the end
-			r.line(r.a.stderr, "failed: %s", describeFailure(ev.Src, ev.Dst, ev.Err))
+			r.line(r.a.stderr, "failed: %s", describeFailure(ev.Item.Src(), ev.Item.Dst(), ev.Err))
 		}
 	case transfer.NotDone:
 		if r.a.json {
-			r.emitJSON(event{Event: "not_done", Op: string(ev.Op), Src: ev.Src, Dst: ev.Dst, Error: notDoneReason(ev.Err)})
+			r.emitJSON(event{Event: "not_done", Op: string(ev.Item.Op), Src: ev.Item.Src(), Dst: ev.Item.Dst(), Error: notDoneReason(ev.Err)})
 		}
 	case transfer.Retrying:
 		if r.a.json {
-			r.emitJSON(event{Event: "retry", Op: string(ev.Op), Src: ev.Src, Dst: ev.Dst, Error: ev.Err.Error(), Attempt: ev.Attempt, Seconds: ev.Delay.Seconds()})
+			r.emitJSON(event{Event: "retry", Op: string(ev.Item.Op), Src: ev.Item.Src(), Dst: ev.Item.Dst(), Error: ev.Err.Error(), Attempt: ev.Attempt, Seconds: ev.Delay.Seconds()})
 		} else if r.a.debug {
 			r.line(r.a.stderr, "retry: attempt %d failed, again in %s: %v", ev.Attempt, ev.Delay.Round(time.Millisecond), ev.Err)
 		}
 	case transfer.Aborted:
 		switch {
 		case r.a.json:
-			ej := event{Event: "aborted", Op: string(ev.Op), Dst: ev.Dst, UploadID: ev.UploadID}
+			ej := event{Event: "aborted", Op: string(ev.Item.Op), Dst: ev.Item.Dst(), UploadID: ev.UploadID}
 			if ev.Err != nil {
 				ej.Error = ev.Err.Error()
 			}
@@ -136,7 +136,7 @@ func (r *reporter) Observe(ev transfer.Event) {
 		case ev.Err != nil:
 			r.line(r.a.stderr, "warning: %v", ev.Err)
 		case r.a.debug:
-			r.line(r.a.stderr, "aborted: multipart upload %s of %s", ev.UploadID, ev.Dst)
+			r.line(r.a.stderr, "aborted: multipart upload %s of %s", ev.UploadID, ev.Item.Dst())
 		}
 	}
 	if r.bar != nil && ev.Kind != transfer.Progress {
@@ -183,7 +183,7 @@ func (r *reporter) finish(sum transfer.Summary, err error) error {
 		}
 		r.emitJSON(ev)
 	} else if !r.a.quiet || sum.Failed > 0 || sum.NotDone > 0 || interrupted {
-		many := r.files > 1 || sum.Failed > 0 || sum.NotDone > 0 || interrupted
+		many := r.files > 1 || (sum.Failed > 0 && !isStop) || sum.NotDone > 0 || interrupted
 		if many {
 			why := ""
 			switch {

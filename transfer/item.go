@@ -1,0 +1,76 @@
+package transfer
+
+import (
+	"io"
+	"time"
+
+	"github.com/haul-s3/haul/object"
+)
+
+// Op names what an item does.
+type Op string
+
+// The operations.
+const (
+	Upload   Op = "upload"   // a local file or stream to an object
+	Download Op = "download" // an object to a local file or stream
+)
+
+// Item is one thing a run does, as data: a producer (a directory walk, a listing, a sync
+// plan) makes it, a filter may drop it, and Engine.Run carries it out. Events name the item
+// they are about.
+type Item struct {
+	Op Op
+	// Path is the local side: the file an upload reads or a download writes, or "-" for a
+	// stream (UploadStream, DownloadStream).
+	Path string
+	// Object is the object an upload writes or a download reads.
+	Object object.Ref
+	// Size is the item's size in bytes as the producer knows it; -1 when not known yet (a
+	// stream, an object not yet asked about).
+	Size int64
+	// ETag and LastModified are what a listing said of a download's object: every GET is
+	// pinned to ETag (If-Match), and LastModified becomes the file's time. A download
+	// without an ETag asks the server first (HeadObject).
+	ETag         string
+	LastModified time.Time
+	// Options are the object options of an upload (ACL, metadata, encryption, storage
+	// class, content type, cache control, checksum); nil takes the call's (WithObject) or
+	// else the engine's (Options.Object). A content type left empty is found from the
+	// file's extension.
+	Options *object.Options
+	// Reason says why the item is in the plan ("new", "changed", ...); empty for a copy.
+	Reason string
+	// Err, when set by a producer, is why an item it found cannot be run (an unreadable
+	// file, a key that would land outside the destination): the run reports the item as
+	// failed and goes on.
+	Err error
+
+	stream io.Reader    // UploadStream's source
+	sink   io.Writer    // DownloadStream's destination
+	head   *object.Info // what HeadObject said of a download's object, when it was asked
+}
+
+// Src names where the item's bytes come from, for people: a path, "-" or an s3:// URL.
+func (it Item) Src() string {
+	if it.Op == Download {
+		return it.objectName()
+	}
+	return it.Path
+}
+
+// objectName is the object's URL, or "" for an item with no object (a zero Item).
+func (it Item) objectName() string {
+	if it.Object.Bucket == "" {
+		return ""
+	}
+	return it.Object.String()
+}
+
+// Dst names where the item's bytes go, for people.
+func (it Item) Dst() string {
+	if it.Op == Download {
+		return it.Path
+	}
+	return it.objectName()
+}

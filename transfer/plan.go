@@ -1,0 +1,299 @@
+package transfer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/haul-s3/haul/localfs"
+	"github.com/haul-s3/haul/object"
+)
+
+// A Producer makes the items of a run, in order, and hands each to yield. It returns nil
+// when it has no more, at once when yield returns false (the run wants no more items: it
+// was cancelled or stopped; what it returns then is not looked at), or an error when it
+// cannot go on (a listing that failed), which ends the run after the items already given.
+// A producer never holds its items in a list: a tree of ten million files streams through.
+// An item it found but cannot run is handed over with Item.Err set.
+type Producer func(ctx context.Context, yield func(Item) bool) error
+
+// Filter decides which paths a tree producer yields. Match is called with each file's path
+// relative to the tree's root, or each key relative to the prefix, with "/" separators. A
+// filter that also has a method SkipDir(rel string) bool lets a walk skip a whole local
+// directory ("a/b") when nothing under it can match.
+type Filter interface {
+	Match(rel string) bool
+}
+
+// CallOption sets an option of one call into the Engine, for that call only: calls that
+// share an Engine share its request limit and memory budget, not these.
+type CallOption func(*callOptions)
+
+type callOptions struct {
+	object   *object.Options
+	observer Observer
+	filter   Filter
+}
+
+// WithObject gives the call's uploads these object options instead of Options.Object
+// (items that carry their own Options keep them).
+func WithObject(o object.Options) CallOption {
+	return func(c *callOptions) { c.object = &o }
+}
+
+// WithObserver sends the call's events to o instead of Options.Observer.
+func WithObserver(o Observer) CallOption {
+	return func(c *callOptions) { c.observer = o }
+}
+
+// WithFilter makes UploadDir and DownloadPrefix yield only the paths f matches.
+func WithFilter(f Filter) CallOption {
+	return func(c *callOptions) { c.filter = f }
+}
+
+func collect(opts []CallOption) *callOptions {
+	c := &callOptions{}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
+}
+
+// Run carries out every item that produce makes: one scheduler for every producer, under
+// the Engine's one limit on requests in flight and its memory budget, which it shares with
+// every other call running at the same time. Items are started in the order they are made,
+// as many at once as Options.Concurrency allows; the producer waits while they are all
+// busy. See the package documentation for what Run returns; the Summary counts every item
+// produced.
+func (e *Engine) Run(ctx context.Context, produce Producer, opts ...CallOption) (Summary, error) {
+	r, ctx := e.newRun(ctx, collect(opts))
+	var g errgroup.Group
+	g.SetLimit(e.opts.Concurrency)
+	err := produce(ctx, func(it Item) bool {
+		if ctx.Err() != nil {
+			return false
+		}
+		if it.Err != nil {
+			r.failed(ctx, it, it.Err)
+			return true
+		}
+		r.emit(Event{Kind: Queued, Item: it})
+		g.Go(func() error {
+			r.runItem(ctx, it)
+			return nil // runItem records every outcome itself
+		})
+		return ctx.Err() == nil
+	})
+	_ = g.Wait()
+	return r.finish(err)
+}
+
+// UploadFile uploads the regular file at path to dst.
+func (e *Engine) UploadFile(ctx context.Context, path string, dst object.Ref, opts ...CallOption) (Summary, error) {
+	return e.Run(ctx, FileItem(path, dst), opts...)
+}
+
+// UploadDir uploads every regular file under dir to dst.Bucket, at the key dst.Key + the
+// file's path relative to dir with "/" separators (dst.Key should be empty or end in "/").
+// Symbolic links are followed, loops are reported and skipped, empty directories produce
+// nothing. A failed file does not stop the others.
+func (e *Engine) UploadDir(ctx context.Context, dir string, dst object.Ref, opts ...CallOption) (Summary, error) {
+	return e.Run(ctx, TreeItems(dir, dst, collect(opts).filter), opts...)
+}
+
+// DownloadFile downloads the object src to the file path. The bytes go to a temporary file
+// beside path that is renamed onto path only when every byte has arrived; on failure or
+// cancel it is removed and path is left as it was.
+func (e *Engine) DownloadFile(ctx context.Context, src object.Ref, path string, opts ...CallOption) (Summary, error) {
+	return e.Run(ctx, e.ObjectItem(src, path), opts...)
+}
+
+// DownloadPrefix downloads every object whose key starts with src.Key (which should be
+// empty or end in "/") into dir, at dir joined with the rest of the key. Keys ending in "/"
+// (directory markers) are skipped. A key that would land outside dir, or could be read as
+// another path, is refused and reported as a failure; the other keys go on.
+func (e *Engine) DownloadPrefix(ctx context.Context, src object.Ref, dir string, opts ...CallOption) (Summary, error) {
+	return e.Run(ctx, e.PrefixItems(src, dir, collect(opts).filter), opts...)
+}
+
+// UploadStream uploads everything read from src, of unknown length, to dst. A stream that
+// ends within the first part is sent in one PutObject; a longer one as a multipart upload
+// whose part size grows as it goes (see streamPartSize). Buffers come from the Engine's
+// memory budget, so memory stays bounded however long the stream is. src is read by one
+// goroutine, sequentially, and not closed.
+func (e *Engine) UploadStream(ctx context.Context, src io.Reader, dst object.Ref, opts ...CallOption) (Summary, error) {
+	return e.Run(ctx, one(Item{Op: Upload, Path: "-", Object: dst, Size: -1, stream: src}), opts...)
+}
+
+// DownloadStream writes the object src to w in order. A failed read is resumed from the
+// last byte written, pinned to the object's ETag, so w never receives a byte twice or a
+// byte of another version. w is not closed. The bytes cannot be taken back once written, so
+// a mismatch with the checksum in the object's metadata fails the item after the fact.
+func (e *Engine) DownloadStream(ctx context.Context, src object.Ref, w io.Writer, opts ...CallOption) (Summary, error) {
+	return e.Run(ctx, one(Item{Op: Download, Path: "-", Object: src, Size: -1, sink: w}), opts...)
+}
+
+func one(it Item) Producer {
+	return func(_ context.Context, yield func(Item) bool) error {
+		yield(it)
+		return nil
+	}
+}
+
+// FileItem is the producer of one upload: the regular file at path to dst. A path that
+// cannot be read, or is not a regular file, ends the run with a *SourceError.
+func FileItem(path string, dst object.Ref) Producer {
+	return func(_ context.Context, yield func(Item) bool) error {
+		fi, err := os.Stat(path)
+		if err != nil {
+			return &SourceError{Path: path, Err: err}
+		}
+		if !fi.Mode().IsRegular() {
+			return &SourceError{Path: path, Err: fmt.Errorf("not a regular file (%s)", describeMode(fi))}
+		}
+		yield(Item{Op: Upload, Path: path, Object: dst, Size: fi.Size()})
+		return nil
+	}
+}
+
+// errStopWalk ends a walk whose run wants no more items.
+var errStopWalk = errors.New("walk stopped")
+
+// TreeItems is the producer of the uploads of every regular file under dir that f (nil:
+// every file) matches, to dst.Key + its path relative to dir, in the walk's order. A file
+// or directory that cannot be read is an item with its Err set.
+func TreeItems(dir string, dst object.Ref, f Filter) Producer {
+	skipDir := func(string) bool { return false }
+	if s, ok := f.(interface{ SkipDir(string) bool }); ok {
+		skipDir = s.SkipDir
+	}
+	_ = skipDir // TODO(prune): localfs.Walk has no hook for skipping a directory yet
+	return func(ctx context.Context, yield func(Item) bool) error {
+		err := localfs.Walk(ctx, dir, func(lf localfs.File) error {
+			if f != nil && !f.Match(lf.Rel) {
+				return nil
+			}
+			it := Item{Op: Upload, Path: lf.Path, Object: object.Ref{Bucket: dst.Bucket, Key: dst.Key + lf.Rel}, Size: lf.Size}
+			if !yield(it) {
+				return errStopWalk
+			}
+			return nil
+		}, func(p string, err error) {
+			yield(Item{Op: Upload, Path: p, Object: dst, Size: -1, Err: &SourceError{Path: p, Err: err}})
+		})
+		if errors.Is(err, errStopWalk) {
+			return nil
+		}
+		return err
+	}
+}
+
+// ObjectItem is the producer of one download: the object src to the file path. It asks the
+// server for the object's size and version first (HeadObject, retried), which is no body.
+func (e *Engine) ObjectItem(src object.Ref, path string) Producer {
+	return func(ctx context.Context, yield func(Item) bool) error {
+		var info object.Info
+		err := e.Retry(ctx, func(ctx context.Context) error {
+			var err error
+			info, err = e.store.HeadObject(ctx, src)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		yield(Item{Op: Download, Path: path, Object: src, Size: info.Size, ETag: info.ETag, LastModified: info.LastModified, head: &info})
+		return nil
+	}
+}
+
+// PrefixItems is the producer of the downloads of every object under src.Key (which should
+// be empty or end in "/") that f (nil: every key) matches, each to dir joined with the rest
+// of its key, in the listing's order. Directory markers (keys ending in "/") are passed
+// over; a key that would land outside dir is an item with its Err set.
+func (e *Engine) PrefixItems(src object.Ref, dir string, f Filter) Producer {
+	return func(ctx context.Context, yield func(Item) bool) error {
+		// A listing that fails part way is listed again from the start, and the keys the
+		// failed attempts already handled are passed over by count: servers list in a
+		// fixed order (not always byte order: a posix backend walks directories), so the
+		// first seen are the same.
+		seen := 0
+		err := e.Retry(ctx, func(ctx context.Context) error {
+			n := 0
+			return e.store.List(ctx, src.Bucket, src.Key, func(info object.Info) error {
+				if n++; n <= seen {
+					return nil
+				}
+				seen = n
+				rel := strings.TrimPrefix(info.Key, src.Key)
+				if strings.HasSuffix(info.Key, "/") || (f != nil && !f.Match(rel)) {
+					return nil
+				}
+				ref := object.Ref{Bucket: src.Bucket, Key: info.Key}
+				it := Item{Op: Download, Object: ref, Size: info.Size, ETag: info.ETag, LastModified: info.LastModified}
+				path, err := localfs.SafeJoin(dir, rel)
+				if err != nil {
+					it.Err = fmt.Errorf("refused: %w", err)
+				}
+				it.Path = path
+				if !yield(it) {
+					return final{errStopWalk}
+				}
+				return nil
+			})
+		})
+		if errors.Is(err, errStopWalk) {
+			return nil
+		}
+		return err
+	}
+}
+
+// final wraps an error that must not be retried.
+type final struct{ error }
+
+func (f final) Unwrap() error { return f.error }
+func (final) Retryable() bool { return false }
+
+// makeDir makes a download's directory, once per directory per run.
+func (t *task) makeDir(dir string) error {
+	if _, ok := t.dirs.Load(dir); ok {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	t.dirs.Store(dir, true)
+	return nil
+}
+
+// do carries out the task's item and returns its size.
+func (t *task) do(ctx context.Context) (int64, error) {
+	it := t.it
+	switch {
+	case it.Op == Upload && it.stream != nil:
+		return t.uploadStream(ctx, it.stream, it.Object)
+	case it.Op == Upload:
+		return t.uploadFile(ctx, it.Path, it.Object)
+	case it.Op == Download && it.sink != nil:
+		return t.downloadStream(ctx, it.Object, it.sink)
+	case it.Op == Download:
+		info := object.Info{Key: it.Object.Key, Size: it.Size, ETag: it.ETag, LastModified: it.LastModified}
+		if it.head != nil {
+			info = *it.head
+		}
+		if err := t.makeDir(filepath.Dir(it.Path)); err != nil {
+			return info.Size, err
+		}
+		if err := t.download(ctx, it.Object, info, it.Path); err != nil {
+			return info.Size, err
+		}
+		return info.Size, nil
+	}
+	return 0, fmt.Errorf("item %s -> %s: unknown operation %q", it.Src(), it.Dst(), it.Op)
+}
