@@ -52,9 +52,11 @@ demo: build
 	scripts/install-tools.sh versitygw
 	scripts/demo.sh
 
-# haul beside aws-cli and rclone against MinIO on tmpfs; prints medians (BENCH_RUNS=3).
+# haul beside aws-cli, rclone and s5cmd (from ../shared/peers, if there) against MinIO on
+# tmpfs; prints medians (BENCH_RUNS=3). BASELINE=<git rev> also runs haul built from that
+# revision, as haul-base, in every round and prints haul/haul-base ratios.
 bench: tools build
-	scripts/bench.sh
+	$(if $(BASELINE),HAUL_BASELINE_REV='$(BASELINE)' )scripts/bench.sh
 
 # A 1 GiB upload killed (kill -9) half way and resumed, against a fresh upload, on MinIO on tmpfs (BENCH_RUNS=3).
 bench-resume: tools build

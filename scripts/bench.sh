@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# bench.sh compares haul with aws-cli (`aws s3 cp`) and rclone against a local
-# MinIO whose data dir is on tmpfs, on the same data in the same run.
+# bench.sh compares haul with aws-cli (`aws s3 cp`), rclone and s5cmd against a
+# local MinIO whose data dir is on tmpfs, on the same data in the same run, and
+# optionally with a baseline build of haul ("haul-base") to show a change's effect.
 #
 # Usage: scripts/bench.sh            (normally via `make bench`)
+#        make bench BASELINE=<rev>   (also runs haul built from <rev> as haul-base)
 #
 # Workloads, each run by every tool BENCH_RUNS times:
 #   big-up      upload one 1 GiB file of random data
@@ -11,7 +13,8 @@
 #   small-down  download it
 # Every run is timed with `/usr/bin/time -f '%e %U %S %M'`: wall seconds, client
 # CPU seconds (user + sys, children included) and peak RSS. The table shows the
-# median of the runs, haul/aws-cli ratios and PASS/FAIL against the targets:
+# median of the runs, every tool's ratios to aws-cli and to s5cmd, and PASS/FAIL
+# against the targets:
 #   haul wall <= 0.6x aws-cli on big-up, <= 0.25x on small-up,
 #   haul CPU <= 0.3x aws-cli on every workload, haul peak RSS <= 64 MiB.
 # Targets are reported, not asserted: the script exits 0 when they fail, and
@@ -28,6 +31,22 @@
 # own rm deletes afterwards (untimed, then MinIO's trash is emptied); download
 # dirs are removed after each run.
 # Each tool is warmed up (one untimed listing) before the first round.
+# Every tool runs with its default concurrency and part size (haul --concurrency
+# 16; aws-cli 10 requests, 8 MiB parts; rclone 4 transfers, 4 parts each;
+# s5cmd 256 workers, 5 parts of 50 MiB per object, as its --help says, which the
+# table's header prints): defaults are what a user gets. Output is quietened
+# alike (haul -q, aws --only-show-errors, rclone -q, s5cmd --log error).
+#
+# Peers: aws-cli must be installed; rclone is apt-installed when missing (as
+# root). s5cmd is not in the Go module proxy: a static build is kept beside the
+# repo in ../shared/peers/ (s5cmd, or s5cmd-linux-amd64.xz, unpacked once into
+# .tools/bin/s5cmd); without one the script says so and runs without s5cmd.
+#
+# Baseline: with HAUL_BASELINE (a binary) or HAUL_BASELINE_REV (a commit, built
+# from `git archive` into a temp dir; `make bench BASELINE=<rev>` sets it), that
+# haul runs as one more tool, haul-base, in every round beside the others, and a
+# second table gives haul/haul-base ratios of the medians (wall, CPU, RSS) with
+# the range of the per-round ratios: the noise of this run to judge them by.
 # aws-cli behind a pyenv shim is run through its real path so the shim's bash
 # does not count against it.
 #
@@ -40,6 +59,14 @@
 #   BENCH_SMALL_KIB    size of each small file in KiB (default 64)
 #   BENCH_TMPFS        tmpfs dir to work in (default /dev/shm)
 #   HAUL_BIN           haul binary to use (default: build bin/haul from the tree)
+#   HAUL_BASELINE      a second haul binary, measured as haul-base
+#   HAUL_BASELINE_REV  a git revision to build and measure as haul-base
+#                      (make bench BASELINE=<rev>); not with HAUL_BASELINE
+#   S5CMD              s5cmd binary (default: ../shared/peers/ beside the repo);
+#                      S5CMD=off runs without it
+#   BENCH_S5CMD_OPTS   extra s5cmd global options, e.g. "--numworkers 16"
+#   BENCH_S5CMD_CP_OPTS  extra s5cmd cp options, e.g. "--concurrency 16 --part-size 8"
+#                      (both empty by default: s5cmd's defaults are the honest peer)
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -50,7 +77,7 @@ SMALL_COUNT="${BENCH_SMALL_COUNT:-2000}"
 SMALL_KIB="${BENCH_SMALL_KIB:-64}"
 TMPFS_DIR="${BENCH_TMPFS:-/dev/shm}"
 
-TOOLS=(haul aws rclone)
+TOOLS=() # haul [haul-base] aws rclone [s5cmd]; set once the binaries are found
 WORKLOADS=(big-up big-down small-up small-down)
 BUCKET=haul-bench
 # Targets (see header). Ratios are haul/aws-cli medians.
@@ -100,6 +127,41 @@ RCLONE=(env -u AWS_CA_BUNDLE "$(command -v rclone)")
 AWS="$(real_aws)"
 [[ -n $AWS ]] || die "aws-cli (aws) is not installed; install aws-cli v1 (e.g. pip install awscli) and retry"
 bench_binaries
+bench_baseline
+
+# s5cmd (aws-sdk-go v1 too) starts fine with AWS_CA_BUNDLE set, unlike rclone:
+# it keeps the environment as it is.
+find_s5cmd
+read -r -a S5CMD_OPTS <<<"${BENCH_S5CMD_OPTS:-}"
+read -r -a S5CMD_CP_OPTS <<<"${BENCH_S5CMD_CP_OPTS:-}"
+
+TOOLS=(haul)
+[[ -n $HAUL_BASE ]] && TOOLS+=(haul-base)
+TOOLS+=(aws rclone)
+[[ -n $S5CMD_BIN ]] && TOOLS+=(s5cmd)
+
+# has_tool NAME: is NAME measured in this run?
+has_tool() { [[ " ${TOOLS[*]} " == *" $1 "* ]]; }
+
+# s5cmd_settings prints the worker and part settings s5cmd runs with: its defaults as
+# its --help states them, then the options added by BENCH_S5CMD_OPTS/_CP_OPTS.
+s5cmd_settings() {
+	local nw c p
+	nw="$("$S5CMD_BIN" --help 2>&1 | sed -n 's/.*--numworkers value.*(default: \([0-9]*\)).*/\1/p')"
+	c="$("$S5CMD_BIN" cp --help 2>&1 | sed -n 's/.*--concurrency value.*(default: \([0-9]*\)).*/\1/p')"
+	p="$("$S5CMD_BIN" cp --help 2>&1 | sed -n 's/.*--part-size value.*(default: \([0-9]*\)).*/\1/p')"
+	printf 'defaults --numworkers %s (objects at once), cp --concurrency %s (parts at once per object), cp --part-size %s MiB' \
+		"${nw:-?}" "${c:-?}" "${p:-?}"
+	if ((${#S5CMD_OPTS[@]} + ${#S5CMD_CP_OPTS[@]})); then
+		printf '; overridden by: %s' "${S5CMD_OPTS[*]} cp ${S5CMD_CP_OPTS[*]}"
+	fi
+	echo
+}
+if [[ -n $S5CMD_BIN ]]; then
+	S5CMD_SETTINGS="$(s5cmd_settings)"
+	log "s5cmd: $S5CMD_BIN, $S5CMD_SETTINGS"
+fi
+[[ -n $HAUL_BASE ]] && log "haul-base: $HAUL_BASE_DESC"
 
 # ---------------------------------------------------------------- tmpfs
 
@@ -138,13 +200,35 @@ obj() {
 	esac
 }
 
+# haul_cmd TOOL sets CMD to the haul binary of TOOL (haul or haul-base) and its endpoint.
+haul_cmd() {
+	if [[ $1 == haul-base ]]; then CMD=("$HAUL_BASE"); else CMD=("$HAUL"); fi
+	CMD+=(--endpoint-url "$ENDPOINT")
+}
+
+# s5cmd_cmd sets CMD to s5cmd with the endpoint, errors-only logging and BENCH_S5CMD_OPTS.
+s5cmd_cmd() {
+	CMD=("$S5CMD_BIN" --endpoint-url "$ENDPOINT" --log error "${S5CMD_OPTS[@]}")
+}
+
 # copy_cmd TOOL RECURSIVE(0|1) SRC DST sets CMD to the tool's copy command.
 copy_cmd() {
 	local tool=$1 rec=$2 src=$3 dst=$4
 	case $tool in
-	haul)
-		CMD=("$HAUL" --endpoint-url "$ENDPOINT" -q cp)
+	haul | haul-base)
+		haul_cmd "$tool"
+		CMD+=(-q cp)
 		((rec)) && CMD+=(-r)
+		;;
+	s5cmd)
+		# s5cmd copies many objects with a wildcard source: 'dir/*' to
+		# s3://bucket/prefix/, or 's3://bucket/prefix/*' to dir/.
+		s5cmd_cmd
+		CMD+=(cp "${S5CMD_CP_OPTS[@]}")
+		if ((rec)); then
+			src="${src%/}/*"
+			dst="${dst%/}/"
+		fi
 		;;
 	aws)
 		CMD=("$AWS" --endpoint-url "$ENDPOINT" s3 cp --only-show-errors)
@@ -160,18 +244,32 @@ copy_cmd() {
 # rm_cmd TOOL PREFIX sets CMD to the tool's command deleting everything under PREFIX.
 rm_cmd() {
 	case $1 in
-	haul) CMD=("$HAUL" --endpoint-url "$ENDPOINT" -q rm -r "$(obj haul "$2")") ;;
+	haul | haul-base)
+		haul_cmd "$1"
+		CMD+=(-q rm -r "$(obj "$1" "$2")")
+		;;
 	aws) CMD=("$AWS" --endpoint-url "$ENDPOINT" s3 rm --only-show-errors --recursive "$(obj aws "$2")") ;;
 	rclone) CMD=("${RCLONE[@]}" -q purge "$(obj rclone "$2")") ;;
+	s5cmd)
+		s5cmd_cmd
+		CMD+=(rm "$(obj s5cmd "${2%/}")/*")
+		;;
 	esac
 }
 
 # ls_cmd TOOL sets CMD to a listing of the bucket (warm-up).
 ls_cmd() {
 	case $1 in
-	haul) CMD=("$HAUL" --endpoint-url "$ENDPOINT" ls "s3://$BUCKET/") ;;
+	haul | haul-base)
+		haul_cmd "$1"
+		CMD+=(ls "s3://$BUCKET/")
+		;;
 	aws) CMD=("$AWS" --endpoint-url "$ENDPOINT" s3 ls "s3://$BUCKET/") ;;
 	rclone) CMD=("${RCLONE[@]}" -q lsf "bench:$BUCKET") ;;
+	s5cmd)
+		s5cmd_cmd
+		CMD+=(ls "s3://$BUCKET/")
+		;;
 	esac
 }
 
@@ -259,8 +357,14 @@ done
 hdr() {
 	echo "# haul bench: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) CPUs, runs=$RUNS"
 	echo "# haul:   $HAUL ($(cd "$REPO" && git describe --always --dirty 2>/dev/null || echo unknown))"
+	if [[ -n $HAUL_BASE ]]; then echo "# haul-base: $HAUL_BASE ($HAUL_BASE_DESC)"; fi
 	echo "# aws:    $AWS ($("$AWS" --version 2>&1 | head -n 1))"
 	echo "# rclone: ${RCLONE[*]} ($("${RCLONE[@]}" version 2>/dev/null | head -n 1))"
+	if [[ -n $S5CMD_BIN ]]; then
+		echo "# s5cmd:  $S5CMD_BIN ($("$S5CMD_BIN" version 2>&1 | head -n 1)); $S5CMD_SETTINGS"
+	else
+		echo "# s5cmd:  not measured: $S5CMD_SKIP"
+	fi
 	echo "# minio:  $MINIO ($(cat "$REPO/.tools/bin/minio.version" 2>/dev/null || echo unknown)) on tmpfs; data on tmpfs ($WORK)"
 	echo "# big = one ${BIG_MIB} MiB file; small = $SMALL_COUNT files of $SMALL_KIB KiB"
 	echo "# load1 = the machine's 1-minute load average when the run started (other work skews numbers)"
@@ -370,22 +474,63 @@ verdict() {
 	awk -v v="$1" -v l="$2" -v n="$3" 'BEGIN { printf "%s %s<=%s %s", n, v, l, (v <= l ? "PASS" : "FAIL") }'
 }
 
+# ratio A B prints A/B with two decimals, or "-" when B is not positive.
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN {
+		if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0) printf "%.2f", a / b; else printf "-"
+	}'
+}
+
+# round_ratios WORKLOAD COLUMN prints min..max over the rounds of haul/haul-base in COLUMN
+# (one value when there was one round): how far the pair moves from round to round.
+round_ratios() {
+	awk -v w="$1" -v c="$2" '
+		$1 !~ /^#/ && $2 == w && $3 == "haul" { h[$1] = $c }
+		$1 !~ /^#/ && $2 == w && $3 == "haul-base" { b[$1] = $c }
+		END {
+			n = 0
+			for (r in h) if ((r in b) && b[r] > 0) {
+				x = h[r] / b[r]
+				if (n == 0 || x < lo) lo = x
+				if (n == 0 || x > hi) hi = x
+				n++
+			}
+			if (n == 0) print "-"
+			else if (n == 1) printf "%.2f\n", lo
+			else printf "%.2f..%.2f\n", lo, hi
+		}' "$RAW"
+}
+
 report() {
-	local wl tool wall cpu rss rss_mib aws_wall aws_cpu wr cr checks wt
-	local passed=0 total=0
+	local wl tool wall cpu rss rss_mib aws_wall aws_cpu s5_wall s5_cpu wr cr swr scr checks wt fmt
+	local passed=0 total=0 s5=""
+	has_tool s5cmd && s5=1
+	fmt='%-22s %-9s %8s %8s %8s %9s %9s'
+	[[ -n $s5 ]] && fmt+=' %10s %10s'
+	fmt+='  %s\n'
+	row() {
+		local a=("$@")
+		[[ -n $s5 ]] || unset 'a[7]' 'a[8]'
+		# shellcheck disable=SC2059 # the format is built above
+		printf "$fmt" "${a[@]}"
+	}
 	printf '\nMedians of %d runs (MinIO and all data on tmpfs; CPU = client user+sys; RSS = client peak):\n\n' "$RUNS"
-	printf '%-22s %-7s %8s %8s %8s %9s %9s  %s\n' workload tool "wall s" "CPU s" "RSS MiB" "wall/aws" "CPU/aws" "targets (haul)"
-	printf '%-22s %-7s %8s %8s %8s %9s %9s  %s\n' ---------------------- ------- -------- -------- -------- --------- --------- --------------
+	row workload tool "wall s" "CPU s" "RSS MiB" "wall/aws" "CPU/aws" "wall/s5cmd" "CPU/s5cmd" "targets (haul)"
+	row ---------------------- --------- -------- -------- -------- --------- --------- ---------- ---------- --------------
 	for wl in "${WORKLOADS[@]}"; do
 		aws_wall="$(median "$wl" aws 4)"
 		aws_cpu="$(median "$wl" aws 7)"
+		s5_wall="$(median "$wl" s5cmd 4)"
+		s5_cpu="$(median "$wl" s5cmd 7)"
 		for tool in "${TOOLS[@]}"; do
 			wall="$(median "$wl" "$tool" 4)"
 			cpu="$(median "$wl" "$tool" 7)"
 			rss="$(median "$wl" "$tool" 8)"
 			rss_mib="$(awk -v r="$rss" 'BEGIN { printf "%.1f", r / 1024 }')"
-			wr="$(awk -v a="$wall" -v b="$aws_wall" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')"
-			cr="$(awk -v a="$cpu" -v b="$aws_cpu" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')"
+			wr="$(ratio "$wall" "$aws_wall")" cr="$(ratio "$cpu" "$aws_cpu")"
+			swr="$(ratio "$wall" "$s5_wall")" scr="$(ratio "$cpu" "$s5_cpu")"
+			[[ $tool == aws ]] && { wr=""; cr=""; }
+			[[ $tool == s5cmd ]] && { swr=""; scr=""; }
 			checks=""
 			if [[ $tool == haul ]]; then
 				wt=""
@@ -397,14 +542,30 @@ report() {
 				checks+="$(verdict "$cr" "$CPU_TARGET" cpu), $(verdict "$rss_mib" "$RSS_TARGET_MIB" rss)"
 				total=$((total + $(grep -o 'PASS\|FAIL' <<<"$checks" | wc -l)))
 				passed=$((passed + $(grep -o 'PASS' <<<"$checks" | wc -l)))
-			else
-				[[ $tool == aws ]] && { wr=""; cr=""; }
 			fi
-			printf '%-22s %-7s %8.2f %8.2f %8s %9s %9s  %s\n' "$(label "$wl")" "$tool" "$wall" "$cpu" "$rss_mib" "$wr" "$cr" "$checks"
+			row "$(label "$wl")" "$tool" "$(printf '%.2f' "$wall")" "$(printf '%.2f' "$cpu")" "$rss_mib" "$wr" "$cr" "$swr" "$scr" "$checks"
 		done
 	done
 	printf '\nhaul targets met: %d of %d (wall <= %sx aws on the big upload, <= %sx on the small-file upload; CPU <= %sx aws; peak RSS <= %s MiB)\n' \
 		"$passed" "$total" "$WALL_TARGET_BIG_UP" "$WALL_TARGET_SMALL_UP" "$CPU_TARGET" "$RSS_TARGET_MIB"
+	if [[ -n $s5 ]]; then
+		printf 's5cmd: %s\n' "$S5CMD_SETTINGS"
+	else
+		printf 's5cmd: not measured: %s\n' "$S5CMD_SKIP"
+	fi
+	if has_tool haul-base; then
+		printf '\nhaul against haul-base (%s), run beside it in every round.\n' "$HAUL_BASE_DESC"
+		printf 'Ratios of the medians; "rounds" is the range of the per-round ratios, the noise to judge them by:\n\n'
+		printf '%-22s %8s %8s %8s  %-13s %-13s\n' workload "wall h/b" "CPU h/b" "RSS h/b" "wall rounds" "CPU rounds"
+		printf '%-22s %8s %8s %8s  %-13s %-13s\n' ---------------------- -------- -------- -------- ------------- -------------
+		for wl in "${WORKLOADS[@]}"; do
+			printf '%-22s %8s %8s %8s  %-13s %-13s\n' "$(label "$wl")" \
+				"$(ratio "$(median "$wl" haul 4)" "$(median "$wl" haul-base 4)")" \
+				"$(ratio "$(median "$wl" haul 7)" "$(median "$wl" haul-base 7)")" \
+				"$(ratio "$(median "$wl" haul 8)" "$(median "$wl" haul-base 8)")" \
+				"$(round_ratios "$wl" 4)" "$(round_ratios "$wl" 7)"
+		done
+	fi
 }
 
 REPORT="$(report)"

@@ -1,5 +1,5 @@
-# Sourced by the bench scripts: finds the binaries, a tmpfs to work in, and starts MinIO
-# on loopback for a benchmark.
+# Sourced by the bench scripts: finds the binaries (haul, a baseline haul, aws-cli, s5cmd), a
+# tmpfs to work in, and starts MinIO on loopback for a benchmark.
 # The caller defines die and log, and sets MINIO (binary), WORK (its data goes in
 # $WORK/minio) and META (its log goes in $META/minio.log). start_minio sets PORT,
 # ENDPOINT, ACCESS_KEY, SECRET_KEY and MINIO_PID (the caller's cleanup stops it),
@@ -104,14 +104,15 @@ tmpfs_work() {
 	log "working in $WORK (tmpfs)"
 }
 
-# stop_bench stops MinIO (MINIO_PID), removes WORK and unmounts MOUNTED: the part of a
-# bench script's exit trap every script needs.
+# stop_bench stops MinIO (MINIO_PID), removes WORK and BASE_DIR (bench_baseline's build)
+# and unmounts MOUNTED: the part of a bench script's exit trap every script needs.
 stop_bench() {
 	if [[ -n ${MINIO_PID:-} ]] && kill -0 "$MINIO_PID" 2>/dev/null; then
 		kill "$MINIO_PID" 2>/dev/null || true
 		wait "$MINIO_PID" 2>/dev/null || true
 	fi
 	[[ -n ${WORK:-} ]] && rm -rf "$WORK"
+	[[ -n ${BASE_DIR:-} ]] && rm -rf "$BASE_DIR"
 	if [[ -n ${MOUNTED:-} ]]; then
 		umount "$MOUNTED" 2>/dev/null || true
 		rmdir "$MOUNTED" 2>/dev/null || true
@@ -144,4 +145,87 @@ real_aws() {
 		aws="$(pyenv which aws 2>/dev/null)" || aws="$(command -v aws)"
 	fi
 	printf '%s\n' "$aws"
+}
+
+# find_s5cmd sets S5CMD_BIN to the s5cmd to measure, or to "" with S5CMD_SKIP saying why
+# (also logged). s5cmd is not served by the Go module proxy, so nothing installs it: it is
+# $S5CMD when set (S5CMD=off skips it), else the static build kept beside the repo in
+# ../shared/peers/: an executable `s5cmd`, or `s5cmd-linux-amd64.xz`, unpacked into
+# .tools/bin/s5cmd (again only when the .xz changes: its sha256 is kept in s5cmd.version).
+# Needs REPO, die and log.
+find_s5cmd() {
+	local peers="$REPO/../shared/peers" xzf sum stamp tmp
+	S5CMD_BIN="" S5CMD_SKIP=""
+	if [[ -n ${S5CMD:-} ]]; then
+		case $S5CMD in
+		off | none | no | 0)
+			S5CMD_SKIP="S5CMD=$S5CMD"
+			log "s5cmd: not measured ($S5CMD_SKIP)"
+			return
+			;;
+		esac
+		[[ -f $S5CMD && -x $S5CMD ]] || die "S5CMD=$S5CMD is not an executable file"
+		S5CMD_BIN="$(cd "$(dirname "$S5CMD")" && pwd)/$(basename "$S5CMD")"
+	elif [[ -f $peers/s5cmd && -x $peers/s5cmd ]]; then
+		S5CMD_BIN="$(cd "$peers" && pwd)/s5cmd"
+	elif [[ -f $peers/s5cmd-linux-amd64.xz ]]; then
+		xzf="$(cd "$peers" && pwd)/s5cmd-linux-amd64.xz"
+		if [[ "$(uname -s)/$(uname -m)" != Linux/x86_64 ]]; then
+			S5CMD_SKIP="$xzf is a linux/amd64 build and this is $(uname -s)/$(uname -m); set S5CMD=/path/to/s5cmd"
+			log "s5cmd: not measured: $S5CMD_SKIP"
+			return
+		fi
+		S5CMD_BIN="$REPO/.tools/bin/s5cmd"
+		stamp="$S5CMD_BIN.version"
+		sum="$(sha256sum "$xzf" | cut -d ' ' -f 1)"
+		if [[ ! -x $S5CMD_BIN || ! -f $stamp || "$(<"$stamp")" != "$sum" ]]; then
+			command -v xz >/dev/null || apt_install xz-utils
+			mkdir -p "$REPO/.tools/bin"
+			tmp="$(mktemp "$S5CMD_BIN.XXXXXX")"
+			if ! xz -dc "$xzf" >"$tmp" || ! chmod 755 "$tmp" || ! mv -f "$tmp" "$S5CMD_BIN"; then
+				rm -f "$tmp"
+				die "unpacking $xzf into $S5CMD_BIN failed"
+			fi
+			echo "$sum" >"$stamp"
+			log "s5cmd: unpacked $xzf into $S5CMD_BIN"
+		fi
+	else
+		S5CMD_SKIP="not found (S5CMD is not set; no s5cmd or s5cmd-linux-amd64.xz in $peers)"
+		log "s5cmd: not measured: $S5CMD_SKIP"
+		return
+	fi
+	"$S5CMD_BIN" version >/dev/null 2>&1 || die "s5cmd at $S5CMD_BIN does not run ('$S5CMD_BIN version' failed)"
+}
+
+# bench_baseline sets HAUL_BASE to a second haul binary to measure beside HAUL, and
+# HAUL_BASE_DESC to what it is, or both to "" when none is asked for. HAUL_BASELINE names a
+# binary; HAUL_BASELINE_REV (make bench BASELINE=rev) names a commit of this repo, built with
+# go build from `git archive` into BASE_DIR, a temp dir that stop_bench removes: no worktree,
+# checkout or index is touched, so others working in the repo are not disturbed.
+# Needs REPO, die and log.
+# shellcheck disable=SC2034 # HAUL_BASE and HAUL_BASE_DESC are for the caller
+bench_baseline() {
+	local rev
+	HAUL_BASE="" HAUL_BASE_DESC=""
+	if [[ -n ${HAUL_BASELINE:-} && -n ${HAUL_BASELINE_REV:-} ]]; then
+		die "set HAUL_BASELINE (a binary) or HAUL_BASELINE_REV / make bench BASELINE= (a revision), not both"
+	fi
+	if [[ -n ${HAUL_BASELINE:-} ]]; then
+		[[ -f $HAUL_BASELINE && -x $HAUL_BASELINE ]] || die "HAUL_BASELINE=$HAUL_BASELINE is not an executable file"
+		HAUL_BASE="$(cd "$(dirname "$HAUL_BASELINE")" && pwd)/$(basename "$HAUL_BASELINE")"
+		HAUL_BASE_DESC="HAUL_BASELINE=$HAUL_BASELINE"
+	elif [[ -n ${HAUL_BASELINE_REV:-} ]]; then
+		rev="$(git -C "$REPO" rev-parse --verify --quiet "$HAUL_BASELINE_REV^{commit}")" ||
+			die "baseline revision '$HAUL_BASELINE_REV' is not a commit in $REPO"
+		BASE_DIR="$(mktemp -d "${TMPDIR:-/tmp}/haul-baseline.XXXXXX")"
+		HAUL_BASE_DESC="haul built from $(git -C "$REPO" log -1 --format='%h (%<(60,trunc)%s' "$rev" | sed 's/ *$//'))"
+		log "building the baseline: $HAUL_BASE_DESC, in $BASE_DIR"
+		mkdir "$BASE_DIR/src"
+		git -C "$REPO" archive --format=tar "$rev" | tar -x -C "$BASE_DIR/src" ||
+			die "git archive $rev | tar -x failed"
+		(cd "$BASE_DIR/src" && go build -buildvcs=false -o "$BASE_DIR/haul" ./cmd/haul) >&2 ||
+			die "go build ./cmd/haul of $rev failed"
+		rm -rf "$BASE_DIR/src"
+		HAUL_BASE="$BASE_DIR/haul"
+	fi
 }
