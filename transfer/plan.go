@@ -25,8 +25,8 @@ type Producer func(ctx context.Context, yield func(Item) bool) error
 
 // Filter decides which paths a tree producer yields. Match is called with each file's path
 // relative to the tree's root, or each key relative to the prefix, with "/" separators. A
-// filter that also has a method SkipDir(rel string) bool lets a walk skip a whole local
-// directory ("a/b") when nothing under it can match.
+// filter that also has a method Prune(dir string) bool will let a walk skip a whole local
+// directory ("a/b") when nothing under it can match (filter.Filter has it).
 type Filter interface {
 	Match(rel string) bool
 }
@@ -128,7 +128,7 @@ func (e *Engine) DownloadPrefix(ctx context.Context, src object.Ref, dir string,
 // memory budget, so memory stays bounded however long the stream is. src is read by one
 // goroutine, sequentially, and not closed.
 func (e *Engine) UploadStream(ctx context.Context, src io.Reader, dst object.Ref, opts ...CallOption) (Summary, error) {
-	return e.Run(ctx, one(Item{Op: Upload, Path: "-", Object: dst, Size: -1, stream: src}), opts...)
+	return e.Run(ctx, ReaderItem(src, dst), opts...)
 }
 
 // DownloadStream writes the object src to w in order. A failed read is resumed from the
@@ -136,7 +136,17 @@ func (e *Engine) UploadStream(ctx context.Context, src io.Reader, dst object.Ref
 // byte of another version. w is not closed. The bytes cannot be taken back once written, so
 // a mismatch with the checksum in the object's metadata fails the item after the fact.
 func (e *Engine) DownloadStream(ctx context.Context, src object.Ref, w io.Writer, opts ...CallOption) (Summary, error) {
-	return e.Run(ctx, one(Item{Op: Download, Path: "-", Object: src, Size: -1, sink: w}), opts...)
+	return e.Run(ctx, WriterItem(src, w), opts...)
+}
+
+// ReaderItem is the producer of the upload of everything read from src (see UploadStream).
+func ReaderItem(src io.Reader, dst object.Ref) Producer {
+	return one(Item{Op: Upload, Path: "-", Object: dst, Size: -1, stream: src})
+}
+
+// WriterItem is the producer of the download of src to w (see DownloadStream).
+func WriterItem(src object.Ref, w io.Writer) Producer {
+	return one(Item{Op: Download, Path: "-", Object: src, Size: -1, sink: w})
 }
 
 func one(it Item) Producer {
@@ -169,11 +179,6 @@ var errStopWalk = errors.New("walk stopped")
 // every file) matches, to dst.Key + its path relative to dir, in the walk's order. A file
 // or directory that cannot be read is an item with its Err set.
 func TreeItems(dir string, dst object.Ref, f Filter) Producer {
-	skipDir := func(string) bool { return false }
-	if s, ok := f.(interface{ SkipDir(string) bool }); ok {
-		skipDir = s.SkipDir
-	}
-	_ = skipDir // TODO(prune): localfs.Walk has no hook for skipping a directory yet
 	return func(ctx context.Context, yield func(Item) bool) error {
 		err := localfs.Walk(ctx, dir, func(lf localfs.File) error {
 			if f != nil && !f.Match(lf.Rel) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/haul-s3/haul/filter"
 	"github.com/haul-s3/haul/object"
 	"github.com/haul-s3/haul/s3store"
 	"github.com/haul-s3/haul/s3url"
@@ -20,8 +21,9 @@ import (
 	"github.com/haul-s3/haul/transfer/journal"
 )
 
-// job is a planned copy, run once the store is connected.
-type job func(context.Context, *transfer.Engine) (transfer.Summary, error)
+// plan is a checked copy: it gives the producer of the copy's items once the engine (and
+// so the store) is there.
+type plan func(*transfer.Engine) transfer.Producer
 
 type cpFlags struct {
 	recursive    bool
@@ -45,6 +47,9 @@ type cpFlags struct {
 	verify       bool
 	failIfEmpty  bool
 	createdDir   bool // the destination directory of a recursive download did not exist
+	dryRun       bool
+	rules        []filter.Rule   // --include and --exclude, in command-line order
+	filter       transfer.Filter // from rules; nil when there are none
 }
 
 func (a *app) cpCommand() *cobra.Command {
@@ -85,6 +90,9 @@ from S3 to a file, a directory or standard output (-).
 	fl.BoolVar(&f.createBucket, "create-bucket", false, "create the destination bucket if it does not exist (in --region)")
 	fl.StringVar(&f.checksum, "checksum", "", "checksum sent with every PUT and part for the server to verify: crc32c, crc32, crc64nvme, sha256, sha1, md5 or none (default: depends on the provider: crc32c for aws, minio and versitygw; md5 for ceph, gcs, oss and servers haul does not recognise; see --provider)")
 	fl.BoolVar(&f.failIfEmpty, "fail-if-empty", false, "exit 1 if the prefix holds no objects (cp -r from S3)")
+	fl.BoolVar(&f.dryRun, "dry-run", false, "print what would be copied, one line per item, and the requests it takes; send nothing that carries or fetches object bodies")
+	fl.Var(filter.IncludeFlag(&f.rules), "include", "with -r, copy only paths that match (repeatable; with --exclude, the last that matches wins; * and ? stop at /, ** crosses it)")
+	fl.Var(filter.ExcludeFlag(&f.rules), "exclude", "with -r, do not copy paths that match (repeatable; see --include)")
 	fl.BoolVar(&f.verify, "verify", true, "check downloaded bytes against the whole-file checksum haul stored with the object, or its MD5 ETag (--verify=false to skip)")
 	fl.BoolVar(&f.resume, "resume", false, "keep a journal so an interrupted copy continues where it stopped (run the same command again, or haul resume)")
 	fl.StringVar(&f.journal, "journal", "", "journal file for --resume (default: one per source and destination in "+journalDirHint+")")
@@ -132,6 +140,16 @@ func (f *cpFlags) options() (transfer.Options, error) {
 	meta, err := parseMetadata(f.metadata)
 	if err != nil {
 		return o, err
+	}
+	if len(f.rules) > 0 {
+		if !f.recursive {
+			return o, usagef("--include and --exclude select among the files of a directory or the keys of a prefix: add -r")
+		}
+		flt, err := filter.New(f.rules)
+		if err != nil {
+			return o, &usageError{err}
+		}
+		f.filter = flt
 	}
 	sum, ok := checksumNames[f.checksum]
 	if !ok && f.checksum != "" {
@@ -202,12 +220,12 @@ func (a *app) cp(ctx context.Context, f *cpFlags, src, dst string) error {
 	case !srcS3 && !dstS3:
 		return usagef("neither %q nor %q is an S3 URL (s3://bucket/key); one side must be", src, dst)
 	}
-	var run job
+	var items plan
 	var target string
 	if dstS3 {
-		run, target, err = a.planUpload(f, src, dst)
+		items, target, err = a.planUpload(f, src, dst)
 	} else {
-		run, target, err = a.planDownload(f, src, dst)
+		items, target, err = a.planDownload(f, src, dst)
 	}
 	if err != nil {
 		return err
@@ -220,6 +238,15 @@ func (a *app) cp(ctx context.Context, f *cpFlags, src, dst string) error {
 		if opts.Object.Checksum, err = a.providerChecksum(ctx, store, f, target, opts.Object.Checksum); err != nil {
 			return err
 		}
+	}
+	if f.dryRun {
+		if dstS3 {
+			if err := a.checkBucket(ctx, store, target, f.createBucket); err != nil {
+				return err
+			}
+		}
+		e := transfer.New(store, opts)
+		return a.dryRun(ctx, e, items(e))
 	}
 	if dstS3 && f.createBucket {
 		if err := a.ensureBucket(ctx, store, target); err != nil {
@@ -235,7 +262,8 @@ func (a *app) cp(ctx context.Context, f *cpFlags, src, dst string) error {
 		}
 		opts.Journal = j
 	}
-	sum, err := run(ctx, transfer.New(store, opts))
+	e := transfer.New(store, opts)
+	sum, err := e.Run(ctx, items(e))
 	err = rep.finish(sum, err)
 	if j != nil {
 		a.closeJournal(j, err)
@@ -282,6 +310,27 @@ func (a *app) providerChecksum(ctx context.Context, store *s3store.Store, f *cpF
 	return given, nil
 }
 
+// checkBucket is ensureBucket for a dry run: a missing bucket is noted when --create-bucket
+// would create it, and else stops the run as the real run would be.
+func (a *app) checkBucket(ctx context.Context, store *s3store.Store, bucket string, create bool) error {
+	var ok bool
+	err := retrying(store).Retry(ctx, func(ctx context.Context) error {
+		var err error
+		ok, err = store.BucketExists(ctx, bucket)
+		return err
+	})
+	switch {
+	case err != nil:
+		return err
+	case ok:
+		return nil
+	case create:
+		a.output().note(event{Bucket: bucket}, "bucket s3://"+bucket+" does not exist: the copy would create it (--create-bucket)")
+		return nil
+	}
+	return &stopError{err: &s3store.Error{Op: "HeadBucket", Bucket: bucket, Code: "NoSuchBucket", Status: 404}}
+}
+
 func (a *app) ensureBucket(ctx context.Context, store *s3store.Store, bucket string) error {
 	retry := retrying(store).Retry
 	var ok bool
@@ -304,7 +353,7 @@ func (a *app) ensureBucket(ctx context.Context, store *s3store.Store, bucket str
 }
 
 // planUpload checks an upload's source and returns the job and the destination bucket.
-func (a *app) planUpload(f *cpFlags, src, dst string) (job, string, error) {
+func (a *app) planUpload(f *cpFlags, src, dst string) (plan, string, error) {
 	u, err := s3url.Parse(dst)
 	if err != nil {
 		return nil, "", &usageError{err}
@@ -314,9 +363,7 @@ func (a *app) planUpload(f *cpFlags, src, dst string) (job, string, error) {
 			return nil, "", usagef("give a key to store standard input under, not a prefix: %s", dst)
 		}
 		ref := object.Ref{Bucket: u.Bucket, Key: u.Key}
-		return func(ctx context.Context, e *transfer.Engine) (transfer.Summary, error) {
-			return e.UploadStream(ctx, a.stdin, ref)
-		}, u.Bucket, nil
+		return func(*transfer.Engine) transfer.Producer { return transfer.ReaderItem(a.stdin, ref) }, u.Bucket, nil
 	}
 	fi, err := os.Stat(src)
 	if err != nil {
@@ -331,9 +378,7 @@ func (a *app) planUpload(f *cpFlags, src, dst string) (job, string, error) {
 			prefix += "/"
 		}
 		ref := object.Ref{Bucket: u.Bucket, Key: prefix}
-		return func(ctx context.Context, e *transfer.Engine) (transfer.Summary, error) {
-			return e.UploadDir(ctx, src, ref)
-		}, u.Bucket, nil
+		return func(*transfer.Engine) transfer.Producer { return transfer.TreeItems(src, ref, f.filter) }, u.Bucket, nil
 	}
 	if !fi.Mode().IsRegular() {
 		return nil, "", usagef("%s is not a regular file (%s): haul copies regular files, directories (-r) and standard input (-)", src, fi.Mode().Type())
@@ -346,13 +391,22 @@ func (a *app) planUpload(f *cpFlags, src, dst string) (job, string, error) {
 		return nil, "", &usageError{err}
 	}
 	ref := object.Ref{Bucket: u.Bucket, Key: key}
-	return func(ctx context.Context, e *transfer.Engine) (transfer.Summary, error) {
-		return e.UploadFile(ctx, src, ref)
-	}, u.Bucket, nil
+	return func(*transfer.Engine) transfer.Producer { return transfer.FileItem(src, ref) }, u.Bucket, nil
+}
+
+// makeDir makes a download's destination directory; a dry run makes nothing.
+func (f *cpFlags) makeDir(dir string) error {
+	if f.dryRun {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return usagef("cannot create the destination directory: %v", err)
+	}
+	return nil
 }
 
 // planDownload checks a download's source URL and destination and returns the job.
-func (a *app) planDownload(f *cpFlags, src, dst string) (job, string, error) {
+func (a *app) planDownload(f *cpFlags, src, dst string) (plan, string, error) {
 	u, err := s3url.Parse(src)
 	if err != nil {
 		return nil, "", &usageError{err}
@@ -368,31 +422,25 @@ func (a *app) planDownload(f *cpFlags, src, dst string) (job, string, error) {
 		if _, err := os.Stat(dst); errors.Is(err, fs.ErrNotExist) {
 			f.createdDir = true
 		}
-		if err := os.MkdirAll(dst, 0o755); err != nil {
-			return nil, "", usagef("cannot create the destination directory: %v", err)
+		if err := f.makeDir(dst); err != nil {
+			return nil, "", err
 		}
 		ref := object.Ref{Bucket: u.Bucket, Key: prefix}
-		return func(ctx context.Context, e *transfer.Engine) (transfer.Summary, error) {
-			return e.DownloadPrefix(ctx, ref, dst)
-		}, u.Bucket, nil
+		return func(e *transfer.Engine) transfer.Producer { return e.PrefixItems(ref, dst, f.filter) }, u.Bucket, nil
 	}
 	if u.IsDir() {
 		return nil, "", usagef("%s names a prefix, not an object: use -r to copy everything under it", src)
 	}
 	ref := object.Ref{Bucket: u.Bucket, Key: u.Key}
 	if dst == "-" {
-		return func(ctx context.Context, e *transfer.Engine) (transfer.Summary, error) {
-			return e.DownloadStream(ctx, ref, a.stdout)
-		}, u.Bucket, nil
+		return func(*transfer.Engine) transfer.Producer { return transfer.WriterItem(ref, a.stdout) }, u.Bucket, nil
 	}
 	target := dst
 	if fi, err := os.Stat(dst); (err == nil && fi.IsDir()) || strings.HasSuffix(dst, "/") || strings.HasSuffix(dst, string(filepath.Separator)) {
 		target = filepath.Join(dst, path.Base(u.Key))
 	}
-	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-		return nil, "", usagef("cannot create the destination directory: %v", err)
+	if err := f.makeDir(filepath.Dir(target)); err != nil {
+		return nil, "", err
 	}
-	return func(ctx context.Context, e *transfer.Engine) (transfer.Summary, error) {
-		return e.DownloadFile(ctx, ref, target)
-	}, u.Bucket, nil
+	return func(e *transfer.Engine) transfer.Producer { return e.ObjectItem(ref, target) }, u.Bucket, nil
 }

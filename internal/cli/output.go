@@ -42,17 +42,19 @@ type event struct {
 	Verified string  `json:"verified,omitempty"`  // what a download was checked against
 
 	// Listings.
-	Bucket       string `json:"bucket,omitempty"`        // a bucket's name
-	Key          string `json:"key,omitempty"`           // an object's key, a prefix, or an upload's key
-	Size         *int64 `json:"size,omitempty"`          // an object's size
-	ETag         string `json:"etag,omitempty"`          // an object's ETag, without quotes
-	LastModified string `json:"last_modified,omitempty"` // RFC 3339, UTC
-	Initiated    string `json:"initiated,omitempty"`     // when a multipart upload started, RFC 3339, UTC
-	Parts        *int   `json:"parts,omitempty"`         // parts a multipart upload holds
-	Message      string `json:"message,omitempty"`       // what a note says
-	*ruleJSON           // a lifecycle rule's fields (lifecycle.go)
+	Bucket       string        `json:"bucket,omitempty"`        // a bucket's name
+	Key          string        `json:"key,omitempty"`           // an object's key, a prefix, or an upload's key
+	Size         *int64        `json:"size,omitempty"`          // an object's size
+	ETag         string        `json:"etag,omitempty"`          // an object's ETag, without quotes
+	LastModified string        `json:"last_modified,omitempty"` // RFC 3339, UTC
+	Initiated    string        `json:"initiated,omitempty"`     // when a multipart upload started, RFC 3339, UTC
+	Parts        *int          `json:"parts,omitempty"`         // parts a multipart upload holds
+	Message      string        `json:"message,omitempty"`       // what a note says
+	Requests     *requestsJSON `json:"requests,omitempty"`      // the requests an item of a plan takes (cp --dry-run), or all of them
+	*ruleJSON                  // a lifecycle rule's fields (lifecycle.go)
 
 	// Counts, in summaries: each is present only in the summaries of the commands it fits.
+	Items       *int `json:"items,omitempty"`        // cp --dry-run: items planned
 	Done        *int `json:"done,omitempty"`         // cp: items done (skipped ones included)
 	Failed      *int `json:"failed,omitempty"`       // items that failed
 	NotDone     *int `json:"not_done,omitempty"`     // cp: items not finished when the run stopped (reserved)

@@ -1,0 +1,81 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/haul-s3/haul/internal/bytesize"
+	"github.com/haul-s3/haul/s3store"
+	"github.com/haul-s3/haul/transfer"
+)
+
+// requestsJSON is a plan's count of requests by operation; -1 is not known in advance.
+type requestsJSON struct {
+	HeadObject              int `json:"head_object,omitempty"`
+	PutObject               int `json:"put_object,omitempty"`
+	CreateMultipartUpload   int `json:"create_multipart_upload,omitempty"`
+	UploadPart              int `json:"upload_part,omitempty"`
+	CompleteMultipartUpload int `json:"complete_multipart_upload,omitempty"`
+	GetObject               int `json:"get_object,omitempty"`
+	RangedGet               int `json:"ranged_get,omitempty"`
+}
+
+func requestsOf(q transfer.Requests) *requestsJSON {
+	r := requestsJSON(q)
+	return &r
+}
+
+// dryRun prints the plan of a copy, one line per item with the requests it takes, and the
+// totals, and carries out nothing: the producer lists and asks for sizes (ListObjectsV2,
+// HeadObject), but no request that carries or fetches an object's bytes is sent. An item
+// the real run would fail at once (a key refused) is printed as failed and makes the exit
+// code 1, as the run would; a producer that cannot go on ends it as the run would.
+func (a *app) dryRun(ctx context.Context, e *transfer.Engine, produce transfer.Producer) error {
+	out := a.output()
+	var total transfer.Requests
+	var bytes int64
+	items, failed := 0, 0
+	err := produce(ctx, func(it transfer.Item) bool {
+		ev := event{Op: string(it.Op), Src: it.Src(), Dst: it.Dst()}
+		q, err := e.Requests(it)
+		if err == nil {
+			err = it.Err
+		}
+		if err != nil {
+			failed++
+			out.failed(ev, fmt.Errorf("%s: %w", describeFailure(it.Src(), it.Dst(), err), err))
+			return true
+		}
+		items++
+		bytes += max(it.Size, 0)
+		total.Add(q)
+		ev.Event, ev.Requests = "plan", requestsOf(q)
+		size := "size unknown"
+		if it.Size >= 0 {
+			ev.Bytes = new(it.Size)
+			size = bytesize.Format(it.Size)
+		}
+		out.listed(ev, fmt.Sprintf("plan: %s: %s -> %s %s (%s)", it.Op, it.Src(), it.Dst(), size, q))
+		return ctx.Err() == nil
+	})
+	if err == nil {
+		err = ctx.Err()
+	}
+	var se *s3store.Error
+	if errors.As(err, &se) && se.StopsRun() {
+		err = &stopError{err: err, done: 0}
+	}
+	text := fmt.Sprintf("dry run: %s, %s; requests: %s; nothing was sent", plural(items, "item", "items"), bytesize.Format(bytes), total)
+	if failed > 0 {
+		text += fmt.Sprintf("; %d would fail", failed)
+	}
+	out.summary(event{Items: new(items), Failed: new(failed), Bytes: new(bytes), Requests: requestsOf(total)}, text, err)
+	switch {
+	case err != nil:
+		return err
+	case failed > 0:
+		return errReported
+	}
+	return nil
+}

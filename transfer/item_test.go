@@ -1,0 +1,76 @@
+package transfer
+
+import (
+	"context"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/haul-s3/haul/object"
+)
+
+// Two calls sharing one Engine (one request limit) upload with their own object options.
+func TestCallsOnOneEngineKeepTheirOwnObjectOptions(t *testing.T) {
+	fs := newFake()
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	writeFile(t, a, randomBytes(100, 1))
+	writeFile(t, b, randomBytes(100, 2))
+	e := New(fs, fastOpts(Options{Object: object.Options{Metadata: map[string]string{"who": "engine"}}}))
+	var wg sync.WaitGroup
+	for _, c := range []struct{ path, who string }{{a, "first"}, {b, "second"}} {
+		wg.Go(func() {
+			o := object.Options{Metadata: map[string]string{"who": c.who}, ACL: "private"}
+			if _, err := e.UploadFile(context.Background(), c.path, object.Ref{Bucket: "b", Key: c.who}, WithObject(o)); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	for _, who := range []string{"first", "second"} {
+		if got := fs.meta["b/"+who]["who"]; got != who {
+			t.Errorf("object %s has metadata who=%q, want %q", who, got, who)
+		}
+	}
+	// An item's own options win over the call's.
+	own := object.Options{Metadata: map[string]string{"who": "item"}}
+	items := func(_ context.Context, yield func(Item) bool) error {
+		yield(Item{Op: Upload, Path: a, Object: object.Ref{Bucket: "b", Key: "own"}, Size: 100, Options: &own})
+		return nil
+	}
+	if _, err := e.Run(context.Background(), items, WithObject(object.Options{})); err != nil {
+		t.Fatal(err)
+	}
+	if got := fs.meta["b/own"]["who"]; got != "item" {
+		t.Errorf("item with its own options stored who=%q", got)
+	}
+}
+
+// Every progress event names the item its bytes belong to, so that a caller can keep one
+// bar per file; the bytes of each item add up to its size.
+func TestProgressNamesItsItem(t *testing.T) {
+	fs := newFake()
+	dir := t.TempDir()
+	sizes := map[string]int{"s": 1000, "m": 12 * mib}
+	for n, size := range sizes {
+		writeFile(t, filepath.Join(dir, n), randomBytes(size, 3))
+	}
+	got := map[string]int64{}
+	obs := ObserverFunc(func(ev Event) {
+		if ev.Kind == Progress {
+			if ev.Item.Path == "" {
+				t.Errorf("progress of %d bytes names no item", ev.Bytes)
+			}
+			got[filepath.Base(ev.Item.Path)] += ev.Bytes
+		}
+	})
+	e := New(fs, fastOpts(Options{PartSize: 5 * mib, MultipartThreshold: 5 * mib}))
+	if _, err := e.UploadDir(context.Background(), dir, object.Ref{Bucket: "b"}, WithObserver(obs)); err != nil {
+		t.Fatal(err)
+	}
+	for n, size := range sizes {
+		if got[n] != int64(size) {
+			t.Errorf("%s: progress adds up to %d, want %d", n, got[n], size)
+		}
+	}
+}

@@ -1,0 +1,40 @@
+package transfer
+
+import (
+	"testing"
+
+	"github.com/haul-s3/haul/object"
+)
+
+func TestRequestsOfAnItem(t *testing.T) {
+	e := New(newFake(), Options{MultipartThreshold: 16 * mib, PartSize: 5 * mib})
+	for _, c := range []struct {
+		name string
+		it   Item
+		want Requests
+		text string
+	}{
+		{"small upload", Item{Op: Upload, Size: 10}, Requests{PutObject: 1}, "1 PutObject"},
+		{"upload at the threshold", Item{Op: Upload, Size: 16 * mib}, Requests{PutObject: 1}, "1 PutObject"},
+		{"multipart upload", Item{Op: Upload, Size: 16*mib + 1}, Requests{CreateMultipartUpload: 1, UploadPart: 4, CompleteMultipartUpload: 1},
+			"1 CreateMultipartUpload + 4 UploadPart + 1 CompleteMultipartUpload"},
+		{"stream upload", Item{Op: Upload, Size: -1, Path: "-"}, Requests{CreateMultipartUpload: 1, UploadPart: -1, CompleteMultipartUpload: 1},
+			"1 CreateMultipartUpload + ? UploadPart + 1 CompleteMultipartUpload"},
+		{"small download", Item{Op: Download, Size: 10}, Requests{GetObject: 1}, "1 GetObject"},
+		{"ranged download", Item{Op: Download, Size: 20 * mib}, Requests{RangedGet: 4}, "4 ranged GetObject"},
+		{"download after a HEAD", Item{Op: Download, Size: 10, head: &object.Info{}}, Requests{HeadObject: 1, GetObject: 1}, "1 HeadObject + 1 GetObject"},
+		{"refused item", Item{Op: Download, Size: 10, Err: errStallHere}, Requests{}, "none"},
+	} {
+		got, err := e.Requests(c.it)
+		if err != nil || got != c.want || got.String() != c.text {
+			t.Errorf("%s: %+v %q, %v; want %+v %q", c.name, got, got.String(), err, c.want, c.text)
+		}
+	}
+	var total Requests
+	total.Add(Requests{PutObject: 2})
+	total.Add(Requests{UploadPart: -1})
+	total.Add(Requests{PutObject: 1, UploadPart: 3})
+	if total.PutObject != 3 || total.UploadPart != -1 {
+		t.Errorf("sum %+v: want 3 PutObject and an unknown part count", total)
+	}
+}
