@@ -30,7 +30,7 @@ func PartSize(size, forced int64) (int64, error) {
 			return 0, fmt.Errorf("part size %d is outside S3's limits of 5 MiB to 5 GiB", forced)
 		}
 		if n := PartCount(size, forced); n > MaxParts {
-			return 0, fmt.Errorf("a %d-byte file needs %d parts of %d bytes; S3 allows at most %d: use a larger --part-size", size, n, forced, MaxParts)
+			return 0, &TooManyPartsError{Size: size, PartSize: forced, Parts: n}
 		}
 		return forced, nil
 	}
@@ -39,6 +39,21 @@ func PartSize(size, forced int64) (int64, error) {
 		p *= 2
 	}
 	return min(p, MaxPartSize), nil
+}
+
+// TooManyPartsError is an object that needs more parts than S3 allows (MaxParts) at the part
+// size in use: a larger part size is the remedy. Size is -1 for a stream that ran past the
+// limit.
+type TooManyPartsError struct {
+	Size, PartSize int64
+	Parts          int
+}
+
+func (e *TooManyPartsError) Error() string {
+	if e.Size < 0 {
+		return fmt.Sprintf("the stream is longer than %d parts can hold; a larger part size is needed", MaxParts)
+	}
+	return fmt.Sprintf("a %d-byte object needs %d parts of %d bytes; S3 allows at most %d: a larger part size is needed", e.Size, e.Parts, e.PartSize, MaxParts)
 }
 
 // PartCount returns how many parts of partSize hold size bytes (at least one).

@@ -45,7 +45,7 @@ func (t *task) resumeUpload(ctx context.Context, src string, dst object.Ref, fp 
 	case !canList:
 		t.notice("this store cannot list parts: starting the file over")
 	default:
-		server, err := t.listParts(ctx, lister, src, dst, u.UploadID)
+		server, err := t.listParts(ctx, lister, dst, u.UploadID)
 		if notFound(err) {
 			t.notice("the interrupted upload " + u.UploadID + " no longer exists on the server (aborted, or removed by a lifecycle rule): starting the file over")
 			return "", nil, j.Forget(dst.Bucket, dst.Key)
@@ -72,12 +72,12 @@ func sameETag(a, b string) bool { return strings.Trim(a, `"`) == strings.Trim(b,
 // part exactly as sent, and sends again any part it does not. A killed run can leave a
 // request for a part still being processed while the resumed run sends that part again;
 // the server may keep either, and completing with the other's ETag would fail (InvalidPart).
-func (t *task) reconcileParts(ctx context.Context, f *os.File, fi os.FileInfo, dst object.Ref, id string, partSize int64, parts []object.Part) error {
+func (t *task) reconcileParts(ctx context.Context, s *session, f *os.File, fi os.FileInfo, partSize int64, parts []object.Part) error {
 	lister, ok := t.e.store.(PartLister)
 	if !ok {
 		return nil
 	}
-	server, err := t.listParts(ctx, lister, f.Name(), dst, id)
+	server, err := t.listParts(ctx, lister, s.dst, s.id)
 	if err != nil {
 		return err
 	}
@@ -90,14 +90,15 @@ func (t *task) reconcileParts(ctx context.Context, f *os.File, fi os.FileInfo, d
 			continue
 		}
 		t.notice(fmt.Sprintf("part %d on the server is not the one sent (an earlier run's request may have finished late): sending it again", p.Number))
-		if err := t.e.limit.acquire(ctx); err != nil {
-			return err
-		}
-		if parts[i], err = t.sendPart(ctx, f, fi, dst, id, p.Number, int64(i)*partSize, p.Size, p.Checksum); err != nil {
-			return err
-		}
+		off := int64(i) * partSize
+		open := func(progress func(int64)) partBody { return newPartReader(f, fi, off, p.Size, false, progress) }
+		s.send(p.Number, p.Size, p.Checksum, open, func(sent object.Part, err error) {
+			if err == nil {
+				parts[i] = sent
+			}
+		})
 	}
-	return nil
+	return s.wait(ctx)
 }
 
 // samePart reports whether the server's listing of a part (listed) is the part recorded or
@@ -110,7 +111,7 @@ func samePart(want, listed object.Part) bool {
 }
 
 // listParts asks the server which parts it holds for an upload, retrying like any request.
-func (t *task) listParts(ctx context.Context, lister PartLister, src string, dst object.Ref, id string) ([]object.Part, error) {
+func (t *task) listParts(ctx context.Context, lister PartLister, dst object.Ref, id string) ([]object.Part, error) {
 	var parts []object.Part
 	err := t.call(ctx, false, func(ctx context.Context) error {
 		var err error

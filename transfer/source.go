@@ -83,6 +83,14 @@ func (p *partReader) undo() {
 	p.hw = 0
 }
 
+// failed blames a failed request on the file when the file changed under it.
+func (p *partReader) failed(err error) error {
+	if cerr := checkUnchanged(p.f, p.size, p.mtime); cerr != nil {
+		return cerr
+	}
+	return err
+}
+
 // changedOr returns a SourceError if the file changed since fi was taken, else err: a
 // request that failed because the file changed under it (a checksum the server no longer
 // matches, say) must not be retried or blamed on the network.

@@ -5,10 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/haul-s3/haul/object"
 	"github.com/haul-s3/haul/s3url"
@@ -67,7 +64,7 @@ func (t *task) uploadStream(ctx context.Context, src io.Reader, dst object.Ref) 
 	if base <= 0 {
 		base = firstPartSize
 	}
-	o := t.e.opts.Object
+	o := *t.objectOptions("")
 	in := bufio.NewReader(src) // lets us peek for the end after a full first part
 	src = in
 	buf, n, eof, err := t.fill(ctx, src, base)
@@ -83,38 +80,31 @@ func (t *task) uploadStream(ctx context.Context, src io.Reader, dst object.Ref) 
 		defer buf.release()
 		return int64(n), t.putBytes(ctx, dst, buf.data[:n], &o)
 	}
-	id, err := t.createUpload(ctx, dst, &o)
+	s, err := t.newSession(ctx, dst, &o, "", false)
 	if err != nil {
 		buf.release()
 		return 0, err
 	}
-	defer func() {
-		if err != nil {
-			t.abort(ctx, dst, id)
-		}
-	}()
+	defer func() { s.end(ctx, err) }()
 	var parts []*object.Part // pointers: each part's goroutine fills in its ETag
-	g, gctx := errgroup.WithContext(ctx)
 	for num := 1; ; num++ {
 		if num > MaxParts {
 			buf.release()
-			_ = g.Wait()
-			return total, fmt.Errorf("the stream is longer than %d parts can hold; give a larger --part-size", MaxParts)
+			_ = s.wait(ctx)
+			return total, &TooManyPartsError{Size: -1, Parts: MaxParts}
 		}
 		total += int64(n)
 		part := &object.Part{Number: int32(num), Size: int64(n)}
 		parts = append(parts, part)
-		if err := t.e.limit.acquire(gctx); err != nil {
-			buf.release()
+		if !t.sendBuffer(s, part, buf) {
 			break
 		}
-		g.Go(t.sendStreamPart(gctx, dst, id, part, buf))
 		if eof {
 			break
 		}
-		buf, n, eof, err = t.fill(gctx, src, streamPartSize(base, num+1))
+		buf, n, eof, err = t.fill(s.gctx, src, streamPartSize(base, num+1))
 		if err != nil {
-			_ = g.Wait()
+			_ = s.wait(ctx)
 			return total, err
 		}
 		if n == 0 && eof {
@@ -122,37 +112,32 @@ func (t *task) uploadStream(ctx context.Context, src io.Reader, dst object.Ref) 
 			break
 		}
 	}
-	if err := g.Wait(); err != nil {
-		return total, err
-	}
-	if err := ctx.Err(); err != nil {
+	if err := s.wait(ctx); err != nil {
 		return total, err
 	}
 	done := make([]object.Part, len(parts))
 	for i, p := range parts {
 		done[i] = *p
 	}
-	return total, t.complete(ctx, dst, id, done, object.Checksum{})
+	return total, s.complete(ctx, done, object.Checksum{})
 }
 
-// sendStreamPart returns the goroutine that uploads one buffered part, holding a request
-// slot already, records the part's ETag and gives the buffer back.
-func (t *task) sendStreamPart(ctx context.Context, dst object.Ref, id string, part *object.Part, buf *streamBuf) func() error {
-	return func() error {
-		defer buf.release()
-		data := buf.data[:part.Size]
-		part.Checksum = sumBytes(t.e.opts.Object.Checksum, data)
-		return t.call(ctx, true, func(ctx context.Context) error {
-			body := &countingReader{Reader: bytes.NewReader(data), progress: t.moved(ctx)}
-			etag, err := t.e.store.UploadPart(ctx, dst, id, part.Number, body, part.Size, part.Checksum)
-			if err != nil {
-				body.undo()
-				return err
-			}
-			part.ETag = etag
-			return nil
-		})
+// sendBuffer sends one buffered part of a stream in the session, giving the buffer back
+// when the part is acknowledged or fails; false when the session sends no more.
+func (t *task) sendBuffer(s *session, part *object.Part, buf *streamBuf) bool {
+	data := buf.data[:part.Size]
+	part.Checksum = sumBytes(t.objectOptions("").Checksum, data)
+	open := func(progress func(int64)) partBody {
+		return &countingReader{Reader: bytes.NewReader(data), progress: progress}
 	}
+	ok := s.send(part.Number, part.Size, part.Checksum, open, func(p object.Part, _ error) {
+		part.ETag = p.ETag
+		buf.release()
+	})
+	if !ok {
+		buf.release()
+	}
+	return ok
 }
 
 func (t *task) putBytes(ctx context.Context, dst object.Ref, data []byte, o *object.Options) error {
@@ -189,3 +174,6 @@ func (c *countingReader) Read(b []byte) (int, error) {
 }
 
 func (c *countingReader) undo() { c.progress(-c.hw); c.hw = 0 }
+
+// failed returns err: an in-memory body cannot change under the request.
+func (c *countingReader) failed(err error) error { return err }

@@ -11,10 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"time"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/haul-s3/haul/object"
 	"github.com/haul-s3/haul/s3url"
@@ -101,10 +98,10 @@ func newPartReader(f *os.File, fi os.FileInfo, off, length int64, last bool, pro
 		size: fi.Size(), mtime: fi.ModTime(), progress: progress}
 }
 
-// uploadParts sends a file as a multipart upload with its parts in parallel. Without a
-// journal it aborts the upload if anything fails or ctx is cancelled; with one it keeps the
-// upload for the next run, unless the file changed, and continues a recorded upload by
-// sending only the parts the server does not already hold.
+// uploadParts sends a file as a multipart upload with its parts in parallel (one session).
+// Without a journal it aborts the upload if anything fails or ctx is cancelled; with one it
+// keeps the upload for the next run, unless the file changed, and continues a recorded
+// upload by sending only the parts the server does not already hold.
 func (t *task) uploadParts(ctx context.Context, f *os.File, fi os.FileInfo, dst object.Ref, o *object.Options) (err error) {
 	size := fi.Size()
 	partSize, err := PartSize(size, t.e.opts.PartSize)
@@ -119,31 +116,21 @@ func (t *task) uploadParts(ctx context.Context, f *os.File, fi os.FileInfo, dst 
 	if err != nil {
 		return err
 	}
-	if id == "" {
-		if id, err = t.createUpload(ctx, dst, withChecksumMetadata(o, sums.whole)); err != nil {
+	j := t.e.opts.Journal
+	resumed := id != ""
+	s, err := t.newSession(ctx, dst, withChecksumMetadata(o, sums.whole), id, j != nil)
+	if err != nil {
+		return err
+	}
+	defer func() { s.end(ctx, err) }()
+	if j != nil && !resumed {
+		if err := j.StartUpload(journal.Upload{Bucket: dst.Bucket, Key: dst.Key, UploadID: s.id, Source: journal.FingerprintOf(fi), PartSize: partSize}); err != nil {
+			s.journal = false // not recorded, so no later run can continue it: abort it
 			return err
 		}
-		if j := t.e.opts.Journal; j != nil {
-			err = j.StartUpload(journal.Upload{Bucket: dst.Bucket, Key: dst.Key, UploadID: id, Source: journal.FingerprintOf(fi), PartSize: partSize})
-			if err != nil {
-				t.abort(ctx, dst, id)
-				return err
-			}
-		}
 	}
-	var sent atomic.Bool // a part request was started, so one may land after an abort
-	defer func() {
-		var src *SourceError
-		if err != nil && (t.e.opts.Journal == nil || errors.As(err, &src)) {
-			t.abortUpload(ctx, dst, id, sent.Load())
-			if j := t.e.opts.Journal; j != nil {
-				_ = j.Forget(dst.Bucket, dst.Key)
-			}
-		}
-	}()
 	n := PartCount(size, partSize)
 	parts := make([]object.Part, n)
-	g, gctx := errgroup.WithContext(ctx)
 	for i := range n {
 		num := int32(i + 1)
 		if p, ok := have[num]; ok {
@@ -151,57 +138,29 @@ func (t *task) uploadParts(ctx context.Context, f *os.File, fi os.FileInfo, dst 
 			t.progress(p.Size)
 			continue
 		}
-		if gctx.Err() != nil || t.e.limit.acquire(gctx) != nil {
-			break
-		}
 		off := int64(i) * partSize
 		length := min(partSize, size-off)
-		sent.Store(true)
 		var sum object.Checksum
 		if sums.parts != nil {
 			sum = sums.parts[i]
 		}
-		g.Go(func() error {
-			p, err := t.sendPart(gctx, f, fi, dst, id, num, off, length, sum)
-			parts[i] = p
-			return err
-		})
+		open := func(progress func(int64)) partBody { return newPartReader(f, fi, off, length, false, progress) }
+		if !s.send(num, length, sum, open, func(p object.Part, err error) { parts[i] = p }) {
+			break
+		}
 	}
-	if err := g.Wait(); err != nil {
-		return err
-	}
-	if err := ctx.Err(); err != nil {
+	if err := s.wait(ctx); err != nil {
 		return err
 	}
 	if err := checkUnchanged(f, size, fi.ModTime()); err != nil {
 		return err
 	}
-	if have != nil {
-		if err := t.reconcileParts(ctx, f, fi, dst, id, partSize, parts); err != nil {
+	if resumed {
+		if err := t.reconcileParts(ctx, s, f, fi, partSize, parts); err != nil {
 			return err
 		}
 	}
-	return t.complete(ctx, dst, id, parts, sums.whole)
-}
-
-// sendPart uploads one part (the caller holds a request slot for the first attempt) and
-// records it in the journal.
-func (t *task) sendPart(ctx context.Context, f *os.File, fi os.FileInfo, dst object.Ref, id string, num int32, off, length int64, sum object.Checksum) (object.Part, error) {
-	var etag string
-	err := t.call(ctx, true, func(ctx context.Context) error {
-		body := newPartReader(f, fi, off, length, false, t.moved(ctx))
-		var err error
-		if etag, err = t.e.store.UploadPart(ctx, dst, id, num, body, length, sum); err != nil {
-			body.undo()
-			return changedOr(f, fi, err)
-		}
-		return nil
-	})
-	p := object.Part{Number: num, ETag: etag, Size: length, Checksum: sum}
-	if err == nil && t.e.opts.Journal != nil {
-		err = t.e.opts.Journal.PartDone(dst.Bucket, dst.Key, id, p)
-	}
-	return p, err
+	return s.complete(ctx, parts, sums.whole)
 }
 
 // createUpload starts a multipart upload. The request itself runs on a detached context so

@@ -218,6 +218,16 @@ func TestCancelMidUploadAbortsEveryStartedUpload(t *testing.T) {
 // bring the upload back (versitygw does; AWS documents it). The engine must look again and
 // abort again.
 func TestAbortAgainWhenALatePartBringsTheUploadBack(t *testing.T) {
+	for _, stream := range []bool{false, true} {
+		t.Run(map[bool]string{false: "file", true: "stream"}[stream], func(t *testing.T) {
+			abortAgainWhenALatePartBringsTheUploadBack(t, stream)
+		})
+	}
+}
+
+// abortAgainWhenALatePartBringsTheUploadBack runs the test above for a file or, through
+// the same multipart session, a stream of unknown size.
+func abortAgainWhenALatePartBringsTheUploadBack(t *testing.T, stream bool) {
 	fs := newFake()
 	ctx, cancel := context.WithCancel(context.Background())
 	var once, late sync.Once
@@ -243,7 +253,13 @@ func TestAbortAgainWhenALatePartBringsTheUploadBack(t *testing.T) {
 				aborted = append(aborted, ev)
 			}
 		})}))
-	if _, err := e.UploadFile(ctx, p, dst); !errors.Is(err, context.Canceled) {
+	var err error
+	if stream {
+		_, err = e.UploadStream(ctx, bytes.NewReader(randomBytes(30*mib, 6)), dst)
+	} else {
+		_, err = e.UploadFile(ctx, p, dst)
+	}
+	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
 	if fs.openUploads() != 0 {
