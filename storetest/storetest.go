@@ -1,0 +1,374 @@
+// Package storetest is the contract every object store haul's engine runs on must keep,
+// written as tests: Run runs them against one store. memstore runs them in its unit tests;
+// the e2e suite runs them against s3store on every real server it starts (versitygw, MinIO,
+// moto), so that what the engine assumes of S3 is checked in one place, against each server.
+//
+// Each test says in its comment which behaviour of the engine relies on what it checks.
+// Where a server really differs from S3, the store's Quirks say how, and the test asserts
+// that documented difference instead of the S3 behaviour: it fails if the difference goes
+// away, so that the quirk (and whatever works around it) can be dropped. Nothing is skipped
+// silently: a test of an optional capability the store lacks (ListParts, ListUploads,
+// DeleteObject) skips with a message that says so.
+//
+// A store's own test runs the suite with a function that gives each test the store and an
+// empty bucket, and the store's quirks:
+//
+//	func TestConformance(t *testing.T) {
+//		storetest.Run(t, func(t *testing.T) (storetest.Store, string) {
+//			return memstore.New(memstore.Config{Buckets: []string{"b"}}), "b"
+//		}, storetest.Quirks{})
+//	}
+//
+// The package imports only the standard library and package object, so that any store,
+// the engine's own test fakes included, can be checked without an import cycle.
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"crypto/rand"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"hash"
+	"hash/crc32"
+	"hash/crc64"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/haul-s3/haul/object"
+)
+
+// Store is what the engine needs from a store (the methods of transfer.Store). The package
+// declares it rather than importing transfer, which keeps it usable from anywhere.
+type Store interface {
+	PutObject(ctx context.Context, ref object.Ref, body io.ReadSeeker, size int64, o *object.Options, sum object.Checksum) error
+	CreateMultipartUpload(ctx context.Context, ref object.Ref, o *object.Options) (uploadID string, err error)
+	UploadPart(ctx context.Context, ref object.Ref, uploadID string, num int32, body io.ReadSeeker, size int64, sum object.Checksum) (etag string, err error)
+	CompleteMultipartUpload(ctx context.Context, ref object.Ref, uploadID string, parts []object.Part) error
+	AbortMultipartUpload(ctx context.Context, ref object.Ref, uploadID string) error
+	HeadObject(ctx context.Context, ref object.Ref) (object.Info, error)
+	GetObject(ctx context.Context, ref object.Ref, offset, length int64, ifMatch string) (io.ReadCloser, error)
+	List(ctx context.Context, bucket, prefix string, fn func(object.Info) error) error
+}
+
+// PartLister is the optional capability of listing an upload's parts (transfer.PartLister).
+type PartLister interface {
+	ListParts(ctx context.Context, ref object.Ref, uploadID string) ([]object.Part, error)
+}
+
+// UploadLister is the optional capability of listing incomplete uploads
+// (transfer.UploadLister).
+type UploadLister interface {
+	ListUploads(ctx context.Context, bucket, prefix string, fn func(object.Upload) error) error
+}
+
+// Deleter is the optional capability of deleting objects, one or up to 1,000 at a time, as
+// s3store and memstore have it.
+type Deleter interface {
+	DeleteObject(ctx context.Context, ref object.Ref) error
+	DeleteObjects(ctx context.Context, bucket string, keys []string) (map[string]error, error)
+}
+
+// Open returns the store under test and the name of an empty bucket in it for one test to
+// use; it arranges with t.Cleanup for whatever must be removed afterwards. Run calls it once
+// per test, from tests running in parallel.
+type Open func(t *testing.T) (store Store, bucket string)
+
+// Quirks are the ways a store is known to differ from S3. The zero value claims none.
+type Quirks struct {
+	// ChecksumsNotVerified: a checksum that does not match is accepted, with a body
+	// (PutObject, UploadPart: x-amz-checksum-* or Content-MD5) or with a part listed at
+	// completion, and the body is stored (moto). The engine's own check of a download
+	// against the checksum in the object's metadata is then what finds corruption.
+	ChecksumsNotVerified bool
+	// PartChecksumsNotListed: ListParts reports no checksum for parts sent with one (moto),
+	// so a resumed upload compares the parts the server holds by size and ETag only.
+	PartChecksumsNotListed bool
+	// MultipartChecksumNotWhole: HeadObject of a multipart object uploaded with checksums
+	// reports a checksum that is not the checksum of the object's bytes, with nothing that
+	// marks it a composite of the parts' (no "-N" suffix, no checksum type), so s3store
+	// passes it on as the whole object's (moto). The engine checks a download of such an
+	// object without haul's metadata against it, and fails it.
+	MultipartChecksumNotWhole bool
+	// ImplicitChecksum is the algorithm of the whole-object checksum the store keeps for an
+	// object put without one (or with Content-MD5 only): "CRC64NVME" on versitygw, as on AWS
+	// since 2025; "" for none.
+	ImplicitChecksum string
+	// CompleteAgainSucceeds: completing an upload a second time, as the engine does when the
+	// answer to the first attempt was lost, succeeds (versitygw, moto). Without it the store
+	// answers NoSuchUpload (MinIO, memstore), and the engine must see with a HEAD that the
+	// object is the one its parts make.
+	CompleteAgainSucceeds bool
+	// MissingUploadIs500: UploadPart and CompleteMultipartUpload of an upload that does not
+	// exist (aborted, or never was) fail with HTTP 500, which is Retryable, instead of
+	// NoSuchUpload (moto); ListParts and AbortMultipartUpload answer as S3 does. The engine
+	// retries such a request until its retries run out instead of failing at once.
+	MissingUploadIs500 bool
+	// UploadIDNotTiedToKey: an upload ID is taken for any key: ListParts, UploadPart and
+	// CompleteMultipartUpload with another key's upload ID act on that other upload (moto).
+	// The test checks that ListParts answers, and changes nothing with the other two.
+	UploadIDNotTiedToKey bool
+	// UploadsInCreationOrder: ListUploads gives uploads in the order they were created, not
+	// in key order (MinIO, moto); `haul uploads ls` prints them in that order.
+	UploadsInCreationOrder bool
+	// InitiatedNotReal: the Initiated time of listed uploads is not when they were created
+	// (moto reports 2010-11-10 for all), so an age filter (uploads --older-than) matches
+	// every upload.
+	InitiatedNotReal bool
+}
+
+// test is one contract test.
+type test struct {
+	name string
+	fn   func(t *testing.T, s *suite)
+}
+
+// Run runs every contract test against the store open gives, each as a parallel subtest
+// with its own bucket: objects (RoundTrip, EmptyObject, RangedGet, IfMatch, MissingKey,
+// MissingBucket, Checksums, BadChecksum, ImplicitChecksum, Keys, Delete), multipart uploads
+// (Multipart, MultipartChecksums, CompleteAgain, PartTooSmall, WrongPartETag,
+// WrongPartChecksum, BadPartChecksum, ReplacePart, Abort, UnknownUpload) and listings
+// (ListOrder, ListStops, ListPaging, ListPartsPaging, ListUploadsPrefix, ListUploadsPaging).
+// The paging tests make about a thousand requests each.
+func Run(t *testing.T, open Open, q Quirks) {
+	tests := append(append(objectTests(), multipartTests()...), listingTests()...)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			st, bucket := open(t)
+			tc.fn(t, &suite{Store: st, bucket: bucket, q: q})
+		})
+	}
+}
+
+// suite is one test's store and bucket.
+type suite struct {
+	Store
+	bucket string
+	q      Quirks
+}
+
+func (s *suite) ref(key string) object.Ref { return object.Ref{Bucket: s.bucket, Key: key} }
+
+// put stores data at key and fails the test if it cannot.
+func (s *suite) put(t *testing.T, key string, data []byte, o *object.Options, sum object.Checksum) {
+	t.Helper()
+	if err := s.PutObject(t.Context(), s.ref(key), bytes.NewReader(data), int64(len(data)), o, sum); err != nil {
+		t.Fatalf("PutObject %s: %v", key, err)
+	}
+}
+
+// get returns the bytes GetObject gives, failing the test on an error.
+func (s *suite) get(t *testing.T, key string, off, length int64, ifMatch string) []byte {
+	t.Helper()
+	data, _, err := s.tryGet(t.Context(), key, off, length, ifMatch)
+	if err != nil {
+		t.Fatalf("GetObject %s [%d, %d) if-match %q: %v", key, off, off+length, ifMatch, err)
+	}
+	return data
+}
+
+// tryGet returns the bytes GetObject gives and the body's metadata, if it tells it.
+func (s *suite) tryGet(ctx context.Context, key string, off, length int64, ifMatch string) ([]byte, map[string]string, error) {
+	body, err := s.GetObject(ctx, s.ref(key), off, length, ifMatch)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer body.Close()
+	data, err := io.ReadAll(body)
+	var meta map[string]string
+	if m, ok := body.(interface{ Metadata() map[string]string }); ok {
+		meta = m.Metadata()
+	}
+	return data, meta, err
+}
+
+// head returns HeadObject's answer, failing the test on an error.
+func (s *suite) head(t *testing.T, key string) object.Info {
+	t.Helper()
+	info, err := s.HeadObject(t.Context(), s.ref(key))
+	if err != nil {
+		t.Fatalf("HeadObject %s: %v", key, err)
+	}
+	return info
+}
+
+// absent fails the test unless HeadObject says key has no object.
+func (s *suite) absent(t *testing.T, key string) {
+	t.Helper()
+	_, err := s.HeadObject(t.Context(), s.ref(key))
+	wantError(t, "HeadObject of "+key, err, behaviour{NotFound: true}, "")
+}
+
+// keys lists the keys under prefix.
+func (s *suite) keys(t *testing.T, prefix string) []string {
+	t.Helper()
+	var keys []string
+	err := s.List(t.Context(), s.bucket, prefix, func(in object.Info) error {
+		keys = append(keys, in.Key)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("List %q: %v", prefix, err)
+	}
+	return keys
+}
+
+// behaviour is what an error says of itself through the methods the engine finds with
+// errors.As: whether to retry, to slow down, whether the thing is missing, whether an
+// If-Match failed, whether the whole run should stop, whether permission was refused.
+type behaviour struct {
+	Retryable, Throttled, NotFound, PreconditionFailed, StopsRun, Denied bool
+}
+
+func behaviourOf(err error) behaviour {
+	var b behaviour
+	var r interface{ Retryable() bool }
+	if errors.As(err, &r) {
+		b.Retryable = r.Retryable()
+	}
+	var th interface{ Throttled() bool }
+	if errors.As(err, &th) {
+		b.Throttled = th.Throttled()
+	}
+	var nf interface{ NotFound() bool }
+	if errors.As(err, &nf) {
+		b.NotFound = nf.NotFound()
+	}
+	var pf interface{ PreconditionFailed() bool }
+	if errors.As(err, &pf) {
+		b.PreconditionFailed = pf.PreconditionFailed()
+	}
+	var sr interface{ StopsRun() bool }
+	if errors.As(err, &sr) {
+		b.StopsRun = sr.StopsRun()
+	}
+	var d interface{ Denied() bool }
+	if errors.As(err, &d) {
+		b.Denied = d.Denied()
+	}
+	return b
+}
+
+// wantError stops the test unless err is an error with exactly the behaviour want, and,
+// when code is set, names that S3 error code in its message (which a person reads).
+func wantError(t *testing.T, what string, err error, want behaviour, code string) {
+	t.Helper()
+	if !checkError(t, what, err, want, code) {
+		t.FailNow()
+	}
+}
+
+// checkError is wantError that lets the test go on: it reports whether err was as wanted.
+func checkError(t *testing.T, what string, err error, want behaviour, code string) bool {
+	t.Helper()
+	switch got := behaviourOf(err); {
+	case err == nil:
+		t.Errorf("%s succeeded; want an error with %+v", what, want)
+	case got != want:
+		t.Errorf("%s: error %q behaves as %+v; want %+v", what, err, got, want)
+	case code != "" && !strings.Contains(err.Error(), code):
+		t.Errorf("%s: error %q does not name the code %s", what, err, code)
+	default:
+		t.Logf("%s: %v", what, err)
+		return true
+	}
+	return false
+}
+
+// checksum returns the checksum of data with algorithm, as S3 headers carry it.
+func checksum(algorithm string, data []byte) object.Checksum {
+	var h hash.Hash
+	switch algorithm {
+	case object.ChecksumCRC32C:
+		h = crc32.New(crc32.MakeTable(crc32.Castagnoli))
+	case object.ChecksumCRC32:
+		h = crc32.NewIEEE()
+	case object.ChecksumCRC64NVME:
+		h = crc64.New(crc64.MakeTable(0x9a6c9329ac4bc9b5))
+	case object.ChecksumSHA256:
+		h = sha256.New()
+	case object.ChecksumSHA1:
+		h = sha1.New() //nolint:gosec // S3's checksum
+	case object.ChecksumMD5:
+		h = md5.New() //nolint:gosec // Content-MD5
+	default:
+		panic("storetest: unknown checksum algorithm " + algorithm)
+	}
+	h.Write(data)
+	return object.Checksum{Algorithm: algorithm, Value: base64.StdEncoding.EncodeToString(h.Sum(nil))}
+}
+
+// algorithms are the checksum algorithms the engine may send.
+var algorithms = []string{object.ChecksumCRC32C, object.ChecksumCRC32, object.ChecksumCRC64NVME,
+	object.ChecksumSHA256, object.ChecksumSHA1, object.ChecksumMD5}
+
+// md5Hex is S3's ETag of a single-part object.
+func md5Hex(data []byte) string {
+	sum := md5.Sum(data) //nolint:gosec // S3's ETag
+	return hex.EncodeToString(sum[:])
+}
+
+// multipartETag is S3's ETag of an object made of parts with these bytes.
+func multipartETag(parts ...[]byte) string {
+	h := md5.New() //nolint:gosec // S3's ETag
+	for _, p := range parts {
+		sum := md5.Sum(p) //nolint:gosec // S3's ETag
+		h.Write(sum[:])
+	}
+	return hex.EncodeToString(h.Sum(nil)) + "-" + strconv.Itoa(len(parts))
+}
+
+func unquote(etag string) string { return strings.Trim(etag, `"`) }
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return b
+}
+
+// missingBucket is the name of a bucket that no store under test has.
+func missingBucket() string { return "storetest-missing-" + hex.EncodeToString(randomBytes(6)) }
+
+// recent fails the test unless tm is within a minute of the span [start, end]: a time the
+// store took from its clock during the request (loopback servers share the machine's).
+func recent(t *testing.T, what string, tm, start, end time.Time) {
+	t.Helper()
+	if tm.Before(start.Add(-time.Minute)) || tm.After(end.Add(time.Minute)) {
+		t.Fatalf("%s is %v; want a time near %v", what, tm, start)
+	}
+}
+
+// parallel runs fn(i) for i in [0, n) with at most 8 at once and returns the first error.
+func parallel(n int, fn func(i int) error) error {
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+		slots = make(chan struct{}, 8)
+	)
+	for i := range n {
+		slots <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			if err := fn(i); err != nil {
+				mu.Lock()
+				if first == nil {
+					first = err
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return first
+}
