@@ -555,7 +555,9 @@ report() {
 	fi
 	if has_tool haul-base; then
 		printf '\nhaul against haul-base (%s), run beside it in every round.\n' "$HAUL_BASE_DESC"
-		printf 'Ratios of the medians; "rounds" is the range of the per-round ratios, the noise to judge them by:\n\n'
+		printf 'Ratios of the medians; "rounds" is the range of the per-round ratios, the noise to judge them by'
+		if ((RUNS == 1)); then printf ' (one round: no noise estimate; BENCH_RUNS=3 or more gives one)'; fi
+		printf ':\n\n'
 		printf '%-22s %8s %8s %8s  %-13s %-13s\n' workload "wall h/b" "CPU h/b" "RSS h/b" "wall rounds" "CPU rounds"
 		printf '%-22s %8s %8s %8s  %-13s %-13s\n' ---------------------- -------- -------- -------- ------------- -------------
 		for wl in "${WORKLOADS[@]}"; do
