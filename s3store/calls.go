@@ -33,12 +33,13 @@ func (s *Store) PutObject(ctx context.Context, ref object.Ref, body io.ReadSeeke
 	}), o)
 }
 
-// sseHint turns a server's NotImplemented answer to a request with server-side encryption
-// into advice about --sse: MinIO, for one, answers so when no KMS is configured.
+// sseHint names server-side encryption as the cause of a server's NotImplemented answer to
+// a request that asked for it: MinIO, for one, answers so when no KMS is configured.
 func sseHint(err error, o *object.Options) error {
 	var e *Error
 	if o != nil && o.SSE != "" && errors.As(err, &e) && (e.Code == "NotImplemented" || e.Status == 501) {
-		e.Advice = "the server does not support --sse " + o.SSE + " (MinIO, for one, needs a KMS configured for any --sse); run without --sse, or set encryption up on the server"
+		e.Option, e.Value = "sse", o.SSE
+		e.Advice = "the server does not support server-side encryption " + o.SSE + " (MinIO, for one, needs a KMS configured for any); send without it, or set encryption up on the server"
 	}
 	return err
 }

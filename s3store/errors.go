@@ -29,8 +29,11 @@ type Error struct {
 	Status   int    // HTTP status; 0 when no response arrived
 	Message  string // the server's message
 	Region   string // the bucket's region, when the server said (x-amz-bucket-region)
-	Advice   string // what to do, when the call knows better than the code's usual advice
-	Err      error
+	Advice   string // what to do, when the call knows better than the code's usual words
+	// Option and Value name the object option the server refused, when it is known to be
+	// the cause ("sse", "AES256"): a program can then name its own way of giving it.
+	Option, Value string
+	Err           error
 
 	retryable, throttled bool
 }
@@ -60,9 +63,9 @@ func (e *Error) Detail() string {
 	if e.Op == "CreateBucket" && (e.Code == "AuthorizationHeaderMalformed" || e.Code == "IllegalLocationConstraintException" || e.Region != "") {
 		b.WriteString(e.Code + ": this server cannot create the bucket in the region asked for")
 		if e.Region != "" {
-			b.WriteString("; its region is " + e.Region + ": omit --region or give --region " + e.Region)
+			b.WriteString("; its region is " + e.Region)
 		} else {
-			b.WriteString(" (many S3-compatible servers have one region); omit --region or give the server's own")
+			b.WriteString(" (many S3-compatible servers have one region)")
 		}
 		return b.String()
 	}
@@ -77,20 +80,20 @@ func (e *Error) Detail() string {
 		if code == "" {
 			code = fmt.Sprintf("HTTP %d", e.Status)
 		}
-		fmt.Fprintf(&b, "%s: the bucket is in region %s; run again with --region %s", code, e.Region, e.Region)
+		fmt.Fprintf(&b, "%s: the bucket is in region %s", code, e.Region)
 		return b.String()
 	}
 	switch {
 	case e.Code != "":
 		b.WriteString(e.Code)
-		if a := advice[e.Code]; a != "" {
+		if a := describe[e.Code]; a != "" {
 			b.WriteString(": " + a)
 		} else if e.Message != "" {
 			b.WriteString(": " + e.Message)
 		}
 	case e.Status != 0 && (e.Status < 200 || e.Status > 299):
 		fmt.Fprintf(&b, "HTTP %d", e.Status)
-		if a := statusAdvice[e.Status]; a != "" {
+		if a := describeStatus[e.Status]; a != "" {
 			b.WriteString(": " + a)
 		}
 	default:
@@ -230,44 +233,46 @@ func rootCause(err error) string {
 	}
 }
 
-var advice = map[string]string{
-	"NoSuchBucket":                 "the bucket does not exist; check its name and the endpoint, or create it with --create-bucket or `haul mb`",
-	"NoSuchKey":                    "no object has this key; check the key (`haul ls` lists what is there)",
+// describe says what an S3 error code means, in words for any program (no command's flags:
+// a command line adds its own advice).
+var describe = map[string]string{
+	"NoSuchBucket":                 "the bucket does not exist; check its name and the endpoint",
+	"NoSuchKey":                    "no object has this key; check the key",
 	"NoSuchUpload":                 "the multipart upload no longer exists (aborted, completed, or removed by a lifecycle rule); run the copy again",
-	"AccessDenied":                 "the credentials in use may not do this; check the IAM policy, bucket policy and ACL, and which profile is in use (--profile)",
-	"InvalidAccessKeyId":           "the access key ID is not known to this server; check AWS_ACCESS_KEY_ID, --profile and --endpoint-url",
-	"XAdminUserNotFound":           "the access key ID is not known to this server; check AWS_ACCESS_KEY_ID, --profile and --endpoint-url",
-	"SignatureDoesNotMatch":        "the secret key does not match the access key, or a proxy changed the request; check AWS_SECRET_ACCESS_KEY and --profile",
+	"AccessDenied":                 "the credentials in use may not do this; check the IAM policy, bucket policy and ACL, and which credentials are in use",
+	"InvalidAccessKeyId":           "the access key ID is not known to this server; check the access key and the endpoint",
+	"XAdminUserNotFound":           "the access key ID is not known to this server; check the access key and the endpoint",
+	"SignatureDoesNotMatch":        "the secret key does not match the access key, or a proxy changed the request; check the secret key",
 	"ExpiredToken":                 "the session token has expired; refresh the credentials (for example `aws sso login`) and run again",
-	"EntityTooSmall":               "a part other than the last is smaller than the server's minimum (5 MiB on S3); use a larger --part-size",
-	"EntityTooLarge":               "the object or part is larger than the server accepts; use a smaller --part-size or --multipart-threshold",
+	"EntityTooSmall":               "a part other than the last is smaller than the server's minimum (5 MiB on S3); use a larger part size",
+	"EntityTooLarge":               "the object or part is larger than the server accepts; use a smaller part size or multipart threshold",
 	"InvalidPart":                  "a part listed at completion was not found or its ETag did not match; run the copy again",
 	"InvalidPartOrder":             "the parts were not listed in ascending order at completion; this is a bug in haul, please report it",
 	"BucketAlreadyExists":          "the bucket name is taken by another account; choose another name",
 	"BucketAlreadyOwnedByYou":      "you already own this bucket",
 	"InvalidBucketName":            "the server rejects this bucket name",
-	"InvalidArgument":              "the server rejected an argument of the request; check the options given (--sse, --storage-class, --acl)",
-	"InvalidStorageClass":          "the server does not know this storage class; check --storage-class",
-	"AuthorizationHeaderMalformed": "the request was signed for the wrong region; pass the bucket's region with --region",
-	"PermanentRedirect":            "the bucket is in another region or must be reached at another endpoint; pass its region with --region",
-	"SlowDown":                     "the server is throttling requests; lower --concurrency",
+	"InvalidArgument":              "the server rejected an argument of the request; check the object options given (encryption, storage class, ACL)",
+	"InvalidStorageClass":          "the server does not know this storage class",
+	"AuthorizationHeaderMalformed": "the request was signed for the wrong region; sign for the bucket's region",
+	"PermanentRedirect":            "the bucket is in another region or must be reached at another endpoint",
+	"SlowDown":                     "the server is throttling requests",
 	"RequestTimeTooSkewed":         "this machine's clock differs too much from the server's; fix the clock",
 	"PreconditionFailed":           "the object changed while it was being read; run the copy again",
 	"NotImplemented":               "the server does not implement this feature",
 	"BadDigest":                    "the data the server received does not match its checksum (corrupted in transit)",
 	"InvalidRequest":               "the server rejected the request; check the options given",
 	"MissingContentLength":         "the server needs the length of the body in advance",
-	"KMS.NotFoundException":        "the KMS key was not found; check --sse-kms-key-id",
+	"KMS.NotFoundException":        "the KMS key was not found",
 }
 
-var statusAdvice = map[int]string{
-	301: "the bucket is in another region or must be reached at another endpoint; pass its region with --region",
+var describeStatus = map[int]string{
+	301: "the bucket is in another region or must be reached at another endpoint",
 	400: "the server rejected the request",
-	403: "access denied; check the credentials, --profile and the bucket policy",
+	403: "access denied; check the credentials and the bucket policy",
 	404: "not found; check the bucket and key",
 	412: "the object changed while it was being read; run the copy again",
 	501: "the server does not implement this feature",
-	503: "the server is unavailable or throttling; try again later or lower --concurrency",
+	503: "the server is unavailable or throttling; try again later or send fewer requests at once",
 }
 
 // isNetError reports whether err came from the connection rather than from the server:

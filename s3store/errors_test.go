@@ -2,6 +2,7 @@ package s3store
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -41,7 +42,8 @@ func TestWrongRegionNamesTheBucketsRegion(t *testing.T) {
 			body.Close()
 		}
 		for _, err := range []error{headErr, getErr} {
-			if err == nil || !strings.Contains(err.Error(), "--region eu-central-1") {
+			var e *Error
+			if !errors.As(err, &e) || e.Region != "eu-central-1" || !strings.Contains(err.Error(), "the bucket is in region eu-central-1") {
 				t.Errorf("%d %s: %v; want the bucket's region named", c.status, c.code, err)
 			}
 		}
@@ -66,5 +68,22 @@ func TestSameRegionIsNotCalledWrong(t *testing.T) {
 	_, err = s.HeadObject(context.Background(), object.Ref{Bucket: "b", Key: "k"})
 	if err == nil || strings.Contains(err.Error(), "--region") {
 		t.Fatalf("%v: a 400 in the signing region was called a wrong-region error", err)
+	}
+}
+
+// The library's words name no flag or command of haul's command line: that advice is the
+// CLI's (internal/cli/advice.go).
+func TestDescriptionsNameNoCommandLine(t *testing.T) {
+	texts := []string{}
+	for _, d := range describe {
+		texts = append(texts, d)
+	}
+	for _, d := range describeStatus {
+		texts = append(texts, d)
+	}
+	for _, d := range texts {
+		if strings.Contains(d, "--") || strings.Contains(d, "haul ") {
+			t.Errorf("%q names the command line", d)
+		}
 	}
 }

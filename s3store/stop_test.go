@@ -69,8 +69,8 @@ func TestUnreachableEndpointStopsTheRun(t *testing.T) {
 
 func TestDeniedAndCredentialErrors(t *testing.T) {
 	for _, c := range []struct {
-		code           string
-		status         int
+		code          string
+		status        int
 		stops, denied bool
 	}{
 		{"AccessDenied", 403, false, true},

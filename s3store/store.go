@@ -129,14 +129,14 @@ func New(ctx context.Context, c Config) (*Store, error) {
 	// rather than the same failure of every request in the run.
 	creds, err := cfg.Credentials.Retrieve(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("no usable AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or name a profile with --profile (%s)", rootCause(err))
+		return nil, &CredentialsError{Err: err}
 	}
 	endpoint, endpointFrom := endpointOf(c.Endpoint, cfg.BaseEndpoint)
 	if endpoint != "" {
 		cfg.BaseEndpoint = aws.String(endpoint)
 	}
 	custom := cfg.BaseEndpoint != nil && *cfg.BaseEndpoint != ""
-	provider, how := c.Provider, "--provider"
+	provider, how := c.Provider, "Config.Provider"
 	if provider == "" {
 		provider, how = providerByEndpoint(aws.ToString(cfg.BaseEndpoint)), "the endpoint's host name"
 	}
@@ -172,6 +172,17 @@ func New(ctx context.Context, c Config) (*Store, error) {
 	}
 	return st, nil
 }
+
+// CredentialsError is a configuration in which no credentials were found or could be
+// loaded: every request would fail, so New fails instead.
+type CredentialsError struct{ Err error }
+
+func (e *CredentialsError) Error() string {
+	return "no usable AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or name a profile (" + rootCause(e.Err) + ")"
+}
+
+// Unwrap returns the SDK's error.
+func (e *CredentialsError) Unwrap() error { return e.Err }
 
 // endpointOf returns the endpoint URL requests go to and where it was set: given, else the
 // S3-specific environment variable, else the general one, else the profile's endpoint_url

@@ -315,11 +315,7 @@ type VerifyError struct {
 }
 
 func (e *VerifyError) Error() string {
-	msg := fmt.Sprintf("GetObject %s: the %s of the bytes received is %s, the object's is %s: corrupted in transit, the file was not written", e.Ref, e.Algorithm, e.Got, e.Want)
-	if e.Algorithm == "md5" {
-		msg += " (if this server's ETags are not MD5s, use --verify=false)"
-	}
-	return msg
+	return fmt.Sprintf("GetObject %s: the %s of the bytes received is %s, the object's is %s: corrupted in transit, the file was not written", e.Ref, e.Algorithm, e.Got, e.Want)
 }
 
 // Retryable reports true: the next GET may arrive intact.

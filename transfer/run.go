@@ -138,7 +138,8 @@ func (r *run) failed(ctx context.Context, it Item, err error) {
 //     finished before the cancel returns as if it had not been cancelled;
 //   - err, the producer's own failure (a listing that failed), when there is one;
 //   - the one item's error when the run had one item and it failed;
-//   - an error wrapping ErrSomeFailed when some items failed.
+//   - an *ItemsError, which wraps ErrSomeFailed and every failed item's error, when some
+//     items failed.
 func (r *run) finish(err error) (Summary, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -158,9 +159,31 @@ func (r *run) finish(err error) (Summary, error) {
 	case sum.Failed > 0 && sum.Done+sum.Failed == 1:
 		return sum, sum.Failures[0].Err
 	case sum.Failed > 0:
-		return sum, fmt.Errorf("%d of %d items failed: %w", sum.Failed, sum.Failed+sum.Done, ErrSomeFailed)
+		return sum, &ItemsError{Total: sum.Failed + sum.Done, Failures: sum.Failures}
 	}
 	return sum, nil
+}
+
+// ItemsError is the error of a run of several items in which some failed. errors.Is and
+// errors.As search through it to every failed item's error, and errors.Is(err,
+// ErrSomeFailed) holds.
+type ItemsError struct {
+	Total    int       // items done and failed
+	Failures []Failure // the failed items, with their errors
+}
+
+func (e *ItemsError) Error() string {
+	return fmt.Sprintf("%d of %d items failed", len(e.Failures), e.Total)
+}
+
+// Unwrap returns ErrSomeFailed and each failed item's error.
+func (e *ItemsError) Unwrap() []error {
+	errs := make([]error, 0, len(e.Failures)+1)
+	errs = append(errs, ErrSomeFailed)
+	for _, f := range e.Failures {
+		errs = append(errs, f.Err)
+	}
+	return errs
 }
 
 // StoppedError is the error of a run that a failure every other item would meet too
@@ -286,7 +309,7 @@ func (t *task) slotted(ctx context.Context, held bool, stall time.Duration, do f
 type StallError struct{ After time.Duration }
 
 func (e *StallError) Error() string {
-	return fmt.Sprintf("no byte moved for %s (--stall-timeout): request cancelled", e.After)
+	return fmt.Sprintf("no byte moved for %s: request cancelled", e.After)
 }
 
 // Retryable reports true: the next attempt may find a live connection.

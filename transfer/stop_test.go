@@ -94,6 +94,15 @@ func TestDenialStopsTheRunOnlyBeforeAnythingWasDone(t *testing.T) {
 		if errors.As(err, new(*StoppedError)) || !errors.Is(err, ErrSomeFailed) || sum.Done != 1 || sum.Failed != 49 {
 			t.Fatalf("err = %v, summary %+v: want each denied key failed on its own", err, sum)
 		}
+		// The run's error leads to every item's cause.
+		var d *deniedErr
+		if !errors.As(err, &d) || d.code != "AccessDenied" {
+			t.Fatalf("errors.As cannot find an item's cause in %v", err)
+		}
+		var ie *ItemsError
+		if !errors.As(err, &ie) || len(ie.Unwrap()) != 50 {
+			t.Fatalf("%v: want ErrSomeFailed and 49 causes", err)
+		}
 	})
 }
 

@@ -28,7 +28,8 @@
 //   - a *StoppedError when a failure every item would meet stopped the call (see
 //     StoppedError);
 //   - the item's own error when the call had one item and it failed, or else an error
-//     wrapping ErrSomeFailed when some items failed.
+//     wrapping ErrSomeFailed and every failed item's error (an *ItemsError) when some
+//     items failed.
 package transfer
 
 import (

@@ -297,7 +297,7 @@ func (a *app) providerChecksum(ctx context.Context, store *s3store.Store, f *cpF
 	p, _ := s3store.LookupProvider(name)
 	if a.debug {
 		a.errMu.Lock()
-		fmt.Fprintf(a.stderr, "debug: provider %s (from %s)\n", name, how)
+		fmt.Fprintf(a.stderr, "debug: provider %s (from %s)\n", name, strings.Replace(how, "Config.Provider", "--provider", 1))
 		a.errMu.Unlock()
 	}
 	if !f.checksumSet {

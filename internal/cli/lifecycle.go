@@ -117,7 +117,7 @@ func (a *app) lifecycleError(bucket string, err error) error {
 	if !errors.Is(err, errors.ErrUnsupported) {
 		return err
 	}
-	fmt.Fprintf(a.stderr, "haul: %v; remove incomplete uploads with `haul uploads abort s3://%s --older-than 7d` instead\n", err, bucket)
+	fmt.Fprintf(a.stderr, "haul: %s; remove incomplete uploads with `haul uploads abort s3://%s --older-than 7d` instead\n", advise(err), bucket)
 	return errReported
 }
 

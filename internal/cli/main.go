@@ -96,7 +96,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintln(stderr, "haul: interrupted")
 		return ExitInterrupted
 	case errors.As(err, &ue) || isCobraUsage(err):
-		fmt.Fprintf(stderr, "haul: %v\n", err)
+		fmt.Fprintf(stderr, "haul: %s\n", advise(err))
 		return ExitUsage
 	case errors.Is(err, transfer.ErrSomeFailed), errors.Is(err, errReported):
 		return ExitFailed

@@ -114,8 +114,8 @@ func (o *output) did(ev event, text string) {
 // failed reports one thing that failed while the command went on with the others: ev as a
 // "failed" event with err as its error, or "failed: err" on stderr, also with --quiet.
 func (o *output) failed(ev event, err error) {
-	ev.Event, ev.Error = "failed", err.Error()
-	o.print(ev, o.stderr, "failed: "+err.Error())
+	ev.Event, ev.Error = "failed", advise(err)
+	o.print(ev, o.stderr, "failed: "+ev.Error)
 }
 
 // note says something worth knowing that is not a failure: a "note" event with text as its
@@ -153,7 +153,7 @@ func (o *output) summary(ev event, text string, err error) {
 	case interrupted:
 		ev.Error = "interrupted"
 	case err != nil && !errors.Is(err, errReported) || errors.As(err, new(reported)):
-		ev.Error = err.Error()
+		ev.Error = advise(err)
 	}
 	if o.json {
 		o.print(ev, nil, "")

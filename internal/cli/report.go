@@ -111,7 +111,7 @@ func (r *reporter) Observe(ev transfer.Event) {
 		r.failed++
 		switch {
 		case r.a.json:
-			r.emitJSON(event{Event: "failed", Op: string(ev.Item.Op), Src: ev.Item.Src(), Dst: ev.Item.Dst(), Error: ev.Err.Error()})
+			r.emitJSON(event{Event: "failed", Op: string(ev.Item.Op), Src: ev.Item.Src(), Dst: ev.Item.Dst(), Error: advise(ev.Err)})
 		case !ev.StopsRun: // a failure that stops the run is said once, at the end
 			r.line(r.a.stderr, "failed: %s", describeFailure(ev.Item.Src(), ev.Item.Dst(), ev.Err))
 		}
@@ -121,7 +121,7 @@ func (r *reporter) Observe(ev transfer.Event) {
 		}
 	case transfer.Retrying:
 		if r.a.json {
-			r.emitJSON(event{Event: "retry", Op: string(ev.Item.Op), Src: ev.Item.Src(), Dst: ev.Item.Dst(), Error: ev.Err.Error(), Attempt: ev.Attempt, Seconds: ev.Delay.Seconds()})
+			r.emitJSON(event{Event: "retry", Op: string(ev.Item.Op), Src: ev.Item.Src(), Dst: ev.Item.Dst(), Error: advise(ev.Err), Attempt: ev.Attempt, Seconds: ev.Delay.Seconds()})
 		} else if r.a.debug {
 			r.line(r.a.stderr, "retry: attempt %d failed, again in %s: %v", ev.Attempt, ev.Delay.Round(time.Millisecond), ev.Err)
 		}
@@ -145,15 +145,16 @@ func (r *reporter) Observe(ev transfer.Event) {
 }
 
 func describeFailure(src, dst string, err error) string {
+	msg := advise(err)
 	switch {
 	case src != "" && dst != "":
-		return fmt.Sprintf("%s -> %s: %v", src, dst, err)
+		return fmt.Sprintf("%s -> %s: %s", src, dst, msg)
 	case src != "":
-		return fmt.Sprintf("%s: %v", src, err)
+		return fmt.Sprintf("%s: %s", src, msg)
 	case dst != "":
-		return fmt.Sprintf("%s: %v", dst, err)
+		return fmt.Sprintf("%s: %s", dst, msg)
 	}
-	return err.Error()
+	return msg
 }
 
 // notDoneReason says in a word or two why an item was not finished.

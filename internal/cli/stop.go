@@ -26,7 +26,11 @@ func (e *stopError) Unwrap() error { return e.err }
 func (a *app) explain(err error) string {
 	var e *s3store.Error
 	if !errors.As(err, &e) {
-		return err.Error()
+		return advise(err)
+	}
+	detail := storeAdvice(e)
+	if detail == "" {
+		detail = e.Detail()
 	}
 	at := a.endpointDesc()
 	switch {
@@ -37,12 +41,12 @@ func (a *app) explain(err error) string {
 		return fmt.Sprintf("bucket %q does not exist at %s. Check its name (haul ls lists the buckets), or create it with haul mb s3://%s (or cp --create-bucket)",
 			e.Bucket, at, e.Bucket)
 	case e.StopsRun():
-		return fmt.Sprintf("the S3 endpoint %s refused the credentials %s: %s", at, a.credentialsDesc(), e.Detail())
+		return fmt.Sprintf("the S3 endpoint %s refused the credentials %s: %s", at, a.credentialsDesc(), detail)
 	case e.Denied():
 		return fmt.Sprintf("access denied to bucket %q at %s with the credentials %s (%s): %s",
-			e.Bucket, at, a.credentialsDesc(), e.Op, e.Detail())
+			e.Bucket, at, a.credentialsDesc(), e.Op, detail)
 	}
-	return err.Error()
+	return advise(err)
 }
 
 // endpointDesc names the endpoint in use and where its URL came from.

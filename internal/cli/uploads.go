@@ -111,7 +111,7 @@ func (u *uploadLine) event(name, bucket string) event {
 		ev.Parts, ev.Bytes = new(u.parts), new(u.bytes)
 	}
 	if u.err != nil {
-		ev.Error = u.err.Error()
+		ev.Error = advise(u.err)
 	}
 	return ev
 }
