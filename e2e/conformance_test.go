@@ -21,7 +21,7 @@ var (
 var quirks = map[string]storetest.Quirks{
 	"versitygw": {ImplicitChecksum: "CRC64NVME", CompleteAgainSucceeds: true},
 	"minio":     {UploadsInCreationOrder: true},
-	"moto": {ChecksumsNotVerified: true, PartChecksumsNotListed: true, MultipartChecksumNotWhole: true, CompleteAgainSucceeds: true,
+	"moto": {ChecksumsNotVerified: true, PartChecksumsNotListed: true, CompleteAgainSucceeds: true,
 		MissingUploadIs500: true, UploadIDNotTiedToKey: true, UploadsInCreationOrder: true, InitiatedNotReal: true},
 }
 

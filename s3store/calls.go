@@ -132,7 +132,7 @@ func (s *Store) headObject(ctx context.Context, ref object.Ref) (object.Info, er
 			info = object.Info{Key: ref.Key, Size: aws.ToInt64(out.ContentLength), ETag: trimETag(out.ETag),
 				LastModified: aws.ToTime(out.LastModified), ContentType: aws.ToString(out.ContentType), Metadata: out.Metadata,
 				Checksum: fullObjectChecksum(out.ChecksumType, types.Part{ChecksumCRC32C: out.ChecksumCRC32C, ChecksumCRC32: out.ChecksumCRC32,
-					ChecksumCRC64NVME: out.ChecksumCRC64NVME, ChecksumSHA256: out.ChecksumSHA256, ChecksumSHA1: out.ChecksumSHA1})}
+					ChecksumCRC64NVME: out.ChecksumCRC64NVME, ChecksumSHA256: out.ChecksumSHA256, ChecksumSHA1: out.ChecksumSHA1}, aws.ToString(out.ETag))}
 		}
 		return err
 	})

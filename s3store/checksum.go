@@ -81,9 +81,14 @@ func listedChecksum(p types.Part) object.Checksum {
 // fullObjectChecksum returns the checksum a HEAD reported for the whole object, or zero
 // when it reported none or a composite one (a checksum of the parts' checksums, written
 // with a "-N" suffix), which says nothing about the bytes in order.
-func fullObjectChecksum(t types.ChecksumType, sums types.Part) object.Checksum {
+//
+// A multipart object's checksum is a whole-object one only when the server says so
+// (FULL_OBJECT): moto reports a checksum of a multipart object with no type and no "-N"
+// suffix that is not the checksum of its bytes, so without the type it is not trusted.
+func fullObjectChecksum(t types.ChecksumType, sums types.Part, etag string) object.Checksum {
 	c := listedChecksum(sums)
-	if t == types.ChecksumTypeComposite || strings.Contains(c.Value, "-") {
+	multipart := strings.Contains(strings.Trim(etag, `"`), "-")
+	if t == types.ChecksumTypeComposite || strings.Contains(c.Value, "-") || (multipart && t != types.ChecksumTypeFullObject) {
 		return object.Checksum{}
 	}
 	return c
