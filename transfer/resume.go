@@ -11,12 +11,6 @@ import (
 	"github.com/haul-s3/haul/transfer/journal"
 )
 
-// PartLister is the optional store capability a resumed upload needs: the parts the server
-// holds for an upload. A store without it cannot resume uploads; they start over.
-type PartLister interface {
-	ListParts(ctx context.Context, ref object.Ref, uploadID string) ([]object.Part, error)
-}
-
 // notFound reports whether err says the thing asked for does not exist.
 func notFound(err error) bool {
 	var nf interface{ NotFound() bool }

@@ -33,9 +33,7 @@
 package transfer
 
 import (
-	"context"
 	"errors"
-	"io"
 	"sync"
 	"time"
 
@@ -44,26 +42,6 @@ import (
 	"github.com/haul-s3/haul/object"
 	"github.com/haul-s3/haul/transfer/journal"
 )
-
-// Store is what the engine needs from an object store. s3store.Store satisfies it; tests
-// use a recording fake. Errors may implement Retryable() bool (send the same request again)
-// and PreconditionFailed() bool (an If-Match condition failed); see IsRetryable.
-type Store interface {
-	// PutObject stores body (size bytes). sum, when set, is the body's checksum for the
-	// server to verify.
-	PutObject(ctx context.Context, ref object.Ref, body io.ReadSeeker, size int64, o *object.Options, sum object.Checksum) error
-	CreateMultipartUpload(ctx context.Context, ref object.Ref, o *object.Options) (uploadID string, err error)
-	UploadPart(ctx context.Context, ref object.Ref, uploadID string, num int32, body io.ReadSeeker, size int64, sum object.Checksum) (etag string, err error)
-	// CompleteMultipartUpload assembles the parts (ascending), with their checksums.
-	CompleteMultipartUpload(ctx context.Context, ref object.Ref, uploadID string, parts []object.Part) error
-	AbortMultipartUpload(ctx context.Context, ref object.Ref, uploadID string) error
-	HeadObject(ctx context.Context, ref object.Ref) (object.Info, error)
-	// GetObject returns length bytes from offset (length < 0: to the end), failing if the
-	// object's ETag is no longer ifMatch (when set). The caller closes the body.
-	GetObject(ctx context.Context, ref object.Ref, offset, length int64, ifMatch string) (io.ReadCloser, error)
-	// List calls fn for every object under prefix, in key order.
-	List(ctx context.Context, bucket, prefix string, fn func(object.Info) error) error
-}
 
 // Defaults for Options fields left zero.
 const (

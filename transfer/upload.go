@@ -192,11 +192,6 @@ func (t *task) createUpload(ctx context.Context, dst object.Ref, o *object.Optio
 	return id, err
 }
 
-// UploadLister is the optional store capability of listing incomplete multipart uploads
-// under a prefix; with it an upload whose CreateMultipartUpload answer was lost is cleaned up.
-type UploadLister interface {
-	ListUploads(ctx context.Context, bucket, prefix string, fn func(object.Upload) error) error
-}
 
 // abortLostUploads aborts the uploads of dst's key that were started no earlier than span
 // before ours: those a CreateMultipartUpload whose answer never arrived left behind. The

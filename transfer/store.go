@@ -1,0 +1,105 @@
+package transfer
+
+import (
+	"context"
+	"io"
+
+	"github.com/haul-s3/haul/object"
+)
+
+// This file is the contract between the engine and an object store: what the engine calls,
+// what it relies on in the answers, and the optional capabilities it uses when a store has
+// them. s3store.Store satisfies every interface here over S3; memstore.Store in memory; the
+// conformance suite (package storetest) checks both against the same tests, and s3store
+// against versitygw, MinIO and moto, so that this text, the fake and the servers agree.
+//
+// # Errors
+//
+// The engine classifies a failure by methods of the error (found with errors.As, so a
+// wrapped error keeps them), never by its text:
+//
+//   - Retryable() bool: sending the same request again may succeed (a dropped connection,
+//     a 5xx, a checksum the server found wrong in transit). Only these are retried.
+//   - Throttled() bool: the server asked for fewer requests (503 SlowDown, 429); the engine
+//     halves the requests in flight and raises them again as requests succeed.
+//   - NotFound() bool: the bucket, key or upload does not exist.
+//   - PreconditionFailed() bool: an If-Match condition failed: the object changed.
+//   - StopsRun() bool: every other request to this server or bucket will fail the same way
+//     (refused credentials, a missing bucket, an unreachable endpoint): the run stops.
+//   - Denied() bool: the server refused for want of permission; the run stops only when
+//     nothing has been done yet.
+//
+// A failure of the caller's context is returned as the context's error.
+
+// Putter stores an object in one request.
+type Putter interface {
+	// PutObject stores size bytes of body at ref with the options o. sum, when set, is the
+	// body's checksum for the server to verify; a mismatch must be Retryable. body may be
+	// read more than once (the store seeks it to the start for each attempt it makes).
+	PutObject(ctx context.Context, ref object.Ref, body io.ReadSeeker, size int64, o *object.Options, sum object.Checksum) error
+}
+
+// MultipartUploader stores an object in parts: create, send parts (in any order, any of
+// them again), complete with the parts in ascending order, or abort.
+type MultipartUploader interface {
+	// CreateMultipartUpload starts an upload with the options o and returns its ID.
+	CreateMultipartUpload(ctx context.Context, ref object.Ref, o *object.Options) (uploadID string, err error)
+	// UploadPart stores part num (1..10,000) and returns its ETag, which may come quoted:
+	// the engine compares ETags without their quotes. sum is as for PutObject.
+	UploadPart(ctx context.Context, ref object.Ref, uploadID string, num int32, body io.ReadSeeker, size int64, sum object.Checksum) (etag string, err error)
+	// CompleteMultipartUpload assembles the parts, given in ascending order with their
+	// ETags and checksums. A part other than the last smaller than 5 MiB is refused
+	// (EntityTooSmall), a part not held as given too (InvalidPart). Completing an upload
+	// that was completed already succeeds on some servers (versitygw, moto) and is
+	// NotFound on others (MinIO): the engine, after a retry, checks the object instead.
+	CompleteMultipartUpload(ctx context.Context, ref object.Ref, uploadID string, parts []object.Part) error
+	// AbortMultipartUpload removes an upload and its parts. An upload that does not exist
+	// counts as aborted (nil). A part still arriving may bring the upload back: the engine
+	// asks again (PartLister) and aborts again.
+	AbortMultipartUpload(ctx context.Context, ref object.Ref, uploadID string) error
+}
+
+// Getter reads objects.
+type Getter interface {
+	// HeadObject returns the object's size, ETag (without quotes), time, user metadata and
+	// whole-object checksum if the store knows one (a composite checksum of parts is not
+	// one: zero then). A missing bucket is NotFound and StopsRun; a missing key NotFound.
+	HeadObject(ctx context.Context, ref object.Ref) (object.Info, error)
+	// GetObject returns length bytes from offset (length < 0: to the end; a length past the
+	// end stops at the end; an offset at or past the end is an error that is not
+	// Retryable), failing with PreconditionFailed if the object's ETag is no longer ifMatch
+	// (the ETag without quotes, when set). The caller closes the body. A body that also has
+	// a method Metadata() map[string]string gives the object's user metadata.
+	GetObject(ctx context.Context, ref object.Ref, offset, length int64, ifMatch string) (io.ReadCloser, error)
+}
+
+// Lister lists objects.
+type Lister interface {
+	// List calls fn for every object under prefix in the store's order (byte order of keys
+	// on S3; a posix-backed server may walk directories instead) and stops with fn's error.
+	// Each object's Info has its key, size, ETag and time; no metadata.
+	List(ctx context.Context, bucket, prefix string, fn func(object.Info) error) error
+}
+
+// Store is what the engine needs from an object store to upload and download.
+type Store interface {
+	Putter
+	MultipartUploader
+	Getter
+	Lister
+}
+
+// PartLister is the optional capability a resumed upload and the abort's settle step use:
+// the parts the server holds for an upload. A part's Checksum may be zero (moto lists
+// none). Without it resumed uploads start over and an abort is not checked.
+type PartLister interface {
+	ListParts(ctx context.Context, ref object.Ref, uploadID string) ([]object.Part, error)
+}
+
+// UploadLister is the optional capability of listing incomplete multipart uploads under a
+// prefix (a whole key works too); with it an upload whose CreateMultipartUpload answer was
+// lost is found and aborted. The order depends on the server (key order on S3, creation
+// order on MinIO and moto), and Initiated may not be real (moto reports 2010).
+type UploadLister interface {
+	ListUploads(ctx context.Context, bucket, prefix string, fn func(object.Upload) error) error
+}
