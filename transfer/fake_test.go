@@ -370,6 +370,9 @@ func (f *fakeStore) List(ctx context.Context, bucket, prefix string, fn func(obj
 		if failAfter > 0 && i == failAfter {
 			return &fakeErr{code: "InternalError", retryable: true}
 		}
+		if err := ctx.Err(); err != nil { // as a paged listing's next page would
+			return err
+		}
 		if err := fn(in); err != nil {
 			return err
 		}

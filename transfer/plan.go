@@ -231,6 +231,7 @@ func (e *Engine) PrefixItems(src object.Ref, dir string, f Filter) Producer {
 		err := e.Retry(ctx, func(ctx context.Context) error {
 			n := 0
 			return e.store.List(ctx, src.Bucket, src.Key, func(info object.Info) error {
+				Touch(ctx)
 				if n++; n <= seen {
 					return nil
 				}
@@ -246,7 +247,10 @@ func (e *Engine) PrefixItems(src object.Ref, dir string, f Filter) Producer {
 					it.Err = fmt.Errorf("refused: %w", err)
 				}
 				it.Path = path
-				if !yield(it) {
+				resume := hold(ctx) // a busy scheduler is not a stalled listing
+				ok := yield(it)
+				resume()
+				if !ok {
 					return final{errStopWalk}
 				}
 				return nil

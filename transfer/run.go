@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -219,61 +218,6 @@ func stopsRun(err error, nothingDone bool) bool {
 // errAlreadyDone is returned by an item's transfer when the journal shows it was done.
 var errAlreadyDone = errors.New("already done")
 
-// IsRetryable reports whether err says that sending the same request again may succeed:
-// it (or an error it wraps) has a Retryable method that returns true, and it is not a
-// failure of the local source.
-func IsRetryable(err error) bool {
-	var src *SourceError
-	if errors.As(err, &src) {
-		return false
-	}
-	var r interface{ Retryable() bool }
-	return errors.As(err, &r) && r.Retryable()
-}
-
-// retry runs attempt until it succeeds, fails for good, runs out of retries or ctx ends.
-// Between attempts it waits a random time up to an exponentially growing cap (full jitter).
-func (t *task) retry(ctx context.Context, attempt func(context.Context) error) error {
-	for n := 1; ; n++ {
-		err := attempt(ctx)
-		if err == nil {
-			return nil
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if n > t.e.opts.Retries || !IsRetryable(err) {
-			return err
-		}
-		delay := t.backoff(n)
-		t.emit(Event{Kind: Retrying, Item: t.it, Err: err, Attempt: n, Delay: delay})
-		timer := time.NewTimer(delay)
-		select {
-		case <-timer.C:
-		case <-ctx.Done():
-			timer.Stop()
-			return ctx.Err()
-		}
-	}
-}
-
-// Retry runs fn, a request made outside a copy (a listing, a delete), under the engine's
-// retry policy: Options.Retries attempts more when it fails retryably, with the same
-// backoff. fn must be safe to run again.
-func (e *Engine) Retry(ctx context.Context, fn func(context.Context) error) error {
-	r, rctx := e.newRun(ctx, nil)
-	defer r.stop(nil)
-	return (&task{run: r}).retry(rctx, fn)
-}
-
-func (r *run) backoff(attempt int) time.Duration {
-	limit := r.e.opts.RetryBase << min(attempt, 20)
-	if limit > r.e.opts.RetryMax || limit <= 0 {
-		limit = r.e.opts.RetryMax
-	}
-	return rand.N(limit) + time.Millisecond
-}
-
 // call is retry for a request that needs a request slot: each attempt takes one and gives
 // it back. When held is true the caller already took the slot for the first attempt. An
 // attempt that moves no byte for the stall timeout is cancelled and retried.
@@ -291,53 +235,12 @@ func (t *task) slotted(ctx context.Context, held bool, stall time.Duration, do f
 		}
 		held = false
 		epoch := t.e.limit.current()
-		var err error
-		if stall <= 0 {
-			err = do(ctx)
-		} else {
-			err = watchStall(ctx, stall, do)
-		}
+		err := watchStall(ctx, stall, do)
 		if note := t.e.limit.release(epoch, err); note != "" {
 			t.emit(Event{Kind: Notice, Note: note})
 		}
 		return err
 	})
-}
-
-// StallError is an attempt cancelled because it moved no byte for the stall timeout. It is
-// retried like a dropped connection.
-type StallError struct{ After time.Duration }
-
-func (e *StallError) Error() string {
-	return fmt.Sprintf("no byte moved for %s: request cancelled", e.After)
-}
-
-// Retryable reports true: the next attempt may find a live connection.
-func (e *StallError) Retryable() bool { return true }
-
-type stallKey struct{}
-
-// stallTimer cancels an attempt unless it is touched at least every d.
-type stallTimer struct {
-	t *time.Timer
-	d time.Duration
-}
-
-func (s *stallTimer) touch() { s.t.Reset(s.d) }
-
-// watchStall runs one attempt with a context that is cancelled when the attempt moves no
-// byte for d; the readers and writers of its bodies report bytes through moved.
-func watchStall(ctx context.Context, d time.Duration, do func(context.Context) error) error {
-	actx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	stall := &StallError{After: d}
-	st := &stallTimer{t: time.AfterFunc(d, func() { cancel(stall) }), d: d}
-	defer st.t.Stop()
-	err := do(context.WithValue(actx, stallKey{}, st))
-	if err != nil && ctx.Err() == nil && errors.Is(context.Cause(actx), stall) {
-		return stall
-	}
-	return err
 }
 
 // moved returns the progress function for the bodies of one attempt: it reports progress

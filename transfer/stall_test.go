@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/haul-s3/haul/object"
 )
 
 // stallOnce makes the first attempt of the matching call hang with the given stall error.
@@ -77,4 +81,38 @@ func TestStallTimeoutOffWaits(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want the caller's deadline", err)
 	}
+}
+
+// A listing that stalls is cancelled and listed again, like any request; a listing that
+// only waits for a busy scheduler to take its next item has not stalled.
+func TestStalledListingIsRetriedAndBusyOneIsNot(t *testing.T) {
+	fs := newFake()
+	for i := range 10 {
+		fs.put(object.Ref{Bucket: "b", Key: fmt.Sprintf("p/k%d", i)}, randomBytes(100, uint64(i)))
+	}
+	fs.hook = func(c fakeCall, attempt int) error {
+		switch {
+		case c.Op == "List" && attempt == 1:
+			return errStallHere
+		}
+		return nil
+	}
+	// Each GET's body trickles: 10 bytes every 20 ms, so a GET moves bytes often enough
+	// but takes 200 ms, and the listing waits that long to hand over its next key.
+	fs.getHook = func(_ fakeCall, body io.ReadCloser) io.ReadCloser { return slowBody{body} }
+	e := New(fs, fastOpts(Options{StallTimeout: 100 * time.Millisecond, Concurrency: 1}))
+	sum, err := e.DownloadPrefix(context.Background(), object.Ref{Bucket: "b", Key: "p/"}, t.TempDir())
+	if err != nil || sum.Done != 10 {
+		t.Fatalf("err = %v, summary %+v", err, sum)
+	}
+	if n := fs.count("List"); n != 2 {
+		t.Fatalf("%d listings, want 2: the stalled one and the one after it", n)
+	}
+}
+
+type slowBody struct{ io.ReadCloser }
+
+func (b slowBody) Read(p []byte) (int, error) {
+	time.Sleep(20 * time.Millisecond)
+	return b.ReadCloser.Read(p[:min(len(p), 10)])
 }

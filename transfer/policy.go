@@ -1,0 +1,162 @@
+package transfer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+)
+
+// Policy is how a failed request is sent again: the one policy of every request haul makes,
+// the engine's transfers and every other command's listings, deletes and aborts alike.
+type Policy struct {
+	// Retries is how many times one failed request is sent again (0: never).
+	Retries int
+	// Base and Max shape the exponential backoff between attempts: a random wait up to
+	// Base·2^n, capped at Max (full jitter).
+	Base, Max time.Duration
+	// StallTimeout cancels and retries an attempt that moves nothing for this long (no
+	// byte of a body, no entry of a listing: see Touch); 0 never does.
+	StallTimeout time.Duration
+}
+
+// Policy returns the engine's retry policy (from its Options).
+func (e *Engine) Policy() Policy {
+	return Policy{Retries: e.opts.Retries, Base: e.opts.RetryBase, Max: e.opts.RetryMax, StallTimeout: e.opts.StallTimeout}
+}
+
+// Do runs attempt until it succeeds, fails for good (an error that is not Retryable), runs
+// out of retries, or ctx ends; each attempt is watched for stalls. onRetry, when not nil,
+// hears of each failed attempt that will be retried, with the wait before the next. attempt
+// must be safe to run again.
+func (p Policy) Do(ctx context.Context, attempt func(context.Context) error, onRetry func(err error, attempt int, delay time.Duration)) error {
+	return p.retry(ctx, func(ctx context.Context) error { return watchStall(ctx, p.StallTimeout, attempt) }, onRetry)
+}
+
+// retry is Do without the stall watch (the engine's requests watch stalls themselves, once
+// they hold a request slot).
+func (p Policy) retry(ctx context.Context, attempt func(context.Context) error, onRetry func(err error, attempt int, delay time.Duration)) error {
+	for n := 1; ; n++ {
+		err := attempt(ctx)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if n > p.Retries || !IsRetryable(err) {
+			return err
+		}
+		delay := p.backoff(n)
+		if onRetry != nil {
+			onRetry(err, n, delay)
+		}
+		timer := time.NewTimer(delay)
+		select {
+		case <-timer.C:
+		case <-ctx.Done():
+			timer.Stop()
+			return ctx.Err()
+		}
+	}
+}
+
+func (p Policy) backoff(attempt int) time.Duration {
+	limit := p.Base << min(attempt, 20)
+	if limit > p.Max || limit <= 0 {
+		limit = p.Max
+	}
+	if limit <= 0 {
+		return time.Millisecond
+	}
+	return rand.N(limit) + time.Millisecond
+}
+
+// IsRetryable reports whether err says that sending the same request again may succeed:
+// it (or an error it wraps) has a Retryable method that returns true, and it is not a
+// failure of the local source.
+func IsRetryable(err error) bool {
+	var src *SourceError
+	if errors.As(err, &src) {
+		return false
+	}
+	var r interface{ Retryable() bool }
+	return errors.As(err, &r) && r.Retryable()
+}
+
+// retry runs attempt under the engine's policy, reporting each retry as an event of the
+// task's item.
+func (t *task) retry(ctx context.Context, attempt func(context.Context) error) error {
+	return t.e.Policy().retry(ctx, attempt, func(err error, n int, delay time.Duration) {
+		t.emit(Event{Kind: Retrying, Item: t.it, Err: err, Attempt: n, Delay: delay})
+	})
+}
+
+// Retry runs fn, a request made outside a copy (a listing, a delete), under the engine's
+// policy (Policy.Do): retried when it fails retryably, and cancelled and retried when it
+// stalls. fn must be safe to run again; a listing should call Touch for each entry.
+func (e *Engine) Retry(ctx context.Context, fn func(context.Context) error) error {
+	return e.Policy().Do(ctx, fn, nil)
+}
+
+// StallError is an attempt cancelled because it moved no byte for the stall timeout. It is
+// retried like a dropped connection.
+type StallError struct{ After time.Duration }
+
+func (e *StallError) Error() string {
+	return fmt.Sprintf("no byte moved for %s: request cancelled", e.After)
+}
+
+// Retryable reports true: the next attempt may find a live connection.
+func (e *StallError) Retryable() bool { return true }
+
+type stallKey struct{}
+
+// stallTimer cancels an attempt unless it is touched at least every d.
+type stallTimer struct {
+	t *time.Timer
+	d time.Duration
+}
+
+func (s *stallTimer) touch() { s.t.Reset(s.d) }
+
+// Touch tells the stall watch of the attempt running under ctx (Policy.Do, Engine.Retry)
+// that it is moving: a listing calls it for each entry it receives. Without a watch it does
+// nothing.
+func Touch(ctx context.Context) {
+	if st, ok := ctx.Value(stallKey{}).(*stallTimer); ok {
+		st.touch()
+	}
+}
+
+// hold stops the stall watch of the attempt running under ctx while the caller waits on
+// something other than the server (a listing handing an item to a busy scheduler); the
+// function it returns starts the watch again.
+func hold(ctx context.Context) func() {
+	st, ok := ctx.Value(stallKey{}).(*stallTimer)
+	if !ok {
+		return func() {}
+	}
+	st.t.Stop()
+	return st.touch
+}
+
+// watchStall runs one attempt with a context that is cancelled when the attempt moves no
+// byte for d (0: no watch); the readers and writers of its bodies report bytes through
+// moved, listings through Touch.
+func watchStall(ctx context.Context, d time.Duration, do func(context.Context) error) error {
+	if d <= 0 {
+		return do(ctx)
+	}
+	actx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stall := &StallError{After: d}
+	st := &stallTimer{t: time.AfterFunc(d, func() { cancel(stall) }), d: d}
+	defer st.t.Stop()
+	err := do(context.WithValue(actx, stallKey{}, st))
+	if err != nil && ctx.Err() == nil && errors.Is(context.Cause(actx), stall) {
+		return stall
+	}
+	return err
+}
