@@ -192,7 +192,6 @@ func (t *task) createUpload(ctx context.Context, dst object.Ref, o *object.Optio
 	return id, err
 }
 
-
 // abortLostUploads aborts the uploads of dst's key that were started no earlier than span
 // before ours: those a CreateMultipartUpload whose answer never arrived left behind. The
 // server's own Initiated times are compared, so clock skew does not matter; they have
