@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/haul-s3/haul/internal/s3test"
 )
@@ -206,5 +209,31 @@ func TestClosedPipeEndsQuietly(t *testing.T) {
 	}
 	if ups := srv.IncompleteUploads(t, bucket, ""); len(ups) != 0 {
 		t.Fatalf("%d incomplete multipart uploads left by a copy whose output pipe closed", len(ups))
+	}
+}
+
+// Every command retries under the one policy: uploads ls and abort, and lifecycle, which
+// did not before, ride out a 503 on each of their requests.
+func TestEveryCommandRetries(t *testing.T) {
+	srv := s3test.Shared(t, "minio")
+	bucket := srv.NewBucket(t)
+	key := "u/k"
+	if _, err := srv.Client(t).CreateMultipartUpload(t.Context(), &s3.CreateMultipartUploadInput{Bucket: &bucket, Key: &key}); err != nil {
+		t.Fatal(err)
+	}
+	view, faults := srv.Faults(t)
+	faults.Add(1, func(r *http.Request) bool { return r.Method == http.MethodGet && r.URL.Query().Has("uploads") }, s3test.Fault{Kind: s3test.SlowDown}).
+		Add(1, func(r *http.Request) bool { return r.Method == http.MethodGet && r.URL.Query().Has("uploadId") }, s3test.Fault{Kind: s3test.SlowDown}).
+		Add(1, s3test.IsAbortUpload, s3test.Fault{Kind: s3test.SlowDown}).
+		Add(1, func(r *http.Request) bool { return r.URL.Query().Has("lifecycle") }, s3test.Fault{Kind: s3test.SlowDown})
+	must(t, view, "uploads", "ls", "s3://"+bucket+"/")
+	must(t, view, "uploads", "abort", "s3://"+bucket+"/")
+	// MinIO keeps lifecycle rules (but refuses AbortIncompleteMultipartUpload): show works.
+	must(t, view, "lifecycle", "show", "s3://"+bucket)
+	if n := faults.Stats().Total(); n != 4 {
+		t.Fatalf("%d faults injected, want 4: %s", n, faults.Stats())
+	}
+	if ups := srv.IncompleteUploads(t, bucket, ""); len(ups) != 0 {
+		t.Fatalf("%d uploads left after abort", len(ups))
 	}
 }

@@ -247,7 +247,7 @@ func (e *Engine) PrefixItems(src object.Ref, dir string, f Filter) Producer {
 					it.Err = fmt.Errorf("refused: %w", err)
 				}
 				it.Path = path
-				resume := hold(ctx) // a busy scheduler is not a stalled listing
+				resume := Hold(ctx) // a busy scheduler is not a stalled listing
 				ok := yield(it)
 				resume()
 				if !ok {

@@ -130,10 +130,10 @@ func Touch(ctx context.Context) {
 	}
 }
 
-// hold stops the stall watch of the attempt running under ctx while the caller waits on
+// Hold stops the stall watch of the attempt running under ctx while the caller waits on
 // something other than the server (a listing handing an item to a busy scheduler); the
 // function it returns starts the watch again.
-func hold(ctx context.Context) func() {
+func Hold(ctx context.Context) func() {
 	st, ok := ctx.Value(stallKey{}).(*stallTimer)
 	if !ok {
 		return func() {}

@@ -48,11 +48,7 @@ func (a *app) listBuckets(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var names []string
-	err = retrying(store).Retry(ctx, func(ctx context.Context) error {
-		names, err = store.ListBuckets(ctx)
-		return err
-	})
+	names, err := retrying(store).ListBuckets(ctx)
 	out := a.output()
 	for _, n := range names {
 		out.listed(event{Event: "bucket", Bucket: n}, "s3://"+n)
@@ -71,28 +67,12 @@ func (a *app) list(ctx context.Context, arg string, f *lsFlags) error {
 		delim = ""
 	}
 	l := listing{out: a.output()}
-	// A listing that fails part way is listed again; what was printed is passed over.
-	printed := 0
-	err = retrying(store).Retry(ctx, func(ctx context.Context) error {
-		n := 0
-		fresh := func() bool {
-			if n++; n <= printed {
-				return false
-			}
-			printed = n
-			return true
-		}
-		return store.ListDir(ctx, u.Bucket, u.Key, delim, func(o object.Info) error {
-			if fresh() {
-				l.object(o)
-			}
-			return nil
-		}, func(p string) error {
-			if fresh() {
-				l.prefix(p)
-			}
-			return nil
-		})
+	err = retrying(store).ListDir(ctx, u.Bucket, u.Key, delim, func(o object.Info) error {
+		l.object(o)
+		return nil
+	}, func(p string) error {
+		l.prefix(p)
+		return nil
 	})
 	switch {
 	case err != nil || l.objects+l.prefixes > 0:
@@ -141,12 +121,6 @@ func (l *listing) prefix(p string) {
 	l.out.listed(event{Event: "prefix", Key: p}, fmt.Sprintf("%19s %12s  %s", "", "PRE", p))
 }
 
-// retrying returns an engine whose only use is its retry policy, for the requests that
-// ls, rm and mb make outside a copy.
-func retrying(store *s3store.Store) *transfer.Engine {
-	return transfer.New(store, transfer.Options{})
-}
-
 func (a *app) mbCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "mb s3://bucket",
@@ -161,9 +135,7 @@ func (a *app) mbCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			err = retrying(store).Retry(cmd.Context(), func(ctx context.Context) error {
-				return store.CreateBucket(ctx, bucket, a.region)
-			})
+			err = retrying(store).CreateBucket(cmd.Context(), bucket, a.region)
 			out := a.output()
 			created := 0
 			if err == nil {
@@ -201,9 +173,7 @@ func (a *app) rm(ctx context.Context, arg string, recursive bool) error {
 	if u.IsDir() {
 		return usagef("%s names a prefix: use -r to delete everything under it", arg)
 	}
-	err = retrying(store).Retry(ctx, func(ctx context.Context) error {
-		return store.DeleteObject(ctx, object.Ref{Bucket: u.Bucket, Key: u.Key})
-	})
+	err = retrying(store).DeleteObject(ctx, object.Ref{Bucket: u.Bucket, Key: u.Key})
 	out := a.output()
 	deleted, failed := 0, 0
 	if err == nil {
@@ -218,7 +188,7 @@ func (a *app) rm(ctx context.Context, arg string, recursive bool) error {
 
 // rmAll deletes every object under u's prefix, a batch of up to 1,000 keys per request.
 func (a *app) rmAll(ctx context.Context, store *s3store.Store, u s3url.URL) error {
-	retry := retrying(store).Retry
+	rs := retrying(store)
 	out := a.output()
 	if u.Key != "" && !strings.HasSuffix(u.Key, "/") {
 		u.Key += "/"
@@ -229,12 +199,7 @@ func (a *app) rmAll(ctx context.Context, store *s3store.Store, u s3url.URL) erro
 		if len(batch) == 0 {
 			return nil
 		}
-		var errs map[string]error
-		err := retry(ctx, func(ctx context.Context) error {
-			var err error
-			errs, err = store.DeleteObjects(ctx, u.Bucket, batch)
-			return err
-		})
+		errs, err := rs.DeleteObjects(ctx, u.Bucket, batch)
 		if err != nil {
 			return err
 		}
@@ -251,12 +216,16 @@ func (a *app) rmAll(ctx context.Context, store *s3store.Store, u s3url.URL) erro
 		return nil
 	}
 	// A listing that fails is listed again: the keys deleted meanwhile are gone from it.
-	err := retry(ctx, func(ctx context.Context) error {
+	err := rs.Retry(ctx, func(ctx context.Context) error {
 		batch = batch[:0]
 		return store.List(ctx, u.Bucket, u.Key, func(o object.Info) error {
+			transfer.Touch(ctx)
 			batch = append(batch, o.Key)
 			if len(batch) == 1000 {
-				if err := flush(); err != nil {
+				resume := transfer.Hold(ctx) // the listing waits for the delete, not the server
+				err := flush()
+				resume()
+				if err != nil {
 					return final{err} // the delete was retried already: do not list again
 				}
 			}

@@ -313,12 +313,7 @@ func (a *app) providerChecksum(ctx context.Context, store *s3store.Store, f *cpF
 // checkBucket is ensureBucket for a dry run: a missing bucket is noted when --create-bucket
 // would create it, and else stops the run as the real run would be.
 func (a *app) checkBucket(ctx context.Context, store *s3store.Store, bucket string, create bool) error {
-	var ok bool
-	err := retrying(store).Retry(ctx, func(ctx context.Context) error {
-		var err error
-		ok, err = store.BucketExists(ctx, bucket)
-		return err
-	})
+	ok, err := retrying(store).BucketExists(ctx, bucket)
 	switch {
 	case err != nil:
 		return err
@@ -332,19 +327,12 @@ func (a *app) checkBucket(ctx context.Context, store *s3store.Store, bucket stri
 }
 
 func (a *app) ensureBucket(ctx context.Context, store *s3store.Store, bucket string) error {
-	retry := retrying(store).Retry
-	var ok bool
-	err := retry(ctx, func(ctx context.Context) error {
-		var err error
-		ok, err = store.BucketExists(ctx, bucket)
-		return err
-	})
+	rs := retrying(store)
+	ok, err := rs.BucketExists(ctx, bucket)
 	if err != nil || ok {
 		return err
 	}
-	err = retry(ctx, func(ctx context.Context) error {
-		return store.CreateBucket(ctx, bucket, a.region)
-	})
+	err = rs.CreateBucket(ctx, bucket, a.region)
 	if err != nil {
 		return err
 	}

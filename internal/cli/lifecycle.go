@@ -45,7 +45,7 @@ func (a *app) lifecycleShowCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			rules, err := store.LifecycleRules(cmd.Context(), bucket)
+			rules, err := retrying(store).LifecycleRules(cmd.Context(), bucket)
 			out := a.output()
 			if err != nil {
 				out.summary(event{Rules: new(0)}, "", err)
@@ -92,7 +92,7 @@ func (a *app) lifecycleAbort(ctx context.Context, arg string, days int) error {
 	if err != nil {
 		return err
 	}
-	replaced, err := store.PutAbortIncompleteRule(ctx, bucket, abortRuleID, int32(days))
+	replaced, err := retrying(store).PutAbortIncompleteRule(ctx, bucket, abortRuleID, int32(days))
 	out := a.output()
 	sum := event{Installed: new(0), Replaced: new(0)}
 	if err != nil {

@@ -13,7 +13,6 @@ import (
 
 	"github.com/haul-s3/haul/internal/bytesize"
 	"github.com/haul-s3/haul/object"
-	"github.com/haul-s3/haul/s3store"
 	"github.com/haul-s3/haul/s3url"
 )
 
@@ -125,7 +124,8 @@ func (u *uploadLine) size() (parts, bytes string) {
 }
 
 func (a *app) uploadsLs(ctx context.Context, arg string, f *uploadsFlags) error {
-	u, store, err := a.connect(ctx, arg, abortConcurrency)
+	u, raw, err := a.connect(ctx, arg, abortConcurrency)
+	store := retrying(raw)
 	if err != nil {
 		return err
 	}
@@ -175,7 +175,7 @@ func newLines(ups []object.Upload) []uploadLine {
 
 // countAll counts the parts of every upload, a few at a time. A failure to list one upload's
 // parts is recorded in its line; when ctx ends, the uploads not yet counted stay unknown.
-func countAll(ctx context.Context, store *s3store.Store, bucket string, lines []uploadLine) {
+func countAll(ctx context.Context, store *retried, bucket string, lines []uploadLine) {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(listPartsConcurrency)
 	for i := range lines {
@@ -186,7 +186,7 @@ func countAll(ctx context.Context, store *s3store.Store, bucket string, lines []
 
 // count asks for the upload's parts and records their number and bytes, or why it could
 // not.
-func (u *uploadLine) count(ctx context.Context, store *s3store.Store, bucket string) {
+func (u *uploadLine) count(ctx context.Context, store *retried, bucket string) {
 	parts, err := store.ListParts(ctx, object.Ref{Bucket: bucket, Key: u.Key}, u.UploadID)
 	if err != nil {
 		u.err = err
@@ -201,7 +201,7 @@ func (u *uploadLine) count(ctx context.Context, store *s3store.Store, bucket str
 // findUploads lists the incomplete uploads under u that pass the flags. When the listing
 // fails part way it returns the uploads listed before the error with it: the commands act
 // on those and then report the error.
-func findUploads(ctx context.Context, store *s3store.Store, u s3url.URL, f *uploadsFlags) ([]object.Upload, error) {
+func findUploads(ctx context.Context, store *retried, u s3url.URL, f *uploadsFlags) ([]object.Upload, error) {
 	cutoff := time.Now().Add(-f.olderThan)
 	var ups []object.Upload
 	err := store.ListUploads(ctx, u.Bucket, u.Key, func(up object.Upload) error {
@@ -218,7 +218,8 @@ func findUploads(ctx context.Context, store *s3store.Store, u s3url.URL, f *uplo
 }
 
 func (a *app) uploadsAbort(ctx context.Context, arg string, f *uploadsFlags) error {
-	u, store, err := a.connect(ctx, arg, abortConcurrency)
+	u, raw, err := a.connect(ctx, arg, abortConcurrency)
+	store := retrying(raw)
 	if err != nil {
 		return err
 	}
@@ -257,7 +258,7 @@ func (a *app) uploadsAbort(ctx context.Context, arg string, f *uploadsFlags) err
 // abortAll aborts every upload, counting its parts first when count is set, a few at a time,
 // and reports each as it ends. Failures are reported and counted; when ctx ends, the uploads
 // not yet aborted are left and not reported.
-func abortAll(ctx context.Context, out *output, store *s3store.Store, bucket string, lines []uploadLine, count bool, sum *uploadsSummary) {
+func abortAll(ctx context.Context, out *output, store *retried, bucket string, lines []uploadLine, count bool, sum *uploadsSummary) {
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(abortConcurrency)

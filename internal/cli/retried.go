@@ -1,0 +1,150 @@
+package cli
+
+import (
+	"context"
+
+	"github.com/haul-s3/haul/object"
+	"github.com/haul-s3/haul/s3store"
+	"github.com/haul-s3/haul/transfer"
+)
+
+// retried is the store as every command but cp's copy uses it: each request under the one
+// retry policy of the engine (transfer.Policy, with its defaults), each attempt watched for
+// stalls, and a listing retried part way passing over what it already delivered. cp's copy
+// gives the engine the store itself: the engine retries its own requests, under the same
+// policy, holding a request slot per attempt.
+type retried struct {
+	*s3store.Store
+	p transfer.Policy
+}
+
+func retrying(store *s3store.Store) *retried {
+	return &retried{Store: store, p: transfer.New(store, transfer.Options{}).Policy()}
+}
+
+func (r *retried) do(ctx context.Context, fn func(context.Context) error) error {
+	return r.p.Do(ctx, fn, nil)
+}
+
+// Retry runs fn under the policy (for a request that is not one of the methods below).
+func (r *retried) Retry(ctx context.Context, fn func(context.Context) error) error {
+	return r.do(ctx, fn)
+}
+
+// once returns a function that says, for each entry of one attempt at a listing, whether it
+// is new: entries that an earlier, failed attempt delivered are passed over by count
+// (servers list in a fixed order, not always byte order: a posix backend walks
+// directories). Each entry also tells the stall watch that the listing moves.
+func once(ctx context.Context, delivered *int) func() bool {
+	n := 0
+	return func() bool {
+		transfer.Touch(ctx)
+		if n++; n <= *delivered {
+			return false
+		}
+		*delivered = n
+		return true
+	}
+}
+
+// ListDir lists one level (or every key, without a delimiter) of a prefix; see s3store.
+func (r *retried) ListDir(ctx context.Context, bucket, prefix, delim string, fn func(object.Info) error, onPrefix func(string) error) error {
+	delivered := 0
+	return r.do(ctx, func(ctx context.Context) error {
+		fresh := once(ctx, &delivered)
+		return r.Store.ListDir(ctx, bucket, prefix, delim, func(o object.Info) error {
+			if fresh() {
+				return fn(o)
+			}
+			return nil
+		}, func(p string) error {
+			if fresh() {
+				return onPrefix(p)
+			}
+			return nil
+		})
+	})
+}
+
+// ListUploads lists the incomplete multipart uploads under a prefix; see s3store.
+func (r *retried) ListUploads(ctx context.Context, bucket, prefix string, fn func(object.Upload) error) error {
+	delivered := 0
+	return r.do(ctx, func(ctx context.Context) error {
+		fresh := once(ctx, &delivered)
+		return r.Store.ListUploads(ctx, bucket, prefix, func(u object.Upload) error {
+			if fresh() {
+				return fn(u)
+			}
+			return nil
+		})
+	})
+}
+
+// ListBuckets lists the buckets.
+func (r *retried) ListBuckets(ctx context.Context) (names []string, err error) {
+	err = r.do(ctx, func(ctx context.Context) error {
+		names, err = r.Store.ListBuckets(ctx)
+		return err
+	})
+	return names, err
+}
+
+// ListParts lists an upload's parts.
+func (r *retried) ListParts(ctx context.Context, ref object.Ref, uploadID string) (parts []object.Part, err error) {
+	err = r.do(ctx, func(ctx context.Context) error {
+		parts, err = r.Store.ListParts(ctx, ref, uploadID)
+		return err
+	})
+	return parts, err
+}
+
+// AbortMultipartUpload aborts an upload (one already gone counts as aborted).
+func (r *retried) AbortMultipartUpload(ctx context.Context, ref object.Ref, uploadID string) error {
+	return r.do(ctx, func(ctx context.Context) error { return r.Store.AbortMultipartUpload(ctx, ref, uploadID) })
+}
+
+// DeleteObject deletes one object.
+func (r *retried) DeleteObject(ctx context.Context, ref object.Ref) error {
+	return r.do(ctx, func(ctx context.Context) error { return r.Store.DeleteObject(ctx, ref) })
+}
+
+// DeleteObjects deletes up to 1,000 keys in one request.
+func (r *retried) DeleteObjects(ctx context.Context, bucket string, keys []string) (failed map[string]error, err error) {
+	err = r.do(ctx, func(ctx context.Context) error {
+		failed, err = r.Store.DeleteObjects(ctx, bucket, keys)
+		return err
+	})
+	return failed, err
+}
+
+// BucketExists says whether the bucket exists.
+func (r *retried) BucketExists(ctx context.Context, bucket string) (ok bool, err error) {
+	err = r.do(ctx, func(ctx context.Context) error {
+		ok, err = r.Store.BucketExists(ctx, bucket)
+		return err
+	})
+	return ok, err
+}
+
+// CreateBucket creates a bucket (one already owned counts as created).
+func (r *retried) CreateBucket(ctx context.Context, bucket, region string) error {
+	return r.do(ctx, func(ctx context.Context) error { return r.Store.CreateBucket(ctx, bucket, region) })
+}
+
+// LifecycleRules returns the bucket's lifecycle rules.
+func (r *retried) LifecycleRules(ctx context.Context, bucket string) (rules []s3store.LifecycleRule, err error) {
+	err = r.do(ctx, func(ctx context.Context) error {
+		rules, err = r.Store.LifecycleRules(ctx, bucket)
+		return err
+	})
+	return rules, err
+}
+
+// PutAbortIncompleteRule installs or replaces the rule that aborts incomplete uploads.
+func (r *retried) PutAbortIncompleteRule(ctx context.Context, bucket, id string, days int32) (replaced bool, err error) {
+	err = r.do(ctx, func(ctx context.Context) error {
+		replaced, err = r.Store.PutAbortIncompleteRule(ctx, bucket, id, days)
+		return err
+	})
+	return replaced, err
+}
