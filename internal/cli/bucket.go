@@ -186,62 +186,35 @@ func (a *app) rm(ctx context.Context, arg string, recursive bool) error {
 	return err
 }
 
-// rmAll deletes every object under u's prefix, a batch of up to 1,000 keys per request.
+// rmAll deletes every object under u's prefix (the engine's DeletePrefix: batches of up to
+// 1,000 keys per request), saying each key it deleted or could not delete.
 func (a *app) rmAll(ctx context.Context, store *s3store.Store, u s3url.URL) error {
-	rs := retrying(store)
 	out := a.output()
 	if u.Key != "" && !strings.HasSuffix(u.Key, "/") {
 		u.Key += "/"
 	}
-	var batch []string
-	deleted, failed := 0, 0
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		errs, err := rs.DeleteObjects(ctx, u.Bucket, batch)
-		if err != nil {
-			return err
-		}
-		for _, k := range batch {
-			if e, ok := errs[k]; ok {
-				failed++
-				out.failed(event{Op: "delete", Dst: object.Ref{Bucket: u.Bucket, Key: k}.String()}, e)
-				continue
+	obs := transfer.ObserverFunc(func(ev transfer.Event) {
+		switch ev.Kind {
+		case transfer.Done:
+			out.did(deletedEvent(ev.Item.Object.Bucket, ev.Item.Object.Key))
+		case transfer.Failed:
+			if !ev.StopsRun { // a failure that stops the run is said once, at the end
+				out.failed(event{Op: "delete", Dst: ev.Item.Object.String()}, ev.Err)
 			}
-			deleted++
-			out.did(deletedEvent(u.Bucket, k))
 		}
-		batch = batch[:0]
-		return nil
-	}
-	// A listing that fails is listed again: the keys deleted meanwhile are gone from it.
-	err := rs.Retry(ctx, func(ctx context.Context) error {
-		batch = batch[:0]
-		return store.List(ctx, u.Bucket, u.Key, func(o object.Info) error {
-			transfer.Touch(ctx)
-			batch = append(batch, o.Key)
-			if len(batch) == 1000 {
-				resume := transfer.Hold(ctx) // the listing waits for the delete, not the server
-				err := flush()
-				resume()
-				if err != nil {
-					return final{err} // the delete was retried already: do not list again
-				}
-			}
-			return nil
-		})
 	})
-	if err == nil {
-		err = flush()
-	}
-	if err == nil && deleted+failed == 0 {
+	e := transfer.New(store, transfer.Options{Observer: obs})
+	sum, err := e.DeletePrefix(ctx, object.Ref{Bucket: u.Bucket, Key: u.Key}, nil)
+	if err == nil && sum.Done+sum.Failed == 0 {
 		noteEmpty(out, u)
 	}
-	if err == nil && failed > 0 {
+	if sum.Failed > 0 && (errors.Is(err, transfer.ErrSomeFailed) || sum.Done+sum.Failed == 1) {
 		err = errReported // each failure has been printed
 	}
-	out.summary(event{Deleted: new(deleted), Failed: new(failed)}, fmt.Sprintf("%d deleted, %d failed", deleted, failed), err)
+	if _, ok := stoppedBy(err); ok {
+		err = &stopError{err: errors.Unwrap(err), done: sum.Done}
+	}
+	out.summary(event{Deleted: new(sum.Done), Failed: new(sum.Failed)}, fmt.Sprintf("%d deleted, %d failed", sum.Done, sum.Failed), err)
 	return err
 }
 
@@ -250,11 +223,3 @@ func deletedEvent(bucket, key string) (event, string) {
 	dst := object.Ref{Bucket: bucket, Key: key}.String()
 	return event{Event: "deleted", Dst: dst}, "delete: " + dst
 }
-
-// final wraps an error that has had its retries and must end the request around it too.
-type final struct{ error }
-
-func (f final) Unwrap() error { return f.error }
-
-// Retryable reports false: the retries were spent inside.
-func (final) Retryable() bool { return false }
