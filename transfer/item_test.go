@@ -1,7 +1,9 @@
 package transfer
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -71,6 +73,25 @@ func TestProgressNamesItsItem(t *testing.T) {
 	for n, size := range sizes {
 		if got[n] != int64(size) {
 			t.Errorf("%s: progress adds up to %d, want %d", n, got[n], size)
+		}
+	}
+}
+
+// A call made with a context already cancelled did nothing: it says so, with the item not
+// done, instead of returning no error.
+func TestCallWithCancelledContextIsInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	p := filepath.Join(t.TempDir(), "f")
+	writeFile(t, p, randomBytes(10, 1))
+	e := New(newFake(), fastOpts(Options{}))
+	for name, call := range map[string]func() (Summary, error){
+		"file":   func() (Summary, error) { return e.UploadFile(ctx, p, object.Ref{Bucket: "b", Key: "k"}) },
+		"stream": func() (Summary, error) { return e.UploadStream(ctx, bytes.NewReader([]byte("x")), object.Ref{Bucket: "b", Key: "k"}) },
+	} {
+		sum, err := call()
+		if !errors.Is(err, context.Canceled) || sum.NotDone != 1 || sum.Done != 0 {
+			t.Errorf("%s: err = %v, summary %+v; want context.Canceled with one item not done", name, err, sum)
 		}
 	}
 }

@@ -77,6 +77,7 @@ func (e *Engine) Run(ctx context.Context, produce Producer, opts ...CallOption) 
 	g.SetLimit(e.opts.Concurrency)
 	err := produce(ctx, func(it Item) bool {
 		if ctx.Err() != nil {
+			r.failed(ctx, it, ctx.Err()) // not done: the run ended before it could start
 			return false
 		}
 		if it.Err != nil {
@@ -126,7 +127,8 @@ func (e *Engine) DownloadPrefix(ctx context.Context, src object.Ref, dir string,
 // ends within the first part is sent in one PutObject; a longer one as a multipart upload
 // whose part size grows as it goes (see streamPartSize). Buffers come from the Engine's
 // memory budget, so memory stays bounded however long the stream is. src is read by one
-// goroutine, sequentially, and not closed.
+// goroutine, sequentially, and not closed. A cancel takes effect once src's Read returns:
+// close src to end a Read that waits (NewWriter does that for its pipe).
 func (e *Engine) UploadStream(ctx context.Context, src io.Reader, dst object.Ref, opts ...CallOption) (Summary, error) {
 	return e.Run(ctx, ReaderItem(src, dst), opts...)
 }

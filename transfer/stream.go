@@ -2,6 +2,7 @@ package transfer
 
 import (
 	"bufio"
+	"fmt"
 	"bytes"
 	"context"
 	"errors"
@@ -51,7 +52,7 @@ func (t *task) fill(ctx context.Context, src io.Reader, size int64) (buf *stream
 	}
 	if err != nil {
 		buf.release()
-		return nil, 0, false, &SourceError{Path: "standard input", Err: err}
+		return nil, 0, false, &SourceError{Path: t.it.Path, Err: err}
 	}
 	return buf, n, false, nil
 }
@@ -63,6 +64,9 @@ func (t *task) uploadStream(ctx context.Context, src io.Reader, dst object.Ref) 
 	base := t.e.opts.PartSize
 	if base <= 0 {
 		base = firstPartSize
+	}
+	if base < MinPartSize || base > MaxPartSize {
+		return 0, fmt.Errorf("part size %d is outside S3's limits of 5 MiB to 5 GiB", base)
 	}
 	o := *t.objectOptions("")
 	in := bufio.NewReader(src) // lets us peek for the end after a full first part

@@ -80,6 +80,10 @@ func advise(err error) string {
 			msg = strings.Replace(msg, e.Detail(), a, 1)
 		}
 	}
+	var src *transfer.SourceError
+	if errors.As(err, &src) && src.Path == "-" {
+		msg = strings.Replace(msg, "-: ", "standard input: ", 1)
+	}
 	var (
 		tooMany *transfer.TooManyPartsError
 		stall   *transfer.StallError
