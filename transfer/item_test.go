@@ -86,8 +86,10 @@ func TestCallWithCancelledContextIsInterrupted(t *testing.T) {
 	writeFile(t, p, randomBytes(10, 1))
 	e := New(newFake(), fastOpts(Options{}))
 	for name, call := range map[string]func() (Summary, error){
-		"file":   func() (Summary, error) { return e.UploadFile(ctx, p, object.Ref{Bucket: "b", Key: "k"}) },
-		"stream": func() (Summary, error) { return e.UploadStream(ctx, bytes.NewReader([]byte("x")), object.Ref{Bucket: "b", Key: "k"}) },
+		"file": func() (Summary, error) { return e.UploadFile(ctx, p, object.Ref{Bucket: "b", Key: "k"}) },
+		"stream": func() (Summary, error) {
+			return e.UploadStream(ctx, bytes.NewReader([]byte("x")), object.Ref{Bucket: "b", Key: "k"})
+		},
 	} {
 		sum, err := call()
 		if !errors.Is(err, context.Canceled) || sum.NotDone != 1 || sum.Done != 0 {

@@ -2,10 +2,10 @@ package transfer
 
 import (
 	"bufio"
-	"fmt"
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 
 	"github.com/haul-s3/haul/object"
