@@ -38,7 +38,8 @@ type Options struct {
 	ContentType  string // empty: the engine detects it from the file name
 	CacheControl string
 	// Checksum is the algorithm of the checksum sent with every PUT and part for the server
-	// to verify: one of the Checksum* constants, or "" for none.
+	// to verify: one of the Checksum* constants; ChecksumNone for none; "" for the store's
+	// default (the engine asks a store that can say, else sends CRC32C).
 	Checksum string
 }
 
@@ -50,6 +51,8 @@ const (
 	ChecksumSHA256    = "SHA256"
 	ChecksumSHA1      = "SHA1"
 	ChecksumMD5       = "MD5"
+	// ChecksumNone sends no checksum.
+	ChecksumNone = "NONE"
 )
 
 // Checksum is a checksum of a body: the algorithm and the base64 of its big-endian value, as

@@ -116,10 +116,24 @@ func providerByServer(server string) string {
 	return "other"
 }
 
+// DefaultChecksum returns the checksum algorithm uploads to bucket send unless told
+// otherwise: the provider's default (see DetectProvider, which may ask the server once).
+// It is the engine's ChecksumDefaulter.
+func (s *Store) DefaultChecksum(ctx context.Context, bucket string) string {
+	name, _ := s.DetectProvider(ctx, bucket)
+	p, ok := providers[name]
+	if !ok {
+		return object.ChecksumMD5
+	}
+	return p.Default
+}
+
 // DetectProvider returns the provider the store was configured for or recognised by its
 // endpoint, or else asks the server once (a HeadBucket on bucket, whatever its answer) and
 // recognises it by its Server header; a server it does not know is "other".
 func (s *Store) DetectProvider(ctx context.Context, bucket string) (name string, how string) {
+	s.providerMu.Lock()
+	defer s.providerMu.Unlock()
 	if s.Provider != "" {
 		return s.Provider, s.providerHow
 	}

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -72,7 +73,8 @@ type Store struct {
 	Custom bool   // a custom (non-AWS) endpoint is in use
 	// Provider is the kind of server, once known ("" until DetectProvider asks).
 	Provider    string
-	providerHow string // how it became known, for --debug
+	providerHow string     // how it became known, for --debug
+	providerMu  sync.Mutex // guards Provider and providerHow while DetectProvider asks
 	// Endpoint is the endpoint URL requests go to ("" for AWS's own endpoints), and
 	// EndpointFrom where it was set: "config" (Config.Endpoint), "AWS_ENDPOINT_URL_S3",
 	// "AWS_ENDPOINT_URL", "profile" or "" for AWS. Messages name both.

@@ -68,7 +68,7 @@ func (t *task) uploadStream(ctx context.Context, src io.Reader, dst object.Ref) 
 	if base < MinPartSize || base > MaxPartSize {
 		return 0, fmt.Errorf("part size %d is outside S3's limits of 5 MiB to 5 GiB", base)
 	}
-	o := *t.objectOptions("")
+	o := *t.objectOptions(ctx, "")
 	in := bufio.NewReader(src) // lets us peek for the end after a full first part
 	src = in
 	buf, n, eof, err := t.fill(ctx, src, base)
@@ -100,7 +100,7 @@ func (t *task) uploadStream(ctx context.Context, src io.Reader, dst object.Ref) 
 		total += int64(n)
 		part := &object.Part{Number: int32(num), Size: int64(n)}
 		parts = append(parts, part)
-		if !t.sendBuffer(s, part, buf) {
+		if !t.sendBuffer(s, &o, part, buf) {
 			break
 		}
 		if eof {
@@ -128,9 +128,9 @@ func (t *task) uploadStream(ctx context.Context, src io.Reader, dst object.Ref) 
 
 // sendBuffer sends one buffered part of a stream in the session, giving the buffer back
 // when the part is acknowledged or fails; false when the session sends no more.
-func (t *task) sendBuffer(s *session, part *object.Part, buf *streamBuf) bool {
+func (t *task) sendBuffer(s *session, o *object.Options, part *object.Part, buf *streamBuf) bool {
 	data := buf.data[:part.Size]
-	part.Checksum = sumBytes(t.objectOptions("").Checksum, data)
+	part.Checksum = sumBytes(o.Checksum, data)
 	open := func(progress func(int64)) partBody {
 		return &countingReader{Reader: bytes.NewReader(data), progress: progress}
 	}

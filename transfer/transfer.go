@@ -73,7 +73,9 @@ type Options struct {
 	// negative value turns it off. CompleteMultipartUpload and aborts are exempt: S3 may
 	// take minutes to complete a large object.
 	StallTimeout time.Duration
-	// Object holds the properties given to every uploaded object.
+	// Object holds the properties given to every uploaded object. Its Checksum left empty
+	// takes the store's default (s3store: the provider's; else CRC32C), as the command
+	// line does; object.ChecksumNone sends none.
 	Object object.Options
 	// Observer receives the run's events; nil discards them.
 	Observer Observer
@@ -97,6 +99,8 @@ type Engine struct {
 	limit *limiter            // requests in flight
 	mem   *semaphore.Weighted // stream buffer bytes
 	bufs  sync.Pool           // stream part buffers (*[]byte), reused between parts
+
+	checksums sync.Map // bucket -> the store's default checksum algorithm
 }
 
 // New returns an Engine that uses store.

@@ -40,7 +40,7 @@ func (t *task) uploadFile(ctx context.Context, path string, dst object.Ref) (int
 	if j != nil && j.Uploaded(dst.Bucket, dst.Key, fp) {
 		return fi.Size(), errAlreadyDone
 	}
-	opts := t.objectOptions(path)
+	opts := t.objectOptions(ctx, path)
 	if fi.Size() <= t.e.opts.MultipartThreshold {
 		err = t.putFile(ctx, f, fi, dst, opts)
 	} else {
@@ -60,16 +60,43 @@ func describeMode(fi os.FileInfo) string {
 }
 
 // objectOptions returns the upload options of the task's item (its own, else the call's),
-// with the content type detected from the file's extension unless one was given.
-func (t *task) objectOptions(path string) *object.Options {
+// with the content type detected from the file's extension unless one was given, and the
+// checksum resolved: ChecksumNone is none, "" the store's default (ChecksumDefaulter, asked
+// once per bucket), else CRC32C.
+func (t *task) objectOptions(ctx context.Context, path string) *object.Options {
 	o := t.object
 	if t.it.Options != nil {
 		o = *t.it.Options
 	}
-	if o.ContentType == "" {
+	if o.ContentType == "" && path != "" {
 		o.ContentType = mime.TypeByExtension(filepath.Ext(path))
 	}
+	switch o.Checksum {
+	case object.ChecksumNone:
+		o.Checksum = ""
+	case "":
+		o.Checksum = t.e.defaultChecksum(ctx, t.it.Object.Bucket)
+	}
 	return &o
+}
+
+// ChecksumDefaulter is the optional store capability of saying which checksum uploads to a
+// bucket send when the caller names none (s3store: the provider's). Without it, CRC32C.
+type ChecksumDefaulter interface {
+	DefaultChecksum(ctx context.Context, bucket string) string
+}
+
+// defaultChecksum asks the store once per bucket for its default checksum.
+func (e *Engine) defaultChecksum(ctx context.Context, bucket string) string {
+	if v, ok := e.checksums.Load(bucket); ok {
+		return v.(string)
+	}
+	alg := object.ChecksumCRC32C
+	if d, ok := e.store.(ChecksumDefaulter); ok {
+		alg = d.DefaultChecksum(ctx, bucket)
+	}
+	e.checksums.Store(bucket, alg)
+	return alg
 }
 
 func (t *task) putFile(ctx context.Context, f *os.File, fi os.FileInfo, dst object.Ref, o *object.Options) error {

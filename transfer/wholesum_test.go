@@ -108,8 +108,14 @@ func TestUploadRecordsWholeFileChecksumInMetadata(t *testing.T) {
 			}
 		}
 	}
-	if fs := uploadThenDownload(t, "", randomBytes(100, 54)); fs.meta["b/k"][ChecksumMetadata] != "" {
+	if fs := uploadThenDownload(t, object.ChecksumNone, randomBytes(100, 54)); fs.meta["b/k"][ChecksumMetadata] != "" {
 		t.Error("--checksum none recorded a checksum")
+	}
+	// No algorithm named: the library's default, CRC32C, as the command line's.
+	data := randomBytes(100, 55)
+	want := sumBytes(object.ChecksumCRC32C, data)
+	if got := uploadThenDownload(t, "", data).meta["b/k"][ChecksumMetadata]; got != want.Algorithm+":"+want.Value {
+		t.Errorf("default checksum: metadata %q, want %s:%s", got, want.Algorithm, want.Value)
 	}
 }
 

@@ -101,7 +101,7 @@ from S3 to a file, a directory or standard output (-).
 
 var checksumNames = map[string]string{
 	"crc32c": object.ChecksumCRC32C, "crc32": object.ChecksumCRC32, "crc64nvme": object.ChecksumCRC64NVME,
-	"sha256": object.ChecksumSHA256, "sha1": object.ChecksumSHA1, "md5": object.ChecksumMD5, "none": "",
+	"sha256": object.ChecksumSHA256, "sha1": object.ChecksumSHA1, "md5": object.ChecksumMD5, "none": object.ChecksumNone,
 }
 
 var cannedACLs = []string{"private", "public-read", "public-read-write", "authenticated-read",
@@ -300,14 +300,14 @@ func (a *app) providerChecksum(ctx context.Context, store *s3store.Store, f *cpF
 		fmt.Fprintf(a.stderr, "debug: provider %s (from %s)\n", name, strings.Replace(how, "Config.Provider", "--provider", 1))
 		a.errMu.Unlock()
 	}
-	if !f.checksumSet {
-		return p.Default, nil
+	switch {
+	case !f.checksumSet:
+		return "", nil // the engine takes the provider's default from the store
+	case given == object.ChecksumNone || p.Accepts(given):
+		return given, nil
 	}
-	if !p.Accepts(given) {
-		return "", usagef("--checksum %s: %s servers do not accept it; use %s or none (or --provider other to send it anyway)",
-			f.checksum, name, strings.ToLower(strings.Join(p.Checksums, ", ")))
-	}
-	return given, nil
+	return "", usagef("--checksum %s: %s servers do not accept it; use %s or none (or --provider other to send it anyway)",
+		f.checksum, name, strings.ToLower(strings.Join(p.Checksums, ", ")))
 }
 
 // checkBucket is ensureBucket for a dry run: a missing bucket is noted when --create-bucket
