@@ -21,8 +21,9 @@
 //
 // The versitygw and minio binaries are installed into the repository's
 // .tools/bin by `make tools` (scripts/install-tools.sh); moto_server is taken
-// from PATH and tests for it are skipped when it is missing. A versitygw or
-// MinIO that is missing or does not start fails every test that asks for it.
+// from PATH and tests for it are skipped when it is missing, or fail when
+// HAUL_TEST_SERVERS names moto. A versitygw or MinIO that is missing or does
+// not start fails every test that asks for it.
 //
 // With HAUL_TEST_SERVER_REPORT (ReportEnv) naming a file, each test binary
 // appends a line per server kind and outcome (started, could not start,

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 )
 
@@ -45,8 +46,7 @@ func binaryFor(kind string) (string, error) {
 	if kind == "moto" {
 		bin, err := exec.LookPath("moto_server")
 		if err != nil {
-			return "", &skipError{"s3test: moto_server is not on PATH " +
-				"(pip install 'moto[server]'); skipping moto tests"}
+			return "", motoMissing(os.Getenv(serversEnv))
 		}
 		return bin, nil
 	}
@@ -56,6 +56,18 @@ func binaryFor(kind string) (string, error) {
 			"run `make tools` (scripts/install-tools.sh): %w", kind, bin, err)
 	}
 	return bin, nil
+}
+
+// motoMissing is the error for moto_server missing from PATH, given servers, the value of
+// serversEnv: a skip when moto is only one of the default kinds (moto is optional), a
+// failure when servers names it, since a skip would then hide that what was asked for did
+// not run.
+func motoMissing(servers string) error {
+	const how = "moto_server is not on PATH (pip install 'moto[server]')"
+	if slices.Contains(namedKinds(servers), "moto") {
+		return fmt.Errorf("s3test: %s, and %s names moto: failing rather than skipping", how, serversEnv)
+	}
+	return &skipError{"s3test: " + how + "; skipping moto tests"}
 }
 
 // lookupKind returns the spec and executable for kind.

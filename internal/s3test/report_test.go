@@ -51,21 +51,27 @@ func (f *fakeTB) Fatalf(format string, a ...any) { f.failed = fmt.Sprintf(format
 
 // TestMissingServerFails checks the policy for servers that are not there: a versitygw or
 // MinIO binary missing from .tools/bin fails the test that needs it, with the command that
-// installs it; only moto_server missing from PATH skips.
+// installs it; moto_server missing from PATH skips, unless HAUL_TEST_SERVERS names moto:
+// then it fails, so that a run asked to test moto cannot pass without it.
 func TestMissingServerFails(t *testing.T) {
 	t.Setenv("HAUL_TOOLS_BIN", t.TempDir())
 	t.Setenv("PATH", t.TempDir())
 	for _, tc := range []struct {
-		kind     string
-		wantSkip bool
-		want     string
+		kind, servers string // servers: HAUL_TEST_SERVERS
+		wantSkip      bool
+		want          string
 	}{
-		{"versitygw", false, "run `make tools`"},
-		{"minio", false, "run `make tools`"},
-		{"moto", true, "moto_server is not on PATH"},
-		{"nosuch", false, "unknown server kind"},
+		{"versitygw", "", false, "run `make tools`"},
+		{"minio", "", false, "run `make tools`"},
+		{"moto", "", true, "moto_server is not on PATH"},
+		{"moto", "versitygw,minio", true, "moto_server is not on PATH"},
+		{"moto", "motoish", true, "moto_server is not on PATH"},
+		{"moto", "moto", false, "moto_server is not on PATH (pip install 'moto[server]'), and HAUL_TEST_SERVERS names moto"},
+		{"moto", " versitygw , moto ", false, "HAUL_TEST_SERVERS names moto: failing rather than skipping"},
+		{"nosuch", "", false, "unknown server kind"},
 	} {
-		t.Run(tc.kind, func(t *testing.T) {
+		t.Run(tc.kind+"/"+tc.servers, func(t *testing.T) {
+			t.Setenv("HAUL_TEST_SERVERS", tc.servers)
 			_, err := launch(tc.kind)
 			if err == nil {
 				t.Fatalf("launch(%s) with no binary succeeded", tc.kind)

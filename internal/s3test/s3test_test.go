@@ -18,6 +18,9 @@ import (
 func TestMain(m *testing.M) { os.Exit(s3test.RunMain(m)) }
 
 func TestServers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real S3 servers; not in -short")
+	}
 	for _, kind := range s3test.Kinds() {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
@@ -82,6 +85,9 @@ func checkIncompleteUploads(t *testing.T, srv *s3test.Server, client *s3.Client,
 // TestEnv checks that Env is enough for the SDK's default config loading,
 // which is how the haul binary finds the server.
 func TestEnv(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real S3 servers; not in -short")
+	}
 	for _, kind := range s3test.Kinds() {
 		t.Run(kind, func(t *testing.T) {
 			srv := s3test.Shared(t, kind)
@@ -103,6 +109,9 @@ func TestEnv(t *testing.T) {
 
 // TestStart checks a private server comes up and serves a bucket.
 func TestStart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real S3 servers; not in -short")
+	}
 	kind := s3test.Kinds()[0]
 	srv := s3test.Start(t, kind)
 	bucket := srv.NewBucket(t)

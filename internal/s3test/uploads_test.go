@@ -11,6 +11,9 @@ import (
 // TestListUploadsPaging checks listUploads follows the markers across pages
 // (only VersityGW honours max-uploads; MinIO and moto return one page).
 func TestListUploadsPaging(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real S3 servers; not in -short")
+	}
 	for _, kind := range Kinds() {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
@@ -36,6 +39,9 @@ func TestListUploadsPaging(t *testing.T) {
 // TestListUploadsPagingWithinOneKey has one key's uploads span page boundaries, which
 // versitygw's marker handling makes hard; none may be missed.
 func TestListUploadsPagingWithinOneKey(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real S3 servers; not in -short")
+	}
 	for _, kind := range Kinds() {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
