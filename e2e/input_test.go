@@ -4,7 +4,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/haul-s3/haul/internal/s3test"
@@ -26,7 +25,7 @@ func TestBadInput(t *testing.T) {
 	file := filepath.Join(dir, "f.txt")
 	randomFile(t, file, 10)
 	fifo := filepath.Join(dir, "fifo")
-	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+	if err := mkfifo(fifo); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {

@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -92,7 +91,7 @@ func TestUnreadableFileFailsAndOthersGoOn(t *testing.T) {
 			}
 		}
 		cmd.Path, cmd.Args[0] = bin, bin
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		runAsNobody(cmd)
 		cmd.Env = append(cmd.Env, "HOME="+t.TempDir())
 	}
 	out, _ := cmd.CombinedOutput()

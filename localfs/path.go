@@ -10,7 +10,9 @@ import (
 // SafeJoin maps rel, a "/"-separated path taken from an untrusted object key, to a path
 // inside dir. It refuses, with an error that says why, any rel that is empty, absolute,
 // holds "." or ".." segments, empty segments, backslashes or NUL bytes, so that no key can
-// name a file outside dir or be read two ways.
+// name a file outside dir or be read two ways; on Windows also any rel that
+// filepath.IsLocal refuses there: one with a colon (a drive or an alternate data stream)
+// or a reserved device name (NUL, CON, COM1, ...) as a segment.
 func SafeJoin(dir, rel string) (string, error) {
 	switch {
 	case rel == "":
@@ -28,7 +30,11 @@ func SafeJoin(dir, rel string) (string, error) {
 			return "", fmt.Errorf("key %q has a %q segment and could be written outside the destination", rel, seg)
 		}
 	}
-	p := filepath.Join(dir, filepath.FromSlash(rel))
+	local := filepath.FromSlash(rel)
+	if !filepath.IsLocal(local) { // after the checks above, only on Windows
+		return "", fmt.Errorf("key %q cannot be a file name on this system: it holds a colon or a device name", rel)
+	}
+	p := filepath.Join(dir, local)
 	r, err := filepath.Rel(dir, p)
 	if err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) || filepath.IsAbs(r) {
 		return "", fmt.Errorf("key %q would be written outside the destination", rel)

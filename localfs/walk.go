@@ -8,7 +8,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"syscall"
 	"time"
 )
 
@@ -22,7 +21,10 @@ type File struct {
 
 // Walk calls fn for every regular file under root, in lexical order, following symbolic
 // links to files and to directories. A directory reached again through a link that points
-// at one of its own ancestors (a loop) is reported to onErr and not entered twice. Empty
+// at one of its own ancestors (a loop) is reported to onErr and not entered twice; a
+// directory is known by os.SameFile (device and inode on Unix; volume serial number and file
+// index on Windows, where a directory whose index cannot be read is never taken for an
+// ancestor, so a loop through it is not caught). Empty
 // directories produce nothing. Entries that cannot be read, and special files (FIFOs,
 // devices, sockets), are reported to onErr and skipped; the walk goes on. Walk stops early
 // when fn returns an error (which it returns) or ctx is cancelled.
@@ -35,16 +37,7 @@ func Walk(ctx context.Context, root string, fn func(File) error, onErr func(path
 		return fmt.Errorf("%s is not a directory", root)
 	}
 	w := walker{fn: fn, onErr: onErr}
-	return w.dir(ctx, root, "", []dirID{idOf(info)})
-}
-
-type dirID struct{ dev, ino uint64 }
-
-func idOf(info os.FileInfo) dirID {
-	if st, ok := info.Sys().(*syscall.Stat_t); ok {
-		return dirID{dev: uint64(st.Dev), ino: st.Ino} //nolint:unconvert // Dev is not uint64 on every platform
-	}
-	return dirID{}
+	return w.dir(ctx, root, "", []os.FileInfo{info})
 }
 
 type walker struct {
@@ -52,7 +45,8 @@ type walker struct {
 	onErr func(path string, err error)
 }
 
-func (w *walker) dir(ctx context.Context, dir, rel string, ancestors []dirID) error {
+// dir walks dir; ancestors are the directories from the root down to dir, as os.Stat saw them.
+func (w *walker) dir(ctx context.Context, dir, rel string, ancestors []os.FileInfo) error {
 	entries, err := os.ReadDir(dir) // sorted by name, so the walk is in lexical order
 	if err != nil {
 		w.onErr(dir, err)
@@ -71,12 +65,11 @@ func (w *walker) dir(ctx context.Context, dir, rel string, ancestors []dirID) er
 		}
 		switch {
 		case info.IsDir():
-			id := idOf(info)
-			if contains(ancestors, id) {
+			if isAncestor(ancestors, info) {
 				w.onErr(p, fmt.Errorf("symbolic link loop: %s leads back to a directory above it; skipped", p))
 				continue
 			}
-			if err := w.dir(ctx, p, r, append(ancestors, id)); err != nil {
+			if err := w.dir(ctx, p, r, append(ancestors, info)); err != nil {
 				return err
 			}
 		case info.Mode().IsRegular():
@@ -90,9 +83,10 @@ func (w *walker) dir(ctx context.Context, dir, rel string, ancestors []dirID) er
 	return nil
 }
 
-func contains(ids []dirID, id dirID) bool {
-	for _, x := range ids {
-		if x == id {
+// isAncestor reports whether dir is one of ancestors: the same directory, however reached.
+func isAncestor(ancestors []os.FileInfo, dir os.FileInfo) bool {
+	for _, a := range ancestors {
+		if os.SameFile(a, dir) {
 			return true
 		}
 	}

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"syscall"
 	"testing"
 )
 
@@ -208,7 +207,7 @@ func TestWalk(t *testing.T) {
 			name: "FIFO is reported and skipped",
 			setup: func(t *testing.T, root string) {
 				writeFiles(t, root, "a.txt", "z.txt")
-				if err := syscall.Mkfifo(filepath.Join(root, "m.fifo"), 0o644); err != nil {
+				if err := mkfifo(filepath.Join(root, "m.fifo")); err != nil {
 					t.Skipf("cannot make a FIFO here: %v", err)
 				}
 			},
@@ -220,7 +219,7 @@ func TestWalk(t *testing.T) {
 			name: "symlink to a FIFO is reported and skipped",
 			setup: func(t *testing.T, root string) {
 				outside := t.TempDir()
-				if err := syscall.Mkfifo(filepath.Join(outside, "p"), 0o644); err != nil {
+				if err := mkfifo(filepath.Join(outside, "p")); err != nil {
 					t.Skipf("cannot make a FIFO here: %v", err)
 				}
 				symlink(t, filepath.Join(outside, "p"), filepath.Join(root, "p"))

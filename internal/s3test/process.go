@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 )
 
 // process is a server process running in its own process group, with its
@@ -82,15 +81,12 @@ func (p *process) start(cmd *exec.Cmd) error {
 	return nil
 }
 
-// stop kills the whole process group, waits for the server to exit and
+// stop kills the whole process group (see killGroup), waits for the server to exit and
 // removes the temporary directory. It is safe to call more than once.
 func (p *process) stop() {
 	p.stopOnce.Do(func() {
 		if p.cmd != nil {
-			err := syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-			if err != nil && !errors.Is(err, syscall.ESRCH) {
-				_ = p.cmd.Process.Kill()
-			}
+			killGroup(p.cmd.Process)
 			<-p.exited
 			p.logFile.Close()
 		}

@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/haul-s3/haul/object"
@@ -18,6 +17,9 @@ import (
 
 // ErrLocked is wrapped by Open's error when another process holds the journal.
 var ErrLocked = errors.New("the journal is in use by another haul process")
+
+// errLockHeld is what lock (lock_unix.go, lock_windows.go) returns when the lock is taken.
+var errLockHeld = errors.New("lock held")
 
 // Journal is an open journal file and the state it records.
 type Journal struct {
@@ -45,9 +47,9 @@ func Open(path string, h Header) (*Journal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("journal %s: %w", path, err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if err := lock(f); err != nil {
 		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
+		if errors.Is(err, errLockHeld) {
 			return nil, fmt.Errorf("journal %s: %w; wait for it to finish, or give another --journal", path, ErrLocked)
 		}
 		return nil, fmt.Errorf("journal %s: lock: %w", path, err)
@@ -203,8 +205,17 @@ func (j *Journal) Close() error {
 	return err
 }
 
-// Remove deletes the journal (the run finished) and closes it.
+// Remove deletes the journal (the run finished) and closes it: on Unix in that order, so the
+// lock is held until the name is gone; on Windows, which cannot delete an open file, closed
+// first (see removeWhileOpen).
 func (j *Journal) Remove() error {
+	if !removeWhileOpen {
+		cerr := j.Close()
+		if err := os.Remove(j.path); err != nil {
+			return err
+		}
+		return cerr
+	}
 	err := os.Remove(j.path)
 	if cerr := j.Close(); err == nil {
 		err = cerr

@@ -7,14 +7,14 @@
 // A kill -9 or power loss can tear only the last line, which Open ignores, so the journal
 // read back is always the state after some whole number of records. A damaged line anywhere
 // else is reported as corruption, never guessed at. The file is created with mode 0600, holds
-// no credentials, and is locked (flock) while open, so two processes cannot share it.
+// no credentials, and is locked while open (flock on Unix, LockFileEx on Windows), so two
+// processes cannot share it.
 //
 // A Journal is safe for concurrent use.
 package journal
 
 import (
 	"os"
-	"syscall"
 	"time"
 
 	"github.com/haul-s3/haul/object"
@@ -38,6 +38,7 @@ type Header struct {
 }
 
 // Fingerprint identifies a version of a local file well enough to notice that it changed.
+// Inode is 0 on Windows, where a file is known by its size and modification time only.
 type Fingerprint struct {
 	Size    int64  `json:"size"`
 	MtimeNs int64  `json:"mtime_ns"`
@@ -46,11 +47,7 @@ type Fingerprint struct {
 
 // FingerprintOf returns the fingerprint of fi.
 func FingerprintOf(fi os.FileInfo) Fingerprint {
-	fp := Fingerprint{Size: fi.Size(), MtimeNs: fi.ModTime().UnixNano()}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		fp.Inode = st.Ino
-	}
-	return fp
+	return Fingerprint{Size: fi.Size(), MtimeNs: fi.ModTime().UnixNano(), Inode: inode(fi)}
 }
 
 // Upload is a multipart upload in progress, with the parts known to be complete.
