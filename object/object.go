@@ -1,6 +1,7 @@
-// Package object holds the plain data types that the transfer engine and the stores share:
-// object references, listings, upload options and multipart parts. It has no behaviour of
-// its own and imports only the standard library.
+// Package object holds the plain data types that the transfer engine and the stores share
+// (object references, listings, upload options and multipart parts) and the rules for
+// their names: s3:// URLs, bucket names and keys (url.go). It imports only the standard
+// library.
 package object
 
 import "time"
@@ -12,7 +13,7 @@ type Ref struct {
 }
 
 // String returns the reference as an s3:// URL.
-func (r Ref) String() string { return "s3://" + r.Bucket + "/" + r.Key }
+func (r Ref) String() string { return Scheme + r.Bucket + "/" + r.Key }
 
 // Info describes a stored object as a listing or a HEAD request reports it.
 type Info struct {

@@ -9,7 +9,6 @@ import (
 	"io"
 
 	"github.com/haul-s3/haul/object"
-	"github.com/haul-s3/haul/s3url"
 )
 
 // streamBuf is one part's buffer, holding its share of the memory budget until released.
@@ -58,7 +57,7 @@ func (t *task) fill(ctx context.Context, src io.Reader, size int64) (buf *stream
 }
 
 func (t *task) uploadStream(ctx context.Context, src io.Reader, dst object.Ref) (total int64, err error) {
-	if err := s3url.CheckKey(dst.Key); err != nil {
+	if err := object.CheckKey(dst.Key); err != nil {
 		return 0, err
 	}
 	base := t.e.opts.PartSize

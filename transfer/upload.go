@@ -14,13 +14,12 @@ import (
 	"time"
 
 	"github.com/haul-s3/haul/object"
-	"github.com/haul-s3/haul/s3url"
 	"github.com/haul-s3/haul/transfer/journal"
 )
 
 // uploadFile sends one file in a single PutObject or, above the threshold, in parts.
 func (t *task) uploadFile(ctx context.Context, path string, dst object.Ref) (int64, error) {
-	if err := s3url.CheckKey(dst.Key); err != nil {
+	if err := object.CheckKey(dst.Key); err != nil {
 		return 0, fmt.Errorf("upload %s: %w", path, err)
 	}
 	f, err := os.Open(path)

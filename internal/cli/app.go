@@ -10,8 +10,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/haul-s3/haul/internal/bytesize"
+	"github.com/haul-s3/haul/object"
 	"github.com/haul-s3/haul/s3store"
-	"github.com/haul-s3/haul/s3url"
 )
 
 // app holds the command line's streams and global flags.
@@ -67,10 +67,10 @@ func (a *app) store(ctx context.Context, maxConns int) (*s3store.Store, error) {
 
 // connect parses an s3:// argument (a bad one is a usage error) and connects to the store
 // with a pool of maxConns connections.
-func (a *app) connect(ctx context.Context, arg string, maxConns int) (s3url.URL, *s3store.Store, error) {
-	u, err := s3url.Parse(arg)
+func (a *app) connect(ctx context.Context, arg string, maxConns int) (object.Ref, *s3store.Store, error) {
+	u, err := object.ParseURL(arg)
 	if err != nil {
-		return s3url.URL{}, nil, &usageError{err}
+		return object.Ref{}, nil, &usageError{err}
 	}
 	store, err := a.store(ctx, maxConns)
 	return u, store, err
@@ -78,7 +78,7 @@ func (a *app) connect(ctx context.Context, arg string, maxConns int) (s3url.URL,
 
 // bucketArg parses an s3://bucket argument of a command that acts on a whole bucket.
 func bucketArg(arg, what string) (string, error) {
-	u, err := s3url.Parse(arg)
+	u, err := object.ParseURL(arg)
 	if err != nil {
 		return "", &usageError{err}
 	}

@@ -12,7 +12,6 @@ import (
 	"github.com/haul-s3/haul/internal/bytesize"
 	"github.com/haul-s3/haul/object"
 	"github.com/haul-s3/haul/s3store"
-	"github.com/haul-s3/haul/s3url"
 	"github.com/haul-s3/haul/transfer"
 )
 
@@ -29,7 +28,7 @@ func (a *app) lsCommand() *cobra.Command {
 		Short: "List buckets, or the objects and prefixes under a prefix",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 || args[0] == s3url.Scheme {
+			if len(args) == 0 || args[0] == object.Scheme {
 				if f.failIfEmpty {
 					return usagef("--fail-if-empty: give the prefix to look under, s3://bucket[/prefix]")
 				}
@@ -90,13 +89,13 @@ func (a *app) list(ctx context.Context, arg string, f *lsFlags) error {
 }
 
 // noteEmpty says that no object is under u.
-func noteEmpty(out *output, u s3url.URL) {
+func noteEmpty(out *output, u object.Ref) {
 	out.note(event{Src: u.String()}, "no objects under "+u.String())
 }
 
 // failEmpty says that no object is under u, also with --quiet, and returns the error that
 // fails a command run with --fail-if-empty.
-func failEmpty(out *output, u s3url.URL) error {
+func failEmpty(out *output, u object.Ref) error {
 	text := "no objects under " + u.String()
 	out.failingNote(event{Src: u.String()}, text)
 	return reported{errors.New(text + " (--fail-if-empty)")}
@@ -188,7 +187,7 @@ func (a *app) rm(ctx context.Context, arg string, recursive bool) error {
 
 // rmAll deletes every object under u's prefix (the engine's DeletePrefix: batches of up to
 // 1,000 keys per request), saying each key it deleted or could not delete.
-func (a *app) rmAll(ctx context.Context, store *s3store.Store, u s3url.URL) error {
+func (a *app) rmAll(ctx context.Context, store *s3store.Store, u object.Ref) error {
 	out := a.output()
 	if u.Key != "" && !strings.HasSuffix(u.Key, "/") {
 		u.Key += "/"

@@ -16,7 +16,6 @@ import (
 	"github.com/haul-s3/haul/filter"
 	"github.com/haul-s3/haul/object"
 	"github.com/haul-s3/haul/s3store"
-	"github.com/haul-s3/haul/s3url"
 	"github.com/haul-s3/haul/transfer"
 	"github.com/haul-s3/haul/transfer/journal"
 )
@@ -213,7 +212,7 @@ func (a *app) cp(ctx context.Context, f *cpFlags, src, dst string) error {
 	if err != nil {
 		return err
 	}
-	srcS3, dstS3 := s3url.Is(src), s3url.Is(dst)
+	srcS3, dstS3 := object.IsURL(src), object.IsURL(dst)
 	switch {
 	case srcS3 && dstS3:
 		return usagef("copying from S3 to S3 is not supported yet; copy to a local file and back")
@@ -342,7 +341,7 @@ func (a *app) ensureBucket(ctx context.Context, store *s3store.Store, bucket str
 
 // planUpload checks an upload's source and returns the job and the destination bucket.
 func (a *app) planUpload(f *cpFlags, src, dst string) (plan, string, error) {
-	u, err := s3url.Parse(dst)
+	u, err := object.ParseURL(dst)
 	if err != nil {
 		return nil, "", &usageError{err}
 	}
@@ -375,7 +374,7 @@ func (a *app) planUpload(f *cpFlags, src, dst string) (plan, string, error) {
 	if u.IsDir() {
 		key += filepath.Base(src)
 	}
-	if err := s3url.CheckKey(key); err != nil {
+	if err := object.CheckKey(key); err != nil {
 		return nil, "", &usageError{err}
 	}
 	ref := object.Ref{Bucket: u.Bucket, Key: key}
@@ -395,7 +394,7 @@ func (f *cpFlags) makeDir(dir string) error {
 
 // planDownload checks a download's source URL and destination and returns the job.
 func (a *app) planDownload(f *cpFlags, src, dst string) (plan, string, error) {
-	u, err := s3url.Parse(src)
+	u, err := object.ParseURL(src)
 	if err != nil {
 		return nil, "", &usageError{err}
 	}

@@ -12,7 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/haul-s3/haul/s3url"
+	"github.com/haul-s3/haul/object"
 	"github.com/haul-s3/haul/transfer/journal"
 )
 
@@ -42,7 +42,7 @@ func defaultJournal(src, dst string) (string, error) {
 }
 
 func absLocal(p string) string {
-	if s3url.Is(p) || p == "-" {
+	if object.IsURL(p) || p == "-" {
 		return p
 	}
 	if abs, err := filepath.Abs(p); err == nil {

@@ -13,7 +13,6 @@ import (
 
 	"github.com/haul-s3/haul/internal/bytesize"
 	"github.com/haul-s3/haul/object"
-	"github.com/haul-s3/haul/s3url"
 )
 
 // Requests in flight for `uploads ls` (ListParts) and `uploads abort` (ListParts and abort).
@@ -201,7 +200,7 @@ func (u *uploadLine) count(ctx context.Context, store *retried, bucket string) {
 // findUploads lists the incomplete uploads under u that pass the flags. When the listing
 // fails part way it returns the uploads listed before the error with it: the commands act
 // on those and then report the error.
-func findUploads(ctx context.Context, store *retried, u s3url.URL, f *uploadsFlags) ([]object.Upload, error) {
+func findUploads(ctx context.Context, store *retried, u object.Ref, f *uploadsFlags) ([]object.Upload, error) {
 	cutoff := time.Now().Add(-f.olderThan)
 	var ups []object.Upload
 	err := store.ListUploads(ctx, u.Bucket, u.Key, func(up object.Upload) error {

@@ -1,4 +1,4 @@
-package s3url
+package object
 
 import (
 	"strings"
@@ -10,39 +10,39 @@ func TestParseGood(t *testing.T) {
 	tests := []struct {
 		name  string
 		in    string
-		want  URL
+		want  Ref
 		isDir bool
 	}{
-		{"bucket only", "s3://bucket", URL{Bucket: "bucket"}, true},
-		{"bucket slash", "s3://bucket/", URL{Bucket: "bucket"}, true},
-		{"key", "s3://bucket/key.txt", URL{Bucket: "bucket", Key: "key.txt"}, false},
-		{"nested key", "s3://my-bucket/a/b/c.txt", URL{Bucket: "my-bucket", Key: "a/b/c.txt"}, false},
-		{"nested prefix", "s3://my.bucket.1/a/b/", URL{Bucket: "my.bucket.1", Key: "a/b/"}, true},
-		{"scheme any case", "S3://bucket/k", URL{Bucket: "bucket", Key: "k"}, false},
-		{"shortest bucket", "s3://abc/k", URL{Bucket: "abc", Key: "k"}, false},
-		{"longest bucket", "s3://" + strings.Repeat("a", 63) + "/k", URL{Bucket: strings.Repeat("a", 63), Key: "k"}, false},
-		{"digits bucket", "s3://123/k", URL{Bucket: "123", Key: "k"}, false},
-		{"key of max length", "s3://bucket/" + strings.Repeat("k", MaxKeyLen), URL{Bucket: "bucket", Key: strings.Repeat("k", MaxKeyLen)}, false},
-		{"unicode key", "s3://bucket/héllo/wörld", URL{Bucket: "bucket", Key: "héllo/wörld"}, false},
-		{"dots inside segment", "s3://bucket/a/.hidden/..b/c..", URL{Bucket: "bucket", Key: "a/.hidden/..b/c.."}, false},
-		{"empty segment", "s3://bucket/a//b", URL{Bucket: "bucket", Key: "a//b"}, false},
-		{"key with spaces and query chars", "s3://bucket/a b?c=d#e", URL{Bucket: "bucket", Key: "a b?c=d#e"}, false},
+		{"bucket only", "s3://bucket", Ref{Bucket: "bucket"}, true},
+		{"bucket slash", "s3://bucket/", Ref{Bucket: "bucket"}, true},
+		{"key", "s3://bucket/key.txt", Ref{Bucket: "bucket", Key: "key.txt"}, false},
+		{"nested key", "s3://my-bucket/a/b/c.txt", Ref{Bucket: "my-bucket", Key: "a/b/c.txt"}, false},
+		{"nested prefix", "s3://my.bucket.1/a/b/", Ref{Bucket: "my.bucket.1", Key: "a/b/"}, true},
+		{"scheme any case", "S3://bucket/k", Ref{Bucket: "bucket", Key: "k"}, false},
+		{"shortest bucket", "s3://abc/k", Ref{Bucket: "abc", Key: "k"}, false},
+		{"longest bucket", "s3://" + strings.Repeat("a", 63) + "/k", Ref{Bucket: strings.Repeat("a", 63), Key: "k"}, false},
+		{"digits bucket", "s3://123/k", Ref{Bucket: "123", Key: "k"}, false},
+		{"key of max length", "s3://bucket/" + strings.Repeat("k", MaxKeyLen), Ref{Bucket: "bucket", Key: strings.Repeat("k", MaxKeyLen)}, false},
+		{"unicode key", "s3://bucket/héllo/wörld", Ref{Bucket: "bucket", Key: "héllo/wörld"}, false},
+		{"dots inside segment", "s3://bucket/a/.hidden/..b/c..", Ref{Bucket: "bucket", Key: "a/.hidden/..b/c.."}, false},
+		{"empty segment", "s3://bucket/a//b", Ref{Bucket: "bucket", Key: "a//b"}, false},
+		{"key with spaces and query chars", "s3://bucket/a b?c=d#e", Ref{Bucket: "bucket", Key: "a b?c=d#e"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Parse(tt.in)
+			got, err := ParseURL(tt.in)
 			if err != nil {
-				t.Fatalf("Parse(%q) error: %v", tt.in, err)
+				t.Fatalf("ParseURL(%q) error: %v", tt.in, err)
 			}
 			if got != tt.want {
-				t.Fatalf("Parse(%q) = %+v, want %+v", tt.in, got, tt.want)
+				t.Fatalf("ParseURL(%q) = %+v, want %+v", tt.in, got, tt.want)
 			}
 			if got.IsDir() != tt.isDir {
-				t.Errorf("Parse(%q).IsDir() = %v, want %v", tt.in, got.IsDir(), tt.isDir)
+				t.Errorf("ParseURL(%q).IsDir() = %v, want %v", tt.in, got.IsDir(), tt.isDir)
 			}
-			again, err := Parse(got.String())
+			again, err := ParseURL(got.String())
 			if err != nil || again != got {
-				t.Errorf("Parse(%q) = %+v, %v; want %+v (round trip)", got.String(), again, err, got)
+				t.Errorf("ParseURL(%q) = %+v, %v; want %+v (round trip)", got.String(), again, err, got)
 			}
 		})
 	}
@@ -83,15 +83,15 @@ func TestParseBad(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Parse(tt.in)
+			got, err := ParseURL(tt.in)
 			if err == nil {
-				t.Fatalf("Parse(%q) = %+v, want an error mentioning %q", tt.in, got, tt.wantErr)
+				t.Fatalf("ParseURL(%q) = %+v, want an error mentioning %q", tt.in, got, tt.wantErr)
 			}
 			if !strings.Contains(err.Error(), tt.wantErr) {
-				t.Errorf("Parse(%q) error = %q, want it to mention %q", tt.in, err, tt.wantErr)
+				t.Errorf("ParseURL(%q) error = %q, want it to mention %q", tt.in, err, tt.wantErr)
 			}
-			if got != (URL{}) {
-				t.Errorf("Parse(%q) returned %+v with an error, want the zero URL", tt.in, got)
+			if got != (Ref{}) {
+				t.Errorf("ParseURL(%q) returned %+v with an error, want the zero URL", tt.in, got)
 			}
 		})
 	}
@@ -114,8 +114,8 @@ func TestIs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			if got := Is(tt.in); got != tt.want {
-				t.Errorf("Is(%q) = %v, want %v", tt.in, got, tt.want)
+			if got := IsURL(tt.in); got != tt.want {
+				t.Errorf("IsURL(%q) = %v, want %v", tt.in, got, tt.want)
 			}
 		})
 	}
@@ -123,14 +123,14 @@ func TestIs(t *testing.T) {
 
 func TestIsDir(t *testing.T) {
 	tests := []struct {
-		u    URL
+		u    Ref
 		want bool
 	}{
-		{URL{Bucket: "b"}, true},
-		{URL{Bucket: "b", Key: "p/"}, true},
-		{URL{Bucket: "b", Key: "a/b/"}, true},
-		{URL{Bucket: "b", Key: "k"}, false},
-		{URL{Bucket: "b", Key: "a/b"}, false},
+		{Ref{Bucket: "b"}, true},
+		{Ref{Bucket: "b", Key: "p/"}, true},
+		{Ref{Bucket: "b", Key: "a/b/"}, true},
+		{Ref{Bucket: "b", Key: "k"}, false},
+		{Ref{Bucket: "b", Key: "a/b"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.u.String(), func(t *testing.T) {
@@ -142,10 +142,10 @@ func TestIsDir(t *testing.T) {
 }
 
 func TestString(t *testing.T) {
-	if got, want := (URL{Bucket: "bucket", Key: "a/b"}).String(), "s3://bucket/a/b"; got != want {
+	if got, want := (Ref{Bucket: "bucket", Key: "a/b"}).String(), "s3://bucket/a/b"; got != want {
 		t.Errorf("String() = %q, want %q", got, want)
 	}
-	if got, want := (URL{Bucket: "bucket"}).String(), "s3://bucket/"; got != want {
+	if got, want := (Ref{Bucket: "bucket"}).String(), "s3://bucket/"; got != want {
 		t.Errorf("String() = %q, want %q", got, want)
 	}
 }
@@ -218,7 +218,7 @@ func TestCheckKey(t *testing.T) {
 	}
 }
 
-func FuzzParse(f *testing.F) {
+func FuzzParseURL(f *testing.F) {
 	for _, s := range []string{
 		"s3://bucket", "s3://bucket/", "s3://bucket/key", "s3://bucket/a/b/", "S3://bucket/k",
 		"s3://", "s3:///key", "bucket/key", "s3://My_Bucket/k", "s3://1.2.3.4/k",
@@ -228,31 +228,31 @@ func FuzzParse(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		u, err := Parse(s)
+		u, err := ParseURL(s)
 		if err != nil {
 			if err.Error() == "" {
-				t.Fatalf("Parse(%q): empty error message", s)
+				t.Fatalf("ParseURL(%q): empty error message", s)
 			}
 			return
 		}
-		if !Is(s) {
-			t.Errorf("Parse(%q) succeeded but Is is false", s)
+		if !IsURL(s) {
+			t.Errorf("ParseURL(%q) succeeded but Is is false", s)
 		}
 		if err := CheckBucket(u.Bucket); err != nil {
-			t.Errorf("Parse(%q) = %+v, but CheckBucket: %v", s, u, err)
+			t.Errorf("ParseURL(%q) = %+v, but CheckBucket: %v", s, u, err)
 		}
 		if err := CheckKey(u.Key); err != nil {
-			t.Errorf("Parse(%q) = %+v, but CheckKey: %v", s, u, err)
+			t.Errorf("ParseURL(%q) = %+v, but CheckKey: %v", s, u, err)
 		}
 		if !utf8.ValidString(u.Key) || len(u.Key) > MaxKeyLen {
-			t.Errorf("Parse(%q) = %+v: key is not valid UTF-8 or too long", s, u)
+			t.Errorf("ParseURL(%q) = %+v: key is not valid UTF-8 or too long", s, u)
 		}
-		again, err := Parse(u.String())
+		again, err := ParseURL(u.String())
 		if err != nil {
-			t.Fatalf("Parse(%q) = %+v, but Parse(%q) fails: %v", s, u, u.String(), err)
+			t.Fatalf("ParseURL(%q) = %+v, but ParseURL(%q) fails: %v", s, u, u.String(), err)
 		}
 		if again != u {
-			t.Errorf("round trip: Parse(%q) = %+v, Parse(%q) = %+v", s, u, u.String(), again)
+			t.Errorf("round trip: ParseURL(%q) = %+v, ParseURL(%q) = %+v", s, u, u.String(), again)
 		}
 	})
 }

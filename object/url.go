@@ -1,9 +1,9 @@
-// Package s3url parses and validates s3://bucket/key URLs given by users.
-//
+package object
+
+// The rules for object names: s3:// URLs as users give them, bucket names and keys.
 // Validation is strict on purpose: a URL that S3 would reject, or that would be read in a
 // surprising way (a key with "." or ".." segments, invalid UTF-8), is refused here with a
 // sentence that says what is wrong, before any request is sent.
-package s3url
 
 import (
 	"errors"
@@ -19,39 +19,33 @@ const Scheme = "s3://"
 // MaxKeyLen is the longest key S3 accepts, in bytes.
 const MaxKeyLen = 1024
 
-// URL is a parsed s3:// URL. Key may be empty (the whole bucket) or end in "/" (a prefix).
-type URL struct {
-	Bucket string
-	Key    string
+// IsDir reports whether the reference names a prefix rather than one object: an empty key
+// or a key ending in "/".
+func (r Ref) IsDir() bool { return r.Key == "" || strings.HasSuffix(r.Key, "/") }
+
+// IsURL reports whether s looks like an S3 URL (starts with s3://, in any case).
+func IsURL(s string) bool {
+	return len(s) >= len(Scheme) && strings.EqualFold(s[:len(Scheme)], Scheme)
 }
 
-// String returns the URL in s3://bucket/key form.
-func (u URL) String() string { return Scheme + u.Bucket + "/" + u.Key }
-
-// IsDir reports whether the URL names a prefix rather than one object: an empty key or a
-// key ending in "/".
-func (u URL) IsDir() bool { return u.Key == "" || strings.HasSuffix(u.Key, "/") }
-
-// Is reports whether s looks like an S3 URL (starts with s3://, in any case).
-func Is(s string) bool { return len(s) >= len(Scheme) && strings.EqualFold(s[:len(Scheme)], Scheme) }
-
-// Parse parses and validates an s3://bucket[/key] URL.
-func Parse(s string) (URL, error) {
-	if !Is(s) {
-		return URL{}, fmt.Errorf("%s is not an S3 URL: write it as s3://bucket/key", Shorten(s))
+// ParseURL parses and validates an s3://bucket[/key] URL, as a user gives one. Key may come
+// back empty (the whole bucket) or ending in "/" (a prefix).
+func ParseURL(s string) (Ref, error) {
+	if !IsURL(s) {
+		return Ref{}, fmt.Errorf("%s is not an S3 URL: write it as s3://bucket/key", Shorten(s))
 	}
 	rest := s[len(Scheme):]
 	bucket, key, _ := strings.Cut(rest, "/")
 	if bucket == "" {
-		return URL{}, fmt.Errorf("%s has no bucket name: write it as s3://bucket/key", Shorten(s))
+		return Ref{}, fmt.Errorf("%s has no bucket name: write it as s3://bucket/key", Shorten(s))
 	}
 	if err := CheckBucket(bucket); err != nil {
-		return URL{}, fmt.Errorf("%s: %w", Shorten(s), err)
+		return Ref{}, fmt.Errorf("%s: %w", Shorten(s), err)
 	}
 	if err := CheckKey(key); err != nil {
-		return URL{}, fmt.Errorf("%s: %w", Shorten(s), err)
+		return Ref{}, fmt.Errorf("%s: %w", Shorten(s), err)
 	}
-	return URL{Bucket: bucket, Key: key}, nil
+	return Ref{Bucket: bucket, Key: key}, nil
 }
 
 // Shorten quotes s for an error message, eliding the middle of a long one.
