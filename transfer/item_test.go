@@ -97,3 +97,24 @@ func TestCallWithCancelledContextIsInterrupted(t *testing.T) {
 		}
 	}
 }
+
+// WithFilter makes UploadDir and DownloadPrefix carry out only the paths the filter matches.
+func TestWithFilterChoosesTheItems(t *testing.T) {
+	fs := newFake()
+	dir := t.TempDir()
+	for _, n := range []string{"a.txt", "b.tmp", "sub/c.txt", "sub/d.tmp"} {
+		writeFile(t, filepath.Join(dir, n), randomBytes(10, 1))
+	}
+	noTmp := filterFunc(func(rel string) bool { return filepath.Ext(rel) != ".tmp" })
+	e := New(fs, fastOpts(Options{}))
+	sum, err := e.UploadDir(context.Background(), dir, object.Ref{Bucket: "b", Key: "p/"}, WithFilter(noTmp))
+	if err != nil || sum.Done != 2 {
+		t.Fatalf("upload: err = %v, %d done, want 2", err, sum.Done)
+	}
+	onlySub := filterFunc(func(rel string) bool { return filepath.Dir(rel) == "sub" })
+	out := t.TempDir()
+	sum, err = e.DownloadPrefix(context.Background(), object.Ref{Bucket: "b", Key: "p/"}, out, WithFilter(onlySub))
+	if err != nil || sum.Done != 1 {
+		t.Fatalf("download: err = %v, %d done, want 1 (sub/c.txt)", err, sum.Done)
+	}
+}

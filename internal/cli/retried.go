@@ -26,11 +26,6 @@ func (r *retried) do(ctx context.Context, fn func(context.Context) error) error 
 	return r.p.Do(ctx, fn, nil)
 }
 
-// Retry runs fn under the policy (for a request that is not one of the methods below).
-func (r *retried) Retry(ctx context.Context, fn func(context.Context) error) error {
-	return r.do(ctx, fn)
-}
-
 // once returns a function that says, for each entry of one attempt at a listing, whether it
 // is new: entries that an earlier, failed attempt delivered are passed over by count
 // (servers list in a fixed order, not always byte order: a posix backend walks
@@ -106,15 +101,6 @@ func (r *retried) AbortMultipartUpload(ctx context.Context, ref object.Ref, uplo
 // DeleteObject deletes one object.
 func (r *retried) DeleteObject(ctx context.Context, ref object.Ref) error {
 	return r.do(ctx, func(ctx context.Context) error { return r.Store.DeleteObject(ctx, ref) })
-}
-
-// DeleteObjects deletes up to 1,000 keys in one request.
-func (r *retried) DeleteObjects(ctx context.Context, bucket string, keys []string) (failed map[string]error, err error) {
-	err = r.do(ctx, func(ctx context.Context) error {
-		failed, err = r.Store.DeleteObjects(ctx, bucket, keys)
-		return err
-	})
-	return failed, err
 }
 
 // BucketExists says whether the bucket exists.
