@@ -51,7 +51,7 @@ cross:
 # expires while a worker is busy (golang/go#75804, fixed in Go 1.27); a count has no deadline.
 FUZZTIME ?= 30s
 fuzz:
-	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./s3url/
+	$(GO) test -run='^$$' -fuzz='^FuzzParseURL$$' -fuzztime=$(FUZZTIME) ./object/
 	$(GO) test -run='^$$' -fuzz='^FuzzParseSize$$' -fuzztime=$(FUZZTIME) ./internal/bytesize/
 	$(GO) test -run='^$$' -fuzz='^FuzzSafeJoin$$' -fuzztime=$(FUZZTIME) ./localfs/
 	$(GO) test -run='^$$' -fuzz='^FuzzParseMetadata$$' -fuzztime=$(FUZZTIME) ./internal/cli/
