@@ -61,20 +61,6 @@ func (r *retried) ListDir(ctx context.Context, bucket, prefix, delim string, fn 
 	})
 }
 
-// ListUploads lists the incomplete multipart uploads under a prefix; see s3store.
-func (r *retried) ListUploads(ctx context.Context, bucket, prefix string, fn func(object.Upload) error) error {
-	delivered := 0
-	return r.do(ctx, func(ctx context.Context) error {
-		fresh := once(ctx, &delivered)
-		return r.Store.ListUploads(ctx, bucket, prefix, func(u object.Upload) error {
-			if fresh() {
-				return fn(u)
-			}
-			return nil
-		})
-	})
-}
-
 // ListBuckets lists the buckets.
 func (r *retried) ListBuckets(ctx context.Context) (names []string, err error) {
 	err = r.do(ctx, func(ctx context.Context) error {
@@ -82,20 +68,6 @@ func (r *retried) ListBuckets(ctx context.Context) (names []string, err error) {
 		return err
 	})
 	return names, err
-}
-
-// ListParts lists an upload's parts.
-func (r *retried) ListParts(ctx context.Context, ref object.Ref, uploadID string) (parts []object.Part, err error) {
-	err = r.do(ctx, func(ctx context.Context) error {
-		parts, err = r.Store.ListParts(ctx, ref, uploadID)
-		return err
-	})
-	return parts, err
-}
-
-// AbortMultipartUpload aborts an upload (one already gone counts as aborted).
-func (r *retried) AbortMultipartUpload(ctx context.Context, ref object.Ref, uploadID string) error {
-	return r.do(ctx, func(ctx context.Context) error { return r.Store.AbortMultipartUpload(ctx, ref, uploadID) })
 }
 
 // DeleteObject deletes one object.

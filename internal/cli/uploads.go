@@ -5,20 +5,13 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/haul-s3/haul/internal/bytesize"
 	"github.com/haul-s3/haul/object"
-)
-
-// Requests in flight for `uploads ls` (ListParts) and `uploads abort` (ListParts and abort).
-const (
-	listPartsConcurrency = 8
-	abortConcurrency     = 16
+	"github.com/haul-s3/haul/transfer"
 )
 
 // uploadsFlags select the uploads that `uploads ls` and `uploads abort` act on.
@@ -90,71 +83,68 @@ func (f *uploadsFlags) register(cmd *cobra.Command, abort bool) {
 	}
 }
 
-// uploadLine is one upload with what ListParts said about it.
-type uploadLine struct {
-	object.Upload
-	parts int
-	bytes int64
-	known bool  // parts and bytes were counted
-	err   error // why they could not be
-}
-
-// event describes the upload in an event of that name.
-func (u *uploadLine) event(name, bucket string) event {
-	ev := event{Event: name, Dst: object.Ref{Bucket: bucket, Key: u.Key}.String(), Key: u.Key, UploadID: u.UploadID}
+// uploadEvent describes an incomplete upload in an event of that name.
+func uploadEvent(u *transfer.Incomplete, name string) event {
+	ev := event{Event: name, Dst: u.Ref().String(), Key: u.Key, UploadID: u.UploadID}
 	if !u.Initiated.IsZero() {
 		ev.Initiated = u.Initiated.UTC().Format(time.RFC3339)
 	}
-	if u.known {
-		ev.Parts, ev.Bytes = new(u.parts), new(u.bytes)
+	if u.Counted {
+		ev.Parts, ev.Bytes = new(u.Parts), new(u.Bytes)
 	}
-	if u.err != nil {
-		ev.Error = advise(u.err)
+	if u.Err != nil {
+		ev.Error = advise(u.Err)
 	}
 	return ev
 }
 
-// size says how many parts and bytes the upload holds, or "?" for each when not known.
-func (u *uploadLine) size() (parts, bytes string) {
-	if !u.known {
+// uploadSize says how many parts and bytes the upload holds, or "?" for each when not known.
+func uploadSize(u *transfer.Incomplete) (parts, bytes string) {
+	if !u.Counted {
 		return "?", "?"
 	}
-	return strconv.Itoa(u.parts), bytesize.Format(u.bytes)
+	return strconv.Itoa(u.Parts), bytesize.Format(u.Bytes)
+}
+
+// keepUploads returns the filter of the uploads the flags select.
+func keepUploads(f *uploadsFlags) func(object.Upload) bool {
+	cutoff := time.Now().Add(-f.olderThan)
+	return func(up object.Upload) bool {
+		if f.uploadID != "" && up.UploadID != f.uploadID {
+			return false
+		}
+		return f.olderThan <= 0 || !up.Initiated.IsZero() && up.Initiated.Before(cutoff)
+	}
 }
 
 func (a *app) uploadsLs(ctx context.Context, arg string, f *uploadsFlags) error {
-	u, raw, err := a.connect(ctx, arg, abortConcurrency)
-	store := retrying(raw)
+	u, store, err := a.connect(ctx, arg, 0)
 	if err != nil {
 		return err
 	}
 	out := a.output()
-	ups, err := findUploads(ctx, store, u, f)
-	lines := newLines(ups)
-	if !f.noParts {
-		countAll(ctx, store, u.Bucket, lines)
-	}
+	ups, err := transfer.New(store, transfer.Options{}).ListIncomplete(ctx, u.Bucket, u.Key, keepUploads(f), !f.noParts)
 	if ctx.Err() != nil {
-		lines = nil // interrupted: what was not counted is not known
+		ups = nil // interrupted: what was not counted is not known
 	}
 	var sum uploadsSummary
 	var unknown []error
-	for i := range lines {
-		l := &lines[i]
+	for i := range ups {
+		l := &ups[i]
 		sum.add(l)
-		if l.err != nil {
-			unknown = append(unknown, l.err)
+		if l.Err != nil {
+			unknown = append(unknown, l.Err)
 		}
 		when := l.Initiated.Local().Format("2006-01-02 15:04:05")
 		text := fmt.Sprintf("%s  %s  %s", when, l.Key, l.UploadID)
 		if !f.noParts {
-			parts, bytes := l.size()
+			parts, bytes := uploadSize(l)
 			text = fmt.Sprintf("%s %6s parts %10s  %s  %s", when, parts, bytes, l.Key, l.UploadID)
 		}
-		out.listed(l.event("upload", u.Bucket), text)
+		out.listed(uploadEvent(l, "upload"), text)
 	}
 	if len(unknown) > 0 {
-		out.warning(fmt.Sprintf("the parts of %d uploads could not be listed (shown as ?); the first error: %v", len(unknown), unknown[0]))
+		out.warning(fmt.Sprintf("the parts of %d uploads could not be listed (shown as ?); the first error: %s", len(unknown), advise(unknown[0])))
 	}
 	if err == nil {
 		err = ctx.Err()
@@ -164,85 +154,28 @@ func (a *app) uploadsLs(ctx context.Context, arg string, f *uploadsFlags) error 
 	return err
 }
 
-func newLines(ups []object.Upload) []uploadLine {
-	lines := make([]uploadLine, len(ups))
-	for i := range ups {
-		lines[i].Upload = ups[i]
-	}
-	return lines
-}
-
-// countAll counts the parts of every upload, a few at a time. A failure to list one upload's
-// parts is recorded in its line; when ctx ends, the uploads not yet counted stay unknown.
-func countAll(ctx context.Context, store *retried, bucket string, lines []uploadLine) {
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(listPartsConcurrency)
-	for i := range lines {
-		g.Go(func() error { lines[i].count(gctx, store, bucket); return nil })
-	}
-	_ = g.Wait()
-}
-
-// count asks for the upload's parts and records their number and bytes, or why it could
-// not.
-func (u *uploadLine) count(ctx context.Context, store *retried, bucket string) {
-	parts, err := store.ListParts(ctx, object.Ref{Bucket: bucket, Key: u.Key}, u.UploadID)
-	if err != nil {
-		u.err = err
-		return
-	}
-	u.known, u.parts = true, len(parts)
-	for _, p := range parts {
-		u.bytes += p.Size
-	}
-}
-
-// findUploads lists the incomplete uploads under u that pass the flags. When the listing
-// fails part way it returns the uploads listed before the error with it: the commands act
-// on those and then report the error.
-func findUploads(ctx context.Context, store *retried, u object.Ref, f *uploadsFlags) ([]object.Upload, error) {
-	cutoff := time.Now().Add(-f.olderThan)
-	var ups []object.Upload
-	err := store.ListUploads(ctx, u.Bucket, u.Key, func(up object.Upload) error {
-		if f.uploadID != "" && up.UploadID != f.uploadID {
-			return nil
-		}
-		if f.olderThan > 0 && (up.Initiated.IsZero() || !up.Initiated.Before(cutoff)) {
-			return nil
-		}
-		ups = append(ups, up)
-		return nil
-	})
-	return ups, err
-}
-
 func (a *app) uploadsAbort(ctx context.Context, arg string, f *uploadsFlags) error {
-	u, raw, err := a.connect(ctx, arg, abortConcurrency)
-	store := retrying(raw)
+	u, store, err := a.connect(ctx, arg, 0)
 	if err != nil {
 		return err
 	}
 	out := a.output()
-	ups, err := findUploads(ctx, store, u, f)
+	e := transfer.New(store, transfer.Options{})
+	ups, err := e.ListIncomplete(ctx, u.Bucket, u.Key, keepUploads(f), f.dryRun && !f.noParts)
 	if err == nil && len(ups) == 0 && f.uploadID != "" {
 		err = fmt.Errorf("no incomplete multipart upload with ID %s under %s", f.uploadID, arg)
 	}
-	lines := newLines(ups)
 	var sum uploadsSummary
 	switch {
 	case ctx.Err() != nil: // interrupted while listing
 	case f.dryRun:
-		if !f.noParts {
-			countAll(ctx, store, u.Bucket, lines)
-		}
-		if ctx.Err() != nil {
-			break
-		}
-		for i := range lines {
-			reportAbort(out, &lines[i], u.Bucket, nil, true, &sum)
+		for i := range ups {
+			reportAbort(out, &ups[i], nil, true, &sum)
 		}
 	default:
-		abortAll(ctx, out, store, u.Bucket, lines, !f.noParts, &sum)
+		e.AbortIncomplete(ctx, ups, !f.noParts, func(l *transfer.Incomplete, err error) {
+			reportAbort(out, l, err, false, &sum)
+		})
 	}
 	switch {
 	case ctx.Err() != nil:
@@ -254,32 +187,6 @@ func (a *app) uploadsAbort(ctx context.Context, arg string, f *uploadsFlags) err
 	return err
 }
 
-// abortAll aborts every upload, counting its parts first when count is set, a few at a time,
-// and reports each as it ends. Failures are reported and counted; when ctx ends, the uploads
-// not yet aborted are left and not reported.
-func abortAll(ctx context.Context, out *output, store *retried, bucket string, lines []uploadLine, count bool, sum *uploadsSummary) {
-	var mu sync.Mutex
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(abortConcurrency)
-	for i := range lines {
-		l := &lines[i]
-		g.Go(func() error {
-			if count {
-				l.count(gctx, store, bucket)
-			}
-			err := store.AbortMultipartUpload(gctx, object.Ref{Bucket: bucket, Key: l.Key}, l.UploadID)
-			if gctx.Err() != nil {
-				return nil // interrupted: not a failure of this upload
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			reportAbort(out, l, bucket, err, false, sum)
-			return nil
-		})
-	}
-	_ = g.Wait()
-}
-
 // uploadsSummary counts the uploads that `uploads ls` listed or `uploads abort` aborted
 // (or would abort), and the bytes their parts hold.
 type uploadsSummary struct {
@@ -288,10 +195,10 @@ type uploadsSummary struct {
 }
 
 // add counts one upload.
-func (s *uploadsSummary) add(l *uploadLine) {
+func (s *uploadsSummary) add(l *transfer.Incomplete) {
 	s.uploads++
-	if l.known {
-		s.bytes += l.bytes
+	if l.Counted {
+		s.bytes += l.Bytes
 	} else {
 		s.unknown++
 	}
@@ -309,10 +216,10 @@ func (s *uploadsSummary) held(f *uploadsFlags) string {
 }
 
 // reportAbort prints the outcome for one upload and counts it. Calls are serialised.
-func reportAbort(out *output, l *uploadLine, bucket string, err error, dryRun bool, sum *uploadsSummary) {
+func reportAbort(out *output, l *transfer.Incomplete, err error, dryRun bool, sum *uploadsSummary) {
 	if err != nil {
 		sum.failed++
-		ev := l.event("", bucket)
+		ev := uploadEvent(l, "")
 		ev.Op = "abort"
 		out.failed(ev, err)
 		return
@@ -322,9 +229,9 @@ func reportAbort(out *output, l *uploadLine, bucket string, err error, dryRun bo
 	if dryRun {
 		name, verb = "would_abort", "would abort"
 	}
-	l.err = nil // a failed ListParts only means the size is not known
-	parts, bytes := l.size()
-	out.did(l.event(name, bucket), fmt.Sprintf("%s: %s (upload ID %s, %s parts, %s)", verb, object.Ref{Bucket: bucket, Key: l.Key}, l.UploadID, parts, bytes))
+	l.Err = nil // a failed ListParts only means the size is not known
+	parts, bytes := uploadSize(l)
+	out.did(uploadEvent(l, name), fmt.Sprintf("%s: %s (upload ID %s, %s parts, %s)", verb, l.Ref(), l.UploadID, parts, bytes))
 }
 
 // printAbortSummary ends the output of `uploads abort`; err is the error the run ended on.
