@@ -43,7 +43,7 @@ func (pw *pipeWriter) Write(b []byte) (int, error) {
 		return 0, syscall.EPIPE
 	}
 	n, err := pw.w.Write(b)
-	if err != nil && errors.Is(err, syscall.EPIPE) {
+	if err != nil && closedPipe(err) {
 		pw.p.closed.Store(true)
 		pw.p.cancel(errClosedPipe)
 		if pw.swallow {

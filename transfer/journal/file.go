@@ -50,7 +50,7 @@ func Open(path string, h Header) (*Journal, error) {
 	if err := lock(f); err != nil {
 		f.Close()
 		if errors.Is(err, errLockHeld) {
-			return nil, fmt.Errorf("journal %s: %w; wait for it to finish, or give another --journal", path, ErrLocked)
+			return nil, fmt.Errorf("journal %s: %w", path, ErrLocked)
 		}
 		return nil, fmt.Errorf("journal %s: lock: %w", path, err)
 	}
@@ -113,7 +113,7 @@ func (j *Journal) parse(data []byte) (int, error) {
 		}
 		var r record
 		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			return 0, fmt.Errorf("line %d is damaged (%w); remove the journal to start over (incomplete uploads can be listed with haul uploads ls)", n, err)
+			return 0, &DamagedError{Line: n, Err: err}
 		}
 		j.apply(r)
 	}
