@@ -119,9 +119,15 @@ func TestIncludeExcludeCopy(t *testing.T) {
 	srv := s3test.Shared(t, "versitygw")
 	bucket := srv.NewBucket(t)
 	dir := t.TempDir()
-	for _, p := range []string{"keep.txt", "drop.tmp", "sub/keep2.txt", "sub/drop2.tmp", "build/x.o", "build/keep/y.o"} {
+	for _, p := range []string{"keep.txt", "drop.tmp", "sub/keep2.txt", "sub/drop2.tmp", "build/x.o", "build/keep/y.o", "build/other/z.o"} {
 		randomFile(t, filepath.Join(dir, p), 5)
 	}
+	// A special file in an excluded directory fails nothing: the walk does not enter the
+	// directory (build/other is pruned; build/ itself is entered for build/keep).
+	if err := mkfifo(filepath.Join(dir, "build", "other", "pipe")); err != nil {
+		t.Fatal(err)
+	}
+	randomFile(t, filepath.Join(dir, "build", "other", "x.o"), 5)
 	must(t, srv, "-q", "cp", "-r", dir, "s3://"+bucket+"/f/", "--exclude", "*.tmp", "--exclude", "build/", "--include", "build/keep/**")
 	got := keys(t, srv, bucket, "f/")
 	slices.Sort(got)

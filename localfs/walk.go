@@ -29,6 +29,13 @@ type File struct {
 // devices, sockets), are reported to onErr and skipped; the walk goes on. Walk stops early
 // when fn returns an error (which it returns) or ctx is cancelled.
 func Walk(ctx context.Context, root string, fn func(File) error, onErr func(path string, err error)) error {
+	return WalkSkipping(ctx, root, nil, fn, onErr)
+}
+
+// WalkSkipping is Walk that does not enter a directory for which skip (nil: none) returns
+// true, given the directory's path relative to the root with "/" separators; nothing under
+// it is reported, files or errors.
+func WalkSkipping(ctx context.Context, root string, skip func(rel string) bool, fn func(File) error, onErr func(path string, err error)) error {
 	info, err := os.Stat(root)
 	if err != nil {
 		return err
@@ -36,13 +43,14 @@ func Walk(ctx context.Context, root string, fn func(File) error, onErr func(path
 	if !info.IsDir() {
 		return fmt.Errorf("%s is not a directory", root)
 	}
-	w := walker{fn: fn, onErr: onErr}
+	w := walker{fn: fn, onErr: onErr, skip: skip}
 	return w.dir(ctx, root, "", []os.FileInfo{info})
 }
 
 type walker struct {
 	fn    func(File) error
 	onErr func(path string, err error)
+	skip  func(rel string) bool
 }
 
 // dir walks dir; ancestors are the directories from the root down to dir, as os.Stat saw them.
@@ -65,6 +73,9 @@ func (w *walker) dir(ctx context.Context, dir, rel string, ancestors []os.FileIn
 		}
 		switch {
 		case info.IsDir():
+			if w.skip != nil && w.skip(r) {
+				continue
+			}
 			if isAncestor(ancestors, info) {
 				w.onErr(p, fmt.Errorf("symbolic link loop: %s leads back to a directory above it; skipped", p))
 				continue

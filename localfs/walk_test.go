@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -389,4 +390,36 @@ func TestWalkContextCancel(t *testing.T) {
 			t.Errorf("Walk with a cancelled context found %v, reported %v; want nothing", rels(files), errs)
 		}
 	})
+}
+
+// WalkSkipping does not enter a skipped directory: nothing under it is reported, not even
+// what cannot be read; the others are walked as Walk walks them.
+func TestWalkSkippingPrunesDirectories(t *testing.T) {
+	root := t.TempDir()
+	for _, p := range []string{"a/x", "build/keep/y", "build/other/z", "c"} {
+		if err := os.MkdirAll(filepath.Join(root, filepath.Dir(p)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, p), []byte(p), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := mkfifo(filepath.Join(root, "build", "other", "pipe")); err != nil {
+		t.Skip("no FIFOs here:", err)
+	}
+	var asked, files, errs []string
+	skip := func(rel string) bool {
+		asked = append(asked, rel)
+		return rel == "build/other"
+	}
+	err := WalkSkipping(context.Background(), root, skip, func(f File) error {
+		files = append(files, f.Rel)
+		return nil
+	}, func(p string, err error) { errs = append(errs, p) })
+	if err != nil || !slices.Equal(files, []string{"a/x", "build/keep/y", "c"}) || len(errs) != 0 {
+		t.Fatalf("files %v, errors %v, %v", files, errs, err)
+	}
+	if !slices.Equal(asked, []string{"a", "build", "build/keep", "build/other"}) {
+		t.Fatalf("skip asked about %v", asked)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -116,5 +117,33 @@ func TestWithFilterChoosesTheItems(t *testing.T) {
 	sum, err = e.DownloadPrefix(context.Background(), object.Ref{Bucket: "b", Key: "p/"}, out, WithFilter(onlySub))
 	if err != nil || sum.Done != 1 {
 		t.Fatalf("download: err = %v, %d done, want 1 (sub/c.txt)", err, sum.Done)
+	}
+}
+
+// pruner is a filter whose Prune says to skip directory x, whatever Match says.
+type pruner struct{ filterFunc }
+
+func (pruner) Prune(dir string) bool { return dir == "x" }
+
+// A tree producer asks a filter that can prune which directories to skip, and does not
+// read them: an unreadable entry inside is not even reported.
+func TestTreeItemsSkipsPrunedDirectories(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "a"), randomBytes(10, 1))
+	writeFile(t, filepath.Join(dir, "x", "b"), randomBytes(10, 2))
+	if err := os.Symlink(filepath.Join(dir, "nowhere"), filepath.Join(dir, "x", "dangling")); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	f := pruner{filterFunc(func(string) bool { return true })}
+	err := TreeItems(dir, object.Ref{Bucket: "b"}, f)(context.Background(), func(it Item) bool {
+		got = append(got, it.Object.Key)
+		if it.Err != nil {
+			t.Errorf("%s: %v (inside a pruned directory)", it.Path, it.Err)
+		}
+		return true
+	})
+	if err != nil || len(got) != 1 || got[0] != "a" {
+		t.Fatalf("items %v, %v: want only a", got, err)
 	}
 }

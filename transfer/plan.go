@@ -179,10 +179,20 @@ var errStopWalk = errors.New("walk stopped")
 
 // TreeItems is the producer of the uploads of every regular file under dir that f (nil:
 // every file) matches, to dst.Key + its path relative to dir, in the walk's order. A file
-// or directory that cannot be read is an item with its Err set.
+// or directory that cannot be read is an item with its Err set, unless f excludes it. A
+// filter with a Prune(dir string) bool method (filter.Filter) lets the walk skip a
+// directory under which nothing can match without reading it.
 func TreeItems(dir string, dst object.Ref, f Filter) Producer {
+	var prune func(string) bool
+	if p, ok := f.(interface{ Prune(dir string) bool }); ok {
+		prune = p.Prune
+	}
+	excluded := func(p string) bool {
+		rel, err := filepath.Rel(dir, p)
+		return f != nil && err == nil && !f.Match(filepath.ToSlash(rel))
+	}
 	return func(ctx context.Context, yield func(Item) bool) error {
-		err := localfs.Walk(ctx, dir, func(lf localfs.File) error {
+		err := localfs.WalkSkipping(ctx, dir, prune, func(lf localfs.File) error {
 			if f != nil && !f.Match(lf.Rel) {
 				return nil
 			}
@@ -192,7 +202,9 @@ func TreeItems(dir string, dst object.Ref, f Filter) Producer {
 			}
 			return nil
 		}, func(p string, err error) {
-			yield(Item{Op: Upload, Path: p, Object: dst, Size: -1, Err: &SourceError{Path: p, Err: err}})
+			if !excluded(p) { // a path the filter excludes fails nothing
+				yield(Item{Op: Upload, Path: p, Object: dst, Size: -1, Err: &SourceError{Path: p, Err: err}})
+			}
 		})
 		if errors.Is(err, errStopWalk) {
 			return nil
