@@ -68,15 +68,3 @@ func IsRangedGet(r *http.Request) bool {
 func IsAbortUpload(r *http.Request) bool {
 	return r.Method == http.MethodDelete && r.URL.Query().Has("uploadId")
 }
-
-// Any combines matchers: it matches a request that any of them matches.
-func Any(ms ...func(*http.Request) bool) func(*http.Request) bool {
-	return func(r *http.Request) bool {
-		for _, m := range ms {
-			if m(r) {
-				return true
-			}
-		}
-		return false
-	}
-}
