@@ -43,9 +43,10 @@ func planOf(t *testing.T, stdout string) (items []planLine, summary planLine) {
 		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
 			t.Fatalf("not JSON: %q", sc.Text())
 		}
-		if l.Event == "plan" {
+		switch l.Event {
+		case "plan":
 			items = append(items, l)
-		} else if l.Event == "summary" {
+		case "summary":
 			summary = l
 		}
 	}

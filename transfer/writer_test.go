@@ -100,7 +100,7 @@ func TestWriterCloseWithErrorStoresNothing(t *testing.T) {
 			if sum := w.Summary(); sum.Failed != 1 || sum.Done != 0 {
 				t.Fatalf("summary %+v", sum)
 			}
-			if err2 := w.Close(); err2 != err {
+			if err2 := w.Close(); !errors.Is(err2, err) {
 				t.Fatalf("Close after CloseWithError returned %v, want %v", err2, err)
 			}
 		})
@@ -240,7 +240,7 @@ func TestWriterWriteReturnsTheUploadsFailure(t *testing.T) {
 	if !errors.As(err, &fe) || fe.code != "AccessDenied" {
 		t.Fatalf("Write: %v, want the upload's AccessDenied", err)
 	}
-	if cerr := w.Close(); cerr != err {
+	if cerr := w.Close(); !errors.Is(cerr, err) {
 		t.Fatalf("Close: %v, want the error Write returned (%v)", cerr, err)
 	}
 	if sum := w.Summary(); sum.Failed != 1 {

@@ -22,17 +22,22 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: upload ENDPOINT DIR BUCKET/PREFIX/")
 		os.Exit(2)
 	}
+	os.Exit(upload(os.Args[1], os.Args[2], os.Args[3]))
+}
+
+// upload uploads dir to bucketPrefix ("bucket/prefix/") at endpoint and returns the exit code.
+func upload(endpoint, dir, bucketPrefix string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 
 	store, err := s3store.New(ctx, s3store.Config{
-		Endpoint:        os.Args[1],
+		Endpoint:        endpoint,
 		AccessKeyID:     os.Getenv("EXAMPLE_ACCESS_KEY"), // empty: the standard AWS chain
 		SecretAccessKey: os.Getenv("EXAMPLE_SECRET_KEY"),
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
+		return 2
 	}
 	eng := transfer.New(store, transfer.Options{
 		Concurrency: 32, // requests in flight; the store's connection pool follows it
@@ -43,13 +48,13 @@ func main() {
 			}
 		}),
 	})
-	bucket, prefix, _ := strings.Cut(os.Args[3], "/")
-	sum, err := eng.UploadDir(ctx, os.Args[2], object.Ref{Bucket: bucket, Key: prefix})
+	bucket, prefix, _ := strings.Cut(bucketPrefix, "/")
+	sum, err := eng.UploadDir(ctx, dir, object.Ref{Bucket: bucket, Key: prefix})
 	fmt.Printf("%d done, %d failed, %d not done, %d bytes\n", sum.Done, sum.Failed, sum.NotDone, sum.Bytes)
 	var stopped *transfer.StoppedError
 	switch {
 	case err == nil:
-		return
+		return 0
 	case errors.Is(err, context.Canceled):
 		// Interrupted: the items in sum.Unfinished were not done (their multipart uploads
 		// were aborted); those counted in sum.Done are stored.
@@ -63,5 +68,5 @@ func main() {
 			fmt.Fprintf(os.Stderr, "%s: %v\n", f.Item.Path, f.Err)
 		}
 	}
-	os.Exit(1)
+	return 1
 }
