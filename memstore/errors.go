@@ -1,8 +1,9 @@
 package memstore
 
 import (
-	"fmt"
 	"strings"
+
+	"github.com/haul-s3/haul/object"
 )
 
 // S3 error codes a Store answers with.
@@ -49,16 +50,7 @@ type Error struct {
 // Error renders the failure as one line, like s3store's: the request, then the code.
 func (e *Error) Error() string {
 	var b strings.Builder
-	b.WriteString("memstore: " + e.Op)
-	if e.Bucket != "" {
-		b.WriteString(" s3://" + e.Bucket + "/" + e.Key)
-	}
-	if e.Part > 0 {
-		fmt.Fprintf(&b, " part %d", e.Part)
-	}
-	if e.UploadID != "" {
-		b.WriteString(" (upload ID " + e.UploadID + ")")
-	}
+	b.WriteString("memstore: " + object.RequestName(e.Op, object.Ref{Bucket: e.Bucket, Key: e.Key}, e.Part, e.UploadID))
 	b.WriteString(": " + e.Code)
 	if e.Message != "" {
 		b.WriteString(": " + e.Message)

@@ -4,7 +4,10 @@
 // library.
 package object
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // Ref names one object, or a key prefix, in a bucket.
 type Ref struct {
@@ -76,4 +79,21 @@ type Upload struct {
 	Key       string
 	UploadID  string
 	Initiated time.Time
+}
+
+// RequestName names a request for an error message: the operation, the object, and the part
+// and upload ID where there are any ("UploadPart s3://b/k part 3 (upload ID x)"). Stores
+// start their errors with it, so that every store names a failed request alike.
+func RequestName(op string, ref Ref, part int32, uploadID string) string {
+	s := op
+	if ref.Bucket != "" {
+		s += " " + ref.String()
+	}
+	if part > 0 {
+		s += " part " + strconv.Itoa(int(part))
+	}
+	if uploadID != "" {
+		s += " (upload ID " + uploadID + ")"
+	}
+	return s
 }

@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
+
+	"github.com/haul-s3/haul/object"
 )
 
 // Error is a failed S3 request. It names the operation, the bucket, the key, the upload ID
@@ -40,20 +42,7 @@ type Error struct {
 
 // Error renders the failure as one line: what was attempted, on what, and what to do.
 func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString(e.Op)
-	if e.Bucket != "" {
-		b.WriteString(" s3://" + e.Bucket + "/" + e.Key)
-	}
-	if e.Part > 0 {
-		fmt.Fprintf(&b, " part %d", e.Part)
-	}
-	if e.UploadID != "" {
-		b.WriteString(" (upload ID " + e.UploadID + ")")
-	}
-	b.WriteString(": ")
-	b.WriteString(e.Detail())
-	return b.String()
+	return object.RequestName(e.Op, object.Ref{Bucket: e.Bucket, Key: e.Key}, e.Part, e.UploadID) + ": " + e.Detail()
 }
 
 // Detail is what Error says after naming the request: the code or network failure and
