@@ -8,6 +8,8 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -19,7 +21,8 @@ type File struct {
 	ModTime time.Time // modification time when walked
 }
 
-// Walk calls fn for every regular file under root, in lexical order, following symbolic
+// Walk calls fn for every regular file under root, in the byte order of the paths relative
+// to root (the order S3 lists their keys in), following symbolic
 // links to files and to directories. A directory reached again through a link that points
 // at one of its own ancestors (a loop) is reported to onErr and not entered twice; a
 // directory is known by os.SameFile (device and inode on Unix; volume serial number and file
@@ -53,22 +56,43 @@ type walker struct {
 	skip  func(rel string) bool
 }
 
+// entry is one name in a directory, as os.Stat saw it (following links), with the key
+// it sorts by: its name, with "/" after it for a directory.
+type entry struct {
+	name, key string
+	info      os.FileInfo
+	err       error
+}
+
 // dir walks dir; ancestors are the directories from the root down to dir, as os.Stat saw them.
+// The entries are walked in the byte order of the keys they become (S3's listing order):
+// a directory's name sorts as if it ended in "/", so "a-b" comes before "a/x" (as in S3:
+// '-' < '/'), which a plain sort by name would put after. This holds the widest directory's
+// names in memory, never the tree's.
 func (w *walker) dir(ctx context.Context, dir, rel string, ancestors []os.FileInfo) error {
-	entries, err := os.ReadDir(dir) // sorted by name, so the walk is in lexical order
+	des, err := os.ReadDir(dir)
 	if err != nil {
 		w.onErr(dir, err)
 		return nil
 	}
+	entries := make([]entry, len(des))
+	for i, de := range des {
+		info, err := os.Stat(filepath.Join(dir, de.Name())) // follows symlinks
+		entries[i] = entry{name: de.Name(), key: de.Name(), info: info, err: err}
+		if err == nil && info.IsDir() {
+			entries[i].key += "/"
+		}
+	}
+	slices.SortFunc(entries, func(a, b entry) int { return strings.Compare(a.key, b.key) })
 	for _, e := range entries {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		p := filepath.Join(dir, e.Name())
-		r := path.Join(rel, e.Name())
-		info, err := os.Stat(p) // follows symlinks
-		if err != nil {
-			w.onErr(p, err)
+		p := filepath.Join(dir, e.name)
+		r := path.Join(rel, e.name)
+		info := e.info
+		if e.err != nil {
+			w.onErr(p, e.err)
 			continue
 		}
 		switch {

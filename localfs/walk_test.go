@@ -423,3 +423,43 @@ func TestWalkSkippingPrunesDirectories(t *testing.T) {
 		t.Fatalf("skip asked about %v", asked)
 	}
 }
+
+// The walk gives files in the byte order of their relative paths: the order S3 lists the
+// keys they become in, which a merge with a listing (sync) needs. A directory sorts as its
+// name followed by "/": "a-b" ('-' is 0x2D) before "a/x" ('/' is 0x2F) before "a0".
+func TestWalkIsInKeyOrder(t *testing.T) {
+	root := t.TempDir()
+	for _, p := range []string{"a/x", "a-b", "a0", "a.txt", "b/c/d", "b/c-d", "b/c.e", "Z", "é", "link/y"} {
+		if err := os.MkdirAll(filepath.Join(root, filepath.Dir(p)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if p == "link/y" {
+			continue
+		}
+		if err := os.WriteFile(filepath.Join(root, p), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A link to a directory sorts as a directory.
+	if err := os.Remove(filepath.Join(root, "link")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(root, "b"), filepath.Join(root, "link")); err != nil {
+		t.Skip("no symbolic links here:", err)
+	}
+	var got []string
+	if err := Walk(context.Background(), root, func(f File) error {
+		got = append(got, f.Rel)
+		return nil
+	}, func(p string, err error) { t.Errorf("%s: %v", p, err) }); err != nil {
+		t.Fatal(err)
+	}
+	want := slices.Clone(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("walked %v, not in byte order %v", got, want)
+	}
+	if len(got) != 12 || got[0] != "Z" || !slices.Contains(got, "link/c/d") {
+		t.Fatalf("walked %v", got)
+	}
+}
