@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/haul-s3/haul/internal/s3test"
 )
@@ -141,4 +142,30 @@ func TestIncludeExcludeCopy(t *testing.T) {
 	if len(files) != 1 || files["sub/keep2.txt"] == nil {
 		t.Fatalf("downloaded %v, want only sub/keep2.txt", files)
 	}
+}
+
+// A file keeps its modification time through an upload and a download, to the nanosecond
+// (x-amz-meta-haul-mtime), on every server, ranged downloads included.
+func TestModificationTimeRoundTrip(t *testing.T) {
+	forEachServer(t, func(t *testing.T, srv *s3test.Server) {
+		bucket := srv.NewBucket(t)
+		dir := t.TempDir()
+		mtime := time.Date(2025, 6, 1, 12, 30, 45, 123456789, time.UTC)
+		for name, size := range map[string]int{"small": 100, "big": 12 << 20} {
+			p := filepath.Join(dir, name)
+			randomFile(t, p, size)
+			if err := os.Chtimes(p, mtime, mtime); err != nil {
+				t.Fatal(err)
+			}
+		}
+		must(t, srv, "-q", "cp", "-r", dir, "s3://"+bucket+"/m/", "--multipart-threshold", "5MiB", "--part-size", "5MiB")
+		out := t.TempDir()
+		must(t, srv, "-q", "cp", "-r", "s3://"+bucket+"/m/", out, "--multipart-threshold", "5MiB", "--part-size", "5MiB")
+		for _, name := range []string{"small", "big"} {
+			fi, err := os.Stat(filepath.Join(out, name))
+			if err != nil || !fi.ModTime().Equal(mtime) {
+				t.Errorf("%s: mtime %v, %v; want %v", name, fi.ModTime(), err, mtime)
+			}
+		}
+	})
 }

@@ -76,8 +76,14 @@ func (t *task) download(ctx context.Context, src object.Ref, info object.Info, p
 	if err := f.Close(); err != nil {
 		return err
 	}
-	if !info.LastModified.IsZero() {
-		_ = os.Chtimes(f.Name(), info.LastModified, info.LastModified)
+	mtime := info.LastModified
+	if m, ok := storedMtime(info.Metadata); ok {
+		mtime = m
+	} else if m, ok := storedMtime(t.meta.meta); ok {
+		mtime = m
+	}
+	if !mtime.IsZero() {
+		_ = os.Chtimes(f.Name(), mtime, mtime)
 	}
 	if err := os.Rename(f.Name(), path); err != nil {
 		return err
@@ -247,7 +253,9 @@ func (t *task) getRange(ctx context.Context, src object.Ref, etag string, f io.W
 	w := &progressWriter{w: io.NewOffsetWriter(f, off), progress: t.moved(ctx)}
 	var sum hash.Hash
 	verify := !t.e.opts.SkipVerify
-	if stored, ok := storedChecksum(metadataOf(body)); verify && ok {
+	meta := metadataOf(body)
+	t.meta.see(meta)
+	if stored, ok := storedChecksum(meta); verify && ok {
 		rs.stored = stored
 	} else if verify && server.Algorithm != "" && (whole || crcSpecs[server.Algorithm] != nil) {
 		rs.stored = server

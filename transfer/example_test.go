@@ -42,6 +42,8 @@ func ExampleEngine_UploadDir() {
 		path := filepath.Join(dir, filepath.FromSlash(name))
 		_ = os.MkdirAll(filepath.Dir(path), 0o755)
 		_ = os.WriteFile(path, []byte(body), 0o644)
+		written := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+		_ = os.Chtimes(path, written, written) // so that the output below is always the same
 	}
 
 	store := memstore.New(memstore.Config{}) // no buckets yet
@@ -73,7 +75,8 @@ func ExampleEngine_UploadDir() {
 	fmt.Printf("%d files, %d bytes\n", sum.Done, sum.Bytes)
 
 	// Every object carries, beside the metadata given, the CRC32C of its bytes that haul
-	// verifies downloads against: the library's default checksum, as the command line's.
+	// verifies downloads against (the library's default checksum, as the command line's),
+	// and the file's modification time in Unix nanoseconds, which a download sets again.
 	_ = store.List(ctx, "logs", "", func(info object.Info) error {
 		obj, _ := store.Object(object.Ref{Bucket: "logs", Key: info.Key})
 		fmt.Printf("%s %d bytes acl=%s sse=%s metadata=%v\n",
@@ -83,9 +86,9 @@ func ExampleEngine_UploadDir() {
 	// Output:
 	// created bucket logs
 	// 3 files, 22 bytes
-	// 2026-11-23/app.log 16 bytes acl=private sse=AES256 metadata=map[haul-checksum:CRC32C:RFlw+Q== stored:2026-11-23]
-	// 2026-11-23/nginx/access.log 6 bytes acl=private sse=AES256 metadata=map[haul-checksum:CRC32C:G9aFhA== stored:2026-11-23]
-	// 2026-11-23/nginx/error.log 0 bytes acl=private sse=AES256 metadata=map[haul-checksum:CRC32C:AAAAAA== stored:2026-11-23]
+	// 2026-11-23/app.log 16 bytes acl=private sse=AES256 metadata=map[haul-checksum:CRC32C:RFlw+Q== haul-mtime:1795424400000000000 stored:2026-11-23]
+	// 2026-11-23/nginx/access.log 6 bytes acl=private sse=AES256 metadata=map[haul-checksum:CRC32C:G9aFhA== haul-mtime:1795424400000000000 stored:2026-11-23]
+	// 2026-11-23/nginx/error.log 0 bytes acl=private sse=AES256 metadata=map[haul-checksum:CRC32C:AAAAAA== haul-mtime:1795424400000000000 stored:2026-11-23]
 }
 
 // Cancel a running upload from another goroutine, as a signal handler or a deadline would.

@@ -57,7 +57,8 @@ func (r *run) emit(ev Event) {
 type task struct {
 	*run
 	it       Item
-	verified string // what the item's bytes were checked against, once they were
+	verified string       // what the item's bytes were checked against, once they were
+	meta     seenMetadata // the user metadata a download's GET brought
 }
 
 func (t *task) progress(n int64) {

@@ -39,7 +39,7 @@ func (t *task) uploadFile(ctx context.Context, path string, dst object.Ref) (int
 	if j != nil && j.Uploaded(dst.Bucket, dst.Key, fp) {
 		return fi.Size(), errAlreadyDone
 	}
-	opts := t.objectOptions(ctx, path)
+	opts := withMtimeMetadata(t.objectOptions(ctx, path), fi.ModTime())
 	if fi.Size() <= t.e.opts.MultipartThreshold {
 		err = t.putFile(ctx, f, fi, dst, opts)
 	} else {

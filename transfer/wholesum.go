@@ -189,15 +189,7 @@ func withChecksumMetadata(o *object.Options, whole object.Checksum) *object.Opti
 	if whole.Algorithm == "" {
 		return o
 	}
-	c := *o
-	c.Metadata = make(map[string]string, len(o.Metadata)+1)
-	for k, v := range o.Metadata {
-		if !strings.EqualFold(k, ChecksumMetadata) {
-			c.Metadata[k] = v
-		}
-	}
-	c.Metadata[ChecksumMetadata] = whole.Algorithm + ":" + whole.Value
-	return &c
+	return withMetadata(o, ChecksumMetadata, whole.Algorithm+":"+whole.Value)
 }
 
 // storedChecksum returns the whole-file checksum recorded in an object's metadata, if there
