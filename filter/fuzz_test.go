@@ -67,7 +67,12 @@ func oracle(pattern string) *regexp.Regexp {
 						return nil
 					}
 				}
-				items = append(items, fmt.Sprintf(`\x{%x}-\x{%x}`, lo, hi))
+				// A class never matches '/': a range across it is two ranges, one each side.
+				for _, r := range [][2]rune{{lo, min(hi, '/'-1)}, {max(lo, '/'+1), hi}} {
+					if r[0] <= r[1] {
+						items = append(items, fmt.Sprintf(`\x{%x}-\x{%x}`, r[0], r[1]))
+					}
+				}
 			}
 			if end >= len(pattern) || len(items) == 0 {
 				return nil
