@@ -45,7 +45,7 @@ func (s *Store) CreateMultipartUpload(ctx context.Context, ref object.Ref, o *ob
 	if alg == object.ChecksumMD5 {
 		alg = ""
 	}
-	if alg != "" && newHash(alg) == nil {
+	if _, err := object.NewHash(alg); alg != "" && err != nil {
 		return "", &Error{Op: "CreateMultipartUpload", Bucket: ref.Bucket, Key: ref.Key, Code: CodeInvalidRequest,
 			Message: "unknown checksum algorithm " + alg}
 	}
@@ -107,7 +107,7 @@ func (s *Store) UploadPart(ctx context.Context, ref object.Ref, uploadID string,
 	switch {
 	case sum.Algorithm == object.ChecksumMD5 || sum.Algorithm == "":
 		if u.algorithm != "" {
-			p.checksum = checksumOf(u.algorithm, data)
+			p.checksum = object.Sum(u.algorithm, data)
 		}
 	case u.algorithm == "" || sum.Algorithm == u.algorithm:
 		p.checksum = sum

@@ -28,14 +28,8 @@ import (
 	"context"
 	"crypto/md5"
 	"crypto/rand"
-	"crypto/sha1"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"hash"
-	"hash/crc32"
-	"hash/crc64"
 	"io"
 	"strconv"
 	"strings"
@@ -287,25 +281,10 @@ func checkError(t *testing.T, what string, err error, want behaviour, code strin
 
 // checksum returns the checksum of data with algorithm, as S3 headers carry it.
 func checksum(algorithm string, data []byte) object.Checksum {
-	var h hash.Hash
-	switch algorithm {
-	case object.ChecksumCRC32C:
-		h = crc32.New(crc32.MakeTable(crc32.Castagnoli))
-	case object.ChecksumCRC32:
-		h = crc32.NewIEEE()
-	case object.ChecksumCRC64NVME:
-		h = crc64.New(crc64.MakeTable(0x9a6c9329ac4bc9b5))
-	case object.ChecksumSHA256:
-		h = sha256.New()
-	case object.ChecksumSHA1:
-		h = sha1.New() //nolint:gosec // S3's checksum
-	case object.ChecksumMD5:
-		h = md5.New() //nolint:gosec // Content-MD5
-	default:
-		panic("storetest: unknown checksum algorithm " + algorithm)
+	if _, err := object.NewHash(algorithm); err != nil {
+		panic("storetest: " + err.Error())
 	}
-	h.Write(data)
-	return object.Checksum{Algorithm: algorithm, Value: base64.StdEncoding.EncodeToString(h.Sum(nil))}
+	return object.Sum(algorithm, data)
 }
 
 // algorithms are the checksum algorithms the engine may send.

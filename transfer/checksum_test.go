@@ -45,7 +45,7 @@ func TestChecksumValues(t *testing.T) {
 		object.ChecksumCRC64NVME: "rosUhgp5mIg=", // 0xAE8B14860A799888
 	}
 	for alg, want := range tests {
-		got := sumBytes(alg, []byte("123456789"))
+		got := object.Sum(alg, []byte("123456789"))
 		if got.Value != want {
 			raw, _ := base64.StdEncoding.DecodeString(got.Value)
 			t.Errorf("%s = %s (%x), want %s", alg, got.Value, raw, want)

@@ -208,7 +208,7 @@ func (t *task) checkWhole(src object.Ref, info object.Info, f *os.File, partSize
 		off := int64(i) * partSize
 		pieces[i] = pieceCRC{value: s.crc, length: min(partSize, info.Size-off)}
 		if s.stored != stored {
-			h, _ := NewHash(stored.Algorithm)
+			h, _ := object.NewHash(stored.Algorithm)
 			if err := readSection(f, off, pieces[i].length, h); err != nil {
 				return err
 			}
@@ -261,7 +261,7 @@ func (t *task) getRange(ctx context.Context, src object.Ref, etag string, f io.W
 		rs.stored = server
 	}
 	if rs.stored.Algorithm != "" {
-		sum, _ = NewHash(rs.stored.Algorithm)
+		sum, _ = object.NewHash(rs.stored.Algorithm)
 	} else if whole && verify && isMD5ETag(etag) && etagMayBeMD5(body) {
 		sum = md5.New() //nolint:gosec // S3's ETag of a single-part object is its MD5
 	}
@@ -362,7 +362,7 @@ func (t *task) downloadStream(ctx context.Context, src object.Ref, w io.Writer) 
 		return 0, err
 	}
 	if stored, ok := storedChecksum(info.Metadata); ok && !t.e.opts.SkipVerify {
-		h, _ := NewHash(stored.Algorithm)
+		h, _ := object.NewHash(stored.Algorithm)
 		w = io.MultiWriter(w, h)
 		defer func() {
 			if err == nil {

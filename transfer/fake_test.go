@@ -194,7 +194,7 @@ func (f *fakeStore) PutObject(ctx context.Context, ref object.Ref, body io.ReadS
 
 // verify checks a body against the checksum sent with it, as a server does.
 func verify(data []byte, sum object.Checksum) error {
-	if sum.Algorithm != "" && sumBytes(sum.Algorithm, data) != sum {
+	if sum.Algorithm != "" && object.Sum(sum.Algorithm, data) != sum {
 		return &fakeErr{code: "BadDigest", retryable: true}
 	}
 	return nil

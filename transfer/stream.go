@@ -129,7 +129,7 @@ func (t *task) uploadStream(ctx context.Context, src io.Reader, dst object.Ref) 
 // when the part is acknowledged or fails; false when the session sends no more.
 func (t *task) sendBuffer(s *session, o *object.Options, part *object.Part, buf *streamBuf) bool {
 	data := buf.data[:part.Size]
-	part.Checksum = sumBytes(o.Checksum, data)
+	part.Checksum = object.Sum(o.Checksum, data)
 	open := func(progress func(int64)) partBody {
 		return &countingReader{Reader: bytes.NewReader(data), progress: progress}
 	}
@@ -144,10 +144,10 @@ func (t *task) sendBuffer(s *session, o *object.Options, part *object.Part, buf 
 }
 
 func (t *task) putBytes(ctx context.Context, dst object.Ref, data []byte, o *object.Options) error {
-	sum := sumBytes(o.Checksum, data)
+	sum := object.Sum(o.Checksum, data)
 	whole := sum
 	if walg := wholeAlgorithm(o.Checksum); walg != o.Checksum {
-		whole = sumBytes(walg, data)
+		whole = object.Sum(walg, data)
 	}
 	o = withChecksumMetadata(o, whole)
 	return t.call(ctx, false, func(ctx context.Context) error {

@@ -145,11 +145,11 @@ func sumFile(ctx context.Context, alg string, f *os.File, size, partSize int64) 
 	sumPart := func(i int) error {
 		off := int64(i) * partSize
 		length := min(partSize, size-off)
-		h, _ := NewHash(alg)
+		h, _ := object.NewHash(alg)
 		c := h
 		var w io.Writer = h
 		if walg != alg {
-			c, _ = NewHash(walg)
+			c, _ = object.NewHash(walg)
 			w = io.MultiWriter(h, c)
 		}
 		if err := readSection(f, off, length, w); err != nil {

@@ -21,12 +21,12 @@ func TestCombinedCRCEqualsDirectCRC(t *testing.T) {
 	data := randomBytes(3*mib+17, 51)
 	cuts := [][]int{{0}, {1}, {1 << 20}, {0, 0, 5}, {7, 4096, 1 << 20, 3 << 20}, {len(data)}}
 	for _, alg := range crcAlgorithms {
-		want := sumBytes(alg, data)
+		want := object.Sum(alg, data)
 		for _, cut := range cuts {
 			var pieces []pieceCRC
 			prev := 0
 			for _, c := range append(cut, len(data)) {
-				h, _ := NewHash(alg)
+				h, _ := object.NewHash(alg)
 				h.Write(data[prev:c])
 				pieces = append(pieces, pieceCRC{value: crcValue(h), length: int64(c - prev)})
 				prev = c
@@ -52,10 +52,10 @@ func TestSumFileGivesPartSumsAndWholeSum(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(sums.parts) != 3 || sums.parts[2] != sumBytes(alg, data[10*mib:]) || sums.parts[0] != sumBytes(alg, data[:5*mib]) {
+		if len(sums.parts) != 3 || sums.parts[2] != object.Sum(alg, data[10*mib:]) || sums.parts[0] != object.Sum(alg, data[:5*mib]) {
 			t.Fatalf("%s: part sums %v", alg, sums.parts)
 		}
-		if want := sumBytes(wholeAlgorithm(alg), data); sums.whole != want {
+		if want := object.Sum(wholeAlgorithm(alg), data); sums.whole != want {
 			t.Fatalf("%s: whole %v, want %v", alg, sums.whole, want)
 		}
 	}
@@ -65,7 +65,7 @@ func TestSumFileGivesPartSumsAndWholeSum(t *testing.T) {
 }
 
 func TestStoredChecksumParsing(t *testing.T) {
-	good := sumBytes(object.ChecksumCRC32C, []byte("x"))
+	good := object.Sum(object.ChecksumCRC32C, []byte("x"))
 	for v, ok := range map[string]bool{
 		"CRC32C:" + good.Value:        true,
 		"crc32c:" + good.Value:        true,
@@ -102,7 +102,7 @@ func TestUploadRecordsWholeFileChecksumInMetadata(t *testing.T) {
 		data := randomBytes(size, 53)
 		for _, alg := range []string{object.ChecksumCRC32, object.ChecksumSHA1} {
 			fs := uploadThenDownload(t, alg, data)
-			want := sumBytes(wholeAlgorithm(alg), data)
+			want := object.Sum(wholeAlgorithm(alg), data)
 			if got := fs.meta["b/k"][ChecksumMetadata]; got != want.Algorithm+":"+want.Value {
 				t.Errorf("size %d, %s: metadata %q, want %s:%s", size, alg, got, want.Algorithm, want.Value)
 			}
@@ -113,7 +113,7 @@ func TestUploadRecordsWholeFileChecksumInMetadata(t *testing.T) {
 	}
 	// No algorithm named: the library's default, CRC32C, as the command line's.
 	data := randomBytes(100, 55)
-	want := sumBytes(object.ChecksumCRC32C, data)
+	want := object.Sum(object.ChecksumCRC32C, data)
 	if got := uploadThenDownload(t, "", data).meta["b/k"][ChecksumMetadata]; got != want.Algorithm+":"+want.Value {
 		t.Errorf("default checksum: metadata %q, want %s:%s", got, want.Algorithm, want.Value)
 	}
@@ -239,7 +239,7 @@ func TestDownloadVerifiedAgainstServerChecksum(t *testing.T) {
 		fs := newFake()
 		fs.put(dst, data)
 		fs.etags["b/k"] = "not-an-md5-etag-2" // no MD5 to fall back on
-		fs.serverSums = map[string]object.Checksum{"b/k": sumBytes(object.ChecksumCRC32, data)}
+		fs.serverSums = map[string]object.Checksum{"b/k": object.Sum(object.ChecksumCRC32, data)}
 		hits := corruptRange(fs, 0, 1)
 		target, verified, retries, err := downloadEvents(t, fs, Options{})
 		if err != nil {
