@@ -47,16 +47,9 @@ func (e *Engine) ListIncomplete(ctx context.Context, bucket, prefix string, keep
 		return nil, errNoUploadLister
 	}
 	var ups []Incomplete
-	delivered := 0
-	err := e.Retry(ctx, func(ctx context.Context) error {
-		n := 0
+	err := e.Policy().List(ctx, func(ctx context.Context, fresh func() bool) error {
 		return lister.ListUploads(ctx, bucket, prefix, func(u object.Upload) error {
-			Touch(ctx)
-			if n++; n <= delivered {
-				return nil
-			}
-			delivered = n
-			if keep == nil || keep(u) {
+			if fresh() && (keep == nil || keep(u)) {
 				ups = append(ups, Incomplete{Upload: u, Bucket: bucket})
 			}
 			return nil

@@ -237,19 +237,11 @@ func (e *Engine) ObjectItem(src object.Ref, path string) Producer {
 // over; a key that would land outside dir is an item with its Err set.
 func (e *Engine) PrefixItems(src object.Ref, dir string, f Filter) Producer {
 	return func(ctx context.Context, yield func(Item) bool) error {
-		// A listing that fails part way is listed again from the start, and the keys the
-		// failed attempts already handled are passed over by count: servers list in a
-		// fixed order (not always byte order: a posix backend walks directories), so the
-		// first seen are the same.
-		seen := 0
-		err := e.Retry(ctx, func(ctx context.Context) error {
-			n := 0
+		err := e.Policy().List(ctx, func(ctx context.Context, fresh func() bool) error {
 			return e.store.List(ctx, src.Bucket, src.Key, func(info object.Info) error {
-				Touch(ctx)
-				if n++; n <= seen {
+				if !fresh() {
 					return nil
 				}
-				seen = n
 				rel := strings.TrimPrefix(info.Key, src.Key)
 				if strings.HasSuffix(info.Key, "/") || (f != nil && !f.Match(rel)) {
 					return nil

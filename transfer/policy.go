@@ -34,6 +34,27 @@ func (p Policy) Do(ctx context.Context, attempt func(context.Context) error, onR
 	return p.retry(ctx, func(ctx context.Context) error { return watchStall(ctx, p.StallTimeout, attempt) }, onRetry)
 }
 
+// List runs a listing under the policy (Do). For each attempt it calls list with fresh, which
+// list calls for each entry it receives: fresh touches the stall watch and says whether the
+// entry is new. A listing that fails part way is listed again from the start, and the
+// entries the failed attempts delivered are passed over by count: servers list in a fixed
+// order (not always byte order: a posix backend walks directories), so the first seen are
+// the same.
+func (p Policy) List(ctx context.Context, list func(ctx context.Context, fresh func() bool) error) error {
+	delivered := 0
+	return p.Do(ctx, func(ctx context.Context) error {
+		n := 0
+		return list(ctx, func() bool {
+			Touch(ctx)
+			if n++; n <= delivered {
+				return false
+			}
+			delivered = n
+			return true
+		})
+	}, nil)
+}
+
 // retry is Do without the stall watch (the engine's requests watch stalls themselves, once
 // they hold a request slot).
 func (p Policy) retry(ctx context.Context, attempt func(context.Context) error, onRetry func(err error, attempt int, delay time.Duration)) error {

@@ -26,27 +26,9 @@ func (r *retried) do(ctx context.Context, fn func(context.Context) error) error 
 	return r.p.Do(ctx, fn, nil)
 }
 
-// once returns a function that says, for each entry of one attempt at a listing, whether it
-// is new: entries that an earlier, failed attempt delivered are passed over by count
-// (servers list in a fixed order, not always byte order: a posix backend walks
-// directories). Each entry also tells the stall watch that the listing moves.
-func once(ctx context.Context, delivered *int) func() bool {
-	n := 0
-	return func() bool {
-		transfer.Touch(ctx)
-		if n++; n <= *delivered {
-			return false
-		}
-		*delivered = n
-		return true
-	}
-}
-
 // ListDir lists one level (or every key, without a delimiter) of a prefix; see s3store.
 func (r *retried) ListDir(ctx context.Context, bucket, prefix, delim string, fn func(object.Info) error, onPrefix func(string) error) error {
-	delivered := 0
-	return r.do(ctx, func(ctx context.Context) error {
-		fresh := once(ctx, &delivered)
+	return r.p.List(ctx, func(ctx context.Context, fresh func() bool) error {
 		return r.Store.ListDir(ctx, bucket, prefix, delim, func(o object.Info) error {
 			if fresh() {
 				return fn(o)
