@@ -44,7 +44,7 @@ func (a *app) dryRun(ctx context.Context, e *transfer.Engine, produce transfer.P
 		}
 		if err != nil {
 			failed++
-			out.failed(ev, fmt.Errorf("%s: %w", describeFailure(it.Src(), it.Dst(), err), err))
+			out.failed(ev, fmt.Errorf("%s -> %s: %w", it.Src(), it.Dst(), err))
 			return true
 		}
 		items++

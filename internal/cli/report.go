@@ -158,8 +158,10 @@ func describeFailure(src, dst string, err error) string {
 }
 
 // notDoneReason says in a word or two why an item was not finished.
+// The cause of an item cut short by a stop is the failure itself (see transfer.Summary's
+// Unfinished), so a cancel is the only cause that is context.Canceled.
 func notDoneReason(cause error) string {
-	if errors.Is(cause, context.Canceled) && !errors.As(cause, new(*transfer.StoppedError)) {
+	if errors.Is(cause, context.Canceled) {
 		return "interrupted"
 	}
 	return "stopped: " + cause.Error()
