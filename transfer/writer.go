@@ -2,7 +2,6 @@ package transfer
 
 import (
 	"context"
-	"errors"
 	"io"
 
 	"github.com/haul-s3/haul/object"
@@ -27,10 +26,6 @@ type Writer struct {
 	err  error
 }
 
-// errNotStarted is the error of a Writer whose upload ended without running: the call was
-// cancelled before it began.
-var errNotStarted = errors.New("upload not started")
-
 // NewWriter starts an upload to dst of the bytes that will be written to the returned
 // Writer, of a length not known in advance (see UploadStream for how it is sent; opts apply
 // as they do to UploadStream). The upload runs in a goroutine of its own until Close or
@@ -50,15 +45,8 @@ func (e *Engine) NewWriter(ctx context.Context, dst object.Ref, opts ...CallOpti
 	stop := context.AfterFunc(ctx, func() { pr.CloseWithError(ctx.Err()) })
 	go func() {
 		defer close(w.done)
-		sum, err := e.UploadStream(ctx, pr, dst, opts...)
+		sum, err := e.UploadStream(ctx, pr, dst, opts...) // nil only when the object is stored
 		stop()
-		if err == nil && sum.Done != 1 {
-			// A call cancelled before its item started reports nothing done and no error.
-			err = ctx.Err()
-			if err == nil {
-				err = errNotStarted
-			}
-		}
 		// Writes from now on fail with the upload's error (io.ErrClosedPipe after success,
 		// which only a Write after Close can meet).
 		pr.CloseWithError(err)
