@@ -1,9 +1,7 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"io"
 	"maps"
@@ -68,12 +66,7 @@ type report struct {
 func parseReport(t *testing.T, stdout string) report {
 	t.Helper()
 	rep := report{done: map[string]event{}, failed: map[string]event{}}
-	sc := bufio.NewScanner(strings.NewReader(stdout))
-	for sc.Scan() {
-		var ev event
-		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
-			t.Fatalf("--json printed a line that is not JSON: %q: %v", sc.Text(), err)
-		}
+	for _, ev := range jsonLines[event](t, stdout) {
 		switch ev.Event {
 		case "done":
 			rep.done[ev.Src] = ev
@@ -84,7 +77,8 @@ func parseReport(t *testing.T, stdout string) report {
 		case "aborted":
 			rep.aborted = append(rep.aborted, ev)
 		case "summary":
-			rep.summary = &ev
+			sum := ev
+			rep.summary = &sum
 		}
 	}
 	if rep.summary == nil || rep.summary.Done == nil || rep.summary.Failed == nil {

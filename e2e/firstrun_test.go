@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"bufio"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -148,19 +146,17 @@ func TestInterruptCountsNotDone(t *testing.T) {
 			}
 			continue
 		}
-		var last struct {
+		type line struct {
 			Event   string `json:"event"`
 			Error   string `json:"error"`
 			Failed  *int   `json:"failed"`
 			NotDone *int   `json:"not_done"`
 		}
+		var last line
 		notDone := 0
-		sc := bufio.NewScanner(strings.NewReader(out.String()))
-		for sc.Scan() {
-			if err := json.Unmarshal(sc.Bytes(), &last); err != nil {
-				t.Fatalf("not JSON: %q", sc.Text())
-			}
-			if last.Event == "not_done" {
+		for _, l := range jsonLines[line](t, out.String()) {
+			last = l
+			if l.Event == "not_done" {
 				notDone++
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -81,6 +82,24 @@ func haulCmd(t *testing.T, srv *s3test.Server, args ...string) *exec.Cmd {
 		cmd.Env = append(cmd.Env, srv.Env()...)
 	}
 	return cmd
+}
+
+// jsonLines decodes each line of a --json run's stdout into a T; a line that is not JSON
+// fails the test.
+func jsonLines[T any](t *testing.T, stdout string) []T {
+	t.Helper()
+	var out []T
+	for _, line := range strings.Split(strings.TrimSuffix(stdout, "\n"), "\n") {
+		if line == "" {
+			continue
+		}
+		var v T
+		if err := json.Unmarshal([]byte(line), &v); err != nil {
+			t.Fatalf("--json printed a line that is not JSON: %q: %v", line, err)
+		}
+		out = append(out, v)
+	}
+	return out
 }
 
 // must runs haul and fails the test unless it exits 0.

@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"bufio"
-	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -38,12 +36,7 @@ type planLine struct {
 
 func planOf(t *testing.T, stdout string) (items []planLine, summary planLine) {
 	t.Helper()
-	sc := bufio.NewScanner(strings.NewReader(stdout))
-	for sc.Scan() {
-		var l planLine
-		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
-			t.Fatalf("not JSON: %q", sc.Text())
-		}
+	for _, l := range jsonLines[planLine](t, stdout) {
 		switch l.Event {
 		case "plan":
 			items = append(items, l)
