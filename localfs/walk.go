@@ -19,6 +19,29 @@ type File struct {
 	Rel     string    // path relative to the root, with "/" separators
 	Size    int64     // size when walked
 	ModTime time.Time // modification time when walked
+	// Change is the inode-change time (ctime, Unix ns) and Inode the inode number when
+	// walked: with Size and ModTime, the file's fingerprint. A file rewritten with its old
+	// size and mtime put back still gets a new ctime. Both are 0 on Windows.
+	Change int64
+	Inode  uint64
+}
+
+// Stat returns the File for the regular file at path (following links), with rel as its
+// relative path.
+func Stat(path, rel string) (File, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return File{}, err
+	}
+	if !info.Mode().IsRegular() {
+		return File{}, fmt.Errorf("%s is not a regular file (%s)", path, info.Mode().Type())
+	}
+	return fileOf(path, rel, info), nil
+}
+
+func fileOf(path, rel string, info os.FileInfo) File {
+	change, inode := identity(info)
+	return File{Path: path, Rel: rel, Size: info.Size(), ModTime: info.ModTime(), Change: change, Inode: inode}
 }
 
 // Walk calls fn for every regular file under root, in the byte order of the paths relative
@@ -108,7 +131,7 @@ func (w *walker) dir(ctx context.Context, dir, rel string, ancestors []os.FileIn
 				return err
 			}
 		case info.Mode().IsRegular():
-			if err := w.fn(File{Path: p, Rel: r, Size: info.Size(), ModTime: info.ModTime()}); err != nil {
+			if err := w.fn(fileOf(p, r, info)); err != nil {
 				return err
 			}
 		default:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -64,3 +65,40 @@ func TestDeletePrefixBatchesAndReportsEachKey(t *testing.T) {
 type filterFunc func(string) bool
 
 func (f filterFunc) Match(rel string) bool { return f(rel) }
+
+func TestDeleteItemsBatchesObjectsAndRemovesFiles(t *testing.T) {
+	fs := newFake()
+	for i := range 1200 {
+		fs.put(object.Ref{Bucket: "b", Key: fmt.Sprintf("k%04d", i)}, []byte("x"))
+	}
+	fs.put(object.Ref{Bucket: "c", Key: "z"}, []byte("x"))
+	dir := t.TempDir()
+	local := dir + "/gone.txt"
+	if err := os.WriteFile(local, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	produce := func(_ context.Context, yield func(Item) bool) error {
+		for i := range 1200 {
+			if !yield(Item{Op: Delete, Object: object.Ref{Bucket: "b", Key: fmt.Sprintf("k%04d", i)}}) {
+				return nil
+			}
+		}
+		yield(Item{Op: Delete, Object: object.Ref{Bucket: "c", Key: "z"}})
+		yield(Item{Op: Delete, Path: local})
+		yield(Item{Op: Delete, Path: dir + "/never-there"}) // already gone counts as removed
+		return nil
+	}
+	sum, err := New(fs, fastOpts(Options{})).Delete(context.Background(), produce)
+	if err != nil || sum.Done != 1203 {
+		t.Fatalf("Delete: %v, %d done, want 1203", err, sum.Done)
+	}
+	if n := fs.count("DeleteObjects"); n != 3 { // 1000 + 200 of b, 1 of c
+		t.Fatalf("%d DeleteObjects requests, want 3", n)
+	}
+	if _, err := os.Stat(local); !os.IsNotExist(err) {
+		t.Fatalf("local file still there: %v", err)
+	}
+	if _, ok := fs.object(object.Ref{Bucket: "c", Key: "z"}); ok {
+		t.Fatal("c/z was not deleted")
+	}
+}

@@ -77,9 +77,9 @@ func (t *task) download(ctx context.Context, src object.Ref, info object.Info, p
 		return err
 	}
 	mtime := info.LastModified
-	if m, ok := storedMtime(info.Metadata); ok {
+	if m, ok := StoredMtime(info.Metadata); ok {
 		mtime = m
-	} else if m, ok := storedMtime(t.meta.meta); ok {
+	} else if m, ok := StoredMtime(t.meta.meta); ok {
 		mtime = m
 	}
 	if !mtime.IsZero() {
@@ -190,7 +190,7 @@ func (t *task) checkWhole(src object.Ref, info object.Info, f *os.File, partSize
 	if t.e.opts.SkipVerify {
 		return nil
 	}
-	stored, ok := storedChecksum(info.Metadata)
+	stored, ok := StoredChecksum(info.Metadata)
 	if !ok && crcSpecs[info.Checksum.Algorithm] != nil {
 		stored, ok = info.Checksum, true // the server's own CRC of the whole object
 	}
@@ -255,7 +255,7 @@ func (t *task) getRange(ctx context.Context, src object.Ref, etag string, f io.W
 	verify := !t.e.opts.SkipVerify
 	meta := metadataOf(body)
 	t.meta.see(meta)
-	if stored, ok := storedChecksum(meta); verify && ok {
+	if stored, ok := StoredChecksum(meta); verify && ok {
 		rs.stored = stored
 	} else if verify && server.Algorithm != "" && (whole || crcSpecs[server.Algorithm] != nil) {
 		rs.stored = server
@@ -361,7 +361,7 @@ func (t *task) downloadStream(ctx context.Context, src object.Ref, w io.Writer) 
 	if err != nil {
 		return 0, err
 	}
-	if stored, ok := storedChecksum(info.Metadata); ok && !t.e.opts.SkipVerify {
+	if stored, ok := StoredChecksum(info.Metadata); ok && !t.e.opts.SkipVerify {
 		h, _ := object.NewHash(stored.Algorithm)
 		w = io.MultiWriter(w, h)
 		defer func() {

@@ -35,8 +35,8 @@ func withMtimeMetadata(o *object.Options, mtime time.Time) *object.Options {
 	return withMetadata(o, MtimeMetadata, strconv.FormatInt(mtime.UnixNano(), 10))
 }
 
-// storedMtime returns the modification time recorded in an object's metadata, if any.
-func storedMtime(meta map[string]string) (time.Time, bool) {
+// StoredMtime returns the modification time recorded in an object's metadata, if any.
+func StoredMtime(meta map[string]string) (time.Time, bool) {
 	for k, v := range meta {
 		if strings.EqualFold(k, MtimeMetadata) {
 			ns, err := strconv.ParseInt(v, 10, 64)

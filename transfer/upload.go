@@ -295,7 +295,7 @@ func (t *task) completedEarlier(ctx context.Context, dst object.Ref, parts []obj
 	if etag, ok := multipartETag(parts); ok && sameETag(info.ETag, etag) {
 		return true
 	}
-	stored, ok := storedChecksum(info.Metadata)
+	stored, ok := StoredChecksum(info.Metadata)
 	return ok && whole.Algorithm != "" && stored == whole
 }
 

@@ -192,9 +192,9 @@ func withChecksumMetadata(o *object.Options, whole object.Checksum) *object.Opti
 	return withMetadata(o, ChecksumMetadata, whole.Algorithm+":"+whole.Value)
 }
 
-// storedChecksum returns the whole-file checksum recorded in an object's metadata, if there
+// StoredChecksum returns the whole-file checksum recorded in an object's metadata, if there
 // is one haul can check (a CRC; the value the right length).
-func storedChecksum(meta map[string]string) (object.Checksum, bool) {
+func StoredChecksum(meta map[string]string) (object.Checksum, bool) {
 	for k, v := range meta {
 		if !strings.EqualFold(k, ChecksumMetadata) {
 			continue

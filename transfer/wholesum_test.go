@@ -76,7 +76,7 @@ func TestStoredChecksumParsing(t *testing.T) {
 		"":                            false,
 		"CRC32:" + good.Value + "AA=": false,
 	} {
-		_, got := storedChecksum(map[string]string{"Haul-Checksum": v})
+		_, got := StoredChecksum(map[string]string{"Haul-Checksum": v})
 		if got != ok {
 			t.Errorf("%q: usable %v, want %v", v, got, ok)
 		}
