@@ -205,19 +205,31 @@ func (s *Store) List(ctx context.Context, bucket, prefix string, fn func(object.
 }
 
 // ListDir is List with a delimiter: keys that share a prefix up to the next delimiter are
-// reported once to onPrefix instead of to fn.
+// reported once to onPrefix instead of to fn. Each page's common prefixes are reported
+// before its keys.
+//
+// ListDir trusts no page to say where the listing ends: a page that says it was truncated
+// but gives no continuation token, a continuation token given twice, and keys out of byte
+// order (within a page or after the last key of the one before) each end the listing with
+// a *ListingError. The keys of a page out of order are not reported; those of the pages
+// before it, and of a page without its token, have been.
 func (s *Store) ListDir(ctx context.Context, bucket, prefix, delimiter string, fn func(object.Info) error, onPrefix func(string) error) error {
-	in := &s3.ListObjectsV2Input{Bucket: &bucket, Prefix: optional(prefix), Delimiter: optional(delimiter)}
-	p := s3.NewListObjectsV2Paginator(s.client, in)
-	for p.HasMorePages() {
+	in := s3.ListObjectsV2Input{Bucket: &bucket, Prefix: optional(prefix), Delimiter: optional(delimiter)}
+	used := map[string]struct{}{} // every token sent in this listing: 10k of them at 10M keys
+	var last *string              // the last key reported, from this page or one before
+	for page := 1; ; page++ {
 		var out *s3.ListObjectsV2Output
 		err := s.observe(ctx, "ListObjectsV2", bucket, prefix, 0, "", func(ctx context.Context) error {
+			params := in
 			var err error
-			out, err = p.NextPage(ctx)
+			out, err = s.client.ListObjectsV2(ctx, &params)
 			return err
 		})
 		if err != nil {
 			return err
+		}
+		if key, after, bad := outOfOrder(out.Contents, last); bad {
+			return &ListingError{Bucket: bucket, Prefix: prefix, Page: page, Problem: OutOfOrder, Key: key, After: after}
 		}
 		for _, cp := range out.CommonPrefixes {
 			if onPrefix != nil {
@@ -231,10 +243,82 @@ func (s *Store) ListDir(ctx context.Context, bucket, prefix, delimiter string, f
 			if err := fn(info); err != nil {
 				return err
 			}
+			last = o.Key
 		}
+		if !aws.ToBool(out.IsTruncated) {
+			return nil
+		}
+		next := aws.ToString(out.NextContinuationToken)
+		if next == "" {
+			return &ListingError{Bucket: bucket, Prefix: prefix, Page: page, Problem: TruncatedWithoutToken}
+		}
+		if _, seen := used[next]; seen {
+			return &ListingError{Bucket: bucket, Prefix: prefix, Page: page, Problem: RepeatedToken}
+		}
+		used[next] = struct{}{}
+		in.ContinuationToken = &next
 	}
-	return nil
 }
+
+// outOfOrder finds the first key of contents that does not come strictly after the one
+// before it (after last, for the first key; last nil: no key before) and returns it and
+// the key it came after.
+func outOfOrder(contents []types.Object, last *string) (key, after string, bad bool) {
+	for _, o := range contents {
+		if last != nil && aws.ToString(o.Key) <= *last {
+			return aws.ToString(o.Key), *last, true
+		}
+		last = o.Key
+	}
+	return "", "", false
+}
+
+// ListingProblem is what was wrong with a listing's pages.
+type ListingProblem string
+
+// The problems ListDir finds in a server's pages.
+const (
+	// TruncatedWithoutToken: a page said the listing goes on (IsTruncated) but gave no
+	// NextContinuationToken to ask for the rest with.
+	TruncatedWithoutToken ListingProblem = "truncated-without-token"
+	// RepeatedToken: a page gave a NextContinuationToken already sent in this listing;
+	// following it would go round in a loop.
+	RepeatedToken ListingProblem = "repeated-token"
+	// OutOfOrder: a key did not come strictly after the key before it in byte order
+	// (ListingError.Key after ListingError.After).
+	OutOfOrder ListingProblem = "out-of-order"
+)
+
+// ListingError is a listing whose pages show that it is incomplete or cannot be trusted:
+// what the server said does not add up to one pass over the keys in byte order. Nothing
+// should be deleted on the strength of such a listing. A server's glitch can pass, so the
+// error is Retryable: listing again from the start may succeed, and one that keeps failing
+// ends as this error once the retries run out.
+type ListingError struct {
+	Bucket, Prefix string
+	Page           int // the page (from 1) whose answer was wrong
+	Problem        ListingProblem
+	Key, After     string // OutOfOrder: Key came after After
+}
+
+func (e *ListingError) Error() string {
+	where := "s3://" + e.Bucket + "/" + e.Prefix
+	var what string
+	switch e.Problem {
+	case TruncatedWithoutToken:
+		what = "the server said the listing of " + where + " was truncated but gave no continuation token"
+	case RepeatedToken:
+		what = "the server gave a continuation token for the listing of " + where + " that it had given before"
+	case OutOfOrder:
+		what = fmt.Sprintf("the server listed %s out of order: %q came after %q", where, e.Key, e.After)
+	default:
+		what = "the listing of " + where + ": " + string(e.Problem)
+	}
+	return fmt.Sprintf("%s (page %d); the listing is incomplete", what, e.Page)
+}
+
+// Retryable reports true: a server's glitch may pass when the listing starts again.
+func (e *ListingError) Retryable() bool { return true }
 
 // ListBuckets returns the names of the buckets the credentials can see.
 func (s *Store) ListBuckets(ctx context.Context) ([]string, error) {

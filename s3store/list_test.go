@@ -1,0 +1,168 @@
+package s3store
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/haul-s3/haul/object"
+)
+
+// listPage is one canned ListObjectsV2 answer: its keys and common prefixes, whether it
+// says it is truncated, and the token it gives for the next page ("" gives none).
+type listPage struct {
+	keys, prefixes []string
+	truncated      bool
+	next           string
+}
+
+// listServer answers ListObjectsV2 with pages: the first request (no continuation token)
+// gets pages[0], a request with token "tN" gets pages[N]. It records the tokens sent.
+func listServer(t *testing.T, pages []listPage) (*httptest.Server, func() []string) {
+	var mu sync.Mutex
+	var tokens []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		tok := q.Get("continuation-token")
+		mu.Lock()
+		tokens = append(tokens, tok)
+		mu.Unlock()
+		i := 0
+		if tok != "" {
+			if _, err := fmt.Sscanf(tok, "t%d", &i); err != nil || i >= len(pages) {
+				http.Error(w, "bad token", http.StatusBadRequest)
+				return
+			}
+		}
+		p := pages[i]
+		var b strings.Builder
+		b.WriteString(`<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">`)
+		fmt.Fprintf(&b, "<Name>b</Name><Prefix>%s</Prefix><KeyCount>%d</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>%t</IsTruncated>",
+			q.Get("prefix"), len(p.keys)+len(p.prefixes), p.truncated)
+		if tok != "" {
+			fmt.Fprintf(&b, "<ContinuationToken>%s</ContinuationToken>", tok)
+		}
+		if p.next != "" {
+			fmt.Fprintf(&b, "<NextContinuationToken>%s</NextContinuationToken>", p.next)
+		}
+		for _, k := range p.keys {
+			fmt.Fprintf(&b, `<Contents><Key>%s</Key><LastModified>2026-01-02T03:04:05.000Z</LastModified><ETag>"e-%s"</ETag><Size>%d</Size><StorageClass>STANDARD</StorageClass></Contents>`, k, k, len(k))
+		}
+		for _, cp := range p.prefixes {
+			fmt.Fprintf(&b, "<CommonPrefixes><Prefix>%s</Prefix></CommonPrefixes>", cp)
+		}
+		b.WriteString("</ListBucketResult>")
+		w.Header().Set("Content-Type", "application/xml")
+		_, _ = w.Write([]byte(b.String()))
+	}))
+	t.Cleanup(srv.Close)
+	return srv, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(tokens)
+	}
+}
+
+// A listing of several pages gives every key and common prefix once, in order, with one
+// logged request per page, following each page's token.
+func TestListDirPages(t *testing.T) {
+	srv, tokens := listServer(t, []listPage{
+		{keys: []string{"p/a", "p/b"}, prefixes: []string{"p/a-d/"}, truncated: true, next: "t1"},
+		{truncated: true, next: "t2"}, // an empty page that goes on: allowed
+		{keys: []string{"p/c"}, prefixes: []string{"p/d/"}, truncated: true, next: "t3"},
+		{keys: []string{"p/e"}, truncated: false, next: "t9"}, // not truncated: the token is not followed
+	})
+	var calls []Call
+	s := testStore(t, Config{Endpoint: srv.URL, Log: func(c Call) { calls = append(calls, c) }})
+	var got []string
+	err := s.ListDir(t.Context(), "b", "p/", "/", func(o object.Info) error {
+		if o.Size != int64(len(o.Key)) || o.ETag != "e-"+o.Key {
+			t.Errorf("%s: size %d, ETag %q", o.Key, o.Size, o.ETag)
+		}
+		got = append(got, o.Key)
+		return nil
+	}, func(p string) error {
+		got = append(got, p)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"p/a-d/", "p/a", "p/b", "p/d/", "p/c", "p/e"}; !slices.Equal(got, want) {
+		t.Errorf("listed %q, want %q", got, want)
+	}
+	if want := []string{"", "t1", "t2", "t3"}; !slices.Equal(tokens(), want) {
+		t.Errorf("sent tokens %q, want %q", tokens(), want)
+	}
+	if len(calls) != 4 || calls[0].Op != "ListObjectsV2" || calls[0].Bucket != "b" || calls[0].Key != "p/" || calls[0].Status != 200 {
+		t.Errorf("logged %+v, want 4 ListObjectsV2 calls on b, p/", calls)
+	}
+}
+
+// A listing that the server's pages show to be cut short or untrustworthy ends with a
+// retryable *ListingError naming the problem and the page, after the keys before it.
+func TestListDirRefusesABrokenListing(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		pages   []listPage
+		problem ListingProblem
+		page    int
+		listed  []string
+		text    string
+	}{
+		{"truncated without token", []listPage{
+			{keys: []string{"p/a"}, truncated: true, next: "t1"},
+			{keys: []string{"p/b"}, truncated: true},
+		}, TruncatedWithoutToken, 2, []string{"p/a", "p/b"},
+			"the server said the listing of s3://b/p/ was truncated but gave no continuation token (page 2); the listing is incomplete"},
+		{"repeated token", []listPage{
+			{keys: []string{"p/a"}, truncated: true, next: "t1"},
+			{keys: []string{"p/b"}, truncated: true, next: "t2"},
+			{keys: []string{"p/c"}, truncated: true, next: "t1"},
+		}, RepeatedToken, 3, []string{"p/a", "p/b", "p/c"},
+			"the server gave a continuation token for the listing of s3://b/p/ that it had given before (page 3); the listing is incomplete"},
+		{"out of order in a page", []listPage{
+			{keys: []string{"p/a"}, truncated: true, next: "t1"},
+			{keys: []string{"p/b", "p/d", "p/c"}},
+		}, OutOfOrder, 2, []string{"p/a"},
+			`the server listed s3://b/p/ out of order: "p/c" came after "p/d" (page 2); the listing is incomplete`},
+		{"out of order across pages", []listPage{
+			{keys: []string{"p/a", "p/c"}, truncated: true, next: "t1"},
+			{keys: []string{"p/b"}},
+		}, OutOfOrder, 2, []string{"p/a", "p/c"},
+			`the server listed s3://b/p/ out of order: "p/b" came after "p/c" (page 2); the listing is incomplete`},
+		{"a key twice", []listPage{
+			{keys: []string{"p/a", "p/b"}, truncated: true, next: "t1"},
+			{keys: []string{"p/b", "p/c"}},
+		}, OutOfOrder, 2, []string{"p/a", "p/b"},
+			`the server listed s3://b/p/ out of order: "p/b" came after "p/b" (page 2); the listing is incomplete`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, _ := listServer(t, tc.pages)
+			s := testStore(t, Config{Endpoint: srv.URL})
+			var listed []string
+			err := s.List(t.Context(), "b", "p/", func(o object.Info) error {
+				listed = append(listed, o.Key)
+				return nil
+			})
+			var le *ListingError
+			if !errors.As(err, &le) || le.Problem != tc.problem || le.Page != tc.page || le.Bucket != "b" || le.Prefix != "p/" {
+				t.Fatalf("err %v (%#v), want a %s ListingError on page %d", err, le, tc.problem, tc.page)
+			}
+			if !le.Retryable() {
+				t.Error("not retryable")
+			}
+			if err.Error() != tc.text {
+				t.Errorf("error says\n%s\nwant\n%s", err, tc.text)
+			}
+			if !slices.Equal(listed, tc.listed) {
+				t.Errorf("listed %q before the error, want %q", listed, tc.listed)
+			}
+		})
+	}
+}
