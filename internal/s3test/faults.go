@@ -47,6 +47,14 @@ const (
 	StallResponse Kind = "stall-response"
 	// Delay holds the request for Fault.For before passing it on.
 	Delay Kind = "delay"
+	// DropContinuationToken lets the server answer a listing and takes the
+	// <NextContinuationToken> out of its page, so that a page that says IsTruncated true
+	// gives no token to go on with. A page without a token passes unchanged.
+	DropContinuationToken Kind = "drop-continuation-token"
+	// ReverseListing lets the server answer a listing and reverses the order of the
+	// <Contents> of its page, so that a page of two or more keys is out of byte order. A
+	// page of one key or none passes unchanged.
+	ReverseListing Kind = "reverse-listing"
 )
 
 // Fault is one fault to inject into a request. After and For are read only by the kinds
@@ -257,6 +265,8 @@ func (f *Faults) serve(forward http.Handler, w http.ResponseWriter, r *http.Requ
 		f.requestFault(forward, w, r, in)
 	case ResetResponse, Truncate, StallResponse:
 		f.responseFault(forward, w, r, in)
+	case DropContinuationToken, ReverseListing:
+		rewriteFault(forward, w, r, in.Kind)
 	default:
 		panic(fmt.Sprintf("s3test: unknown fault kind %q", in.Kind))
 	}
