@@ -108,7 +108,7 @@ func TestConfig(t *testing.T) {
 		}
 		parts = append(parts, object.Part{Number: n, ETag: etag, Size: 1})
 	}
-	if err := st.CompleteMultipartUpload(ctx, ref, id, parts); err != nil {
+	if _, err := st.CompleteMultipartUpload(ctx, ref, id, parts); err != nil {
 		t.Fatalf("with MinPartSize -1, 1-byte parts: %v", err)
 	}
 	obj, _ := st.Object(ref)
@@ -129,16 +129,16 @@ func TestErrors(t *testing.T) {
 	st := memstore.New(memstore.Config{Buckets: []string{"b"}})
 	ref := object.Ref{Bucket: "b", Key: "k"}
 	var e *memstore.Error
-	err := st.PutObject(ctx, ref, bytes.NewReader([]byte("short")), 10, nil, object.Checksum{})
+	_, err := st.PutObject(ctx, ref, bytes.NewReader([]byte("short")), 10, nil, object.Checksum{})
 	if !errors.As(err, &e) || e.Code != memstore.CodeIncompleteBody || !e.Retryable() {
 		t.Fatalf("PutObject with a short body: %v", err)
 	}
 	failing := errors.New("disk on fire")
-	err = st.PutObject(ctx, ref, failingReader{failing}, 10, nil, object.Checksum{})
+	_, err = st.PutObject(ctx, ref, failingReader{failing}, 10, nil, object.Checksum{})
 	if !errors.Is(err, failing) {
 		t.Fatalf("PutObject whose body fails: %v; want it to wrap the body's error", err)
 	}
-	err = st.PutObject(ctx, ref, bytes.NewReader(nil), 0, nil, object.Checksum{Algorithm: object.ChecksumCRC32C, Value: "not base64"})
+	_, err = st.PutObject(ctx, ref, bytes.NewReader(nil), 0, nil, object.Checksum{Algorithm: object.ChecksumCRC32C, Value: "not base64"})
 	if !errors.As(err, &e) || e.Code != memstore.CodeInvalidDigest || e.Retryable() {
 		t.Fatalf("PutObject with a malformed checksum: %v", err)
 	}
@@ -147,7 +147,7 @@ func TestErrors(t *testing.T) {
 	if !errors.As(err, &e) || e.Code != memstore.CodeInvalidArgument {
 		t.Fatalf("UploadPart 10001: %v", err)
 	}
-	err = st.CompleteMultipartUpload(ctx, ref, id, nil)
+	_, err = st.CompleteMultipartUpload(ctx, ref, id, nil)
 	if !errors.As(err, &e) || e.Code != memstore.CodeMalformedXML {
 		t.Fatalf("CompleteMultipartUpload of no parts: %v", err)
 	}
@@ -170,7 +170,7 @@ func TestConcurrent(t *testing.T) {
 	st := memstore.New(memstore.Config{Buckets: []string{"b"}, MinPartSize: -1})
 	versions := [][]byte{bytes.Repeat([]byte("a"), 4096), bytes.Repeat([]byte("b"), 4096)}
 	ref := object.Ref{Bucket: "b", Key: "k"}
-	if err := st.PutObject(ctx, ref, bytes.NewReader(versions[0]), 4096, nil, object.Checksum{}); err != nil {
+	if _, err := st.PutObject(ctx, ref, bytes.NewReader(versions[0]), 4096, nil, object.Checksum{}); err != nil {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
@@ -179,7 +179,7 @@ func TestConcurrent(t *testing.T) {
 		wg.Go(func() {
 			for i := range 50 {
 				v := versions[(g+i)%2]
-				if err := st.PutObject(ctx, ref, bytes.NewReader(v), int64(len(v)), nil, object.Checksum{}); err != nil {
+				if _, err := st.PutObject(ctx, ref, bytes.NewReader(v), int64(len(v)), nil, object.Checksum{}); err != nil {
 					errs <- err
 					return
 				}
@@ -200,7 +200,7 @@ func TestConcurrent(t *testing.T) {
 					var etag string
 					etag, err = st.UploadPart(ctx, key, id, 1, bytes.NewReader(v), int64(len(v)), object.Checksum{})
 					if err == nil {
-						err = st.CompleteMultipartUpload(ctx, key, id, []object.Part{{Number: 1, ETag: etag}})
+						_, err = st.CompleteMultipartUpload(ctx, key, id, []object.Part{{Number: 1, ETag: etag}})
 					}
 				}
 				if err == nil {

@@ -23,14 +23,19 @@ func unsignedPayload(o *s3.Options) {
 }
 
 // PutObject stores body (exactly size bytes) as one object.
-func (s *Store) PutObject(ctx context.Context, ref object.Ref, body io.ReadSeeker, size int64, o *object.Options, sum object.Checksum) error {
+func (s *Store) PutObject(ctx context.Context, ref object.Ref, body io.ReadSeeker, size int64, o *object.Options, sum object.Checksum) (string, error) {
 	in := &s3.PutObjectInput{Bucket: &ref.Bucket, Key: &ref.Key, Body: body, ContentLength: aws.Int64(size)}
 	optionFields{&in.ACL, &in.Metadata, &in.ServerSideEncryption, &in.SSEKMSKeyId, &in.StorageClass, &in.ContentType, &in.CacheControl}.set(o)
 	putChecksum(in, sum)
-	return sseHint(s.observe(ctx, "PutObject", ref.Bucket, ref.Key, 0, "", func(ctx context.Context) error {
-		_, err := s.client.PutObject(ctx, in, unsignedPayload)
+	var etag string
+	err := sseHint(s.observe(ctx, "PutObject", ref.Bucket, ref.Key, 0, "", func(ctx context.Context) error {
+		out, err := s.client.PutObject(ctx, in, unsignedPayload)
+		if err == nil {
+			etag = trimETag(out.ETag)
+		}
 		return err
 	}), o)
+	return etag, err
 }
 
 // sseHint names server-side encryption as the cause of a server's NotImplemented answer to
@@ -82,7 +87,7 @@ func (s *Store) UploadPart(ctx context.Context, ref object.Ref, uploadID string,
 }
 
 // CompleteMultipartUpload assembles the parts, which must be in ascending order.
-func (s *Store) CompleteMultipartUpload(ctx context.Context, ref object.Ref, uploadID string, parts []object.Part) error {
+func (s *Store) CompleteMultipartUpload(ctx context.Context, ref object.Ref, uploadID string, parts []object.Part) (string, error) {
 	cp := make([]types.CompletedPart, len(parts))
 	for i, p := range parts {
 		cp[i] = types.CompletedPart{PartNumber: aws.Int32(p.Number), ETag: aws.String(p.ETag)}
@@ -90,10 +95,15 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, ref object.Ref, upl
 	}
 	in := &s3.CompleteMultipartUploadInput{Bucket: &ref.Bucket, Key: &ref.Key, UploadId: &uploadID,
 		MultipartUpload: &types.CompletedMultipartUpload{Parts: cp}}
-	return s.observe(ctx, "CompleteMultipartUpload", ref.Bucket, ref.Key, 0, uploadID, func(ctx context.Context) error {
-		_, err := s.client.CompleteMultipartUpload(ctx, in)
+	var etag string
+	err := s.observe(ctx, "CompleteMultipartUpload", ref.Bucket, ref.Key, 0, uploadID, func(ctx context.Context) error {
+		out, err := s.client.CompleteMultipartUpload(ctx, in)
+		if err == nil {
+			etag = trimETag(out.ETag)
+		}
 		return err
 	})
+	return etag, err
 }
 
 // AbortMultipartUpload aborts an upload and frees its parts. An upload that no longer

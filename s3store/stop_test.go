@@ -57,7 +57,7 @@ func TestUnreachableEndpointStopsTheRun(t *testing.T) {
 	addr := l.Addr().String()
 	l.Close() // nothing listens there now: connection refused
 	s := testStore(t, Config{Endpoint: "http://" + addr})
-	err = s.PutObject(context.Background(), object.Ref{Bucket: "b", Key: "k"}, nil, 0, &object.Options{}, object.Checksum{})
+	_, err = s.PutObject(context.Background(), object.Ref{Bucket: "b", Key: "k"}, nil, 0, &object.Options{}, object.Checksum{})
 	var e *Error
 	if !errors.As(err, &e) || !e.Unreachable() || !e.StopsRun() || !e.Retryable() {
 		t.Fatalf("%v: want an unreachable, retryable error that stops the run", err)

@@ -99,7 +99,8 @@ func testListPaging(t *testing.T, s *suite) {
 		want[i] = fmt.Sprintf("pg/%04d", i)
 	}
 	err := parallel(len(want), func(i int) error {
-		return s.PutObject(t.Context(), s.ref(want[i]), bytes.NewReader(nil), 0, nil, object.Checksum{})
+		_, err := s.PutObject(t.Context(), s.ref(want[i]), bytes.NewReader(nil), 0, nil, object.Checksum{})
+		return err
 	})
 	if err != nil {
 		t.Fatalf("PutObject: %v", err)

@@ -60,7 +60,7 @@ func (u *upload) part(t *testing.T, num int32, data []byte, sum object.Checksum)
 
 func (u *upload) complete(t *testing.T, parts ...object.Part) {
 	t.Helper()
-	if err := u.s.CompleteMultipartUpload(t.Context(), u.ref, u.id, parts); err != nil {
+	if _, err := u.s.CompleteMultipartUpload(t.Context(), u.ref, u.id, parts); err != nil {
 		t.Fatalf("CompleteMultipartUpload: %v", err)
 	}
 }
@@ -247,7 +247,7 @@ func testCompleteAgain(t *testing.T, s *suite) {
 	u := s.create(t, "again", nil)
 	p := u.part(t, 1, data, object.Checksum{})
 	u.complete(t, p)
-	err := s.CompleteMultipartUpload(t.Context(), u.ref, u.id, []object.Part{p})
+	_, err := s.CompleteMultipartUpload(t.Context(), u.ref, u.id, []object.Part{p})
 	if s.q.CompleteAgainSucceeds {
 		if err != nil {
 			t.Fatalf("completing again failed (%v); Quirks.CompleteAgainSucceeds says it succeeds", err)
@@ -268,7 +268,7 @@ func testPartTooSmall(t *testing.T, s *suite) {
 	a, b := randomBytes(1000), randomBytes(1000)
 	u := s.create(t, "small", nil)
 	pa, pb := u.part(t, 1, a, object.Checksum{}), u.part(t, 2, b, object.Checksum{})
-	err := s.CompleteMultipartUpload(t.Context(), u.ref, u.id, []object.Part{pa, pb})
+	_, err := s.CompleteMultipartUpload(t.Context(), u.ref, u.id, []object.Part{pa, pb})
 	wantError(t, "CompleteMultipartUpload with a small first part", err, behaviour{}, "EntityTooSmall")
 	u.wantParts(t, pa, pb)
 	if err := s.AbortMultipartUpload(t.Context(), u.ref, u.id); err != nil {
@@ -287,7 +287,7 @@ func testWrongPartETag(t *testing.T, s *suite) {
 	p := u.part(t, 1, data, object.Checksum{})
 	bad := p
 	bad.ETag = `"` + md5Hex([]byte("something else")) + `"`
-	err := s.CompleteMultipartUpload(t.Context(), u.ref, u.id, []object.Part{bad})
+	_, err := s.CompleteMultipartUpload(t.Context(), u.ref, u.id, []object.Part{bad})
 	wantError(t, "CompleteMultipartUpload with a wrong ETag", err, behaviour{}, "InvalidPart")
 	u.wantParts(t, p)
 	u.complete(t, p)
@@ -303,7 +303,7 @@ func testWrongPartChecksum(t *testing.T, s *suite) {
 	p := u.part(t, 1, data, checksum(object.ChecksumCRC32C, data))
 	bad := p
 	bad.Checksum = checksum(object.ChecksumCRC32C, []byte("something else"))
-	err := s.CompleteMultipartUpload(t.Context(), u.ref, u.id, []object.Part{bad})
+	_, err := s.CompleteMultipartUpload(t.Context(), u.ref, u.id, []object.Part{bad})
 	if s.q.ChecksumsNotVerified {
 		if err != nil {
 			t.Fatalf("completing with a wrong part checksum failed (%v); Quirks.ChecksumsNotVerified says it succeeds: drop the quirk", err)
@@ -365,7 +365,7 @@ func testAbort(t *testing.T, s *suite) {
 	u.gone(t)
 	_, err := s.UploadPart(t.Context(), u.ref, u.id, 2, bytes.NewReader(data), int64(len(data)), object.Checksum{})
 	s.missingUpload(t, "UploadPart to an aborted upload", err)
-	err = s.CompleteMultipartUpload(t.Context(), u.ref, u.id, []object.Part{p})
+	_, err = s.CompleteMultipartUpload(t.Context(), u.ref, u.id, []object.Part{p})
 	s.missingUpload(t, "CompleteMultipartUpload of an aborted upload", err)
 	if err := s.AbortMultipartUpload(t.Context(), u.ref, u.id); err != nil {
 		t.Fatalf("AbortMultipartUpload again: %v", err)
@@ -397,7 +397,7 @@ func testUnknownUpload(t *testing.T, s *suite) {
 		}
 		_, err := s.UploadPart(t.Context(), ref, id, 1, bytes.NewReader([]byte("x")), 1, object.Checksum{})
 		s.missingUpload(t, "UploadPart", err)
-		err = s.CompleteMultipartUpload(t.Context(), ref, id, []object.Part{{Number: 1, ETag: md5Hex([]byte("x")), Size: 1}})
+		_, err = s.CompleteMultipartUpload(t.Context(), ref, id, []object.Part{{Number: 1, ETag: md5Hex([]byte("x")), Size: 1}})
 		s.missingUpload(t, "CompleteMultipartUpload", err)
 		if err := s.AbortMultipartUpload(t.Context(), ref, id); err != nil {
 			t.Errorf("AbortMultipartUpload: %v; want success (there is nothing to abort)", err)
@@ -423,7 +423,7 @@ func testUnknownUpload(t *testing.T, s *suite) {
 		}
 		_, err := s.UploadPart(t.Context(), ref, other.id, 1, bytes.NewReader([]byte("x")), 1, object.Checksum{})
 		checkError(t, "UploadPart", err, behaviour{NotFound: true}, "NoSuchUpload")
-		err = s.CompleteMultipartUpload(t.Context(), ref, other.id, []object.Part{p})
+		_, err = s.CompleteMultipartUpload(t.Context(), ref, other.id, []object.Part{p})
 		checkError(t, "CompleteMultipartUpload", err, behaviour{NotFound: true}, "NoSuchUpload")
 		other.wantParts(t, p)
 		s.absent(t, "key")

@@ -152,7 +152,7 @@ func testMissingBucket(t *testing.T, s *suite) {
 	wantError(t, "HeadObject in a missing bucket", err, want, "NoSuchBucket")
 	_, err = s.GetObject(ctx, ref, 0, -1, "")
 	wantError(t, "GetObject in a missing bucket", err, want, "NoSuchBucket")
-	err = s.PutObject(ctx, ref, bytes.NewReader([]byte("x")), 1, nil, object.Checksum{})
+	_, err = s.PutObject(ctx, ref, bytes.NewReader([]byte("x")), 1, nil, object.Checksum{})
 	wantError(t, "PutObject in a missing bucket", err, want, "NoSuchBucket")
 	_, err = s.CreateMultipartUpload(ctx, ref, nil)
 	wantError(t, "CreateMultipartUpload in a missing bucket", err, want, "NoSuchBucket")
@@ -201,7 +201,7 @@ func testBadChecksum(t *testing.T, s *suite) {
 	for _, alg := range algorithms {
 		t.Run(alg, func(t *testing.T) {
 			key := "bad/" + alg
-			err := s.PutObject(t.Context(), s.ref(key), bytes.NewReader(data), int64(len(data)), nil, checksum(alg, other))
+			_, err := s.PutObject(t.Context(), s.ref(key), bytes.NewReader(data), int64(len(data)), nil, checksum(alg, other))
 			if s.q.ChecksumsNotVerified {
 				if err != nil {
 					t.Fatalf("PutObject with a wrong checksum failed (%v); Quirks.ChecksumsNotVerified says it is stored: drop the quirk", err)

@@ -270,7 +270,7 @@ func ExampleEngine_DownloadPrefix() {
 		"drafts/notes.html": "not under the prefix",
 	} {
 		ref := object.Ref{Bucket: "www", Key: key}
-		_ = store.PutObject(ctx, ref, bytes.NewReader([]byte(body)), int64(len(body)), nil, object.Checksum{})
+		_, _ = store.PutObject(ctx, ref, bytes.NewReader([]byte(body)), int64(len(body)), nil, object.Checksum{})
 	}
 
 	dir, err := os.MkdirTemp("", "site")

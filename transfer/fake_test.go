@@ -172,7 +172,20 @@ func readBody(body io.Reader, size int64) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-func (f *fakeStore) PutObject(ctx context.Context, ref object.Ref, body io.ReadSeeker, size int64, o *object.Options, sum object.Checksum) error {
+func (f *fakeStore) PutObject(ctx context.Context, ref object.Ref, body io.ReadSeeker, size int64, o *object.Options, sum object.Checksum) (string, error) {
+	if err := f.putObject(ctx, ref, body, size, o, sum); err != nil {
+		return "", err
+	}
+	return f.etagOf(ref), nil
+}
+
+func (f *fakeStore) etagOf(ref object.Ref) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.etags[ref.Bucket+"/"+ref.Key]
+}
+
+func (f *fakeStore) putObject(ctx context.Context, ref object.Ref, body io.ReadSeeker, size int64, o *object.Options, sum object.Checksum) error {
 	done, err := f.begin(ctx, fakeCall{Op: "PutObject", Key: ref.Key})
 	if err != nil {
 		return err
@@ -244,7 +257,14 @@ func (f *fakeStore) UploadPart(ctx context.Context, ref object.Ref, id string, n
 	return hex.EncodeToString(etag[:]), nil
 }
 
-func (f *fakeStore) CompleteMultipartUpload(ctx context.Context, ref object.Ref, id string, parts []object.Part) error {
+func (f *fakeStore) CompleteMultipartUpload(ctx context.Context, ref object.Ref, id string, parts []object.Part) (string, error) {
+	if err := f.completeUpload(ctx, ref, id, parts); err != nil {
+		return "", err
+	}
+	return f.etagOf(ref), nil
+}
+
+func (f *fakeStore) completeUpload(ctx context.Context, ref object.Ref, id string, parts []object.Part) error {
 	done, err := f.begin(ctx, fakeCall{Op: "CompleteMultipartUpload", Key: ref.Key, UploadID: id})
 	if err != nil {
 		return err

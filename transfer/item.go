@@ -31,7 +31,8 @@ type Item struct {
 	Size int64
 	// ETag and LastModified are what a listing said of a download's object: every GET is
 	// pinned to ETag (If-Match), and LastModified becomes the file's time. A download
-	// without an ETag asks the server first (HeadObject).
+	// without an ETag asks the server first (HeadObject). In an upload's Done event, ETag is
+	// the ETag of the object written.
 	ETag         string
 	LastModified time.Time
 	// Options are the object options of an upload (ACL, metadata, encryption, storage

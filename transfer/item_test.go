@@ -147,3 +147,28 @@ func TestTreeItemsSkipsPrunedDirectories(t *testing.T) {
 		t.Fatalf("items %v, %v: want only a", got, err)
 	}
 }
+
+// An upload's Done event carries the ETag of the object written, single part or multipart:
+// haul sync records it to know the object again in the next listing.
+func TestUploadDoneEventCarriesTheObjectsETag(t *testing.T) {
+	fs := newFake()
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "small"), randomBytes(100, 1))
+	writeFile(t, filepath.Join(dir, "big"), randomBytes(11*mib, 2))
+	got := map[string]string{}
+	obs := ObserverFunc(func(ev Event) {
+		if ev.Kind == Done {
+			got[ev.Item.Object.Key] = ev.Item.ETag
+		}
+	})
+	e := New(fs, fastOpts(Options{PartSize: 5 * mib, MultipartThreshold: 5 * mib}))
+	if _, err := e.UploadDir(context.Background(), dir, object.Ref{Bucket: "b", Key: "p/"}, WithObserver(obs)); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"p/small", "p/big"} {
+		want := fs.etagOf(object.Ref{Bucket: "b", Key: k})
+		if got[k] == "" || got[k] != want {
+			t.Errorf("%s: Done event ETag %q, store has %q", k, got[k], want)
+		}
+	}
+}

@@ -58,6 +58,7 @@ type task struct {
 	*run
 	it       Item
 	verified string       // what the item's bytes were checked against, once they were
+	etag     string       // the ETag of the object an upload wrote, once it did
 	meta     seenMetadata // the user metadata a download's GET brought
 }
 
@@ -81,6 +82,9 @@ func (r *run) runItem(ctx context.Context, it Item) {
 	start := time.Now()
 	size, err := t.do(ctx)
 	t.it.Size = size
+	if t.it.Op == Upload && t.etag != "" {
+		t.it.ETag = t.etag
+	}
 	switch {
 	case errors.Is(err, errAlreadyDone):
 		r.mu.Lock()

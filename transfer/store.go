@@ -35,8 +35,9 @@ import (
 type Putter interface {
 	// PutObject stores size bytes of body at ref with the options o. sum, when set, is the
 	// body's checksum for the server to verify; a mismatch must be Retryable. body may be
-	// read more than once (the store seeks it to the start for each attempt it makes).
-	PutObject(ctx context.Context, ref object.Ref, body io.ReadSeeker, size int64, o *object.Options, sum object.Checksum) error
+	// read more than once (the store seeks it to the start for each attempt it makes). It
+	// returns the new object's ETag (quotes removed), as the server gave it.
+	PutObject(ctx context.Context, ref object.Ref, body io.ReadSeeker, size int64, o *object.Options, sum object.Checksum) (etag string, err error)
 }
 
 // MultipartUploader stores an object in parts: create, send parts (in any order, any of
@@ -52,7 +53,8 @@ type MultipartUploader interface {
 	// (EntityTooSmall), a part not held as given too (InvalidPart). Completing an upload
 	// that was completed already succeeds on some servers (versitygw, moto) and is
 	// NotFound on others (MinIO): the engine, after a retry, checks the object instead.
-	CompleteMultipartUpload(ctx context.Context, ref object.Ref, uploadID string, parts []object.Part) error
+	// It returns the object's ETag (quotes removed).
+	CompleteMultipartUpload(ctx context.Context, ref object.Ref, uploadID string, parts []object.Part) (etag string, err error)
 	// AbortMultipartUpload removes an upload and its parts. An upload that does not exist
 	// counts as aborted (nil). A part still arriving may bring the upload back: the engine
 	// asks again (PartLister) and aborts again.

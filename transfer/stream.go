@@ -152,10 +152,11 @@ func (t *task) putBytes(ctx context.Context, dst object.Ref, data []byte, o *obj
 	o = withChecksumMetadata(o, whole)
 	return t.call(ctx, false, func(ctx context.Context) error {
 		body := &countingReader{Reader: bytes.NewReader(data), progress: t.moved(ctx)}
-		err := t.e.store.PutObject(ctx, dst, body, int64(len(data)), o, sum)
+		etag, err := t.e.store.PutObject(ctx, dst, body, int64(len(data)), o, sum)
 		if err != nil {
 			body.undo()
 		}
+		t.etag = etag
 		return err
 	})
 }

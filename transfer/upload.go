@@ -110,11 +110,12 @@ func (t *task) putFile(ctx context.Context, f *os.File, fi os.FileInfo, dst obje
 	o = withChecksumMetadata(o, sums.whole)
 	return t.call(ctx, false, func(ctx context.Context) error {
 		body := newPartReader(f, fi, 0, fi.Size(), true, t.moved(ctx))
-		err := t.e.store.PutObject(ctx, dst, body, fi.Size(), o, sum)
+		etag, err := t.e.store.PutObject(ctx, dst, body, fi.Size(), o, sum)
 		if err != nil {
 			body.undo()
 			return changedOr(f, fi, err)
 		}
+		t.etag = etag
 		return nil
 	})
 }
@@ -269,7 +270,9 @@ func (t *task) complete(ctx context.Context, dst object.Ref, id string, parts []
 	attempts := 0
 	err := t.slotted(dctx, false, 0, func(ctx context.Context) error {
 		attempts++
-		return t.e.store.CompleteMultipartUpload(ctx, dst, id, parts)
+		etag, err := t.e.store.CompleteMultipartUpload(ctx, dst, id, parts)
+		t.etag = etag
+		return err
 	})
 	if err != nil && attempts > 1 && notFound(err) && t.completedEarlier(dctx, dst, parts, whole) {
 		return nil
@@ -292,6 +295,7 @@ func (t *task) completedEarlier(ctx context.Context, dst object.Ref, parts []obj
 	if info.Size != size {
 		return false
 	}
+	t.etag = info.ETag
 	if etag, ok := multipartETag(parts); ok && sameETag(info.ETag, etag) {
 		return true
 	}
