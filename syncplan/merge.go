@@ -1,8 +1,9 @@
-// Package syncplan will plan haul sync: it merges the source's and the destination's
-// listings (and, later, the state file), each in key byte order, into one pass over the
-// keys, so that memory stays bounded however many keys there are (see ../shared/SYNC.md,
-// "Listing and merge"). This first step is the merge itself and its order checks; the
-// decisions, the state file and the command come next (issue 10).
+// Package syncplan plans and carries out haul sync: it merges the source's and the
+// destination's listings and the state file, each in key byte order, in one pass over the
+// keys, so that memory stays bounded however many keys there are; decides per key whether
+// to transfer (decide.go); yields the transfers as items for transfer.Engine.Run; and keeps
+// the keys only the destination holds in a spool file on disk for the deletions, which the
+// guards check as a whole before the first one is made.
 package syncplan
 
 import (
@@ -18,6 +19,14 @@ type Entry struct {
 	Size    int64
 	ModTime time.Time // a file's mtime, an object's LastModified
 	ETag    string    // objects only
+
+	// Local files only: where to read or write it, and the rest of its fingerprint.
+	Path   string
+	Change int64  // ctime, Unix ns (0 where not known)
+	Inode  uint64 // 0 where not known
+	Seen   int64  // when it was walked, Unix ns
+	// Err is set on a source entry that cannot be synced (a key no local file could have).
+	Err error
 }
 
 // Stream yields one side's entries in strictly increasing byte order of Key (Go string

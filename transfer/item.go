@@ -52,9 +52,13 @@ type Item struct {
 	head   *object.Info // what HeadObject said of a download's object, when it was asked
 }
 
-// Src names where the item's bytes come from, for people: a path, "-" or an s3:// URL.
+// Src names where the item's bytes come from, for people: a path, "-" or an s3:// URL;
+// nothing for a deletion.
 func (it Item) Src() string {
-	if it.Op == Download {
+	switch it.Op {
+	case Delete:
+		return ""
+	case Download:
 		return it.objectName()
 	}
 	return it.Path
@@ -68,9 +72,9 @@ func (it Item) objectName() string {
 	return it.Object.String()
 }
 
-// Dst names where the item's bytes go, for people.
+// Dst names where the item's bytes go, for people; for a deletion, what it removes.
 func (it Item) Dst() string {
-	if it.Op == Download {
+	if it.Op == Download || it.Op == Delete && it.Object.Bucket == "" {
 		return it.Path
 	}
 	return it.objectName()

@@ -26,6 +26,20 @@ type app struct {
 	errMu sync.Mutex // serialises debug lines written from many goroutines
 
 	st *s3store.Store // the store connected to, once it is: messages name its endpoint
+
+	countCalls bool           // count the requests sent (sync's summary gives them)
+	calls      map[string]int // requests sent, by S3 operation; guarded by errMu
+}
+
+// callCounts returns a copy of the requests sent so far, by S3 operation.
+func (a *app) callCounts() map[string]int {
+	a.errMu.Lock()
+	defer a.errMu.Unlock()
+	m := make(map[string]int, len(a.calls))
+	for k, v := range a.calls {
+		m[k] = v
+	}
+	return m
 }
 
 func (a *app) globalFlags(root *cobra.Command) {
@@ -54,7 +68,7 @@ func (a *app) store(ctx context.Context, maxConns int) (*s3store.Store, error) {
 		return nil, usagef("--provider %q: use one of %s", a.provider, strings.Join(s3store.ProviderNames(), ", "))
 	}
 	cfg := s3store.Config{Endpoint: a.endpoint, Region: a.region, Profile: a.profile, Addressing: a.addressing, Provider: a.provider, MaxConns: maxConns}
-	if a.debug {
+	if a.debug || a.countCalls {
 		cfg.Log = a.logCall
 	}
 	s, err := s3store.New(ctx, cfg)
@@ -88,7 +102,17 @@ func bucketArg(arg, what string) (string, error) {
 	return u.Bucket, nil
 }
 
+// logCall counts every request sent (calls) and, with --debug, logs it.
 func (a *app) logCall(c s3store.Call) {
+	a.errMu.Lock()
+	if a.calls == nil {
+		a.calls = map[string]int{}
+	}
+	a.calls[c.Op]++
+	a.errMu.Unlock()
+	if !a.debug {
+		return
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "debug: %s", c.Op)
 	if c.Bucket != "" {

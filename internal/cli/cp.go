@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/haul-s3/haul/filter"
 	"github.com/haul-s3/haul/object"
@@ -42,7 +43,8 @@ type cpFlags struct {
 	resume       bool
 	journal      string
 	checksum     string
-	checksumSet  bool // --checksum given: the provider's default does not apply
+	checksumSet  bool   // --checksum given: the provider's default does not apply
+	checksumFlag string // the name of that flag: checksum (cp) or checksum-algorithm (sync)
 	verify       bool
 	failIfEmpty  bool
 	createdDir   bool // the destination directory of a recursive download did not exist
@@ -65,12 +67,24 @@ from S3 to a file, a directory or standard output (-).
   haul cp - s3://bucket/key               haul cp s3://bucket/key -`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			f.checksumSet = cmd.Flags().Changed("checksum")
+			f.checksumSet = cmd.Flags().Changed(f.checksumFlag)
 			return a.cp(cmd.Context(), &f, args[0], args[1])
 		},
 	}
 	fl := cmd.Flags()
 	fl.BoolVarP(&f.recursive, "recursive", "r", false, "copy a directory or a whole prefix")
+	f.register(fl, "checksum", "with -r, ")
+	fl.BoolVar(&f.failIfEmpty, "fail-if-empty", false, "exit 1 if the prefix holds no objects (cp -r from S3)")
+	fl.BoolVar(&f.dryRun, "dry-run", false, "print what would be copied, one line per item, and the requests it takes; send nothing that carries or fetches object bodies")
+	return cmd
+}
+
+// register defines the flags that cp and sync share: how to transfer, and the object
+// options. checksumFlag names the flag of the checksum algorithm (cp's --checksum; sync's
+// --checksum-algorithm, as its --checksum decides by content); filterScope begins the
+// --include help ("with -r, ").
+func (f *cpFlags) register(fl *pflag.FlagSet, checksumFlag, filterScope string) {
+	f.checksumFlag = checksumFlag
 	fl.IntVar(&f.concurrency, "concurrency", transfer.DefaultConcurrency, "requests in flight at once, shared by all files and parts")
 	fl.Var(sizeFlag{&f.partSize}, "part-size", "multipart part size, 5MiB..5GiB (default: 8MiB, grown with the object so it needs at most 1,000 parts)")
 	f.threshold = transfer.DefaultMultipartThreshold
@@ -87,15 +101,12 @@ from S3 to a file, a directory or standard output (-).
 	fl.StringVar(&f.contentType, "content-type", "", "content type (default: detected from the file extension)")
 	fl.StringVar(&f.cacheControl, "cache-control", "", "Cache-Control header to store with the objects")
 	fl.BoolVar(&f.createBucket, "create-bucket", false, "create the destination bucket if it does not exist (in --region)")
-	fl.StringVar(&f.checksum, "checksum", "", "checksum sent with every PUT and part for the server to verify: crc32c, crc32, crc64nvme, sha256, sha1, md5 or none (default: depends on the provider: crc32c for aws, minio and versitygw; md5 for ceph, gcs, oss and servers haul does not recognise; see --provider)")
-	fl.BoolVar(&f.failIfEmpty, "fail-if-empty", false, "exit 1 if the prefix holds no objects (cp -r from S3)")
-	fl.BoolVar(&f.dryRun, "dry-run", false, "print what would be copied, one line per item, and the requests it takes; send nothing that carries or fetches object bodies")
-	fl.Var(filter.IncludeFlag(&f.rules), "include", "with -r, copy only paths that match (repeatable; with --exclude, the last that matches wins; * and ? stop at /, ** crosses it)")
-	fl.Var(filter.ExcludeFlag(&f.rules), "exclude", "with -r, do not copy paths that match (repeatable; see --include)")
+	fl.StringVar(&f.checksum, checksumFlag, "", "checksum sent with every PUT and part for the server to verify: crc32c, crc32, crc64nvme, sha256, sha1, md5 or none (default: depends on the provider: crc32c for aws, minio and versitygw; md5 for ceph, gcs, oss and servers haul does not recognise; see --provider)")
+	fl.Var(filter.IncludeFlag(&f.rules), "include", filterScope+"copy only paths that match (repeatable; with --exclude, the last that matches wins; * and ? stop at /, ** crosses it)")
+	fl.Var(filter.ExcludeFlag(&f.rules), "exclude", filterScope+"do not copy paths that match (repeatable; see --include)")
 	fl.BoolVar(&f.verify, "verify", true, "check downloaded bytes against the whole-file checksum haul stored with the object, or its MD5 ETag (--verify=false to skip)")
 	fl.BoolVar(&f.resume, "resume", false, "keep a journal so an interrupted copy continues where it stopped (run the same command again, or haul resume)")
 	fl.StringVar(&f.journal, "journal", "", "journal file for --resume (default: one per source and destination in "+journalDirHint+")")
-	return cmd
 }
 
 var checksumNames = map[string]string{
@@ -152,7 +163,7 @@ func (f *cpFlags) options() (transfer.Options, error) {
 	}
 	sum, ok := checksumNames[f.checksum]
 	if !ok && f.checksum != "" {
-		return o, usagef("--checksum %q: use crc32c, crc32, crc64nvme, sha256, sha1, md5 or none", f.checksum)
+		return o, usagef("--%s %q: use crc32c, crc32, crc64nvme, sha256, sha1, md5 or none", f.checksumFlag, f.checksum)
 	}
 	retries := f.retries
 	if retries == 0 {
@@ -305,8 +316,8 @@ func (a *app) providerChecksum(ctx context.Context, store *s3store.Store, f *cpF
 	case given == object.ChecksumNone || p.Accepts(given):
 		return given, nil
 	}
-	return "", usagef("--checksum %s: %s servers do not accept it; use %s or none (or --provider other to send it anyway)",
-		f.checksum, name, strings.ToLower(strings.Join(p.Checksums, ", ")))
+	return "", usagef("--%s %s: %s servers do not accept it; use %s or none (or --provider other to send it anyway)",
+		f.checksumFlag, f.checksum, name, strings.ToLower(strings.Join(p.Checksums, ", ")))
 }
 
 // checkBucket is ensureBucket for a dry run: a missing bucket is noted when --create-bucket

@@ -85,7 +85,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	var ue *usageError
 	var stop *stopError
+	var code exitCode
 	switch {
+	case errors.As(err, &code):
+		return int(code)
 	case errors.As(err, &stop):
 		fmt.Fprintf(stderr, "haul: %s\n", app.explain(stop.err))
 		if stop.done == 0 {
@@ -132,7 +135,7 @@ func (a *app) rootCommand() *cobra.Command {
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
 	a.globalFlags(root)
-	root.AddCommand(a.cpCommand(), a.lsCommand(), a.rmCommand(), a.mbCommand(), a.resumeCommand(), a.uploadsCommand(), a.lifecycleCommand())
+	root.AddCommand(a.cpCommand(), a.syncCommand(), a.lsCommand(), a.rmCommand(), a.mbCommand(), a.resumeCommand(), a.uploadsCommand(), a.lifecycleCommand())
 	for _, c := range root.Commands() {
 		c.SilenceUsage, c.SilenceErrors = true, true
 		if c.Args != nil {

@@ -40,6 +40,7 @@ type event struct {
 	UploadID string  `json:"upload_id,omitempty"` // a multipart upload's ID
 	Attempt  int     `json:"attempt,omitempty"`   // the attempt that failed, in a retry event
 	Verified string  `json:"verified,omitempty"`  // what a download was checked against
+	Reason   string  `json:"reason,omitempty"`    // sync: why an item is in the plan (new, size 1 B -> 2 B, ...)
 
 	// Listings.
 	Bucket       string        `json:"bucket,omitempty"`        // a bucket's name
@@ -70,6 +71,13 @@ type event struct {
 	Rules       *int `json:"rules,omitempty"`        // lifecycle show
 	Installed   *int `json:"installed,omitempty"`    // lifecycle abort-incomplete: a new rule
 	Replaced    *int `json:"replaced,omitempty"`     // lifecycle abort-incomplete: a rule replaced
+	Uploaded    *int `json:"uploaded,omitempty"`     // sync: files uploaded
+	Downloaded  *int `json:"downloaded,omitempty"`   // sync: objects downloaded
+	Unchanged   *int `json:"unchanged,omitempty"`    // sync: keys the same on both sides
+	Protected   *int `json:"protected,omitempty"`    // sync: keys not deleted because their source could not be read
+
+	// Calls counts the S3 requests a command sent, by operation (sync).
+	Calls map[string]int `json:"calls,omitempty"`
 }
 
 // counted returns the sum of the event's counts: zero in a summary of a run that did
@@ -77,7 +85,7 @@ type event struct {
 func (ev *event) counted() int {
 	n := 0
 	for _, c := range []*int{ev.Done, ev.Failed, ev.NotDone, ev.Deleted, ev.Objects, ev.Prefixes, ev.Buckets, ev.Created,
-		ev.Uploads, ev.Aborted, ev.WouldAbort, ev.Rules, ev.Installed, ev.Replaced} {
+		ev.Uploads, ev.Aborted, ev.WouldAbort, ev.Rules, ev.Installed, ev.Replaced, ev.Uploaded, ev.Downloaded, ev.Unchanged, ev.Protected} {
 		if c != nil {
 			n += *c
 		}

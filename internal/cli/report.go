@@ -88,9 +88,12 @@ func (r *reporter) Observe(ev transfer.Event) {
 		r.done++
 		switch {
 		case r.a.json:
-			r.emitJSON(event{Event: "done", Op: string(ev.Item.Op), Src: ev.Item.Src(), Dst: ev.Item.Dst(), Bytes: new(ev.Item.Size), Seconds: ev.Elapsed.Seconds(), Verified: ev.Verified})
-		case !r.a.quiet:
-			r.line(r.lines, "%s: %s -> %s %s %.1fs", ev.Item.Op, ev.Item.Src(), ev.Item.Dst(), bytesize.Format(ev.Item.Size), ev.Elapsed.Seconds())
+			r.emitJSON(event{Event: "done", Op: string(ev.Item.Op), Src: ev.Item.Src(), Dst: ev.Item.Dst(), Bytes: new(ev.Item.Size), Seconds: ev.Elapsed.Seconds(), Verified: ev.Verified, Reason: ev.Item.Reason})
+		case r.a.quiet:
+		case ev.Item.Op == transfer.Delete:
+			r.line(r.lines, "delete: %s", ev.Item.Dst())
+		default:
+			r.line(r.lines, "%s: %s -> %s %s %.1fs%s", ev.Item.Op, ev.Item.Src(), ev.Item.Dst(), bytesize.Format(ev.Item.Size), ev.Elapsed.Seconds(), because(ev.Item.Reason))
 		}
 	case transfer.Skipped:
 		r.done++
@@ -144,6 +147,22 @@ func (r *reporter) Observe(ev transfer.Event) {
 	}
 }
 
+// because is a line's " (reason)", or nothing.
+func because(reason string) string {
+	if reason == "" {
+		return ""
+	}
+	return " (" + reason + ")"
+}
+
+// endBar stops the progress bar, if there is one, and clears it.
+func (r *reporter) endBar() {
+	if r.bar != nil {
+		_ = r.bar.Finish()
+		_ = r.bar.Clear()
+	}
+}
+
 func describeFailure(src, dst string, err error) string {
 	msg := advise(err)
 	switch {
@@ -169,10 +188,7 @@ func notDoneReason(cause error) string {
 
 // finish prints the summary and returns the error that decides the exit code.
 func (r *reporter) finish(sum transfer.Summary, err error) error {
-	if r.bar != nil {
-		_ = r.bar.Finish()
-		_ = r.bar.Clear()
-	}
+	r.endBar()
 	stopped, isStop := stoppedBy(err)
 	interrupted := !isStop && errors.Is(err, context.Canceled)
 	if r.a.json {

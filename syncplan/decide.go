@@ -1,0 +1,252 @@
+package syncplan
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"time"
+
+	"github.com/haul-s3/haul/internal/bytesize"
+	"github.com/haul-s3/haul/localfs"
+	"github.com/haul-s3/haul/object"
+	"github.com/haul-s3/haul/transfer"
+)
+
+// verdict is the decision on a key both sides hold.
+type verdict struct {
+	send   bool
+	reason string // why it is sent, or the rule that found it unchanged
+	rec    Record // the state record of an unchanged key
+	record bool   // rec is to be written
+}
+
+// The rules that find a key unchanged, as the plan and the summary name them.
+const (
+	ByState    = "state"         // the state file's record matches both sides
+	ByMtime    = "mtime"         // haul-mtime (or, downloading, LastModified) equals the local mtime
+	BySum      = "same checksum" // the local file's checksum equals the object's
+	ByAssumed  = "assumed-same"  // an object from another tool, not older than the file
+	BySize     = "same size"     // --size-only
+	ByExisting = "exists"        // --ignore-existing
+	ByNewer    = "newer at destination"
+)
+
+// decide applies SYNC.md's rules, in order, to a key that local and obj (the object) both
+// hold; the first that decides wins. It may ask for the object's metadata (one HEAD) and
+// read the local file (to compare checksums).
+func (s *Sync) decide(ctx context.Context, key string, local, obj *Entry, rec Record, hasRec bool) (verdict, error) {
+	up := s.o.Dir == Up
+	switch {
+	case s.o.IgnoreExisting:
+		return verdict{reason: ByExisting}, nil
+	case local.Size != obj.Size:
+		from, to := obj.Size, local.Size
+		if !up {
+			from, to = to, from
+		}
+		return verdict{send: true, reason: "size " + bytesize.Format(from) + " -> " + bytesize.Format(to)}, nil
+	case s.o.SizeOnly:
+		return verdict{reason: BySize}, nil
+	case s.o.Update && (up && obj.ModTime.After(local.ModTime) || !up && local.ModTime.After(obj.ModTime)):
+		return verdict{reason: ByNewer}, nil
+	}
+	base := Record{Key: key, Size: local.Size, Mtime: local.ModTime.UnixNano(), Change: local.Change, Inode: local.Inode, Seen: local.Seen,
+		ETag: obj.ETag, LastModified: obj.ModTime.UnixNano()}
+	same := func(reason string, sum object.Checksum) verdict {
+		r := base
+		r.Sum = sum
+		return verdict{reason: reason, rec: r, record: true}
+	}
+	// Rule 2: the state.
+	if hasRec {
+		switch match(rec, local, obj) {
+		case matchFull:
+			return same(ByState, rec.Sum), nil
+		case matchButIdentity: // rewritten with size and mtime put back: read it again
+			sum, err := s.hashFile(ctx, local.Path, rec.Sum.Algorithm)
+			if err != nil {
+				return verdict{}, err
+			}
+			if sum == rec.Sum {
+				return same(BySum, sum), nil
+			}
+			return verdict{send: true, reason: "content changed (size and mtime kept)"}, nil
+		}
+	}
+	// Rule 3, downloading: a file haul wrote from an object without haul-mtime has its
+	// LastModified, which HEAD gives to the second only.
+	if !up && !s.o.Checksum && local.ModTime.Unix() == obj.ModTime.Unix() {
+		return same(ByMtime, object.Checksum{}), nil
+	}
+	info, err := s.head(ctx, key)
+	if err != nil {
+		return verdict{}, err
+	}
+	mtime, hasMtime := transfer.StoredMtime(info.Metadata)
+	if hasMtime && !s.o.Checksum && mtime.UnixNano() == local.ModTime.UnixNano() {
+		return same(ByMtime, object.Checksum{}), nil
+	}
+	// Rules 4 and 5: a checksum both sides can be compared by.
+	want, etag := comparable(info)
+	_, haulSum := transfer.StoredChecksum(info.Metadata)
+	if !haulSum && up && !s.o.Checksum && !obj.ModTime.Before(local.ModTime) {
+		return verdict{reason: ByAssumed}, nil // another tool's object, not older than the file
+	}
+	if want.Algorithm == "" && etag == "" {
+		if s.o.Checksum {
+			return verdict{send: true, reason: "unverifiable: the object has no checksum to compare"}, nil
+		}
+		return verdict{send: true, reason: "changed: " + timeChange(local.ModTime, obj.ModTime, up)}, nil
+	}
+	alg := want.Algorithm
+	if alg == "" {
+		alg = object.ChecksumMD5
+	}
+	got, err := s.hashFile(ctx, local.Path, alg)
+	if err != nil {
+		return verdict{}, err
+	}
+	equal := got == want
+	if etag != "" {
+		equal = base64ToHex(got.Value) == etag
+	}
+	if !equal {
+		return verdict{send: true, reason: fmt.Sprintf("%s differs", alg)}, nil
+	}
+	if !up { // the file keeps its bytes and takes the object's time
+		t := obj.ModTime
+		if hasMtime {
+			t = mtime
+		}
+		if err := s.setTime(local, t, &base); err != nil {
+			return verdict{}, err
+		}
+	}
+	return same(BySum, got), nil
+}
+
+type matchKind int
+
+const (
+	matchNone        matchKind = iota
+	matchFull                  // every field matches: unchanged
+	matchButIdentity           // size and mtime match, ctime or inode does not
+)
+
+// match compares a state record with both sides as they are now.
+func match(rec Record, local, obj *Entry) matchKind {
+	remote := rec.Size == obj.Size && rec.ETag == obj.ETag && (rec.LastModified == 0 || rec.LastModified == obj.ModTime.UnixNano())
+	if !remote || rec.Size != local.Size || rec.Mtime != local.ModTime.UnixNano() || rec.racy() {
+		return matchNone
+	}
+	if rec.Change == local.Change && rec.Inode == local.Inode {
+		return matchFull
+	}
+	if rec.Sum.Algorithm != "" {
+		return matchButIdentity
+	}
+	return matchNone
+}
+
+var md5ETag = regexp.MustCompile(`^[0-9a-f]{32}$`)
+
+// comparable returns a checksum of the whole object that a local file's can be compared
+// with: haul's own (haul-checksum), the server's whole-object checksum, or an ETag that is
+// an MD5 (single-part, not SSE-KMS: it is then 32 hex digits).
+func comparable(info object.Info) (object.Checksum, string) {
+	if c, ok := transfer.StoredChecksum(info.Metadata); ok {
+		return c, ""
+	}
+	if info.Checksum.Algorithm != "" {
+		return info.Checksum, ""
+	}
+	if md5ETag.MatchString(info.ETag) {
+		return object.Checksum{}, info.ETag
+	}
+	return object.Checksum{}, ""
+}
+
+func base64ToHex(v string) string {
+	b, err := base64.StdEncoding.DecodeString(v)
+	if err != nil {
+		return ""
+	}
+	return hex.EncodeToString(b)
+}
+
+func timeChange(local, obj time.Time, up bool) string {
+	if up {
+		return "file modified " + local.UTC().Format(time.RFC3339Nano) + ", object " + obj.UTC().Format(time.RFC3339Nano)
+	}
+	return "object modified " + obj.UTC().Format(time.RFC3339Nano) + ", file " + local.UTC().Format(time.RFC3339Nano)
+}
+
+// head asks for an object's metadata, under the engine's retry policy.
+func (s *Sync) head(ctx context.Context, key string) (object.Info, error) {
+	s.mu.Lock()
+	s.counts.Heads++
+	s.mu.Unlock()
+	var info object.Info
+	err := s.e.Retry(ctx, func(ctx context.Context) error {
+		var err error
+		info, err = s.st.HeadObject(ctx, s.ref(key))
+		return err
+	})
+	return info, err
+}
+
+// hashFile returns the checksum of the file at path with alg.
+func (s *Sync) hashFile(ctx context.Context, path, alg string) (object.Checksum, error) {
+	h, err := object.NewHash(alg)
+	if err != nil {
+		return object.Checksum{}, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return object.Checksum{}, &transfer.SourceError{Path: path, Err: err}
+	}
+	defer f.Close()
+	n, err := io.Copy(h, ctxReader{ctx, f})
+	if err != nil {
+		return object.Checksum{}, &transfer.SourceError{Path: path, Err: err}
+	}
+	s.mu.Lock()
+	s.counts.Hashed++
+	s.counts.HashedBytes += n
+	s.mu.Unlock()
+	return object.Checksum{Algorithm: alg, Value: base64.StdEncoding.EncodeToString(h.Sum(nil))}, nil
+}
+
+// ctxReader stops a long read when ctx ends.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+// setTime gives an unchanged downloaded file the object's time (not in a dry run), and
+// updates rec to the file as it then is.
+func (s *Sync) setTime(local *Entry, t time.Time, rec *Record) error {
+	if s.o.DryRun || t.IsZero() || t.Equal(local.ModTime) {
+		return nil
+	}
+	if err := os.Chtimes(local.Path, t, t); err != nil {
+		return err
+	}
+	f, err := localfs.Stat(local.Path, local.Key)
+	if err != nil {
+		return err
+	}
+	rec.Mtime, rec.Change, rec.Inode, rec.Seen = f.ModTime.UnixNano(), f.Change, f.Inode, time.Now().UnixNano()
+	return nil
+}

@@ -1,0 +1,500 @@
+package syncplan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/haul-s3/haul/localfs"
+	"github.com/haul-s3/haul/object"
+	"github.com/haul-s3/haul/transfer"
+)
+
+// Direction is which way a sync goes.
+type Direction int
+
+// The directions.
+const (
+	Up   Direction = iota // a local directory to an S3 prefix
+	Down                  // an S3 prefix to a local directory
+)
+
+// Store is what a sync asks of the object store besides what the engine uses: the
+// destination's or the source's listing, and an object's metadata when a listing does not
+// say enough (haul-mtime, haul-checksum).
+type Store interface {
+	List(ctx context.Context, bucket, prefix string, fn func(object.Info) error) error
+	HeadObject(ctx context.Context, ref object.Ref) (object.Info, error)
+}
+
+// Options say what to sync and how to decide.
+type Options struct {
+	Dir    Direction
+	Local  string     // the local directory
+	Remote object.Ref // the bucket and prefix; Key is "" or ends in "/"
+	// Filter keeps the keys it matches (relative to the sync roots) on both sides; nil
+	// keeps every key. Keys it excludes are neither sent nor deleted, unless
+	// DeleteExcluded: then excluded destination keys are deleted.
+	Filter         transfer.Filter
+	Delete         bool
+	DeleteExcluded bool
+	Guards         Guards
+
+	SizeOnly       bool // same size is unchanged (rule 1 only)
+	Checksum       bool // decide by content: no time shortcut, and no comparable checksum means transfer
+	Update         bool // never replace a destination newer than the source
+	IgnoreExisting bool // never replace what the destination holds
+
+	// StatePath is the state file (a cache of unchanged keys); "" keeps none.
+	StatePath string
+	// DryRun plans only: no file's time is set and no state is written.
+	DryRun bool
+	// Note, when set, hears of keys kept from deletion and of names that cannot be synced.
+	Note func(Note)
+}
+
+// Guards stop a sync from deleting more than it should: checked on the whole plan before
+// the first delete, all or nothing.
+type Guards struct {
+	AllowEmptySource bool  // delete even when the source holds nothing
+	MaxDelete        int64 // most deletions; < 0: no limit
+	MaxDeleteSize    int64 // most bytes deleted; < 0: no limit
+	// MaxDeletePercent is the most of the destination's keys one run may delete, once the
+	// destination holds at least PercentFloor of them; 100 (or more) is no limit.
+	MaxDeletePercent int64
+}
+
+// PercentFloor is the number of destination keys from which MaxDeletePercent applies.
+const PercentFloor = 100
+
+// Note is something a sync tells its caller about a key that is neither a transfer nor a
+// deletion.
+type Note struct {
+	Kind string // "protect": a destination key not deleted because its source could not be read
+	Key  string // the key, relative to the sync roots
+	Err  error  // why
+}
+
+// Counts are what a sync found and decided, for its summary.
+type Counts struct {
+	Source, Dest int            // keys on each side, after filters
+	Unchanged    int            // keys the same on both sides
+	UnchangedBy  map[string]int // Unchanged by the rule that said so: state, mtime, same checksum, ...
+	Heads        int            // HeadObject requests made to decide
+	Hashed       int            // local files read to compare checksums
+	HashedBytes  int64
+	Deletes      int // deletion candidates (made only if the guards and listings allow)
+	DeleteBytes  int64
+	Protected    int // destination keys kept because their source could not be read
+}
+
+// Sync plans and carries out one sync between a local directory and a prefix. Its Items
+// are the transfers, for Engine.Run; after them, Deletes gives the deletions, if the
+// listings and guards allow any. Close writes the state file.
+type Sync struct {
+	o     Options
+	e     *transfer.Engine
+	st    Store
+	state *stateReader
+	out   *stateWriter
+	spool *spool
+
+	mu       sync.Mutex
+	counts   Counts
+	inflight map[string]inflight // key -> a transfer whose outcome goes in the state
+	problems []problem           // unreadable local entries not yet reported
+	protect  []string            // keys (and the prefixes under them) that must not be deleted
+
+	listErr    error // the merge's error: a listing failed, was cut short or out of order
+	incomplete bool  // the merge did not reach its end (the run was cancelled or stopped)
+}
+
+type inflight struct {
+	slot  *slot
+	local Entry
+}
+
+type problem struct {
+	rel, path string
+	err       error
+}
+
+// New prepares a sync. The destination's listing is not read until Items is.
+func New(e *transfer.Engine, st Store, o Options) (*Sync, error) {
+	if o.Remote.Key != "" && !strings.HasSuffix(o.Remote.Key, "/") {
+		return nil, fmt.Errorf("sync: prefix %q does not end in /", o.Remote.Key)
+	}
+	s := &Sync{o: o, e: e, st: st, inflight: map[string]inflight{}, state: &stateReader{}}
+	s.counts.UnchangedBy = map[string]int{}
+	if o.StatePath != "" {
+		s.state = openState(o.StatePath)
+		if !o.DryRun {
+			w, err := createState(o.StatePath)
+			if err != nil {
+				return nil, fmt.Errorf("sync: state file: %w", err)
+			}
+			s.out = w
+		}
+	}
+	if o.Delete {
+		sp, err := newSpool()
+		if err != nil {
+			_ = s.Close(false)
+			return nil, err
+		}
+		s.spool = sp
+	}
+	return s, nil
+}
+
+// Counts returns what the sync has found and decided so far.
+func (s *Sync) Counts() Counts {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.counts
+	c.UnchangedBy = make(map[string]int, len(s.counts.UnchangedBy))
+	for k, v := range s.counts.UnchangedBy {
+		c.UnchangedBy[k] = v
+	}
+	return c
+}
+
+// errStop ends a merge whose run wants no more items.
+var errStop = stopError{}
+
+type stopError struct{}
+
+func (stopError) Error() string   { return "sync stopped" }
+func (stopError) Retryable() bool { return false }
+
+// Items is the producer of the sync's transfers (a transfer.Producer): it merges the two
+// sides' listings in key order and yields an upload or download for each key that differs,
+// with its reason. Keys only the destination holds are kept for Deletes. A listing that
+// fails, is cut short or comes out of order ends it with that error.
+func (s *Sync) Items(ctx context.Context, yield func(transfer.Item) bool) error {
+	var src, dst Stream
+	if s.o.Dir == Up {
+		src, dst = s.localStream(false), s.remoteStream(true)
+	} else {
+		src, dst = s.remoteStream(false), s.localStream(true)
+	}
+	err := Merge(ctx, src, dst, func(p Pair) error {
+		if !s.reportProblems(yield) || !s.pair(ctx, p, yield) {
+			return errStop
+		}
+		return nil
+	})
+	if err == nil && !s.reportProblems(yield) {
+		err = errStop
+	}
+	if s.spool != nil {
+		if serr := s.spool.finish(); err == nil && serr != nil {
+			err = fmt.Errorf("sync: spooling deletions: %w", serr)
+		}
+	}
+	if errors.Is(err, errStop) || (err == nil && ctx.Err() != nil) {
+		s.incomplete = true
+		return nil
+	}
+	s.listErr = err
+	return err
+}
+
+// reportProblems yields a failed item for each local entry that could not be read.
+func (s *Sync) reportProblems(yield func(transfer.Item) bool) bool {
+	s.mu.Lock()
+	ps := s.problems
+	s.problems = nil
+	s.mu.Unlock()
+	for _, p := range ps {
+		it := transfer.Item{Op: transfer.Upload, Path: p.path, Object: s.ref(p.rel), Size: -1, Err: &transfer.SourceError{Path: p.path, Err: p.err}}
+		if s.o.Dir == Down {
+			it = transfer.Item{Op: transfer.Download, Path: p.path, Object: s.ref(p.rel), Size: -1, Err: p.err}
+		}
+		if !yield(it) {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Sync) ref(rel string) object.Ref {
+	return object.Ref{Bucket: s.o.Remote.Bucket, Key: s.o.Remote.Key + rel}
+}
+
+// excluded reports whether the filter leaves rel out of the sync on this side.
+func (s *Sync) excluded(rel string, dest bool) bool {
+	if s.o.Filter == nil || s.o.Filter.Match(rel) {
+		return false
+	}
+	return !dest || !s.o.DeleteExcluded
+}
+
+// localStream walks the local directory in key order.
+func (s *Sync) localStream(dest bool) Stream {
+	var prune func(string) bool
+	if p, ok := s.o.Filter.(interface{ Prune(dir string) bool }); ok && (!dest || !s.o.DeleteExcluded) {
+		prune = p.Prune
+	}
+	return func(ctx context.Context, yield func(Entry) bool) error {
+		err := localfs.WalkSkipping(ctx, s.o.Local, prune, func(f localfs.File) error {
+			if s.excluded(f.Rel, dest) {
+				return nil
+			}
+			s.count(dest)
+			e := Entry{Key: f.Rel, Size: f.Size, ModTime: f.ModTime, Path: f.Path, Change: f.Change, Inode: f.Inode, Seen: time.Now().UnixNano()}
+			if !yield(e) {
+				return errStop
+			}
+			return nil
+		}, func(p string, err error) {
+			rel, rerr := filepath.Rel(s.o.Local, p)
+			if rerr != nil {
+				return
+			}
+			rel = filepath.ToSlash(rel)
+			if s.excluded(rel, dest) {
+				return
+			}
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			s.problems = append(s.problems, problem{rel: rel, path: p, err: err})
+			s.protect = append(s.protect, rel)
+		})
+		if errors.Is(err, errStop) {
+			return nil
+		}
+		return err
+	}
+}
+
+func (s *Sync) count(dest bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if dest {
+		s.counts.Dest++
+	} else {
+		s.counts.Source++
+	}
+}
+
+// remoteStream lists the prefix in key order, retried under the engine's policy. Directory
+// markers (keys ending in "/" with no bytes) are passed over. A key that no local file
+// could have (one SafeJoin refuses) is never a deletion candidate: on the destination it is
+// passed over, on the source it is an item that fails.
+func (s *Sync) remoteStream(dest bool) Stream {
+	prefix := s.o.Remote.Key
+	return func(ctx context.Context, yield func(Entry) bool) error {
+		err := s.e.Policy().List(ctx, func(ctx context.Context, fresh func() bool) error {
+			return s.st.List(ctx, s.o.Remote.Bucket, prefix, func(info object.Info) error {
+				if !fresh() {
+					return nil
+				}
+				rel := strings.TrimPrefix(info.Key, prefix)
+				if rel == "" || strings.HasSuffix(rel, "/") && info.Size == 0 {
+					return nil // a directory marker
+				}
+				if s.excluded(rel, dest) {
+					return nil
+				}
+				s.count(dest)
+				e := Entry{Key: rel, Size: info.Size, ModTime: info.LastModified, ETag: info.ETag}
+				if _, err := localfs.SafeJoin(s.o.Local, rel); err != nil {
+					if dest {
+						return nil
+					}
+					e.Err = fmt.Errorf("cannot be represented locally: %w", err)
+				}
+				resume := transfer.Hold(ctx) // a busy scheduler is not a stalled listing
+				ok := yield(e)
+				resume()
+				if !ok {
+					return errStop
+				}
+				return nil
+			})
+		})
+		if errors.Is(err, errStop) {
+			return nil
+		}
+		return err
+	}
+}
+
+// pair decides one key and yields its transfer, if it has one.
+func (s *Sync) pair(ctx context.Context, p Pair, yield func(transfer.Item) bool) bool {
+	rec, hasRec := s.state.lookup(p.Key)
+	switch {
+	case p.Src == nil:
+		s.destOnly(p.Key, p.Dst)
+		return true
+	case p.Src.Err != nil:
+		return yield(s.item(p.Key, p.Src, "", p.Src.Err))
+	case p.Dst == nil:
+		return s.send(p.Key, p.Src, nil, "new", yield)
+	}
+	local, obj := p.Src, p.Dst
+	if s.o.Dir == Down {
+		local, obj = p.Dst, p.Src
+	}
+	v, err := s.decide(ctx, p.Key, local, obj, rec, hasRec)
+	if err != nil {
+		return yield(s.item(p.Key, p.Src, "", err))
+	}
+	if v.send {
+		return s.send(p.Key, p.Src, local, v.reason, yield)
+	}
+	s.unchanged(v)
+	return true
+}
+
+// destOnly keeps a key only the destination holds for deletion, unless it is protected.
+func (s *Sync) destOnly(key string, e *Entry) {
+	if s.spool == nil {
+		return
+	}
+	s.mu.Lock()
+	protected := ""
+	for _, p := range s.protect {
+		if key == p || strings.HasPrefix(key, p+"/") {
+			protected = p
+			break
+		}
+	}
+	if protected != "" {
+		s.counts.Protected++
+	}
+	s.mu.Unlock()
+	if protected != "" {
+		if s.o.Note != nil {
+			s.o.Note(Note{Kind: "protect", Key: key, Err: fmt.Errorf("not deleted: the source's %s could not be read", protected)})
+		}
+		return
+	}
+	s.mu.Lock()
+	s.counts.Deletes++
+	s.counts.DeleteBytes += e.Size
+	s.mu.Unlock()
+	s.spool.add(key, e.Size)
+}
+
+// item is the transfer of key from src, with its reason (or its error).
+func (s *Sync) item(key string, src *Entry, reason string, err error) transfer.Item {
+	ref := s.ref(key)
+	if s.o.Dir == Up {
+		return transfer.Item{Op: transfer.Upload, Path: src.Path, Object: ref, Size: src.Size, Reason: reason, Err: err}
+	}
+	path, jerr := localfs.SafeJoin(s.o.Local, key)
+	if err == nil {
+		err = jerr
+	}
+	return transfer.Item{Op: transfer.Download, Path: path, Object: ref, Size: src.Size, ETag: src.ETag, LastModified: src.ModTime, Reason: reason, Err: err}
+}
+
+// send yields the transfer of key, and keeps what the state needs to record its outcome.
+func (s *Sync) send(key string, src, local *Entry, reason string, yield func(transfer.Item) bool) bool {
+	it := s.item(key, src, reason, nil)
+	if s.out != nil {
+		in := inflight{slot: s.out.reserve()}
+		if local != nil {
+			in.local = *local
+		} else if s.o.Dir == Up {
+			in.local = *src
+		}
+		s.mu.Lock()
+		s.inflight[key] = in
+		s.mu.Unlock()
+	}
+	return yield(it)
+}
+
+// unchanged counts a key decided the same on both sides and records it in the state.
+func (s *Sync) unchanged(v verdict) {
+	s.mu.Lock()
+	s.counts.Unchanged++
+	s.counts.UnchangedBy[v.reason]++
+	s.mu.Unlock()
+	if s.out != nil {
+		s.out.set(s.out.reserve(), v.rec, v.record)
+	}
+}
+
+// Observer returns an observer that records in the state each transfer that finished, and
+// passes every event on to next (which may be nil).
+func (s *Sync) Observer(next transfer.Observer) transfer.Observer {
+	return transfer.ObserverFunc(func(ev transfer.Event) {
+		switch ev.Kind {
+		case transfer.Done, transfer.Failed, transfer.NotDone, transfer.Skipped:
+			if ev.Item.Op != transfer.Delete {
+				s.finished(ev)
+			}
+		}
+		if next != nil {
+			next.Observe(ev)
+		}
+	})
+}
+
+func (s *Sync) finished(ev transfer.Event) {
+	if s.out == nil {
+		return
+	}
+	key := strings.TrimPrefix(ev.Item.Object.Key, s.o.Remote.Key)
+	s.mu.Lock()
+	in, ok := s.inflight[key]
+	delete(s.inflight, key)
+	s.mu.Unlock()
+	if !ok {
+		return
+	}
+	if ev.Kind != transfer.Done {
+		s.out.set(in.slot, Record{}, false)
+		return
+	}
+	it := ev.Item
+	switch s.o.Dir {
+	case Up:
+		l := in.local
+		rec := Record{Key: key, Size: l.Size, Mtime: l.ModTime.UnixNano(), Change: l.Change, Inode: l.Inode, Seen: l.Seen, ETag: it.ETag}
+		s.out.set(in.slot, rec, it.ETag != "")
+	case Down:
+		f, err := localfs.Stat(it.Path, key)
+		rec := Record{Key: key, Size: f.Size, Mtime: f.ModTime.UnixNano(), Change: f.Change, Inode: f.Inode, Seen: time.Now().UnixNano(),
+			ETag: it.ETag, LastModified: it.LastModified.UnixNano()}
+		s.out.set(in.slot, rec, err == nil && f.Size == it.Size && it.ETag != "")
+	}
+}
+
+// Close writes the state file (commit) or leaves the old one (!commit), and removes the
+// spool of deletions.
+func (s *Sync) Close(commit bool) error {
+	s.state.close()
+	var err error
+	if s.out != nil {
+		if commit {
+			err = s.out.commit()
+		} else {
+			s.out.discard()
+		}
+	}
+	if s.spool != nil {
+		s.spool.remove()
+	}
+	return err
+}
+
+// removeEmptyDirs removes dir and then its parents, up to but not including root, for as
+// long as each is empty.
+func removeEmptyDirs(dir, root string) {
+	root = filepath.Clean(root)
+	for dir = filepath.Clean(dir); dir != root && strings.HasPrefix(dir, root); dir = filepath.Dir(dir) {
+		if os.Remove(dir) != nil {
+			return
+		}
+	}
+}
