@@ -56,6 +56,9 @@ type Options struct {
 	DryRun bool
 	// Note, when set, hears of keys kept from deletion and of names that cannot be synced.
 	Note func(Note)
+	// Checks is how many decisions that need a request or a read (a HEAD, a file's
+	// checksum) are made at once; 0 is DefaultChecks.
+	Checks int
 }
 
 // Guards stop a sync from deleting more than it should: checked on the whole plan before
@@ -175,7 +178,12 @@ func (stopError) Retryable() bool { return false }
 // Items is the producer of the sync's transfers (a transfer.Producer): it merges the two
 // sides' listings in key order and yields an upload or download for each key that differs,
 // with its reason. Keys only the destination holds are kept for Deletes. A listing that
-// fails, is cut short or comes out of order ends it with that error.
+// fails, is cut short or comes out of order ends it with that error; what was decided
+// before it is still yielded.
+//
+// The decisions that need a request or a read (a HEAD, a checksum) are made up to
+// Options.Checks at a time; their outcomes are yielded, and recorded in the state, in key
+// order all the same.
 func (s *Sync) Items(ctx context.Context, yield func(transfer.Item) bool) error {
 	var src, dst Stream
 	if s.o.Dir == Up {
@@ -183,34 +191,58 @@ func (s *Sync) Items(ctx context.Context, yield func(transfer.Item) bool) error 
 	} else {
 		src, dst = s.remoteStream(false), s.localStream(true)
 	}
-	err := Merge(ctx, src, dst, func(p Pair) error {
-		if !s.reportProblems(yield) || !s.pair(ctx, p, yield) {
-			return errStop
-		}
-		return nil
-	})
-	if err == nil && !s.reportProblems(yield) {
-		err = errStop
+	checks := s.o.Checks
+	if checks <= 0 {
+		checks = DefaultChecks
 	}
+	mctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	o := newOrdered(mctx, 4*checks, yield, cancel)
+	slots := make(chan struct{}, checks)
+	err := Merge(mctx, src, dst, func(p Pair) error {
+		if ps := s.takeProblems(); len(ps) > 0 {
+			if !o.push(decided(func(yield func(transfer.Item) bool) bool { return s.yieldProblems(ps, yield) })) {
+				return errStop
+			}
+		}
+		return s.pair(mctx, p, o, slots)
+	})
+	if ps := s.takeProblems(); err == nil && len(ps) > 0 {
+		if !o.push(decided(func(yield func(transfer.Item) bool) bool { return s.yieldProblems(ps, yield) })) {
+			err = errStop
+		}
+	}
+	stopped := o.close()
 	if s.spool != nil {
 		if serr := s.spool.finish(); err == nil && serr != nil {
 			err = fmt.Errorf("sync: spooling deletions: %w", serr)
 		}
 	}
-	if errors.Is(err, errStop) || (err == nil && ctx.Err() != nil) {
+	if stopped || errors.Is(err, errStop) || ctx.Err() != nil {
 		s.incomplete = true
-		return nil
+		if err == nil || errors.Is(err, errStop) || errors.Is(err, context.Canceled) {
+			return nil
+		}
 	}
 	s.listErr = err
 	return err
 }
 
-// reportProblems yields a failed item for each local entry that could not be read.
-func (s *Sync) reportProblems(yield func(transfer.Item) bool) bool {
+// DefaultChecks is how many decisions (a HEAD, a file read) a sync makes at once when
+// Options.Checks is 0.
+const DefaultChecks = 16
+
+// takeProblems returns the local entries found unreadable since the last call.
+func (s *Sync) takeProblems() []problem {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	ps := s.problems
 	s.problems = nil
-	s.mu.Unlock()
+	return ps
+}
+
+// yieldProblems yields a failed item for each local entry that could not be read.
+func (s *Sync) yieldProblems(ps []problem, yield func(transfer.Item) bool) bool {
 	for _, p := range ps {
 		it := transfer.Item{Op: transfer.Upload, Path: p.path, Object: s.ref(p.rel), Size: -1, Err: &transfer.SourceError{Path: p.path, Err: p.err}}
 		if s.o.Dir == Down {
@@ -326,31 +358,55 @@ func (s *Sync) remoteStream(dest bool) Stream {
 	}
 }
 
-// pair decides one key and yields its transfer, if it has one.
-func (s *Sync) pair(ctx context.Context, p Pair, yield func(transfer.Item) bool) bool {
+// pair decides one key and queues what follows from it (a transfer, or a record in the
+// state), in key order. A key both sides hold is decided by a goroutine of its own, at
+// most cap(slots) at once, when the decision may need a request or a read.
+func (s *Sync) pair(ctx context.Context, p Pair, o *ordered, slots chan struct{}) error {
 	rec, hasRec := s.state.lookup(p.Key)
+	key := p.Key
+	var out *outcome
 	switch {
 	case p.Src == nil:
-		s.destOnly(p.Key, p.Dst)
-		return true
+		s.destOnly(key, p.Dst)
+		return nil
 	case p.Src.Err != nil:
-		return yield(s.item(p.Key, p.Src, "", p.Src.Err))
+		it := s.item(key, p.Src, "", p.Src.Err)
+		out = decided(func(yield func(transfer.Item) bool) bool { return yield(it) })
 	case p.Dst == nil:
-		return s.send(p.Key, p.Src, nil, "new", yield)
+		src := *p.Src // the merge reuses p's entries once pair returns
+		out = decided(func(yield func(transfer.Item) bool) bool { return s.send(key, &src, nil, "new", yield) })
+	default:
+		src, dst := *p.Src, *p.Dst
+		local, obj := &src, &dst
+		if s.o.Dir == Down {
+			local, obj = &dst, &src
+		}
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			return errStop
+		}
+		out = &outcome{done: make(chan struct{})}
+		go func() {
+			defer func() { <-slots }()
+			v, err := s.decide(ctx, key, local, obj, rec, hasRec)
+			out.fn = func(yield func(transfer.Item) bool) bool {
+				switch {
+				case err != nil:
+					return yield(s.item(key, &src, "", err))
+				case v.send:
+					return s.send(key, &src, local, v.reason, yield)
+				}
+				s.unchanged(v)
+				return true
+			}
+			close(out.done)
+		}()
 	}
-	local, obj := p.Src, p.Dst
-	if s.o.Dir == Down {
-		local, obj = p.Dst, p.Src
+	if !o.push(out) {
+		return errStop
 	}
-	v, err := s.decide(ctx, p.Key, local, obj, rec, hasRec)
-	if err != nil {
-		return yield(s.item(p.Key, p.Src, "", err))
-	}
-	if v.send {
-		return s.send(p.Key, p.Src, local, v.reason, yield)
-	}
-	s.unchanged(v)
-	return true
+	return nil
 }
 
 // destOnly keeps a key only the destination holds for deletion, unless it is protected.

@@ -201,7 +201,7 @@ func (a *app) sync(ctx context.Context, f *syncFlags, src, dst string) error {
 		Delete: f.delete, DeleteExcluded: f.deleteExcluded,
 		Guards:   syncplan.Guards{AllowEmptySource: f.allowEmpty, MaxDelete: f.maxDelete, MaxDeleteSize: f.maxDeleteSize, MaxDeletePercent: f.maxDeletePercent},
 		SizeOnly: f.sizeOnly, Checksum: f.content, Update: f.update, IgnoreExisting: f.ignoreOld,
-		StatePath: state, DryRun: f.dryRun,
+		StatePath: state, DryRun: f.dryRun, Checks: f.concurrency,
 		Note: func(n syncplan.Note) {
 			out.did(event{Event: n.Kind, Dst: refOrPath(job, n.Key), Message: n.Err.Error()}, fmt.Sprintf("%s: %s (%v)", n.Kind, refOrPath(job, n.Key), n.Err))
 		},
