@@ -203,6 +203,7 @@ func createState(path string) (*stateWriter, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, err
 	}
+	removeStale(path)
 	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return nil, err
@@ -210,6 +211,20 @@ func createState(path string) (*stateWriter, error) {
 	w := &stateWriter{path: path, tmp: f.Name(), f: f, w: bufio.NewWriterSize(f, 256*1024)}
 	_, w.err = fmt.Fprintln(w.w, stateHeader)
 	return w, nil
+}
+
+// staleAfter is how old an unfinished state file (of a run that was killed) must be before
+// another run of the same pair removes it: a run that is still going keeps writing its own.
+const staleAfter = 24 * time.Hour
+
+// removeStale removes the unfinished state files that killed runs of this pair left.
+func removeStale(path string) {
+	olds, _ := filepath.Glob(path + ".*.tmp")
+	for _, p := range olds {
+		if fi, err := os.Stat(p); err == nil && time.Since(fi.ModTime()) > staleAfter {
+			_ = os.Remove(p)
+		}
+	}
 }
 
 // reserve takes the next slot, for key, in key order.
