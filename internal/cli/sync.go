@@ -159,7 +159,7 @@ func (a *app) statePath(f *syncFlags, src, dst, endpoint string) (string, error)
 	if err != nil {
 		return "", usagef("no home directory for the sync state (%v): give --state PATH or --no-state", err)
 	}
-	strip := func(s string) string { return strings.TrimRight(absLocal(s), "/"+string(filepath.Separator)) }
+	strip := func(s string) string { return strings.TrimRight(absLocal(s), `/\`) }
 	sum := sha256.Sum256([]byte(strip(src) + "\x00" + strip(dst) + "\x00" + endpoint))
 	return filepath.Join(filepath.Dir(dir), "sync", hex.EncodeToString(sum[:8])+".state"), nil
 }
