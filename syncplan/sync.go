@@ -113,6 +113,8 @@ type Sync struct {
 	problems []problem           // unreadable local entries not yet reported
 	protect  []string            // keys (and the prefixes under them) that must not be deleted
 
+	held twinHold // one-sided keys not in NFC, waiting for a twin (twins.go)
+
 	listErr    error // the merge's error: a listing failed, was cut short or out of order
 	incomplete bool  // the merge did not reach its end (the run was cancelled or stopped)
 }
@@ -207,6 +209,9 @@ func (s *Sync) Items(ctx context.Context, yield func(transfer.Item) bool) error 
 		}
 		return s.pair(mctx, p, o, slots)
 	})
+	if err == nil {
+		err = s.releaseTwins("", true, o)
+	}
 	if ps := s.takeProblems(); err == nil && len(ps) > 0 {
 		if !o.push(decided(func(yield func(transfer.Item) bool) bool { return s.yieldProblems(ps, yield) })) {
 			err = errStop
@@ -360,49 +365,80 @@ func (s *Sync) remoteStream(dest bool) Stream {
 
 // pair decides one key and queues what follows from it (a transfer, or a record in the
 // state), in key order. A key both sides hold is decided by a goroutine of its own, at
-// most cap(slots) at once, when the decision may need a request or a read.
+// most cap(slots) at once, when the decision may need a request or a read. A key one side
+// holds in another Unicode form than the other (twins.go) is paired with it.
 func (s *Sync) pair(ctx context.Context, p Pair, o *ordered, slots chan struct{}) error {
 	rec, hasRec := s.state.lookup(p.Key)
-	key := p.Key
+	if err := s.releaseTwins(p.Key, false, o); err != nil {
+		return err
+	}
+	if p.Src == nil || p.Dst == nil {
+		if twin, held := s.twin(p); held {
+			return nil
+		} else if twin != nil {
+			return s.both(ctx, p.Key, twin.Src, twin.Dst, Record{}, false, true, o, slots)
+		}
+		return s.oneSided(p.Key, p.Src, p.Dst, o)
+	}
+	return s.both(ctx, p.Key, p.Src, p.Dst, rec, hasRec, false, o, slots)
+}
+
+// oneSided queues the transfer of a key only the source holds, or keeps one only the
+// destination holds for deletion.
+func (s *Sync) oneSided(key string, srcE, dstE *Entry, o *ordered) error {
 	var out *outcome
 	switch {
-	case p.Src == nil:
-		s.destOnly(key, p.Dst)
+	case srcE == nil:
+		s.destOnly(key, dstE)
 		return nil
-	case p.Src.Err != nil:
-		it := s.item(key, p.Src, "", p.Src.Err)
+	case srcE.Err != nil:
+		it := s.item(key, srcE, "", srcE.Err)
 		out = decided(func(yield func(transfer.Item) bool) bool { return yield(it) })
-	case p.Dst == nil:
-		src := *p.Src // the merge reuses p's entries once pair returns
-		out = decided(func(yield func(transfer.Item) bool) bool { return s.send(key, &src, nil, "new", yield) })
 	default:
-		src, dst := *p.Src, *p.Dst
-		local, obj := &src, &dst
-		if s.o.Dir == Down {
-			local, obj = &dst, &src
-		}
-		select {
-		case slots <- struct{}{}:
-		case <-ctx.Done():
-			return errStop
-		}
-		out = &outcome{done: make(chan struct{})}
-		go func() {
-			defer func() { <-slots }()
-			v, err := s.decide(ctx, key, local, obj, rec, hasRec)
-			out.fn = func(yield func(transfer.Item) bool) bool {
-				switch {
-				case err != nil:
-					return yield(s.item(key, &src, "", err))
-				case v.send:
-					return s.send(key, &src, local, v.reason, yield)
-				}
-				s.unchanged(v)
-				return true
-			}
-			close(out.done)
-		}()
+		src := *srcE // the merge reuses its entries once pair returns
+		out = decided(func(yield func(transfer.Item) bool) bool { return s.send(key, &src, nil, "new", yield) })
 	}
+	if !o.push(out) {
+		return errStop
+	}
+	return nil
+}
+
+// both decides a key both sides hold. For twins (the same name in two Unicode forms) the
+// transfer goes to the destination's name and nothing is recorded in the state, whose
+// records must come in key order.
+func (s *Sync) both(ctx context.Context, key string, srcE, dstE *Entry, rec Record, hasRec, twins bool, o *ordered, slots chan struct{}) error {
+	src, dst := *srcE, *dstE
+	local, obj := &src, &dst
+	if s.o.Dir == Down {
+		local, obj = &dst, &src
+	}
+	select {
+	case slots <- struct{}{}:
+	case <-ctx.Done():
+		return errStop
+	}
+	out := &outcome{done: make(chan struct{})}
+	go func() {
+		defer func() { <-slots }()
+		v, err := s.decide(ctx, obj.Key, local, obj, rec, hasRec)
+		out.fn = func(yield func(transfer.Item) bool) bool {
+			switch {
+			case twins && err == nil && v.send:
+				return yield(s.twinItem(&src, &dst, v.reason))
+			case twins && err == nil:
+				s.unchanged(verdict{reason: v.reason})
+				return true
+			case err != nil:
+				return yield(s.item(key, &src, "", err))
+			case v.send:
+				return s.send(key, &src, local, v.reason, yield)
+			}
+			s.unchanged(v)
+			return true
+		}
+		close(out.done)
+	}()
 	if !o.push(out) {
 		return errStop
 	}
