@@ -507,3 +507,76 @@ func TestSyncDeletesAfterTransfers(t *testing.T) {
 		}
 	})
 }
+
+// Cases 4, 5 and 6: a source listing that fails on its second page (for every retry), whose
+// second page is out of key order, or that says it is truncated but gives no token to go
+// on with, ends the run with exit 1, and nothing is deleted, though --delete was given and
+// the local destination holds files the source lacks. The source holds 2,100 keys: three
+// pages of at most 1,000. The cases run one after the other into the same directory, with
+// the same state file (--state: each case has its own proxy, at its own endpoint, which
+// names a default state file of its own), so that each downloads only what the one
+// before did not.
+func TestSyncListingFaults(t *testing.T) {
+	forEachServer(t, func(t *testing.T, srv *s3test.Server) {
+		bucket := srv.NewBucket(t)
+		src := t.TempDir()
+		names := numbered("k", 2100)
+		makeFiles(t, src, 10, names...)
+		must(t, srv, "-q", "cp", "-r", "--concurrency", "64", src, "s3://"+bucket+"/src/")
+		extras := append(numbered("extra", 50), numbered("zz/extra", 50)...)
+		dst := t.TempDir()
+		makeFiles(t, dst, 10, extras...)
+		state := filepath.Join(t.TempDir(), "listing.state")
+		for _, c := range []struct {
+			name  string
+			fault s3test.Kind
+			words []string // in the error
+			pages int      // the pages whose keys are then in dst
+		}{
+			{"page fails", s3test.InternalError, []string{"ListObjectsV2", "InternalError"}, 1},
+			{"out of order", s3test.ReverseListing, []string{"order"}, 1},
+			{"truncated without a token", s3test.DropContinuationToken, []string{"continuation token"}, 2},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				view, faults := srv.Faults(t)
+				faults.Add(-1, s3test.IsListPage("src/", 2), s3test.Fault{Kind: c.fault})
+				s := newSyncer(t, view)
+				// --max-delete-percent 100: no guard stands between the listing and the deletes.
+				o := s.json(t, "--retries", "1", "--state", state, "--delete", "--max-delete-percent", "100", "s3://"+bucket+"/src", dst)
+				t.Logf("proxy: %s; haul: exit %d, %d downloaded, %d deleted, calls %v: %s", faults.Stats(), o.code, num(o.sum.Downloaded), num(o.sum.Deleted), o.sum.Calls, o.sum.Error)
+				if faults.Stats().Total() == 0 {
+					t.Fatal("the proxy injected no fault: the case tests nothing")
+				}
+				if o.code != 1 || num(o.sum.Deleted) != 0 || len(o.of("done", "delete")) != 0 {
+					t.Fatalf("want exit 1 and nothing deleted\n%s", o)
+				}
+				files := treeFiles(t, dst)
+				for _, e := range extras {
+					if files[e] == nil {
+						t.Fatalf("%s was deleted", e)
+					}
+				}
+				msg := o.sum.Error
+				for _, f := range o.of("failed", "") {
+					msg += "\n" + f.Error
+				}
+				for _, w := range c.words {
+					if !strings.Contains(msg, w) {
+						t.Errorf("the error does not say %q:\n%s", w, msg)
+					}
+				}
+				for _, name := range names[:1000*c.pages] {
+					if files[name] == nil {
+						t.Fatalf("%s, on a page listed before the fault, was not downloaded", name)
+					}
+				}
+				if o.sum.Calls["HeadObject"] != 0 {
+					t.Errorf("%d HEAD: the keys downloaded before are in the state", o.sum.Calls["HeadObject"])
+				}
+				if len(files) != len(extras)+1000*c.pages {
+					t.Fatalf("%d files downloaded, want the %d of the pages before the fault", len(files)-len(extras), 1000*c.pages)
+				}
+			})
+		}
+	})
+}
