@@ -4,7 +4,7 @@ BIN     := bin/haul
 GOLANGCI_LINT_VERSION := v2.15.0
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 
-.PHONY: build tools test unit fuzz demo bench bench-resume lint fmt-check clean bench-checksum cross
+.PHONY: build tools test unit fuzz demo bench bench-resume bench-sync lint fmt-check clean bench-checksum cross
 
 build:
 	$(GO) build -o $(BIN) ./cmd/haul
@@ -75,6 +75,12 @@ bench: tools build
 # A 1 GiB upload killed (kill -9) half way and resumed, against a fresh upload, on MinIO on tmpfs (BENCH_RUNS=3).
 bench-resume: tools build
 	scripts/bench-resume.sh
+
+# haul sync beside aws s3 sync, rclone sync and s5cmd sync on a 2,000-file tree (first run,
+# unchanged, 1% changed; up and down) against MinIO on tmpfs: medians of wall, CPU, RSS
+# (BENCH_RUNS=3) and the requests each sent, counted by scripts/countproxy.
+bench-sync: tools build
+	scripts/bench-sync.sh
 
 lint:
 	GOBIN=$(CURDIR)/.tools/bin $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
