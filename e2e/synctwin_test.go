@@ -58,3 +58,31 @@ func TestSyncPairsUnicodeTwins(t *testing.T) {
 		}
 	})
 }
+
+// SYNC.md case 30: keys "a" and "a/b" downloaded: "a" is written, "a/b" fails as a
+// conflict (exit 1), and nothing is overwritten. versitygw (posix) refuses c/a/b beside
+// c/a, and MinIO takes it but lists one of them: there the case cannot arise.
+func TestSyncDownloadFileDirectoryConflict(t *testing.T) {
+	forEachServer(t, func(t *testing.T, srv *s3test.Server) {
+		bucket := srv.NewBucket(t)
+		client := srv.Client(t)
+		for _, k := range []string{"c/a", "c/a-z", "c/a/b"} {
+			if _, err := client.PutObject(t.Context(), putInput(bucket, k)); err != nil {
+				t.Skipf("%s cannot hold %s beside c/a (%v): the conflict cannot arise there", srv.Kind, k, err)
+			}
+		}
+		if ks := keys(t, srv, bucket, "c/"); len(ks) != 3 {
+			t.Skipf("%s took the three PUTs but lists %q: it cannot hold c/a and c/a/b at once", srv.Kind, ks)
+		}
+		dir := t.TempDir()
+		r := haul(t, srv, nil, "--json", "sync", "s3://"+bucket+"/c", dir, "--no-state")
+		if r.code != 1 || !strings.Contains(r.stdout, `conflict: \"a\" is a file, so \"a/b\" cannot be written under it`) {
+			t.Fatalf("exit %d, want 1 with a conflict for a/b\n%s\n%s", r.code, r.stdout, r.stderr)
+		}
+		for _, name := range []string{"a", "a-z"} {
+			if fi, err := os.Stat(filepath.Join(dir, name)); err != nil || !fi.Mode().IsRegular() {
+				t.Errorf("%s was not written as a file: %v", name, err)
+			}
+		}
+	})
+}

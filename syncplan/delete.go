@@ -97,6 +97,12 @@ func (s *Sync) deleteItems(ctx context.Context, yield func(transfer.Item) bool) 
 		lastDir = next
 	}
 	err := s.spool.each(ctx, func(key string, size int64) bool {
+		s.mu.Lock()
+		keep := s.keep[key]
+		s.mu.Unlock()
+		if keep {
+			return true
+		}
 		if s.o.Dir == Up {
 			return yield(transfer.Item{Op: transfer.Delete, Object: s.ref(key), Size: size, Reason: "not in the source"})
 		}

@@ -59,6 +59,10 @@ type Options struct {
 	// Checks is how many decisions that need a request or a read (a HEAD, a file's
 	// checksum) are made at once; 0 is DefaultChecks.
 	Checks int
+	// CaseInsensitive says the local directory's filesystem takes names equal but for case
+	// as one (macOS by default; see localfs.CaseInsensitive): downloading, such keys are
+	// conflicts rather than one overwriting the other.
+	CaseInsensitive bool
 }
 
 // Guards stop a sync from deleting more than it should: checked on the whole plan before
@@ -113,7 +117,9 @@ type Sync struct {
 	problems []problem           // unreadable local entries not yet reported
 	protect  []string            // keys (and the prefixes under them) that must not be deleted
 
-	held twinHold // one-sided keys not in NFC, waiting for a twin (twins.go)
+	held  twinHold        // one-sided keys not in NFC, waiting for a twin (twins.go)
+	names *nameCheck      // downloading: the names a local directory cannot hold apart (names.go)
+	keep  map[string]bool // keys spooled for deletion that a conflict showed must stay
 
 	listErr    error // the merge's error: a listing failed, was cut short or out of order
 	incomplete bool  // the merge did not reach its end (the run was cancelled or stopped)
@@ -134,7 +140,10 @@ func New(e *transfer.Engine, st Store, o Options) (*Sync, error) {
 	if o.Remote.Key != "" && !strings.HasSuffix(o.Remote.Key, "/") {
 		return nil, fmt.Errorf("sync: prefix %q does not end in /", o.Remote.Key)
 	}
-	s := &Sync{o: o, e: e, st: st, inflight: map[string]inflight{}, state: &stateReader{}}
+	s := &Sync{o: o, e: e, st: st, inflight: map[string]inflight{}, state: &stateReader{}, keep: map[string]bool{}}
+	if o.Dir == Down {
+		s.names = newNameCheck(o.CaseInsensitive)
+	}
 	s.counts.UnchangedBy = map[string]int{}
 	if o.StatePath != "" {
 		s.state = openState(o.StatePath)
@@ -371,6 +380,19 @@ func (s *Sync) pair(ctx context.Context, p Pair, o *ordered, slots chan struct{}
 	rec, hasRec := s.state.lookup(p.Key)
 	if err := s.releaseTwins(p.Key, false, o); err != nil {
 		return err
+	}
+	if s.names != nil {
+		switch fail, keep := s.conflicts(p); {
+		case keep:
+			return nil
+		case fail != nil:
+			src := *p.Src
+			it := s.item(p.Key, &src, "", fail)
+			if !o.push(decided(func(yield func(transfer.Item) bool) bool { return yield(it) })) {
+				return errStop
+			}
+			return nil
+		}
 	}
 	if p.Src == nil || p.Dst == nil {
 		if twin, held := s.twin(p); held {

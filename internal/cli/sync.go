@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/haul-s3/haul/localfs"
 	"github.com/haul-s3/haul/object"
 	"github.com/haul-s3/haul/syncplan"
 	"github.com/haul-s3/haul/transfer"
@@ -205,6 +206,11 @@ func (a *app) sync(ctx context.Context, f *syncFlags, src, dst string) error {
 		Note: func(n syncplan.Note) {
 			out.did(event{Event: n.Kind, Dst: refOrPath(job, n.Key), Message: n.Err.Error()}, fmt.Sprintf("%s: %s (%v)", n.Kind, refOrPath(job, n.Key), n.Err))
 		},
+	}
+	if job.dir == syncplan.Down {
+		// A directory that cannot be probed (a dry run's, not made yet) counts as
+		// case-sensitive: it holds no file a key could clash with.
+		so.CaseInsensitive, _ = localfs.CaseInsensitive(job.local)
 	}
 	if f.dryRun {
 		e := transfer.New(store, opts)
