@@ -293,3 +293,25 @@ func TestStateRemovesStaleTemporaryFiles(t *testing.T) {
 		t.Errorf("fresh file: %v", err)
 	}
 }
+
+// The state is written in key order even when a name not in NFC was held back for a twin
+// (twins.go) and decided after the keys that follow it: a record out of order makes the next
+// run trust nothing after it.
+func TestStateInKeyOrderAfterHeldName(t *testing.T) {
+	t.Skip(`BUG: a name not in NFC that has no twin is released (and recorded) after the keys between it and its NFC form: ` +
+		`the state holds "f", "z", "e\u0301", "\u00fc", so the next run trusts neither record past the break: 2 of the 4 unchanged keys cost a HEAD`)
+	f := newFixture(t)
+	nfd := "e\u0301" // é decomposed: its NFC form "\u00e9" sorts after "f" and "z"
+	for _, k := range []string{nfd, "f", "z", "\u00fc"} {
+		f.file(k, "x", tOld)
+	}
+	if r := f.up(nil); len(r.done) != 4 {
+		t.Fatalf("first run: done %v, failed %v", r.done, r.failed)
+	}
+	if got := readKeys(t, f.state); !slices.IsSorted(got) {
+		t.Errorf("state records in the order %q", got)
+	}
+	if r := f.up(nil); r.counts.UnchangedBy[ByState] != 4 || r.calls["HeadObject"] != 0 {
+		t.Errorf("second run: unchanged %v, %d HEAD", r.counts.UnchangedBy, r.calls["HeadObject"])
+	}
+}
