@@ -148,6 +148,14 @@ func TestDecideUpload(t *testing.T) {
 			f.file("k", "jello", tOld)
 			f.haulObject("k", "hello", tOld, base)
 		}, opts: checksumOn, want: ruleWant{send: "CRC32C differs", heads: 1, hashed: 1}},
+		{name: "--checksum: a state record without a checksum is not enough", setup: func(f *fixture) {
+			f.file("k", "jello", tOld)
+			f.haulObject("k", "hello", tOld, base)
+			if r := f.up(nil); r.counts.UnchangedBy[ByMtime] != 1 || f.records()["k"].Sum.Algorithm != "" {
+				f.t.Fatalf("setup: %v, record %+v", r.counts.UnchangedBy, f.records()["k"])
+			}
+		}, opts: checksumOn, want: ruleWant{send: "CRC32C differs", heads: 1, hashed: 1},
+			bug: "--checksum trusts a state record that holds no checksum (one written by the mtime rule): kept by state, no HEAD, no hash"},
 		{name: "--checksum: foreign newer is not assumed the same", setup: func(f *fixture) {
 			f.file("k", "hello", tOld)
 			f.foreign("k", "jello", base)
