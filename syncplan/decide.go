@@ -43,6 +43,8 @@ func (s *Sync) decide(ctx context.Context, key string, local, obj *Entry, rec Re
 	switch {
 	case s.o.IgnoreExisting:
 		return verdict{reason: ByExisting}, nil
+	case s.o.Update && (up && obj.ModTime.After(local.ModTime) || !up && local.ModTime.After(obj.ModTime)):
+		return verdict{reason: ByNewer}, nil
 	case local.Size != obj.Size:
 		from, to := obj.Size, local.Size
 		if !up {
@@ -51,8 +53,6 @@ func (s *Sync) decide(ctx context.Context, key string, local, obj *Entry, rec Re
 		return verdict{send: true, reason: "size " + bytesize.Format(from) + " -> " + bytesize.Format(to)}, nil
 	case s.o.SizeOnly:
 		return verdict{reason: BySize}, nil
-	case s.o.Update && (up && obj.ModTime.After(local.ModTime) || !up && local.ModTime.After(obj.ModTime)):
-		return verdict{reason: ByNewer}, nil
 	}
 	base := Record{Key: key, Size: local.Size, Mtime: local.ModTime.UnixNano(), Change: local.Change, Inode: local.Inode, Seen: local.Seen,
 		ETag: obj.ETag, LastModified: obj.ModTime.UnixNano()}
@@ -62,7 +62,7 @@ func (s *Sync) decide(ctx context.Context, key string, local, obj *Entry, rec Re
 		return verdict{reason: reason, rec: r, record: true}
 	}
 	// Rule 2: the state.
-	if hasRec {
+	if hasRec && (!s.o.Checksum || rec.Sum.Algorithm != "") { // --checksum trusts a record only with its checksum
 		switch match(rec, local, obj) {
 		case matchFull:
 			return same(ByState, rec.Sum), nil
@@ -87,13 +87,13 @@ func (s *Sync) decide(ctx context.Context, key string, local, obj *Entry, rec Re
 		return verdict{}, err
 	}
 	mtime, hasMtime := transfer.StoredMtime(info.Metadata)
+	_, haulSum := transfer.StoredChecksum(info.Metadata)
 	if hasMtime && !s.o.Checksum && mtime.UnixNano() == local.ModTime.UnixNano() {
-		return same(ByMtime, object.Checksum{}), nil
+		return same(ByMtime, object.Checksum{}), nil // (the object's checksum is not the file's: nothing read it)
 	}
 	// Rules 4 and 5: a checksum both sides can be compared by.
 	want, etag := comparable(info)
-	_, haulSum := transfer.StoredChecksum(info.Metadata)
-	if !haulSum && up && !s.o.Checksum && !obj.ModTime.Before(local.ModTime) {
+	if !haulSum && !hasMtime && up && !s.o.Checksum && !obj.ModTime.Before(local.ModTime) {
 		return verdict{reason: ByAssumed}, nil // another tool's object, not older than the file
 	}
 	if want.Algorithm == "" && etag == "" {

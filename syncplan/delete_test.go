@@ -379,7 +379,6 @@ func TestDirectoryMarkersIgnored(t *testing.T) {
 		}
 	})
 	t.Run("non-empty key ending in / on the destination is reported", func(t *testing.T) {
-		t.Skip("BUG: SYNC.md (Names): a non-empty key ending in / is reported and protected; remoteStream passes it over on the destination without a Note")
 		f := sides(t, Up, []string{"a"}, []string{"a"})
 		f.foreign("x/", "data", base)
 		r := f.up(func(o *Options) { o.Delete = true })

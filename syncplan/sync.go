@@ -66,7 +66,8 @@ type Options struct {
 }
 
 // Guards stop a sync from deleting more than it should: checked on the whole plan before
-// the first delete, all or nothing.
+// the first delete, all or nothing. The zero value allows no deletion at all (MaxDelete
+// 0); DefaultGuards are the CLI's.
 type Guards struct {
 	AllowEmptySource bool  // delete even when the source holds nothing
 	MaxDelete        int64 // most deletions; < 0: no limit
@@ -74,6 +75,12 @@ type Guards struct {
 	// MaxDeletePercent is the most of the destination's keys one run may delete, once the
 	// destination holds at least PercentFloor of them; 100 (or more) is no limit.
 	MaxDeletePercent int64
+}
+
+// DefaultGuards are the guards of haul sync without guard flags: no count or size limit,
+// no empty source, and at most half the destination's keys once it holds PercentFloor.
+func DefaultGuards() Guards {
+	return Guards{MaxDelete: -1, MaxDeleteSize: -1, MaxDeletePercent: 50}
 }
 
 // PercentFloor is the number of destination keys from which MaxDeletePercent applies.
@@ -288,6 +295,9 @@ func (s *Sync) localStream(dest bool) Stream {
 		prune = p.Prune
 	}
 	return func(ctx context.Context, yield func(Entry) bool) error {
+		if _, err := os.Stat(s.o.Local); dest && errors.Is(err, os.ErrNotExist) {
+			return nil // a destination not made yet (a dry run's) holds nothing
+		}
 		err := localfs.WalkSkipping(ctx, s.o.Local, prune, func(f localfs.File) error {
 			if s.excluded(f.Rel, dest) {
 				return nil
@@ -352,6 +362,9 @@ func (s *Sync) remoteStream(dest bool) Stream {
 				e := Entry{Key: rel, Size: info.Size, ModTime: info.LastModified, ETag: info.ETag}
 				if _, err := localfs.SafeJoin(s.o.Local, rel); err != nil {
 					if dest {
+						if strings.HasSuffix(rel, "/") && s.o.Note != nil { // a marker with bytes: worth a word
+							s.o.Note(Note{Kind: "protect", Key: rel, Err: fmt.Errorf("not deleted: no file can have this name (%w)", err)})
+						}
 						return nil
 					}
 					e.Err = fmt.Errorf("cannot be represented locally: %w", err)
@@ -395,19 +408,19 @@ func (s *Sync) pair(ctx context.Context, p Pair, o *ordered, slots chan struct{}
 		}
 	}
 	if p.Src == nil || p.Dst == nil {
-		if twin, held := s.twin(p); held {
+		if twin, held := s.twin(p, o); held {
 			return nil
 		} else if twin != nil {
 			return s.both(ctx, p.Key, twin.Src, twin.Dst, Record{}, false, true, o, slots)
 		}
-		return s.oneSided(p.Key, p.Src, p.Dst, o)
+		return s.oneSided(p.Key, p.Src, p.Dst, o, nil)
 	}
 	return s.both(ctx, p.Key, p.Src, p.Dst, rec, hasRec, false, o, slots)
 }
 
 // oneSided queues the transfer of a key only the source holds, or keeps one only the
-// destination holds for deletion.
-func (s *Sync) oneSided(key string, srcE, dstE *Entry, o *ordered) error {
+// destination holds for deletion; held is as for send.
+func (s *Sync) oneSided(key string, srcE, dstE *Entry, o *ordered, held *heldSlot) error {
 	var out *outcome
 	switch {
 	case srcE == nil:
@@ -415,10 +428,15 @@ func (s *Sync) oneSided(key string, srcE, dstE *Entry, o *ordered) error {
 		return nil
 	case srcE.Err != nil:
 		it := s.item(key, srcE, "", srcE.Err)
-		out = decided(func(yield func(transfer.Item) bool) bool { return yield(it) })
+		out = decided(func(yield func(transfer.Item) bool) bool {
+			if s.out != nil {
+				held.close(s.out)
+			}
+			return yield(it)
+		})
 	default:
 		src := *srcE // the merge reuses its entries once pair returns
-		out = decided(func(yield func(transfer.Item) bool) bool { return s.send(key, &src, nil, "new", yield) })
+		out = decided(func(yield func(transfer.Item) bool) bool { return s.send(key, &src, nil, "new", held, yield) })
 	}
 	if !o.push(out) {
 		return errStop
@@ -454,7 +472,7 @@ func (s *Sync) both(ctx context.Context, key string, srcE, dstE *Entry, rec Reco
 			case err != nil:
 				return yield(s.item(key, &src, "", err))
 			case v.send:
-				return s.send(key, &src, local, v.reason, yield)
+				return s.send(key, &src, local, v.reason, nil, yield)
 			}
 			s.unchanged(v)
 			return true
@@ -510,11 +528,13 @@ func (s *Sync) item(key string, src *Entry, reason string, err error) transfer.I
 	return transfer.Item{Op: transfer.Download, Path: path, Object: ref, Size: src.Size, ETag: src.ETag, LastModified: src.ModTime, Reason: reason, Err: err}
 }
 
-// send yields the transfer of key, and keeps what the state needs to record its outcome.
-func (s *Sync) send(key string, src, local *Entry, reason string, yield func(transfer.Item) bool) bool {
+// send yields the transfer of key, and keeps what the state needs to record its outcome:
+// in a new slot of the state, or in the one held for it (a key held back for a twin, whose
+// slot was taken in key order; nil otherwise).
+func (s *Sync) send(key string, src, local *Entry, reason string, held *heldSlot, yield func(transfer.Item) bool) bool {
 	it := s.item(key, src, reason, nil)
 	if s.out != nil {
-		in := inflight{slot: s.out.reserve()}
+		in := inflight{slot: held.take(s.out)}
 		if local != nil {
 			in.local = *local
 		} else if s.o.Dir == Up {
@@ -574,7 +594,7 @@ func (s *Sync) finished(ev transfer.Event) {
 	switch s.o.Dir {
 	case Up:
 		l := in.local
-		rec := Record{Key: key, Size: l.Size, Mtime: l.ModTime.UnixNano(), Change: l.Change, Inode: l.Inode, Seen: l.Seen, ETag: it.ETag}
+		rec := Record{Key: key, Size: l.Size, Mtime: l.ModTime.UnixNano(), Change: l.Change, Inode: l.Inode, Seen: l.Seen, ETag: it.ETag, Sum: ev.Checksum}
 		s.out.set(in.slot, rec, it.ETag != "")
 	case Down:
 		f, err := localfs.Stat(it.Path, key)

@@ -29,9 +29,33 @@ type twinHold struct {
 }
 
 type heldTwin struct {
-	nfc string
-	src *Entry // one of src and dst is set: the side that holds it
-	dst *Entry
+	nfc  string
+	src  *Entry // one of src and dst is set: the side that holds it
+	dst  *Entry
+	slot *heldSlot // a source key's slot in the state, taken in key order
+}
+
+// heldSlot is a slot of the state taken, in key order, for a key decided later. The
+// ordered goroutine takes it and later uses it (or closes it empty), so it needs no lock.
+type heldSlot struct{ s *slot }
+
+// take returns the held slot, or a new one when there is none (h nil: not held).
+func (h *heldSlot) take(w *stateWriter) *slot {
+	if h == nil || h.s == nil {
+		return w.reserve()
+	}
+	sl := h.s
+	h.s = nil
+	return sl
+}
+
+// close closes a held slot that will not be used (its key went to a twin, or not to the
+// state).
+func (h *heldSlot) close(w *stateWriter) {
+	if h != nil && h.s != nil {
+		w.set(h.s, Record{}, false)
+		h.s = nil
+	}
 }
 
 func isASCII(s string) bool {
@@ -45,7 +69,7 @@ func isASCII(s string) bool {
 
 // twin looks at a key one side holds: it is held back (held), or it completes the pair of
 // a key held back from the other side (the pair), or neither.
-func (s *Sync) twin(p Pair) (pair *Pair, held bool) {
+func (s *Sync) twin(p Pair, o *ordered) (pair *Pair, held bool) {
 	if isASCII(p.Key) {
 		return nil, false
 	}
@@ -59,6 +83,13 @@ func (s *Sync) twin(p Pair) (pair *Pair, held bool) {
 		if p.Src != nil {
 			e := *p.Src
 			h.src = &e
+			if s.out != nil { // its record's place in the state is here, in key order
+				hs := &heldSlot{}
+				h.slot = hs
+				if !o.push(decided(func(func(transfer.Item) bool) bool { hs.s = s.out.reserve(); return true })) {
+					return nil, true // the run stops
+				}
+			}
 		} else {
 			e := *p.Dst
 			h.dst = &e
@@ -74,6 +105,10 @@ func (s *Sync) twin(p Pair) (pair *Pair, held bool) {
 		return nil, false // the same side holds both forms: two names, two keys
 	}
 	s.held.held = slices.Delete(s.held.held, i, i+1)
+	if s.out != nil && h.slot != nil { // twins are not recorded
+		hs := h.slot
+		o.push(decided(func(func(transfer.Item) bool) bool { hs.close(s.out); return true }))
+	}
 	out := &Pair{Key: p.Key, Src: h.src, Dst: p.Dst}
 	if h.src == nil {
 		out.Src, out.Dst = p.Src, h.dst
@@ -98,7 +133,7 @@ func (s *Sync) releaseTwins(before string, all bool, o *ordered) error {
 		if key == nil {
 			key = h.dst
 		}
-		if err := s.oneSided(key.Key, h.src, h.dst, o); err != nil {
+		if err := s.oneSided(key.Key, h.src, h.dst, o, h.slot); err != nil {
 			return err
 		}
 	}

@@ -1,6 +1,10 @@
 package transfer
 
-import "time"
+import (
+	"time"
+
+	"github.com/haul-s3/haul/object"
+)
 
 // EventKind says what an Event reports.
 type EventKind int
@@ -52,6 +56,9 @@ type Event struct {
 	// StopsRun is set, with Failed, when this failure will be every other item's too and
 	// stops the run (the call returns a *StoppedError with it).
 	StopsRun bool
+	// Checksum is, with the Done of an upload, the whole-file checksum recorded with the
+	// object (its haul-checksum metadata); zero when none was (ChecksumNone).
+	Checksum object.Checksum
 }
 
 // Observer receives a run's events. Within one call into the Engine (one UploadDir, say)

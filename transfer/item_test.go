@@ -148,17 +148,19 @@ func TestTreeItemsSkipsPrunedDirectories(t *testing.T) {
 	}
 }
 
-// An upload's Done event carries the ETag of the object written, single part or multipart:
-// haul sync records it to know the object again in the next listing.
+// An upload's Done event carries the ETag of the object written, single part or multipart,
+// and the whole-file checksum recorded with it: haul sync records both in its state.
 func TestUploadDoneEventCarriesTheObjectsETag(t *testing.T) {
 	fs := newFake()
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "small"), randomBytes(100, 1))
 	writeFile(t, filepath.Join(dir, "big"), randomBytes(11*mib, 2))
 	got := map[string]string{}
+	sums := map[string]object.Checksum{}
 	obs := ObserverFunc(func(ev Event) {
 		if ev.Kind == Done {
 			got[ev.Item.Object.Key] = ev.Item.ETag
+			sums[ev.Item.Object.Key] = ev.Checksum
 		}
 	})
 	e := New(fs, fastOpts(Options{PartSize: 5 * mib, MultipartThreshold: 5 * mib}))
@@ -169,6 +171,10 @@ func TestUploadDoneEventCarriesTheObjectsETag(t *testing.T) {
 		want := fs.etagOf(object.Ref{Bucket: "b", Key: k})
 		if got[k] == "" || got[k] != want {
 			t.Errorf("%s: Done event ETag %q, store has %q", k, got[k], want)
+		}
+		info, err := fs.HeadObject(context.Background(), object.Ref{Bucket: "b", Key: k})
+		if stored, ok := StoredChecksum(info.Metadata); err != nil || !ok || stored != sums[k] {
+			t.Errorf("%s: Done event checksum %v, object's haul-checksum %v (%v)", k, sums[k], stored, err)
 		}
 	}
 }

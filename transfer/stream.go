@@ -150,6 +150,7 @@ func (t *task) putBytes(ctx context.Context, dst object.Ref, data []byte, o *obj
 		whole = object.Sum(walg, data)
 	}
 	o = withChecksumMetadata(o, whole)
+	t.whole = whole
 	return t.call(ctx, false, func(ctx context.Context) error {
 		body := &countingReader{Reader: bytes.NewReader(data), progress: t.moved(ctx)}
 		etag, err := t.e.store.PutObject(ctx, dst, body, int64(len(data)), o, sum)

@@ -108,6 +108,7 @@ func (t *task) putFile(ctx context.Context, f *os.File, fi os.FileInfo, dst obje
 		sum = sums.parts[0]
 	}
 	o = withChecksumMetadata(o, sums.whole)
+	t.whole = sums.whole
 	return t.call(ctx, false, func(ctx context.Context) error {
 		body := newPartReader(f, fi, 0, fi.Size(), true, t.moved(ctx))
 		etag, err := t.e.store.PutObject(ctx, dst, body, fi.Size(), o, sum)
@@ -145,6 +146,7 @@ func (t *task) uploadParts(ctx context.Context, f *os.File, fi os.FileInfo, dst 
 	}
 	j := t.e.opts.Journal
 	resumed := id != ""
+	t.whole = sums.whole
 	s, err := t.newSession(ctx, dst, withChecksumMetadata(o, sums.whole), id, j != nil)
 	if err != nil {
 		return err
