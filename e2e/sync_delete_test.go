@@ -125,6 +125,9 @@ func TestSyncDeleteLimits(t *testing.T) {
 				t.Errorf("--max-delete %s: the plan has %d uploads and %d deletes (summary: %d items, %d deleted), the run did %d and %d",
 					limit, ups, dels, num(dry.sum.Items), num(dry.sum.Deleted), num(real.sum.Uploaded), num(real.sum.Deleted))
 			}
+			if num64(dry.sum.Bytes) != num64(real.sum.Bytes) {
+				t.Errorf("--max-delete %s: the plan says %d bytes, the run moved %d", limit, num64(dry.sum.Bytes), num64(real.sum.Bytes))
+			}
 			if dry.sum.Requests["put_object"] != real.sum.Calls["PutObject"] {
 				t.Errorf("--max-delete %s: the plan says %d PutObject, the run sent %d", limit, dry.sum.Requests["put_object"], real.sum.Calls["PutObject"])
 			}

@@ -66,6 +66,14 @@ func num(p *int) int {
 	return *p
 }
 
+// num64 is a byte count of the summary, 0 when absent.
+func num64(p *int64) int64 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
 // puts counts the requests that create an object: PutObject and CreateMultipartUpload.
 func (o syncOut) puts() int { return o.sum.Calls["PutObject"] + o.sum.Calls["CreateMultipartUpload"] }
 
