@@ -169,10 +169,13 @@ func TestSyncDirectoryMarkers(t *testing.T) {
 			if len(failed) != 1 || !strings.Contains(failed[0].Error, "cannot be represented locally") || fileSet(t, out) != "sub/f" {
 				t.Fatalf("a 5-byte key ending in /: want one failed item that cannot be represented locally\n%s", o)
 			}
-			// Uploading with --delete, it is not deleted: no local file could be it.
+			// Uploading with --delete, it is reported and not deleted: no local file could be it.
 			o = s.json(t, "--delete", dir, "s3://"+bucket+"/p")
 			if got := keySet(t, srv, bucket, "p/"); got != sorted("empty/", "f2", "odd/", "sub/") {
 				t.Fatalf("upload --delete over a 5-byte key ending in /: keys %s; want it kept\n%s", got, o)
+			}
+			if p := o.of("protect", ""); len(p) != 1 || !strings.HasSuffix(p[0].Dst, "/p/odd/") {
+				t.Fatalf("upload --delete over a 5-byte key ending in /: want it reported as protected\n%s", o)
 			}
 		})
 	})
