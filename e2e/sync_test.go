@@ -400,6 +400,39 @@ func TestSyncObjectReplacedDownloads(t *testing.T) {
 		if o := s.want(t, 0, src, out); o.sum.Calls["GetObject"] != 0 {
 			t.Fatalf("the run after: %d GET, want 0", o.sum.Calls["GetObject"])
 		}
+
+		// Replaced within the second of its LastModified: the downloaded file's mtime (the
+		// old object's LastModified, to the second) equals the new object's to the second.
+		// The state file holds the ETag the file was downloaded from, which the listing no
+		// longer shows. Each try starts just after a second begins; a try that crossed into
+		// the next second is made again.
+		t.Run("same second", func(t *testing.T) {
+			t.Skip("BUG: the download rule 'file mtime equals LastModified to the second' skips an object whose ETag " +
+				"differs from the one the state file recorded for the file: 0 GET instead of 1, the file keeps the old bytes")
+			race := filepath.Join(out, "race")
+			for try := 1; ; try++ {
+				time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second + 20*time.Millisecond)))
+				putObjects(t, srv, bucket, 1000, "p/race")
+				s.want(t, 0, src, out)
+				putObjects(t, srv, bucket, 1000, "p/race")
+				head, err := srv.Client(t).HeadObject(t.Context(), &s3.HeadObjectInput{Bucket: &bucket, Key: aws.String("p/race")})
+				fi, ferr := os.Stat(race)
+				if err != nil || ferr != nil {
+					t.Fatal(err, ferr)
+				}
+				if fi.ModTime().Unix() == aws.ToTime(head.LastModified).Unix() {
+					break
+				}
+				if try == 3 {
+					t.Skip("could not replace the object within the second of its download in 3 tries")
+				}
+			}
+			o := s.want(t, 0, src, out)
+			got, _ := os.ReadFile(race)
+			if o.sum.Calls["GetObject"] != 1 || !bytes.Equal(got, objectBytes(t, srv, bucket, "p/race")) {
+				t.Fatalf("replaced in the same second: %d GET, want 1 and the new bytes\n%v\n%s", o.sum.Calls["GetObject"], o.sum.Calls, o)
+			}
+		})
 	})
 }
 
