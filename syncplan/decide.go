@@ -78,8 +78,9 @@ func (s *Sync) decide(ctx context.Context, key string, local, obj *Entry, rec Re
 		}
 	}
 	// Rule 3, downloading: a file haul wrote from an object without haul-mtime has its
-	// LastModified, which HEAD gives to the second only.
-	if !up && !s.o.Checksum && local.ModTime.Unix() == obj.ModTime.Unix() {
+	// LastModified, which HEAD gives to the second only. A state record of another ETag
+	// says the object was replaced since (within the same second, it can keep the time).
+	if !up && !s.o.Checksum && local.ModTime.Unix() == obj.ModTime.Unix() && (!hasRec || rec.ETag == obj.ETag) {
 		return same(ByMtime, object.Checksum{}), nil
 	}
 	info, err := s.head(ctx, key)

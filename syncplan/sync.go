@@ -362,8 +362,13 @@ func (s *Sync) remoteStream(dest bool) Stream {
 				e := Entry{Key: rel, Size: info.Size, ModTime: info.LastModified, ETag: info.ETag}
 				if _, err := localfs.SafeJoin(s.o.Local, rel); err != nil {
 					if dest {
-						if strings.HasSuffix(rel, "/") && s.o.Note != nil { // a marker with bytes: worth a word
-							s.o.Note(Note{Kind: "protect", Key: rel, Err: fmt.Errorf("not deleted: no file can have this name (%w)", err)})
+						if strings.HasSuffix(rel, "/") { // a marker with bytes: worth a word
+							s.mu.Lock()
+							s.counts.Protected++
+							s.mu.Unlock()
+							if s.o.Note != nil {
+								s.o.Note(Note{Kind: "protect", Key: rel, Err: fmt.Errorf("not deleted: no file can have this name (%w)", err)})
+							}
 						}
 						return nil
 					}

@@ -19,10 +19,12 @@ type requestsJSON struct {
 	CompleteMultipartUpload int `json:"complete_multipart_upload,omitempty"`
 	GetObject               int `json:"get_object,omitempty"`
 	RangedGet               int `json:"ranged_get,omitempty"`
+	DeleteObjects           int `json:"delete_objects,omitempty"` // sync --dry-run --delete
 }
 
 func requestsOf(q transfer.Requests) *requestsJSON {
-	r := requestsJSON(q)
+	r := requestsJSON{HeadObject: q.HeadObject, PutObject: q.PutObject, CreateMultipartUpload: q.CreateMultipartUpload,
+		UploadPart: q.UploadPart, CompleteMultipartUpload: q.CompleteMultipartUpload, GetObject: q.GetObject, RangedGet: q.RangedGet}
 	return &r
 }
 

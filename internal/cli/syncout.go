@@ -203,6 +203,7 @@ func (a *app) syncPlan(ctx context.Context, f *syncFlags, e *transfer.Engine, s 
 	text += fmt.Sprintf("; requests: %s; planning cost: %s; nothing was sent", reqs, callsText(calls))
 	items := uploads + downloads + deletes
 	q := requestsOf(total)
+	q.DeleteObjects = delBatches
 	out.summary(event{Items: &items, Failed: &failed, Bytes: new(bytes), Deleted: &deletes, Unchanged: &c.Unchanged, Protected: &c.Protected,
 		Requests: q, Calls: calls}, strings.TrimPrefix(text, "plan: "), err)
 	switch {
