@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/haul-s3/haul/localfs"
 	"github.com/haul-s3/haul/object"
@@ -280,116 +279,6 @@ func (s *Sync) ref(rel string) object.Ref {
 	return object.Ref{Bucket: s.o.Remote.Bucket, Key: s.o.Remote.Key + rel}
 }
 
-// excluded reports whether the filter leaves rel out of the sync on this side.
-func (s *Sync) excluded(rel string, dest bool) bool {
-	if s.o.Filter == nil || s.o.Filter.Match(rel) {
-		return false
-	}
-	return !dest || !s.o.DeleteExcluded
-}
-
-// localStream walks the local directory in key order.
-func (s *Sync) localStream(dest bool) Stream {
-	var prune func(string) bool
-	if p, ok := s.o.Filter.(interface{ Prune(dir string) bool }); ok && (!dest || !s.o.DeleteExcluded) {
-		prune = p.Prune
-	}
-	return func(ctx context.Context, yield func(Entry) bool) error {
-		if _, err := os.Stat(s.o.Local); dest && errors.Is(err, os.ErrNotExist) {
-			return nil // a destination not made yet (a dry run's) holds nothing
-		}
-		err := localfs.WalkSkipping(ctx, s.o.Local, prune, func(f localfs.File) error {
-			if s.excluded(f.Rel, dest) {
-				return nil
-			}
-			s.count(dest)
-			e := Entry{Key: f.Rel, Size: f.Size, ModTime: f.ModTime, Path: f.Path, Change: f.Change, Inode: f.Inode, Seen: time.Now().UnixNano()}
-			if !yield(e) {
-				return errStop
-			}
-			return nil
-		}, func(p string, err error) {
-			rel, rerr := filepath.Rel(s.o.Local, p)
-			if rerr != nil {
-				return
-			}
-			rel = filepath.ToSlash(rel)
-			if s.excluded(rel, dest) {
-				return
-			}
-			s.mu.Lock()
-			defer s.mu.Unlock()
-			s.problems = append(s.problems, problem{rel: rel, path: p, err: err})
-			s.protect = append(s.protect, rel)
-		})
-		if errors.Is(err, errStop) {
-			return nil
-		}
-		return err
-	}
-}
-
-func (s *Sync) count(dest bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if dest {
-		s.counts.Dest++
-	} else {
-		s.counts.Source++
-	}
-}
-
-// remoteStream lists the prefix in key order, retried under the engine's policy. Directory
-// markers (keys ending in "/" with no bytes) are passed over. A key that no local file
-// could have (one SafeJoin refuses) is never a deletion candidate: on the destination it is
-// passed over, on the source it is an item that fails.
-func (s *Sync) remoteStream(dest bool) Stream {
-	prefix := s.o.Remote.Key
-	return func(ctx context.Context, yield func(Entry) bool) error {
-		err := s.e.Policy().List(ctx, func(ctx context.Context, fresh func() bool) error {
-			return s.st.List(ctx, s.o.Remote.Bucket, prefix, func(info object.Info) error {
-				if !fresh() {
-					return nil
-				}
-				rel := strings.TrimPrefix(info.Key, prefix)
-				if rel == "" || strings.HasSuffix(rel, "/") && info.Size == 0 {
-					return nil // a directory marker
-				}
-				if s.excluded(rel, dest) {
-					return nil
-				}
-				s.count(dest)
-				e := Entry{Key: rel, Size: info.Size, ModTime: info.LastModified, ETag: info.ETag}
-				if _, err := localfs.SafeJoin(s.o.Local, rel); err != nil {
-					if dest {
-						if strings.HasSuffix(rel, "/") { // a marker with bytes: worth a word
-							s.mu.Lock()
-							s.counts.Protected++
-							s.mu.Unlock()
-							if s.o.Note != nil {
-								s.o.Note(Note{Kind: "protect", Key: rel, Err: fmt.Errorf("not deleted: no file can have this name (%w)", err)})
-							}
-						}
-						return nil
-					}
-					e.Err = fmt.Errorf("cannot be represented locally: %w", err)
-				}
-				resume := transfer.Hold(ctx) // a busy scheduler is not a stalled listing
-				ok := yield(e)
-				resume()
-				if !ok {
-					return errStop
-				}
-				return nil
-			})
-		})
-		if errors.Is(err, errStop) {
-			return nil
-		}
-		return err
-	}
-}
-
 // pair decides one key and queues what follows from it (a transfer, or a record in the
 // state), in key order. A key both sides hold is decided by a goroutine of its own, at
 // most cap(slots) at once, when the decision may need a request or a read. A key one side
@@ -560,52 +449,6 @@ func (s *Sync) unchanged(v verdict) {
 	s.mu.Unlock()
 	if s.out != nil {
 		s.out.set(s.out.reserve(), v.rec, v.record)
-	}
-}
-
-// Observer returns an observer that records in the state each transfer that finished, and
-// passes every event on to next (which may be nil).
-func (s *Sync) Observer(next transfer.Observer) transfer.Observer {
-	return transfer.ObserverFunc(func(ev transfer.Event) {
-		switch ev.Kind {
-		case transfer.Done, transfer.Failed, transfer.NotDone, transfer.Skipped:
-			if ev.Item.Op != transfer.Delete {
-				s.finished(ev)
-			}
-		}
-		if next != nil {
-			next.Observe(ev)
-		}
-	})
-}
-
-func (s *Sync) finished(ev transfer.Event) {
-	if s.out == nil {
-		return
-	}
-	key := strings.TrimPrefix(ev.Item.Object.Key, s.o.Remote.Key)
-	s.mu.Lock()
-	in, ok := s.inflight[key]
-	delete(s.inflight, key)
-	s.mu.Unlock()
-	if !ok {
-		return
-	}
-	if ev.Kind != transfer.Done {
-		s.out.set(in.slot, Record{}, false)
-		return
-	}
-	it := ev.Item
-	switch s.o.Dir {
-	case Up:
-		l := in.local
-		rec := Record{Key: key, Size: l.Size, Mtime: l.ModTime.UnixNano(), Change: l.Change, Inode: l.Inode, Seen: l.Seen, ETag: it.ETag, Sum: ev.Checksum}
-		s.out.set(in.slot, rec, it.ETag != "")
-	case Down:
-		f, err := localfs.Stat(it.Path, key)
-		rec := Record{Key: key, Size: f.Size, Mtime: f.ModTime.UnixNano(), Change: f.Change, Inode: f.Inode, Seen: time.Now().UnixNano(),
-			ETag: it.ETag, LastModified: it.LastModified.UnixNano()}
-		s.out.set(in.slot, rec, err == nil && f.Size == it.Size && it.ETag != "")
 	}
 }
 

@@ -1,0 +1,127 @@
+package syncplan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/haul-s3/haul/localfs"
+	"github.com/haul-s3/haul/object"
+	"github.com/haul-s3/haul/transfer"
+)
+
+// The two sides' streams of entries, in key order: the local walk and the listing.
+
+// excluded reports whether the filter leaves rel out of the sync on this side.
+func (s *Sync) excluded(rel string, dest bool) bool {
+	if s.o.Filter == nil || s.o.Filter.Match(rel) {
+		return false
+	}
+	return !dest || !s.o.DeleteExcluded
+}
+
+// localStream walks the local directory in key order.
+func (s *Sync) localStream(dest bool) Stream {
+	var prune func(string) bool
+	if p, ok := s.o.Filter.(interface{ Prune(dir string) bool }); ok && (!dest || !s.o.DeleteExcluded) {
+		prune = p.Prune
+	}
+	return func(ctx context.Context, yield func(Entry) bool) error {
+		if _, err := os.Stat(s.o.Local); dest && errors.Is(err, os.ErrNotExist) {
+			return nil // a destination not made yet (a dry run's) holds nothing
+		}
+		err := localfs.WalkSkipping(ctx, s.o.Local, prune, func(f localfs.File) error {
+			if s.excluded(f.Rel, dest) {
+				return nil
+			}
+			s.count(dest)
+			e := Entry{Key: f.Rel, Size: f.Size, ModTime: f.ModTime, Path: f.Path, Change: f.Change, Inode: f.Inode, Seen: time.Now().UnixNano()}
+			if !yield(e) {
+				return errStop
+			}
+			return nil
+		}, func(p string, err error) {
+			rel, rerr := filepath.Rel(s.o.Local, p)
+			if rerr != nil {
+				return
+			}
+			rel = filepath.ToSlash(rel)
+			if s.excluded(rel, dest) {
+				return
+			}
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			s.problems = append(s.problems, problem{rel: rel, path: p, err: err})
+			s.protect = append(s.protect, rel)
+		})
+		if errors.Is(err, errStop) {
+			return nil
+		}
+		return err
+	}
+}
+
+func (s *Sync) count(dest bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if dest {
+		s.counts.Dest++
+	} else {
+		s.counts.Source++
+	}
+}
+
+// remoteStream lists the prefix in key order, retried under the engine's policy. Directory
+// markers (keys ending in "/" with no bytes) are passed over. A key that no local file
+// could have (one SafeJoin refuses) is never a deletion candidate: on the destination it is
+// passed over, on the source it is an item that fails.
+func (s *Sync) remoteStream(dest bool) Stream {
+	prefix := s.o.Remote.Key
+	return func(ctx context.Context, yield func(Entry) bool) error {
+		err := s.e.Policy().List(ctx, func(ctx context.Context, fresh func() bool) error {
+			return s.st.List(ctx, s.o.Remote.Bucket, prefix, func(info object.Info) error {
+				if !fresh() {
+					return nil
+				}
+				rel := strings.TrimPrefix(info.Key, prefix)
+				if rel == "" || strings.HasSuffix(rel, "/") && info.Size == 0 {
+					return nil // a directory marker
+				}
+				if s.excluded(rel, dest) {
+					return nil
+				}
+				s.count(dest)
+				e := Entry{Key: rel, Size: info.Size, ModTime: info.LastModified, ETag: info.ETag}
+				if _, err := localfs.SafeJoin(s.o.Local, rel); err != nil {
+					if dest {
+						if strings.HasSuffix(rel, "/") { // a marker with bytes: worth a word
+							s.mu.Lock()
+							s.counts.Protected++
+							s.mu.Unlock()
+							if s.o.Note != nil {
+								s.o.Note(Note{Kind: "protect", Key: rel, Err: fmt.Errorf("not deleted: no file can have this name (%w)", err)})
+							}
+						}
+						return nil
+					}
+					e.Err = fmt.Errorf("cannot be represented locally: %w", err)
+				}
+				resume := transfer.Hold(ctx) // a busy scheduler is not a stalled listing
+				ok := yield(e)
+				resume()
+				if !ok {
+					return errStop
+				}
+				return nil
+			})
+		})
+		if errors.Is(err, errStop) {
+			return nil
+		}
+		return err
+	}
+}
