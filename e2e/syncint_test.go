@@ -141,3 +141,29 @@ func TestSyncKilledConverges(t *testing.T) {
 		sameTree(t, dir, down)
 	})
 }
+
+// sync --resume, killed (kill -9) while a big file's parts go up: the same command again
+// continues that multipart upload (sends fewer parts than it has) and converges.
+func TestSyncResumeContinuesAKilledUpload(t *testing.T) {
+	forEachServer(t, func(t *testing.T, srv *s3test.Server) {
+		bucket := srv.NewBucket(t)
+		dir, state := syncTree(t, 3, 1<<10, 60<<20), t.TempDir()
+		const parts = 12 // 60 MiB in 5 MiB parts
+		dst := "s3://" + bucket + "/p"
+		args := []string{"sync", "--resume", dir, dst, "--part-size", "5MiB", "--multipart-threshold", "5MiB", "--concurrency", "2"}
+		slow := srv.Delay(t, 150*time.Millisecond, s3test.IsUploadPart)
+		killAfter(t, resumeEnv(haulCmd(t, slow, append([]string{"--debug"}, args...)...), state), "debug: UploadPart", 6)
+		out := stateRun(t, srv, state, append([]string{"--json"}, args...)...)
+		c := lastSummary(t, out).Calls
+		if c["UploadPart"] == 0 || c["UploadPart"] > parts-4 || c["CreateMultipartUpload"] != 0 {
+			t.Fatalf("the resumed run sent %d parts and %d CreateMultipartUpload; want the rest of the %d parts of the upload it continued\n%s",
+				c["UploadPart"], c["CreateMultipartUpload"], parts, out)
+		}
+		if ups := srv.IncompleteUploads(t, bucket, ""); len(ups) != 0 {
+			t.Fatalf("%d incomplete uploads after the resumed run", len(ups))
+		}
+		down := t.TempDir()
+		stateRun(t, srv, state, "sync", dst, down)
+		sameTree(t, dir, down)
+	})
+}
