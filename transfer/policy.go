@@ -19,15 +19,25 @@ type Policy struct {
 	// StallTimeout cancels and retries an attempt that moves nothing for this long (no
 	// byte of a body, no entry of a listing: see Touch); 0 never does.
 	StallTimeout time.Duration
+	// ThrottleTimeout is how long a streak of throttled answers (no success between them)
+	// may last before the request fails with a *ThrottledError; 0 is no limit. Throttled
+	// attempts do not count against Retries.
+	ThrottleTimeout time.Duration
+
+	gate *throttleGate // the engine's, shared by all its requests; nil: a gate of the call's own
 }
 
-// Policy returns the engine's retry policy (from its Options).
+// Policy returns the engine's retry policy (from its Options). Its throttle backoff is
+// the engine's, shared by every request made under it.
 func (e *Engine) Policy() Policy {
-	return Policy{Retries: e.opts.Retries, Base: e.opts.RetryBase, Max: e.opts.RetryMax, StallTimeout: e.opts.StallTimeout}
+	return Policy{Retries: e.opts.Retries, Base: e.opts.RetryBase, Max: e.opts.RetryMax, StallTimeout: e.opts.StallTimeout,
+		ThrottleTimeout: e.opts.ThrottleTimeout, gate: e.gate}
 }
 
 // Do runs attempt until it succeeds, fails for good (an error that is not Retryable), runs
-// out of retries, or ctx ends; each attempt is watched for stalls. onRetry, when not nil,
+// out of retries, or ctx ends; each attempt is watched for stalls. A throttled attempt
+// (an error with a Throttled method that says so) is retried after the shared throttle
+// backoff without counting against Retries, until ThrottleTimeout. onRetry, when not nil,
 // hears of each failed attempt that will be retried, with the wait before the next. attempt
 // must be safe to run again.
 func (p Policy) Do(ctx context.Context, attempt func(context.Context) error, onRetry func(err error, attempt int, delay time.Duration)) error {
@@ -58,13 +68,32 @@ func (p Policy) List(ctx context.Context, list func(ctx context.Context, fresh f
 // retry is Do without the stall watch (the engine's requests watch stalls themselves, once
 // they hold a request slot).
 func (p Policy) retry(ctx context.Context, attempt func(context.Context) error, onRetry func(err error, attempt int, delay time.Duration)) error {
+	gate := p.gate
+	if gate == nil {
+		gate = &throttleGate{}
+	}
 	for n := 1; ; n++ {
+		if err := gate.wait(ctx); err != nil {
+			return err
+		}
 		err := attempt(ctx)
 		if err == nil {
+			gate.ok()
 			return nil
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
+		}
+		if throttled(err) {
+			delay, lasted := gate.throttled(p.Base, p.Max)
+			if p.ThrottleTimeout > 0 && lasted > p.ThrottleTimeout {
+				return &ThrottledError{For: lasted, Err: err}
+			}
+			if onRetry != nil {
+				onRetry(err, n, delay)
+			}
+			n-- // the wait is the gate's; the retries are for real failures
+			continue
 		}
 		if n > p.Retries || !IsRetryable(err) {
 			return err

@@ -73,6 +73,12 @@ type Options struct {
 	// negative value turns it off. CompleteMultipartUpload and aborts are exempt: S3 may
 	// take minutes to complete a large object.
 	StallTimeout time.Duration
+	// ThrottleTimeout is how long the run rides out a server that throttles every request
+	// (503 SlowDown, 429), with no request succeeding, before the requests fail with a
+	// *ThrottledError; throttled attempts are waited out together (one backoff shared by
+	// the engine's requests) and do not count against Retries. 0 selects
+	// DefaultThrottleTimeout; a negative value is no limit.
+	ThrottleTimeout time.Duration
 	// Object holds the properties given to every uploaded object. Its Checksum left empty
 	// takes the store's default (s3store: the provider's; else CRC32C), as the command
 	// line does; object.ChecksumNone sends none.
@@ -97,6 +103,7 @@ type Engine struct {
 	store Store
 	opts  Options
 	limit *limiter            // requests in flight
+	gate  *throttleGate       // the backoff throttled requests share
 	mem   *semaphore.Weighted // stream buffer bytes
 	bufs  sync.Pool           // stream part buffers (*[]byte), reused between parts
 
@@ -132,10 +139,17 @@ func New(store Store, opts Options) *Engine {
 	case opts.StallTimeout < 0:
 		opts.StallTimeout = 0
 	}
+	switch {
+	case opts.ThrottleTimeout == 0:
+		opts.ThrottleTimeout = DefaultThrottleTimeout
+	case opts.ThrottleTimeout < 0:
+		opts.ThrottleTimeout = 0
+	}
 	return &Engine{
 		store: store,
 		opts:  opts,
 		limit: newLimiter(int64(opts.Concurrency)),
+		gate:  &throttleGate{},
 		mem:   semaphore.NewWeighted(opts.MemoryBudget),
 	}
 }

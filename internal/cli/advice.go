@@ -87,6 +87,7 @@ func advise(err error) string {
 	var (
 		tooMany *transfer.TooManyPartsError
 		stall   *transfer.StallError
+		slow    *transfer.ThrottledError
 		verify  *transfer.VerifyError
 		creds   *s3store.CredentialsError
 		damaged *journal.DamagedError
@@ -96,6 +97,8 @@ func advise(err error) string {
 		msg += " (give a larger --part-size)"
 	case errors.As(err, &stall):
 		msg += " (--stall-timeout)"
+	case errors.As(err, &slow):
+		msg += " (try again later, or give it longer with --throttle-timeout)"
 	case errors.As(err, &verify) && verify.Algorithm == "md5":
 		msg += " (if this server's ETags are not MD5s, use --verify=false)"
 	case errors.As(err, &creds):

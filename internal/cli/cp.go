@@ -33,6 +33,7 @@ type cpFlags struct {
 	memory       int64
 	retries      int
 	stall        time.Duration
+	throttle     time.Duration
 	acl          string
 	metadata     []string
 	sse, kmsKey  string
@@ -93,6 +94,7 @@ func (f *cpFlags) register(fl *pflag.FlagSet, checksumFlag, filterScope string) 
 	fl.Var(sizeFlag{&f.memory}, "memory", "memory for buffering a stream of unknown size (stdin)")
 	fl.IntVar(&f.retries, "retries", transfer.DefaultRetries, "times one failed request is sent again")
 	fl.DurationVar(&f.stall, "stall-timeout", transfer.DefaultStallTimeout, "cancel and retry a request that moves no byte for this long (0: never)")
+	fl.DurationVar(&f.throttle, "throttle-timeout", transfer.DefaultThrottleTimeout, "give up when the server has throttled every request (503 SlowDown, 429) for this long (0: never); throttled requests wait together and use up no --retries")
 	fl.StringVar(&f.acl, "acl", "", "canned ACL: "+strings.Join(cannedACLs, ", "))
 	fl.StringArrayVar(&f.metadata, "metadata", nil, "user metadata key=value (repeatable)")
 	fl.StringVar(&f.sse, "sse", "", "server-side encryption: AES256, aws:kms or aws:kms:dsse")
@@ -136,6 +138,13 @@ func (f *cpFlags) options() (transfer.Options, error) {
 	if stall == 0 {
 		stall = -1 // the engine reads 0 as "default"
 	}
+	if f.throttle < 0 {
+		return o, usagef("--throttle-timeout %s: give 0 (never) or a positive duration such as 10m", f.throttle)
+	}
+	throttle := f.throttle
+	if throttle == 0 {
+		throttle = -1
+	}
 	if f.acl != "" && !contains(cannedACLs, f.acl) {
 		return o, usagef("--acl %q is not a canned ACL; use one of %s", f.acl, strings.Join(cannedACLs, ", "))
 	}
@@ -171,7 +180,7 @@ func (f *cpFlags) options() (transfer.Options, error) {
 	}
 	return transfer.Options{
 		Concurrency: f.concurrency, PartSize: f.partSize, MultipartThreshold: f.threshold,
-		MemoryBudget: f.memory, Retries: retries, StallTimeout: stall, SkipVerify: !f.verify,
+		MemoryBudget: f.memory, Retries: retries, StallTimeout: stall, ThrottleTimeout: throttle, SkipVerify: !f.verify,
 		Object: object.Options{ACL: f.acl, Metadata: meta, SSE: f.sse, SSEKMSKeyID: f.kmsKey,
 			StorageClass: f.storageClass, ContentType: f.contentType, CacheControl: f.cacheControl, Checksum: sum},
 	}, nil
