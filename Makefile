@@ -4,7 +4,7 @@ BIN     := bin/haul
 GOLANGCI_LINT_VERSION := v2.15.0
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 
-.PHONY: build tools test unit fuzz demo bench bench-resume bench-sync lint fmt-check clean bench-checksum cross
+.PHONY: build tools test unit fuzz demo soak storm bench bench-resume bench-sync lint fmt-check clean bench-checksum cross
 
 build:
 	$(GO) build -o $(BIN) ./cmd/haul
@@ -56,6 +56,25 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzSafeJoin$$' -fuzztime=$(FUZZTIME) ./localfs/
 	$(GO) test -run='^$$' -fuzz='^FuzzParseMetadata$$' -fuzztime=$(FUZZTIME) ./internal/cli/
 	$(GO) test -run='^$$' -fuzz='^FuzzMatch$$' -fuzztime=$(FUZZTIME) ./filter/
+
+# The soak at scale (not in make test): SOAK_FILES files (default 20,000; a few multipart)
+# up and down through the random-fault proxy at SOAK_RATE (0.1), once per seed of
+# SOAK_SEEDS; each run logs faults, retries, what was verified and haul's peak RSS.
+SOAK_FILES ?= 20000
+SOAK_RATE ?= 0.1
+SOAK_SEEDS ?= 1 2 3
+soak: tools build
+	@set -e; for s in $(SOAK_SEEDS); do \
+		HAUL_TEST_SERVERS=minio HAUL_SOAK_FILES=$(SOAK_FILES) HAUL_SOAK_RATE=$(SOAK_RATE) HAUL_SOAK_SEED=$$s \
+			$(GO) test -count=1 -timeout 60m -run '^TestSoakRandomFaults$$' -v ./e2e; \
+	done
+
+# The throttle storm with more seeds and a longer storm (make test runs seeds 1,2 for 3 s).
+STORM_SEEDS ?= 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20
+STORM_SECONDS ?= 20
+storm: tools build
+	HAUL_TEST_SERVERS=minio HAUL_STORM_SEEDS=$(STORM_SEEDS) HAUL_STORM_SECONDS=$(STORM_SECONDS) \
+		$(GO) test -count=1 -parallel 2 -timeout 90m -run '^TestThrottleStormThenFaultsLosesNothing$$' -v ./e2e
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi

@@ -95,6 +95,14 @@ func parseReport(t *testing.T, stdout string) report {
 // program then prints its goroutines) and fails the test as hung.
 func haulWithin(t *testing.T, srv *s3test.Server, limit time.Duration, args ...string) result {
 	t.Helper()
+	r, _ := haulMeasured(t, srv, limit, args...)
+	return r
+}
+
+// haulMeasured is haulWithin that also returns the run's peak resident set, in bytes (0
+// where the platform does not say).
+func haulMeasured(t *testing.T, srv *s3test.Server, limit time.Duration, args ...string) (result, int64) {
+	t.Helper()
 	cmd := haulCmd(t, srv, args...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -121,7 +129,7 @@ func haulWithin(t *testing.T, srv *s3test.Server, limit time.Duration, args ...s
 	} else if err != nil {
 		t.Fatalf("running haul %v: %v", args, err)
 	}
-	return result{out.String(), errb.String(), code}
+	return result{out.String(), errb.String(), code}, peakRSS(cmd.ProcessState)
 }
 
 func tail(s string, n int) string {

@@ -61,12 +61,14 @@ func TestSoakRandomFaults(t *testing.T) {
 		total += int64(len(data))
 	}
 	t.Logf("soak on %s: seed %d, fault rate %.2f, %d files, %.1f MiB", kind, seed, rate, len(files), float64(total)/(1<<20))
+	// A run may take a while at scale through the faults: 90 s, and 20 ms more per file.
+	limit := faultRunLimit + time.Duration(len(files))*20*time.Millisecond
 
 	// Up.
 	up, upFaults := srv.Faults(t)
 	upFaults.Random(rate, seed, nil)
 	began := time.Now()
-	r := haulWithin(t, up, faultRunLimit, "--json", "cp", "-r", src, "s3://"+bucket+"/soak/", "--part-size", "5MiB", "--multipart-threshold", "5MiB")
+	r, rss := haulMeasured(t, up, limit, "--json", "cp", "-r", src, "s3://"+bucket+"/soak/", "--part-size", "5MiB", "--multipart-threshold", "5MiB")
 	upWall := time.Since(began)
 	rep := parseReport(t, r.stdout)
 	checkOutcome(t, "upload", r, rep, len(files))
@@ -85,15 +87,15 @@ func TestSoakRandomFaults(t *testing.T) {
 		}
 	}
 	noUploadsLeft(t, srv, bucket)
-	t.Logf("upload:   %s; %d retries; %d done, %d failed, exit %d; %d objects (%.1f MiB) verified; %s",
-		upFaults.Stats(), rep.retries, len(rep.done), len(rep.failed), r.code, verified, float64(verifiedBytes)/(1<<20), upWall.Round(time.Millisecond))
+	t.Logf("upload:   %s; %d retries; %d done, %d failed, exit %d; %d objects (%.1f MiB) verified; %s; peak RSS %.1f MiB",
+		upFaults.Stats(), rep.retries, len(rep.done), len(rep.failed), r.code, verified, float64(verifiedBytes)/(1<<20), upWall.Round(time.Millisecond), float64(rss)/(1<<20))
 
 	// Down: whatever was stored.
 	down, downFaults := srv.Faults(t)
 	downFaults.Random(rate, seed+1, nil)
 	out := filepath.Join(t.TempDir(), "back")
 	began = time.Now()
-	r = haulWithin(t, down, faultRunLimit, "--json", "cp", "-r", "s3://"+bucket+"/soak/", out, "--part-size", "5MiB", "--multipart-threshold", "5MiB")
+	r, rss = haulMeasured(t, down, limit, "--json", "cp", "-r", "s3://"+bucket+"/soak/", out, "--part-size", "5MiB", "--multipart-threshold", "5MiB")
 	downWall := time.Since(began)
 	rep = parseReport(t, r.stdout)
 	checkOutcome(t, "download", r, rep, len(stored))
@@ -114,8 +116,8 @@ func TestSoakRandomFaults(t *testing.T) {
 	if verified != len(rep.done) {
 		t.Fatalf("download: %d files reported done, %d written", len(rep.done), verified)
 	}
-	t.Logf("download: %s; %d retries; %d done, %d failed, exit %d; %d files (%.1f MiB) verified; %s",
-		downFaults.Stats(), rep.retries, len(rep.done), len(rep.failed), r.code, verified, float64(verifiedBytes)/(1<<20), downWall.Round(time.Millisecond))
+	t.Logf("download: %s; %d retries; %d done, %d failed, exit %d; %d files (%.1f MiB) verified; %s; peak RSS %.1f MiB",
+		downFaults.Stats(), rep.retries, len(rep.done), len(rep.failed), r.code, verified, float64(verifiedBytes)/(1<<20), downWall.Round(time.Millisecond), float64(rss)/(1<<20))
 	t.Logf("soak wall time %s", time.Since(start).Round(time.Millisecond))
 }
 
@@ -192,7 +194,11 @@ func soakTree(t *testing.T, seed uint64) (string, map[string][]byte) {
 	content := rand.NewChaCha8(key)
 	dir := filepath.Join(t.TempDir(), "soak")
 	files := map[string][]byte{}
-	for i := range 300 {
+	n, err := strconv.Atoi(envOr("HAUL_SOAK_FILES", "300"))
+	if err != nil || n < 5 {
+		t.Fatalf("HAUL_SOAK_FILES %q: want a number of files, 5 or more", os.Getenv("HAUL_SOAK_FILES"))
+	}
+	for i := range n {
 		var size int
 		switch {
 		case i < 4:
@@ -204,7 +210,7 @@ func soakTree(t *testing.T, seed uint64) (string, map[string][]byte) {
 		default:
 			size = rng.IntN(64 << 10)
 		}
-		rel := fmt.Sprintf("d%02d/f%03d.bin", i%12, i)
+		rel := fmt.Sprintf("d%02d/f%03d.bin", i%(12+n/1000), i)
 		data := make([]byte, size)
 		_, _ = content.Read(data)
 		path := filepath.Join(dir, filepath.FromSlash(rel))
