@@ -49,6 +49,11 @@ type Config struct {
 	// Credentials, when set, provides the credentials instead (any provider of the AWS SDK,
 	// such as one that assumes a role); it takes precedence over the keys above.
 	Credentials aws.CredentialsProvider
+	// Anonymous sends every request unsigned, with no credentials at all (for public
+	// buckets; aws-cli's --no-sign-request): credentials in the environment or a profile
+	// are not used (its region and endpoint still are). Giving keys or Credentials as well
+	// is an error.
+	Anonymous bool
 	// Log, when set, is called once for every S3 request after it ends. It may be called
 	// from many goroutines at once.
 	Log func(Call)
@@ -80,7 +85,8 @@ type Store struct {
 	// "AWS_ENDPOINT_URL", "profile" or "" for AWS. Messages name both.
 	Endpoint, EndpointFrom string
 	// CredentialsFrom names where the credentials came from, as the SDK says
-	// ("EnvConfigCredentials", "SharedConfigCredentials: ~/.aws/credentials", ...).
+	// ("EnvConfigCredentials", "SharedConfigCredentials: ~/.aws/credentials", ...;
+	// "AnonymousCredentials" with Config.Anonymous).
 	CredentialsFrom string
 }
 
@@ -112,6 +118,11 @@ func New(ctx context.Context, c Config) (*Store, error) {
 		opts = append(opts, config.WithRegion(c.Region))
 	}
 	switch {
+	case c.Anonymous:
+		if c.Credentials != nil || c.AccessKeyID != "" || c.SecretAccessKey != "" || c.SessionToken != "" {
+			return nil, errors.New("credentials: Anonymous sends no credentials; give no keys or Credentials with it")
+		}
+		opts = append(opts, config.WithCredentialsProvider(aws.AnonymousCredentials{}))
 	case c.Credentials != nil:
 		opts = append(opts, config.WithCredentialsProvider(c.Credentials))
 	case c.AccessKeyID != "" || c.SecretAccessKey != "":
@@ -129,9 +140,13 @@ func New(ctx context.Context, c Config) (*Store, error) {
 	}
 	// Find the credentials now, so that having none is one clear configuration error
 	// rather than the same failure of every request in the run.
-	creds, err := cfg.Credentials.Retrieve(ctx)
-	if err != nil {
-		return nil, &CredentialsError{Err: err}
+	credsFrom := "AnonymousCredentials" // the SDK's name; its Retrieve always fails
+	if !c.Anonymous {
+		creds, err := cfg.Credentials.Retrieve(ctx)
+		if err != nil {
+			return nil, &CredentialsError{Err: err}
+		}
+		credsFrom = creds.Source
 	}
 	endpoint, endpointFrom := endpointOf(c.Endpoint, cfg.BaseEndpoint)
 	if endpoint != "" {
@@ -168,7 +183,7 @@ func New(ctx context.Context, c Config) (*Store, error) {
 		}
 	})
 	st := &Store{client: client, log: c.Log, Region: cfg.Region, Custom: custom, Provider: provider,
-		Endpoint: endpoint, EndpointFrom: endpointFrom, CredentialsFrom: creds.Source}
+		Endpoint: endpoint, EndpointFrom: endpointFrom, CredentialsFrom: credsFrom}
 	if provider != "" {
 		st.providerHow = how
 	}
