@@ -22,6 +22,7 @@ type app struct {
 
 	endpoint, region, profile, addressing, provider string
 	debug, quiet, json                              bool
+	noSign                                          bool // --no-sign-request: anonymous, unsigned requests
 
 	errMu sync.Mutex // serialises debug lines written from many goroutines
 
@@ -49,6 +50,7 @@ func (a *app) globalFlags(root *cobra.Command) {
 	f.StringVar(&a.profile, "profile", "", "shared-config profile to use (default: AWS_PROFILE or default)")
 	f.StringVar(&a.addressing, "addressing", "", "bucket addressing: path or virtual (default: the provider's; path for unknown endpoints)")
 	f.StringVar(&a.provider, "provider", "", "kind of server, for its addressing and checksums: "+strings.Join(s3store.ProviderNames(), ", ")+" (default: recognised from the endpoint or the server's answers)")
+	f.BoolVar(&a.noSign, "no-sign-request", false, "send requests unsigned, with no credentials (for public buckets); credentials in the environment or profile are not used")
 	f.BoolVar(&a.debug, "debug", false, "log every S3 request (operation, bucket, key, part, status, duration) to stderr")
 	f.BoolVarP(&a.quiet, "quiet", "q", false, "print only errors")
 	f.BoolVar(&a.json, "json", false, "print one JSON event per line instead of text")
@@ -67,7 +69,7 @@ func (a *app) store(ctx context.Context, maxConns int) (*s3store.Store, error) {
 	if _, ok := s3store.LookupProvider(a.provider); a.provider != "" && !ok {
 		return nil, usagef("--provider %q: use one of %s", a.provider, strings.Join(s3store.ProviderNames(), ", "))
 	}
-	cfg := s3store.Config{Endpoint: a.endpoint, Region: a.region, Profile: a.profile, Addressing: a.addressing, Provider: a.provider, MaxConns: maxConns}
+	cfg := s3store.Config{Endpoint: a.endpoint, Region: a.region, Profile: a.profile, Addressing: a.addressing, Provider: a.provider, MaxConns: maxConns, Anonymous: a.noSign}
 	if a.debug || a.countCalls {
 		cfg.Log = a.logCall
 	}
