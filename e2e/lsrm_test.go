@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -57,6 +58,36 @@ func TestListAndDeleteAreRetried(t *testing.T) {
 		}
 		if ks := keys(t, srv, bucket, ""); len(ks) != 0 {
 			t.Fatalf("left after rm -r: %v", ks)
+		}
+	})
+}
+
+// A listing cut short or out of order is an error for every command that lists, never a
+// quietly short answer: ls -r through a proxy that takes the continuation token out of page
+// 1, and cp -r down through one that reverses page 2. (rm -r is not among them: it deletes
+// what it has listed, lists again, and ends with nothing left, which is what was asked.)
+func TestBrokenListingsFailEveryCommand(t *testing.T) {
+	forEachServer(t, func(t *testing.T, srv *s3test.Server) {
+		bucket := srv.NewBucket(t)
+		ks := make([]string, 1100)
+		for i := range ks {
+			ks[i] = fmt.Sprintf("l/%05d", i)
+		}
+		putObjects(t, srv, bucket, 0, ks...)
+		for _, tc := range []struct {
+			fault s3test.Kind
+			page  int
+			args  []string
+		}{
+			{s3test.DropContinuationToken, 1, []string{"ls", "-r", "s3://" + bucket + "/l/"}},
+			{s3test.ReverseListing, 2, []string{"cp", "-r", "s3://" + bucket + "/l/", t.TempDir()}},
+		} {
+			view, faults := srv.Faults(t)
+			faults.Add(-1, s3test.IsListPage("l/", tc.page), s3test.Fault{Kind: tc.fault})
+			r := haulWithin(t, view, faultRunLimit, tc.args...)
+			if r.code != 1 || !strings.Contains(r.stderr, "the listing is incomplete") {
+				t.Fatalf("%s with %s: exit %d, want 1 and the listing named incomplete\n%s", tc.args[0], tc.fault, r.code, tail(r.stderr, 2000))
+			}
 		}
 	})
 }
