@@ -23,6 +23,7 @@ const (
 	CodeInvalidRequest     = "InvalidRequest"
 	CodeMalformedXML       = "MalformedXML"
 	CodeInvalidBucketName  = "InvalidBucketName"
+	CodeInvalidPartNumber  = "InvalidPartNumber"
 )
 
 // Error is a request the Store refused. It names the operation, the bucket, the key, the

@@ -188,6 +188,10 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, ref object.Ref, upl
 		etags.Write(raw)
 	}
 	e := &entry{data: data, etag: fmt.Sprintf("%x-%d", etags.Sum(nil), len(held)), modified: s.clock(), opts: u.opts, parts: len(held)}
+	for _, h := range held {
+		e.partLens = append(e.partLens, int64(len(h.data)))
+		e.partSums = append(e.partSums, h.checksum)
+	}
 	b.objects[ref.Key] = e
 	delete(s.uploads, uploadID)
 	return e.etag, nil

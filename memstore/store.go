@@ -1,8 +1,8 @@
 // Package memstore is an object store held in memory that behaves like S3 where haul's
 // engine depends on it, for tests that should not need a server.
 //
-// A *Store has every method of transfer.Store, the optional capabilities transfer.PartLister
-// and transfer.UploadLister, and DeleteObject, DeleteObjects, CreateBucket, BucketExists and
+// A *Store has every method of transfer.Store, the optional capabilities transfer.PartLister,
+// transfer.UploadLister and transfer.PartGetter, and DeleteObject, DeleteObjects, CreateBucket, BucketExists and
 // ListBuckets with the same signatures as s3store.Store, so code written against the engine's
 // interfaces or against s3store's methods can be tested with either. It passes the
 // conformance suite in package storetest, which also runs against s3store and real servers.
@@ -28,6 +28,10 @@
 //     NoSuchKey and a missing upload NoSuchUpload (NotFound true). An If-Match that does not
 //     name the object's ETag is PreconditionFailed. A range that starts at or beyond the end
 //     of the object is InvalidRange. See Error for how each code is classified.
+//   - GetObjectPart and HeadObjectPart answer for a part of a multipart object with the
+//     number of parts, the part's offset and length and the checksum it was uploaded with,
+//     as AWS does with checksum mode; part 1 of an object put in one request is the whole
+//     object with no part count; a part number past the last is InvalidPartNumber.
 //   - User metadata keys are stored lower-cased, as they come back from S3 over HTTP.
 //   - Listings are in byte order of the keys; ListUploads is in key order, then in the order
 //     the uploads were created. AbortMultipartUpload of an upload that does not exist
@@ -101,6 +105,10 @@ type entry struct {
 	opts     object.Options  // with user metadata keys lower-cased
 	checksum object.Checksum // the whole object's, from a PutObject
 	parts    int             // 0 for a PutObject
+	// partLens and partSums are the lengths and checksums of a multipart object's parts,
+	// in order; a part's checksum is zero when it had none.
+	partLens []int64
+	partSums []object.Checksum
 }
 
 // New returns a Store with the buckets c names.

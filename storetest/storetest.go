@@ -71,6 +71,13 @@ type Deleter interface {
 	DeleteObjects(ctx context.Context, bucket string, keys []string) (map[string]error, error)
 }
 
+// PartGetter is the optional capability of reading a multipart object by part number
+// (transfer.PartGetter).
+type PartGetter interface {
+	HeadObjectPart(ctx context.Context, ref object.Ref, part int32) (object.PartInfo, error)
+	GetObjectPart(ctx context.Context, ref object.Ref, part int32, ifMatch string) (io.ReadCloser, object.PartInfo, error)
+}
+
 // Open returns the store under test and the name of an empty bucket in it for one test to
 // use; it arranges with t.Cleanup for whatever must be removed afterwards. Run calls it once
 // per test, from tests running in parallel.
@@ -118,6 +125,19 @@ type Quirks struct {
 	// (moto reports 2010-11-10 for all), so an age filter (uploads --older-than) matches
 	// every upload.
 	InitiatedNotReal bool
+	// PartChecksumsNotGiven: HeadObject and GetObject with partNumber and checksum mode give
+	// no checksum of the part, though it was uploaded with one (versitygw, moto). The engine
+	// then verifies a multipart object by its ETag (the MD5 of the parts' MD5s).
+	PartChecksumsNotGiven bool
+	// GetIgnoresPartNumber: GetObject with partNumber answers with the whole object, with
+	// no part count (moto; its HeadObject does answer for the part). The engine fetches
+	// the parts of such an object with Range requests, and checks every answer's part
+	// count, offset and length before it trusts a part GET.
+	GetIgnoresPartNumber bool
+	// PartHeadIsPartsOwn: HeadObject with partNumber gives no Content-Range and the part's
+	// own ETag (its MD5) instead of the object's (moto). The engine takes only the part
+	// count and length from such an answer.
+	PartHeadIsPartsOwn bool
 }
 
 // test is one contract test.
@@ -131,10 +151,11 @@ type test struct {
 // MissingBucket, Checksums, BadChecksum, ImplicitChecksum, Keys, Delete), multipart uploads
 // (Multipart, MultipartChecksums, CompleteAgain, PartTooSmall, WrongPartETag,
 // WrongPartChecksum, BadPartChecksum, ReplacePart, Abort, UnknownUpload) and listings
-// (ListOrder, ListStops, ListPaging, ListPartsPaging, ListUploadsPrefix, ListUploadsPaging).
+// (ListOrder, ListStops, ListPaging, ListPartsPaging, ListUploadsPrefix, ListUploadsPaging)
+// and reading by part number (PartNumbers, PartNumberOfSinglePart).
 // The paging tests make about a thousand requests each.
 func Run(t *testing.T, open Open, q Quirks) {
-	tests := append(append(objectTests(), multipartTests()...), listingTests()...)
+	tests := append(append(append(objectTests(), multipartTests()...), listingTests()...), partTests()...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

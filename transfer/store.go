@@ -105,3 +105,25 @@ type PartLister interface {
 type UploadLister interface {
 	ListUploads(ctx context.Context, bucket, prefix string, fn func(object.Upload) error) error
 }
+
+// PartGetter is the optional capability of reading a multipart object by part number, with
+// which the engine verifies a multipart object that carries no whole-object checksum it can
+// check (one written by another tool): part by part against the parts' own checksums, or
+// against the multipart ETag (the MD5 of the parts' MD5s, "-N"). Without it such an object
+// is downloaded unverified, and the download says so.
+//
+// Both methods ask with checksum mode on. A server that ignores partNumber answers as for
+// the whole object (Count 0, or the whole object's bytes): the engine checks the answer's
+// Count, Offset and Length before it trusts it.
+type PartGetter interface {
+	// HeadObjectPart describes part number part (from 1) of the object at ref: the number
+	// of parts, the part's length and offset, its checksum if the server keeps one, and
+	// the object's metadata. A part number past the last is an error that is not
+	// Retryable.
+	HeadObjectPart(ctx context.Context, ref object.Ref, part int32) (object.PartInfo, error)
+	// GetObjectPart returns the bytes of part number part and what the answer said of it,
+	// failing with PreconditionFailed if the object's ETag is no longer ifMatch (when set).
+	// The body is not checked against the part's checksum: the caller does that. The
+	// caller closes the body.
+	GetObjectPart(ctx context.Context, ref object.Ref, part int32, ifMatch string) (io.ReadCloser, object.PartInfo, error)
+}
