@@ -90,6 +90,11 @@ type Options struct {
 	// single-part object. With checking on
 	// (the default) a mismatch is retried, then the item fails and no file is written.
 	SkipVerify bool
+	// VerifyRequired makes a download that cannot be verified (an SSE-KMS or SSE-C object
+	// with no checksum, a server that tells neither part layout nor checksums) fail, no
+	// file written, with an *UnverifiedError; without it such a download is written and
+	// its Done event says Verified "none".
+	VerifyRequired bool
 	// Journal, when set, makes the run resumable: multipart uploads and downloads are
 	// recorded as they progress, finished items are skipped when the run is repeated, and
 	// a cancelled or failed run keeps its uploaded parts and temporary files for the next
