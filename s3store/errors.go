@@ -120,7 +120,7 @@ func (e *Error) PreconditionFailed() bool {
 // at all (Unreachable).
 func (e *Error) StopsRun() bool {
 	switch e.Code {
-	case "InvalidAccessKeyId", "XAdminUserNotFound", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken", "TokenRefreshRequired", "NoSuchBucket":
+	case "InvalidAccessKeyId", "XAdminUserNotFound", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken", "InvalidTokenId", "TokenRefreshRequired", "NoSuchBucket":
 		return true
 	}
 	return e.Unreachable()
@@ -233,6 +233,8 @@ var describe = map[string]string{
 	"XAdminUserNotFound":           "the access key ID is not known to this server; check the access key and the endpoint",
 	"SignatureDoesNotMatch":        "the secret key does not match the access key, or a proxy changed the request; check the secret key",
 	"ExpiredToken":                 "the session token has expired; refresh the credentials (for example `aws sso login`) and run again",
+	"InvalidToken":                 "the server does not accept the session token; check AWS_SESSION_TOKEN, or unset it for long-term keys",
+	"InvalidTokenId":               "the server does not accept the session token; check AWS_SESSION_TOKEN, or unset it for long-term keys",
 	"EntityTooSmall":               "a part other than the last is smaller than the server's minimum (5 MiB on S3); use a larger part size",
 	"EntityTooLarge":               "the object or part is larger than the server accepts; use a smaller part size or multipart threshold",
 	"InvalidPart":                  "a part listed at completion was not found or its ETag did not match; run the copy again",

@@ -76,6 +76,8 @@ func TestDeniedAndCredentialErrors(t *testing.T) {
 		{"AccessDenied", 403, false, true},
 		{"InvalidAccessKeyId", 403, true, false},
 		{"SignatureDoesNotMatch", 403, true, false},
+		{"InvalidTokenId", 403, true, false}, // MinIO: a session token it did not issue
+		{"InvalidToken", 400, true, false},
 		{"NoSuchBucket", 404, true, false},
 		{"NoSuchKey", 404, false, false},
 		{"InternalError", 500, false, false},

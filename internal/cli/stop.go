@@ -71,6 +71,8 @@ func (a *app) credentialsDesc() string {
 	}
 	src := a.st.CredentialsFrom
 	switch {
+	case src == "AnonymousCredentials":
+		return "of no one (--no-sign-request: the bucket must allow anonymous access)"
 	case strings.HasPrefix(src, "EnvConfigCredentials"):
 		src = "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
 	case strings.HasPrefix(src, "SharedConfigCredentials"):
