@@ -31,12 +31,21 @@ func (t *task) download(ctx context.Context, src object.Ref, info object.Info, p
 			return errAlreadyDone
 		}
 	}
-	ranged := info.Size > t.e.opts.MultipartThreshold
+	var lay *partLayout
+	if t.needsParts(info) {
+		if lay, info, err = t.learnParts(ctx, src, info); err != nil {
+			return err
+		}
+	}
+	ranged := info.Size > t.e.opts.MultipartThreshold || lay != nil
 	partSize, err := PartSize(info.Size, t.e.opts.PartSize)
 	if err != nil {
 		return err
 	}
-	keepTemp := ranged && j != nil // a journalled large download keeps its partial file
+	if lay != nil {
+		partSize = lay.uniform // 0: parts of several sizes, which the journal cannot record
+	}
+	keepTemp := ranged && j != nil && partSize > 0 // a journalled large download keeps its partial file
 	f, written, err := t.openTemp(src, info, path, partSize, keepTemp)
 	if err != nil {
 		return err
@@ -44,12 +53,16 @@ func (t *task) download(ctx context.Context, src object.Ref, info object.Info, p
 	defer func() {
 		if err != nil {
 			f.Close()
-			if !keepTemp {
+			var ue *UnverifiedError
+			if !keepTemp || errors.As(err, &ue) {
 				os.Remove(f.Name())
 			}
 		}
 	}()
-	if ranged {
+	switch {
+	case lay != nil:
+		err = t.getPartsVerified(ctx, src, info, f, lay, written, path)
+	case ranged:
 		err = t.getParts(ctx, src, info, f, partSize, written, path)
 		var ve *VerifyError
 		if errors.As(err, &ve) && t.e.opts.Retries > 0 {
@@ -58,11 +71,14 @@ func (t *task) download(ctx context.Context, src object.Ref, info object.Info, p
 			t.progress(-info.Size)
 			err = t.getParts(ctx, src, info, f, partSize, nil, path)
 		}
-	} else {
+	default:
 		err = t.call(ctx, false, func(ctx context.Context) error {
 			_, err := t.getRange(ctx, src, info.ETag, f, 0, info.Size, true, info.Checksum)
 			return err
 		})
+	}
+	if err == nil {
+		err = t.unverifiedDownload(src)
 	}
 	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EFBIG) || errors.Is(err, syscall.EDQUOT) {
 		return fmt.Errorf("no room to write %s (disk full, quota, or file size limit): free space or choose another destination: %w", path, err)
@@ -91,6 +107,22 @@ func (t *task) download(ctx context.Context, src object.Ref, info object.Info, p
 
 	if j != nil {
 		return j.DownloadDone(path, info.Size)
+	}
+	return nil
+}
+
+// unverifiedDownload records a download that nothing verified as Verified "none", with
+// the reason, and fails it when verification is required.
+func (t *task) unverifiedDownload(src object.Ref) error {
+	if t.e.opts.SkipVerify || t.verified != "" {
+		return nil
+	}
+	if t.unverified == "" {
+		t.unverified = "the object has no checksum haul can check and its ETag is not an MD5 (it may be encrypted with SSE-KMS or SSE-C)"
+	}
+	t.verified = "none"
+	if t.e.opts.VerifyRequired {
+		return &UnverifiedError{Ref: src, Reason: t.unverified}
 	}
 	return nil
 }
@@ -180,6 +212,7 @@ func (t *task) getParts(ctx context.Context, src object.Ref, info object.Info, f
 type rangeSum struct {
 	stored object.Checksum
 	crc    uint64
+	notMD5 bool // the GET said the object's ETag is not its MD5 (SSE-KMS, SSE-C)
 }
 
 // checkWhole checks a file downloaded in ranges against the whole-file checksum haul
@@ -201,7 +234,7 @@ func (t *task) checkWhole(src object.Ref, info object.Info, f *os.File, partSize
 		}
 	}
 	if !ok {
-		return nil
+		return t.checkMD5(src, info, f, sums)
 	}
 	pieces := make([]pieceCRC, len(sums))
 	for i, s := range sums {
@@ -216,6 +249,25 @@ func (t *task) checkWhole(src object.Ref, info object.Info, f *os.File, partSize
 		}
 	}
 	return t.check(src, stored, combinePieces(stored.Algorithm, pieces).Value)
+}
+
+// checkMD5 checks a single-part object downloaded in ranges against its MD5 ETag by reading
+// the file back: an MD5 cannot be put together from the ranges' own. An object whose ETag
+// is not an MD5 is left to unverifiedDownload.
+func (t *task) checkMD5(src object.Ref, info object.Info, f *os.File, sums []rangeSum) error {
+	if !isMD5ETag(info.ETag) {
+		return nil
+	}
+	for _, s := range sums {
+		if s.notMD5 {
+			return nil
+		}
+	}
+	h := md5.New() //nolint:gosec // S3's ETag of a single-part object is its MD5
+	if err := readSection(f, 0, info.Size, h); err != nil {
+		return err
+	}
+	return t.check(src, object.Checksum{Algorithm: object.ChecksumMD5, Value: info.ETag}, hex.EncodeToString(h.Sum(nil)))
 }
 
 // check compares what the bytes received hash to (got) with what the object says they must
@@ -255,6 +307,7 @@ func (t *task) getRange(ctx context.Context, src object.Ref, etag string, f io.W
 	verify := !t.e.opts.SkipVerify
 	meta := metadataOf(body)
 	t.meta.see(meta)
+	rs.notMD5 = !etagMayBeMD5(body)
 	if stored, ok := StoredChecksum(meta); verify && ok {
 		rs.stored = stored
 	} else if verify && server.Algorithm != "" && (whole || crcSpecs[server.Algorithm] != nil) {
@@ -318,12 +371,17 @@ func isMD5ETag(etag string) bool {
 // way. It is retried; when retries run out the file fails and is not renamed into place.
 type VerifyError struct {
 	Ref       object.Ref
+	Part      int32 // the part whose bytes were wrong, when one was checked alone
 	Algorithm string
 	Want, Got string
 }
 
 func (e *VerifyError) Error() string {
-	return fmt.Sprintf("GetObject %s: the %s of the bytes received is %s, the object's is %s: corrupted in transit, the file was not written", e.Ref, e.Algorithm, e.Got, e.Want)
+	what := "the bytes received"
+	if e.Part > 0 {
+		what = fmt.Sprintf("part %d received", e.Part)
+	}
+	return fmt.Sprintf("GetObject %s: the %s of %s is %s, the object's is %s: corrupted in transit, the file was not written", e.Ref, e.Algorithm, what, e.Got, e.Want)
 }
 
 // Retryable reports true: the next GET may arrive intact.

@@ -51,8 +51,14 @@ type Event struct {
 	Delay    time.Duration
 	UploadID string
 	Note     string
-	// Verified names what a downloaded item's bytes were checked against ("md5"), with Done.
+	// Verified names what a downloaded item's bytes were checked against, with Done: "md5"
+	// (the ETag of a single-part object), a CRC ("crc32c", from haul's metadata or the
+	// server's whole-object checksum), "crc32-parts" (each part against its checksum),
+	// "md5-parts" (the multipart ETag); "none" when nothing could be checked (Unverified
+	// says why); empty when verification was off.
 	Verified string
+	// Unverified is, with a Done whose Verified is "none", why the bytes were not checked.
+	Unverified string
 	// StopsRun is set, with Failed, when this failure will be every other item's too and
 	// stops the run (the call returns a *StoppedError with it).
 	StopsRun bool

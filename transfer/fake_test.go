@@ -43,6 +43,18 @@ type fakeStore struct {
 	getHook func(c fakeCall, body io.ReadCloser) io.ReadCloser
 	// corrupt, when set, may change a request body as it arrives (a flipped bit in transit).
 	corrupt func(c fakeCall, attempt int, data []byte)
+	// layouts are the parts of objects stored with putParts, by "bucket/key".
+	layouts map[string]fakeLayout
+	// getIgnoresPartNumber makes GetObjectPart answer with the whole object, as moto does.
+	getIgnoresPartNumber bool
+	// notMD5 makes the part answers say the object is encrypted with SSE-KMS.
+	notMD5 bool
+}
+
+// fakeLayout is a multipart object's parts as another tool uploaded them.
+type fakeLayout struct {
+	lens []int64
+	sums []object.Checksum // zero values: none
 }
 
 type fakeUpload struct {
@@ -79,7 +91,8 @@ func (e *fakeErr) Retryable() bool { return e.retryable || e.throttled }
 func (e *fakeErr) Throttled() bool { return e.throttled }
 
 func newFake() *fakeStore {
-	return &fakeStore{objects: map[string][]byte{}, etags: map[string]string{}, meta: map[string]map[string]string{}, uploads: map[string]*fakeUpload{}, attempts: map[string]int{}}
+	return &fakeStore{objects: map[string][]byte{}, etags: map[string]string{}, meta: map[string]map[string]string{}, uploads: map[string]*fakeUpload{}, attempts: map[string]int{},
+		layouts: map[string]fakeLayout{}}
 }
 
 func (f *fakeStore) begin(ctx context.Context, c fakeCall) (func(), error) {
@@ -432,4 +445,91 @@ type ctxReader struct{ ctx context.Context } //nolint:containedctx // it stands 
 func (r ctxReader) Read([]byte) (int, error) {
 	<-r.ctx.Done()
 	return 0, r.ctx.Err()
+}
+
+// putParts stores the parts as one multipart object, as another tool would: the multipart
+// ETag, no metadata, and each part's checksum of algorithm alg ("" for none).
+func (f *fakeStore) putParts(ref object.Ref, alg string, parts ...[]byte) {
+	var all []byte
+	etags := md5.New()
+	var lay fakeLayout
+	for _, p := range parts {
+		all = append(all, p...)
+		sum := md5.Sum(p)
+		etags.Write(sum[:])
+		lay.lens = append(lay.lens, int64(len(p)))
+		lay.sums = append(lay.sums, object.Sum(alg, p))
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	k := ref.Bucket + "/" + ref.Key
+	f.objects[k] = all
+	f.etags[k] = fmt.Sprintf("%x-%d", etags.Sum(nil), len(parts))
+	f.layouts[k] = lay
+}
+
+// part describes part num of the object at k as S3 would; s.mu must be held.
+func (f *fakeStore) part(k string, num int32) (object.PartInfo, error) {
+	data, ok := f.objects[k]
+	if !ok {
+		return object.PartInfo{}, &fakeErr{code: "NoSuchKey"}
+	}
+	p := object.PartInfo{Number: num, ETag: f.etags[k], Metadata: f.meta[k], ETagNotMD5: f.notMD5}
+	lay, ok := f.layouts[k]
+	if !ok {
+		if num != 1 {
+			return p, &fakeErr{code: "InvalidPartNumber"}
+		}
+		p.Length = int64(len(data))
+		return p, nil
+	}
+	if num < 1 || int(num) > len(lay.lens) {
+		return p, &fakeErr{code: "InvalidPartNumber"}
+	}
+	for _, l := range lay.lens[:num-1] {
+		p.Offset += l
+	}
+	p.Count, p.Length, p.Checksum = int32(len(lay.lens)), lay.lens[num-1], lay.sums[num-1]
+	return p, nil
+}
+
+func (f *fakeStore) HeadObjectPart(ctx context.Context, ref object.Ref, num int32) (object.PartInfo, error) {
+	done, err := f.begin(ctx, fakeCall{Op: "HeadObjectPart", Key: ref.Key, Part: num})
+	if err != nil {
+		return object.PartInfo{}, err
+	}
+	defer done()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.part(ref.Bucket+"/"+ref.Key, num)
+}
+
+func (f *fakeStore) GetObjectPart(ctx context.Context, ref object.Ref, num int32, ifMatch string) (io.ReadCloser, object.PartInfo, error) {
+	c := fakeCall{Op: "GetObjectPart", Key: ref.Key, Part: num}
+	done, err := f.begin(ctx, c)
+	if err != nil {
+		return nil, object.PartInfo{}, err
+	}
+	defer done()
+	f.mu.Lock()
+	k := ref.Bucket + "/" + ref.Key
+	p, err := f.part(k, num)
+	data, etag := f.objects[k], f.etags[k]
+	f.mu.Unlock()
+	if err != nil {
+		return nil, p, err
+	}
+	if ifMatch != "" && ifMatch != etag {
+		return nil, p, &fakeErr{code: "PreconditionFailed"}
+	}
+	if f.getIgnoresPartNumber {
+		p = object.PartInfo{Number: num, Offset: -1, Length: int64(len(data)), ETag: etag}
+	} else {
+		data = data[p.Offset : p.Offset+p.Length]
+	}
+	body := io.NopCloser(bytes.NewReader(data))
+	if f.getHook != nil {
+		body = f.getHook(c, body)
+	}
+	return body, p, nil
 }

@@ -56,11 +56,12 @@ func (r *run) emit(ev Event) {
 // names the item.
 type task struct {
 	*run
-	it       Item
-	verified string          // what the item's bytes were checked against, once they were
-	etag     string          // the ETag of the object an upload wrote, once it did
-	whole    object.Checksum // the whole-file checksum an upload recorded (haul-checksum)
-	meta     seenMetadata    // the user metadata a download's GET brought
+	it         Item
+	verified   string          // what the item's bytes were checked against, once they were
+	unverified string          // why a download's bytes could not be checked, when they could not
+	etag       string          // the ETag of the object an upload wrote, once it did
+	whole      object.Checksum // the whole-file checksum an upload recorded (haul-checksum)
+	meta       seenMetadata    // the user metadata a download's GET brought
 }
 
 func (t *task) progress(n int64) {
@@ -101,7 +102,7 @@ func (r *run) runItem(ctx context.Context, it Item) {
 		r.sum.Done++
 		r.sum.Bytes += size
 		r.mu.Unlock()
-		r.emit(Event{Kind: Done, Item: t.it, Elapsed: time.Since(start), Verified: t.verified, Checksum: t.whole})
+		r.emit(Event{Kind: Done, Item: t.it, Elapsed: time.Since(start), Verified: t.verified, Unverified: t.unverified, Checksum: t.whole})
 	}
 }
 

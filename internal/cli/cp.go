@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -46,7 +47,7 @@ type cpFlags struct {
 	checksum     string
 	checksumSet  bool   // --checksum given: the provider's default does not apply
 	checksumFlag string // the name of that flag: checksum (cp) or checksum-algorithm (sync)
-	verify       bool
+	verify       verifyMode
 	failIfEmpty  bool
 	createdDir   bool // the destination directory of a recursive download did not exist
 	dryRun       bool
@@ -106,9 +107,41 @@ func (f *cpFlags) register(fl *pflag.FlagSet, checksumFlag, filterScope string) 
 	fl.StringVar(&f.checksum, checksumFlag, "", "checksum sent with every PUT and part for the server to verify: crc32c, crc32, crc64nvme, sha256, sha1, md5 or none (default: depends on the provider: crc32c for aws, minio and versitygw; md5 for ceph, gcs, oss and servers haul does not recognise; see --provider)")
 	fl.Var(filter.IncludeFlag(&f.rules), "include", filterScope+"copy only paths that match (repeatable; with --exclude, the last that matches wins; * and ? stop at /, ** crosses it)")
 	fl.Var(filter.ExcludeFlag(&f.rules), "exclude", filterScope+"do not copy paths that match (repeatable; see --include)")
-	fl.BoolVar(&f.verify, "verify", true, "check downloaded bytes against the whole-file checksum haul stored with the object, or its MD5 ETag (--verify=false to skip)")
+	f.verify = verifyOn
+	fl.Var(&f.verify, "verify", "check downloaded bytes: true (against haul's whole-file checksum, the server's checksums, or the MD5 ETag, part by part for a multipart object; a file nothing can check is written and counted in a note), required (such a file fails) or false")
+	fl.Lookup("verify").NoOptDefVal = "true"
 	fl.BoolVar(&f.resume, "resume", false, "keep a journal so an interrupted copy continues where it stopped (run the same command again, or haul resume)")
 	fl.StringVar(&f.journal, "journal", "", "journal file for --resume (default: one per source and destination in "+journalDirHint+")")
+}
+
+// verifyMode is the value of --verify: true, false or required.
+type verifyMode string
+
+const (
+	verifyOn       verifyMode = "true"
+	verifyOff      verifyMode = "false"
+	verifyRequired verifyMode = "required"
+)
+
+func (v *verifyMode) String() string { return string(*v) }
+func (v *verifyMode) Type() string   { return "true|false|required" }
+
+// Set takes true, false (or any other spelling strconv.ParseBool knows, as the flag was a
+// bool before) or required.
+func (v *verifyMode) Set(s string) error {
+	if strings.EqualFold(s, string(verifyRequired)) {
+		*v = verifyRequired
+		return nil
+	}
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return fmt.Errorf("%q: use true, false or required", s)
+	}
+	*v = verifyOff
+	if b {
+		*v = verifyOn
+	}
+	return nil
 }
 
 var checksumNames = map[string]string{
@@ -180,7 +213,7 @@ func (f *cpFlags) options() (transfer.Options, error) {
 	}
 	return transfer.Options{
 		Concurrency: f.concurrency, PartSize: f.partSize, MultipartThreshold: f.threshold,
-		MemoryBudget: f.memory, Retries: retries, StallTimeout: stall, ThrottleTimeout: throttle, SkipVerify: !f.verify,
+		MemoryBudget: f.memory, Retries: retries, StallTimeout: stall, ThrottleTimeout: throttle, SkipVerify: f.verify == verifyOff, VerifyRequired: f.verify == verifyRequired,
 		Object: object.Options{ACL: f.acl, Metadata: meta, SSE: f.sse, SSEKMSKeyID: f.kmsKey,
 			StorageClass: f.storageClass, ContentType: f.contentType, CacheControl: f.cacheControl, Checksum: sum},
 	}, nil

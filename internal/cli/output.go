@@ -39,8 +39,10 @@ type event struct {
 	Error    string  `json:"error,omitempty"`     // why it failed; in a summary, the error that ended the run
 	UploadID string  `json:"upload_id,omitempty"` // a multipart upload's ID
 	Attempt  int     `json:"attempt,omitempty"`   // the attempt that failed, in a retry event
-	Verified string  `json:"verified,omitempty"`  // what a download was checked against
-	Reason   string  `json:"reason,omitempty"`    // sync: why an item is in the plan (new, size 1 B -> 2 B, ...)
+	Verified string  `json:"verified,omitempty"`  // what a download was checked against; "none" when nothing could be
+	// Unverified says why a download with "verified":"none" could not be checked.
+	Unverified string `json:"unverified,omitempty"`
+	Reason     string `json:"reason,omitempty"` // sync: why an item is in the plan (new, size 1 B -> 2 B, ...)
 
 	// Listings.
 	Bucket       string        `json:"bucket,omitempty"`        // a bucket's name

@@ -94,7 +94,7 @@ func goodCpFlags() cpFlags {
 		memory:      transfer.DefaultMemoryBudget,
 		retries:     transfer.DefaultRetries,
 		checksum:    "crc32c",
-		verify:      true,
+		verify:      verifyOn,
 	}
 }
 

@@ -25,6 +25,8 @@ type reporter struct {
 	unknownSize         bool
 	lines               io.Writer // where per-item lines go: stderr when stdout carries data
 	out                 *output   // --json events
+	unverified          int       // downloads that nothing could verify
+	unverifiedWhy       string    // why the first of them could not be
 }
 
 func (a *app) newReporter(unknownSize, dataOnStdout bool) *reporter {
@@ -86,9 +88,15 @@ func (r *reporter) Observe(ev transfer.Event) {
 		}
 	case transfer.Done:
 		r.done++
+		if ev.Verified == "none" {
+			if r.unverified++; r.unverified == 1 {
+				r.unverifiedWhy = ev.Unverified
+			}
+		}
 		switch {
 		case r.a.json:
-			r.emitJSON(event{Event: "done", Op: string(ev.Item.Op), Src: ev.Item.Src(), Dst: ev.Item.Dst(), Bytes: new(ev.Item.Size), Seconds: ev.Elapsed.Seconds(), Verified: ev.Verified, Reason: ev.Item.Reason})
+			r.emitJSON(event{Event: "done", Op: string(ev.Item.Op), Src: ev.Item.Src(), Dst: ev.Item.Dst(), Bytes: new(ev.Item.Size), Seconds: ev.Elapsed.Seconds(),
+				Verified: ev.Verified, Unverified: ev.Unverified, Reason: ev.Item.Reason})
 		case r.a.quiet:
 		case ev.Item.Op == transfer.Delete:
 			r.line(r.lines, "delete: %s", ev.Item.Dst())
@@ -186,6 +194,18 @@ func notDoneReason(cause error) string {
 	return "stopped: " + cause.Error()
 }
 
+// noteUnverified says, once per run, how many downloaded files nothing could verify.
+func (r *reporter) noteUnverified() {
+	if r.unverified == 0 {
+		return
+	}
+	files := "file"
+	if r.unverified > 1 {
+		files = "files"
+	}
+	fmt.Fprintf(r.a.stderr, "note: %d downloaded %s could not be verified (%s); --verify=required makes that a failure\n", r.unverified, files, r.unverifiedWhy)
+}
+
 // finish prints the summary and returns the error that decides the exit code.
 func (r *reporter) finish(sum transfer.Summary, err error) error {
 	r.endBar()
@@ -202,6 +222,7 @@ func (r *reporter) finish(sum transfer.Summary, err error) error {
 		}
 		r.emitJSON(ev)
 	} else if !r.a.quiet || sum.Failed > 0 || sum.NotDone > 0 || interrupted {
+		r.noteUnverified()
 		many := r.files > 1 || (sum.Failed > 0 && !isStop) || sum.NotDone > 0 || interrupted
 		if many {
 			why := ""
