@@ -323,8 +323,9 @@ func TestFaultsAreRetried(t *testing.T) {
 	})
 }
 
-// TestFaultsOutlastRetries makes some files fail for good (503 SlowDown for the next 10
-// requests on their keys, with --retries 1) among others that go through: haul must exit 1,
+// TestFaultsOutlastRetries makes some files fail for good (500 InternalError for the next
+// 10 requests on their keys, with --retries 1; a 503 SlowDown would not do it: throttled
+// answers use up no retry, see TestThrottleStormThenFaultsLosesNothing) among others that go through: haul must exit 1,
 // name exactly the failed files, copy the others exactly, and leave no object, file,
 // temporary file or multipart upload for the failed ones.
 func TestFaultsOutlastRetries(t *testing.T) {
@@ -337,8 +338,8 @@ func TestFaultsOutlastRetries(t *testing.T) {
 			view, faults := srv.Faults(t)
 			// The answer to the abort of big.bin's upload is lost too: the abort is sent again
 			// and finds the upload gone, which is what it wanted.
-			faults.Add(10, s3test.KeyIs("up/b.bin"), s3test.Fault{Kind: s3test.SlowDown}).
-				Add(10, s3test.All(s3test.IsUploadPart, s3test.KeyIs("up/big.bin")), s3test.Fault{Kind: s3test.SlowDown}).
+			faults.Add(10, s3test.KeyIs("up/b.bin"), s3test.Fault{Kind: s3test.InternalError}).
+				Add(10, s3test.All(s3test.IsUploadPart, s3test.KeyIs("up/big.bin")), s3test.Fault{Kind: s3test.InternalError}).
 				Add(1, s3test.IsAbortUpload, s3test.Fault{Kind: s3test.ResetResponse, After: -1})
 			r := haulWithin(t, view, faultRunLimit, append([]string{"--json", "cp", "-r", fx.dir, "s3://" + bucket + "/up/", "--retries", "1"}, partFlags...)...)
 			t.Logf("proxy: %s; haul: exit %d", faults.Stats(), r.code)
@@ -348,8 +349,8 @@ func TestFaultsOutlastRetries(t *testing.T) {
 			if r.code != 1 || !slices.Equal(failed, wantFailed) || len(rep.done) != 1 {
 				t.Fatalf("exit %d, failed %v, %d done; want 1, %v, 1\n%s\n%s", r.code, failed, len(rep.done), wantFailed, r.stdout, r.stderr)
 			}
-			if ev := rep.failed[filepath.Join(fx.dir, "b.bin")]; !strings.Contains(ev.Error, "SlowDown") {
-				t.Errorf("the failure does not name the S3 error SlowDown: %q", ev.Error)
+			if ev := rep.failed[filepath.Join(fx.dir, "b.bin")]; !strings.Contains(ev.Error, "InternalError") {
+				t.Errorf("the failure does not name the S3 error InternalError: %q", ev.Error)
 			}
 			if got, _ := object(t, srv, bucket, "up/a.bin"); !bytes.Equal(got, fx.files["a.bin"]) {
 				t.Fatal("a.bin, which had no fault, is not stored exactly")
@@ -365,13 +366,13 @@ func TestFaultsOutlastRetries(t *testing.T) {
 
 		t.Run("upload one file", func(t *testing.T) {
 			view, faults := srv.Faults(t)
-			faults.Add(10, s3test.IsPut, s3test.Fault{Kind: s3test.SlowDown})
+			faults.Add(10, s3test.IsPut, s3test.Fault{Kind: s3test.InternalError})
 			r := haulWithin(t, view, faultRunLimit, "cp", filepath.Join(fx.dir, "b.bin"), "s3://"+bucket+"/one/b.bin", "--retries", "1")
-			if r.code != 1 || !strings.Contains(r.stderr, "SlowDown") || !strings.Contains(r.stderr, "b.bin") {
-				t.Fatalf("exit %d, want 1 naming the file and SlowDown:\n%s", r.code, r.stderr)
+			if r.code != 1 || !strings.Contains(r.stderr, "InternalError") || !strings.Contains(r.stderr, "b.bin") {
+				t.Fatalf("exit %d, want 1 naming the file and InternalError:\n%s", r.code, r.stderr)
 			}
-			if n := faults.Stats().Injected[s3test.SlowDown]; n != 2 {
-				t.Errorf("%d requests answered SlowDown, want 2 (one try and one retry)", n)
+			if n := faults.Stats().Injected[s3test.InternalError]; n != 2 {
+				t.Errorf("%d requests answered InternalError, want 2 (one try and one retry)", n)
 			}
 			if _, ok := object(t, srv, bucket, "one/b.bin"); ok {
 				t.Fatal("a failed upload became an object")
@@ -380,7 +381,7 @@ func TestFaultsOutlastRetries(t *testing.T) {
 
 		t.Run("download", func(t *testing.T) {
 			view, faults := srv.Faults(t)
-			faults.Add(10, s3test.KeyIs("src/b.bin"), s3test.Fault{Kind: s3test.SlowDown}).
+			faults.Add(10, s3test.KeyIs("src/b.bin"), s3test.Fault{Kind: s3test.InternalError}).
 				Add(-1, s3test.All(s3test.IsRangedGet, s3test.KeyIs("src/big.bin")), s3test.Fault{Kind: s3test.Truncate, After: 1000})
 			out := filepath.Join(t.TempDir(), "out")
 			r := haulWithin(t, view, faultRunLimit, append([]string{"cp", "-r", "s3://" + bucket + "/src/", out, "--retries", "1"}, partFlags...)...)

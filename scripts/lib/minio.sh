@@ -22,36 +22,44 @@ free_port() {
 }
 
 start_minio() {
-PORT="$(free_port)"
-CONSOLE_PORT="$(free_port "$PORT")"
-ENDPOINT="http://127.0.0.1:$PORT"
-ACCESS_KEY=benchadmin
-SECRET_KEY="bench-$RANDOM$RANDOM$RANDOM"
+# A port found free can be taken before MinIO binds it: a MinIO that exits during startup
+# saying so is started again on other ports, up to three times.
+local attempt ready
+for attempt in 1 2 3; do
+	PORT="$(free_port)"
+	CONSOLE_PORT="$(free_port "$PORT")"
+	ENDPOINT="http://127.0.0.1:$PORT"
+	ACCESS_KEY=benchadmin
+	SECRET_KEY="bench-$RANDOM$RANDOM$RANDOM"
 
-MINIO_ROOT_USER="$ACCESS_KEY" MINIO_ROOT_PASSWORD="$SECRET_KEY" MINIO_BROWSER=off \
-	MINIO_UPDATE=off \
-	"$MINIO" server --quiet --address "127.0.0.1:$PORT" \
-	--console-address "127.0.0.1:$CONSOLE_PORT" "$WORK/minio" \
-	>"$META/minio.log" 2>&1 &
-MINIO_PID=$!
+	MINIO_ROOT_USER="$ACCESS_KEY" MINIO_ROOT_PASSWORD="$SECRET_KEY" MINIO_BROWSER=off \
+		MINIO_UPDATE=off \
+		"$MINIO" server --quiet --address "127.0.0.1:$PORT" \
+		--console-address "127.0.0.1:$CONSOLE_PORT" "$WORK/minio" \
+		>"$META/minio.log" 2>&1 &
+	MINIO_PID=$!
 
-ready=""
-for _ in $(seq 1 150); do
-	kill -0 "$MINIO_PID" 2>/dev/null || {
-		cat "$META/minio.log" >&2
-		MINIO_PID=""
-		die "MinIO exited during startup (log above)"
-	}
-	if curl -fs -o /dev/null "$ENDPOINT/minio/health/ready"; then
-		ready=1
-		break
+	ready=""
+	for _ in $(seq 1 150); do
+		if ! kill -0 "$MINIO_PID" 2>/dev/null; then
+			MINIO_PID=""
+			break
+		fi
+		if curl -fs -o /dev/null "$ENDPOINT/minio/health/ready"; then
+			ready=1
+			break
+		fi
+		sleep 0.2
+	done
+	[[ -n $ready ]] && break
+	if [[ -z $MINIO_PID ]] && grep -qi "already in use" "$META/minio.log" && ((attempt < 3)); then
+		log "MinIO lost the race for port $PORT; trying other ports"
+		continue
 	fi
-	sleep 0.2
-done
-[[ -n $ready ]] || {
 	cat "$META/minio.log" >&2
+	[[ -z $MINIO_PID ]] && die "MinIO exited during startup (log above)"
 	die "MinIO not ready on $ENDPOINT after 30s (log above)"
-}
+done
 log "MinIO ready on $ENDPOINT (data dir $WORK/minio)"
 
 # Credentials and endpoint for every tool; shared config files are ignored so
