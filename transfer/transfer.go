@@ -86,9 +86,10 @@ type Options struct {
 	// Observer receives the run's events; nil discards them.
 	Observer Observer
 	// SkipVerify turns off checking downloads against what the object says its bytes must
-	// be: the whole-file checksum haul records in metadata, or else the MD5 ETag of a
-	// single-part object. With checking on
-	// (the default) a mismatch is retried, then the item fails and no file is written.
+	// be: the whole-file checksum haul records in metadata, the server's whole-object
+	// checksum, the MD5 ETag of a single-part object, or a multipart object's parts (their
+	// checksums, else the multipart ETag). With checking on (the default) a mismatch is
+	// retried, then the item fails and no file is written.
 	SkipVerify bool
 	// VerifyRequired makes a download that cannot be verified (an SSE-KMS or SSE-C object
 	// with no checksum, a server that tells neither part layout nor checksums) fail, no
