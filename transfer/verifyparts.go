@@ -441,6 +441,7 @@ func (t *task) getPart(ctx context.Context, src object.Ref, info object.Info, f 
 		h = md5.New() //nolint:gosec // S3's multipart ETag is defined with MD5
 	}
 	defer body.Close()
+	t.meta.see(metadataOf(body)) // haul-mtime, when the HEAD of a part did not bring it (moto)
 	if err := t.receive(ctx, src, body, f, off, length, h); err != nil {
 		return err
 	}
