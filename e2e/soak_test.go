@@ -33,16 +33,7 @@ import (
 // It runs on one server, MinIO or else versitygw, because one is enough to exercise haul's
 // retries and the run is the longest of the suite.
 func TestSoakRandomFaults(t *testing.T) {
-	kind := ""
-	for _, k := range []string{"minio", "versitygw"} {
-		if slices.Contains(s3test.Kinds(), k) {
-			kind = k
-			break
-		}
-	}
-	if kind == "" {
-		t.Skipf("the soak test runs on minio or versitygw; HAUL_TEST_SERVERS=%s has neither", os.Getenv("HAUL_TEST_SERVERS"))
-	}
+	kind := longRunServer(t, "soak")
 	t.Parallel()
 	seed, err := strconv.ParseUint(envOr("HAUL_SOAK_SEED", "1"), 10, 64)
 	if err != nil {
@@ -119,6 +110,20 @@ func TestSoakRandomFaults(t *testing.T) {
 	t.Logf("download: %s; %d retries; %d done, %d failed, exit %d; %d files (%.1f MiB) verified; %s; peak RSS %.1f MiB",
 		downFaults.Stats(), rep.retries, len(rep.done), len(rep.failed), r.code, verified, float64(verifiedBytes)/(1<<20), downWall.Round(time.Millisecond), float64(rss)/(1<<20))
 	t.Logf("soak wall time %s", time.Since(start).Round(time.Millisecond))
+}
+
+// longRunServer is the one server a long test (the soak, the storm) runs on: MinIO, else
+// versitygw; one is enough to exercise haul's retries. Without either the test is skipped,
+// saying so.
+func longRunServer(t *testing.T, what string) string {
+	t.Helper()
+	for _, k := range []string{"minio", "versitygw"} {
+		if slices.Contains(s3test.Kinds(), k) {
+			return k
+		}
+	}
+	t.Skipf("the %s test runs on minio or versitygw; HAUL_TEST_SERVERS=%s has neither", what, os.Getenv("HAUL_TEST_SERVERS"))
+	return ""
 }
 
 // storedObjects reads every object under prefix straight from the server, a few at a time,

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -33,16 +32,7 @@ func stormFor(d time.Duration) func(*http.Request) bool {
 // file must arrive, byte for byte, with exit 0, no incomplete upload and no temporary file.
 // HAUL_STORM_SEEDS (default "1,2") seeds the data and the faults, one run each.
 func TestThrottleStormThenFaultsLosesNothing(t *testing.T) {
-	kind := ""
-	for _, k := range []string{"minio", "versitygw"} {
-		if slices.Contains(s3test.Kinds(), k) {
-			kind = k
-			break
-		}
-	}
-	if kind == "" {
-		t.Skipf("the storm test runs on minio or versitygw; HAUL_TEST_SERVERS=%s has neither", os.Getenv("HAUL_TEST_SERVERS"))
-	}
+	kind := longRunServer(t, "storm")
 	secs, err := strconv.ParseFloat(envOr("HAUL_STORM_SECONDS", "3"), 64)
 	if err != nil || secs < 0 {
 		t.Fatalf("HAUL_STORM_SECONDS %q: want a number of seconds", os.Getenv("HAUL_STORM_SECONDS"))

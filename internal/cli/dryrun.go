@@ -35,24 +35,14 @@ func requestsOf(q transfer.Requests) *requestsJSON {
 // code 1, as the run would; a producer that cannot go on ends it as the run would.
 func (a *app) dryRun(ctx context.Context, e *transfer.Engine, produce transfer.Producer) error {
 	out := a.output()
-	var total transfer.Requests
-	var bytes int64
-	items, failed := 0, 0
+	p := &planTally{e: e, out: out}
+	items := 0
 	err := produce(ctx, func(it transfer.Item) bool {
-		ev := event{Op: string(it.Op), Src: it.Src(), Dst: it.Dst()}
-		q, err := e.Requests(it)
-		if err == nil {
-			err = it.Err
-		}
-		if err != nil {
-			failed++
-			out.failed(ev, fmt.Errorf("%s -> %s: %w", it.Src(), it.Dst(), err))
+		ev, q, ok := p.add(it)
+		if !ok {
 			return true
 		}
 		items++
-		bytes += max(it.Size, 0)
-		total.Add(q)
-		ev.Event, ev.Requests = "plan", requestsOf(q)
 		size := "size unknown"
 		if it.Size >= 0 {
 			ev.Bytes = new(it.Size)
@@ -68,16 +58,46 @@ func (a *app) dryRun(ctx context.Context, e *transfer.Engine, produce transfer.P
 	if errors.As(err, &se) && se.StopsRun() {
 		err = &stopError{err: err, done: 0}
 	}
-	text := fmt.Sprintf("dry run: %s, %s; requests: %s; nothing was sent", plural(items, "item", "items"), bytesize.Format(bytes), total)
-	if failed > 0 {
-		text += fmt.Sprintf("; %d would fail", failed)
+	text := fmt.Sprintf("dry run: %s, %s; requests: %s; nothing was sent", plural(items, "item", "items"), bytesize.Format(p.bytes), p.total)
+	if p.failed > 0 {
+		text += fmt.Sprintf("; %d would fail", p.failed)
 	}
-	out.summary(event{Items: new(items), Failed: new(failed), Bytes: new(bytes), Requests: requestsOf(total)}, text, err)
+	out.summary(event{Items: new(items), Failed: new(p.failed), Bytes: new(p.bytes), Requests: requestsOf(p.total)}, text, err)
 	switch {
 	case err != nil:
 		return err
-	case failed > 0:
+	case p.failed > 0:
 		return errReported
 	}
 	return nil
+}
+
+// planTally counts the items of a dry run (cp's and sync's): the requests and bytes of
+// those that would run, and the failures, which it prints.
+type planTally struct {
+	e      *transfer.Engine
+	out    *output
+	total  transfer.Requests
+	bytes  int64
+	failed int
+}
+
+// add takes one item of the plan. For one that would run it returns its plan event (the
+// caller prints it) and its requests; one that would fail it prints and counts, and returns
+// false.
+func (p *planTally) add(it transfer.Item) (event, transfer.Requests, bool) {
+	ev := event{Op: string(it.Op), Src: it.Src(), Dst: it.Dst(), Reason: it.Reason}
+	q, err := p.e.Requests(it)
+	if err == nil {
+		err = it.Err
+	}
+	if err != nil {
+		p.failed++
+		p.out.failed(ev, fmt.Errorf("%s -> %s: %w", it.Src(), it.Dst(), err))
+		return ev, q, false
+	}
+	p.bytes += max(it.Size, 0)
+	p.total.Add(q)
+	ev.Event, ev.Requests = "plan", requestsOf(q)
+	return ev, q, true
 }

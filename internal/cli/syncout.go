@@ -127,18 +127,11 @@ func (a *app) syncFinish(rep *reporter, s *syncplan.Sync, down bool, run, del tr
 // something to do and 0 when there is not.
 func (a *app) syncPlan(ctx context.Context, f *syncFlags, e *transfer.Engine, s *syncplan.Sync) error {
 	out := a.output()
-	var total transfer.Requests
-	var bytes int64
-	uploads, downloads, failed := 0, 0, 0
+	p := &planTally{e: e, out: out}
+	uploads, downloads := 0, 0
 	err := s.Items(ctx, func(it transfer.Item) bool {
-		ev := event{Op: string(it.Op), Src: it.Src(), Dst: it.Dst(), Reason: it.Reason}
-		q, err := e.Requests(it)
-		if err == nil {
-			err = it.Err
-		}
-		if err != nil {
-			failed++
-			out.failed(ev, fmt.Errorf("%s -> %s: %w", it.Src(), it.Dst(), err))
+		ev, _, ok := p.add(it)
+		if !ok {
 			return true
 		}
 		if it.Op == transfer.Upload {
@@ -146,9 +139,7 @@ func (a *app) syncPlan(ctx context.Context, f *syncFlags, e *transfer.Engine, s 
 		} else {
 			downloads++
 		}
-		bytes += max(it.Size, 0)
-		total.Add(q)
-		ev.Event, ev.Requests, ev.Bytes = "plan", requestsOf(q), new(it.Size)
+		ev.Bytes = new(it.Size)
 		out.listed(ev, fmt.Sprintf("%s: %s -> %s %s%s", it.Op, it.Src(), it.Dst(), bytesize.Format(it.Size), because(it.Reason)))
 		return ctx.Err() == nil
 	})
@@ -185,7 +176,7 @@ func (a *app) syncPlan(ctx context.Context, f *syncFlags, e *transfer.Engine, s 
 	}
 	c := s.Counts()
 	calls := a.callCounts()
-	reqs := total.String()
+	reqs := p.total.String()
 	if delBatches > 0 {
 		reqs = strings.TrimSuffix(reqs, "none")
 		if reqs != "" {
@@ -193,23 +184,23 @@ func (a *app) syncPlan(ctx context.Context, f *syncFlags, e *transfer.Engine, s 
 		}
 		reqs += plural(delBatches, "DeleteObjects", "DeleteObjects")
 	}
-	text := fmt.Sprintf("plan: %d upload, %d download %s, %d delete %s, %s", uploads, downloads, bytesize.Format(bytes), deletes, bytesize.Format(delBytes), unchangedText(c))
-	if failed > 0 {
-		text += fmt.Sprintf(", %d would fail", failed)
+	text := fmt.Sprintf("plan: %d upload, %d download %s, %d delete %s, %s", uploads, downloads, bytesize.Format(p.bytes), deletes, bytesize.Format(delBytes), unchangedText(c))
+	if p.failed > 0 {
+		text += fmt.Sprintf(", %d would fail", p.failed)
 	}
 	if c.Protected > 0 {
 		text += fmt.Sprintf(", %d protected", c.Protected)
 	}
 	text += fmt.Sprintf("; requests: %s; planning cost: %s; nothing was sent", reqs, callsText(calls))
 	items := uploads + downloads + deletes
-	q := requestsOf(total)
+	q := requestsOf(p.total)
 	q.DeleteObjects = delBatches
-	out.summary(event{Items: &items, Failed: &failed, Bytes: new(bytes), Deleted: &deletes, Unchanged: &c.Unchanged, Protected: &c.Protected,
+	out.summary(event{Items: &items, Failed: &p.failed, Bytes: new(p.bytes), Deleted: &deletes, Unchanged: &c.Unchanged, Protected: &c.Protected,
 		Requests: q, Calls: calls}, strings.TrimPrefix(text, "plan: "), err)
 	switch {
 	case err != nil:
 		return err
-	case failed > 0:
+	case p.failed > 0:
 		return errReported
 	case guardErr != nil:
 		return exitCode(ExitGuard)
