@@ -102,13 +102,8 @@ trap 'exit 143' TERM
 
 # ---------------------------------------------------------------- tools
 
-[[ -x /usr/bin/time ]] || apt_install time
-command -v rclone >/dev/null || apt_install rclone
+bench_peers
 command -v jq >/dev/null || apt_install jq
-# rclone's S3 backend refuses to start with AWS_CA_BUNDLE set (see scripts/bench.sh).
-RCLONE=(env -u AWS_CA_BUNDLE "$(command -v rclone)")
-AWS="$(real_aws)"
-[[ -n $AWS ]] || die "aws-cli (aws) is not installed; install aws-cli v1 (e.g. pip install awscli) and retry"
 bench_binaries
 find_s5cmd
 TOOLS=(haul aws rclone)

@@ -116,16 +116,7 @@ trap 'exit 143' TERM
 
 # ---------------------------------------------------------------- tools
 
-[[ -x /usr/bin/time ]] || apt_install time
-command -v rclone >/dev/null || apt_install rclone
-# rclone's S3 backend (aws-sdk-go v1) refuses to start when AWS_CA_BUNDLE is
-# set: "LoadCustomCABundleError: ... HTTPClient's transport unsupported type".
-# The endpoint is plain http, so rclone runs without that one variable (its own
-# --ca-cert flag is how it takes a CA bundle); everything else keeps it.
-RCLONE=(env -u AWS_CA_BUNDLE "$(command -v rclone)")
-
-AWS="$(real_aws)"
-[[ -n $AWS ]] || die "aws-cli (aws) is not installed; install aws-cli v1 (e.g. pip install awscli) and retry"
+bench_peers
 bench_binaries
 bench_baseline
 

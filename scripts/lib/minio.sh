@@ -146,6 +146,20 @@ apt_install() {
 
 # real_aws prints the aws-cli to measure: the real one behind a pyenv shim (a bash script
 # that execs it), or "" when there is none.
+# bench_peers installs what timing and the peer tools need (/usr/bin/time, rclone) and sets
+# RCLONE (a command array) and AWS (aws-cli's real path); it dies without aws-cli.
+bench_peers() {
+	[[ -x /usr/bin/time ]] || apt_install time
+	command -v rclone >/dev/null || apt_install rclone
+	# rclone's S3 backend (aws-sdk-go v1) refuses to start when AWS_CA_BUNDLE is set:
+	# "LoadCustomCABundleError: ... HTTPClient's transport unsupported type". The endpoint
+	# is plain http, so rclone runs without that one variable (its own --ca-cert flag is
+	# how it takes a CA bundle); everything else keeps it.
+	RCLONE=(env -u AWS_CA_BUNDLE "$(command -v rclone)")
+	AWS="$(real_aws)"
+	[[ -n $AWS ]] || die "aws-cli (aws) is not installed; install aws-cli v1 (e.g. pip install awscli) and retry"
+}
+
 real_aws() {
 	local aws
 	aws="$(command -v aws || true)"
