@@ -216,6 +216,25 @@ func TestVerifyForeignMultipart(t *testing.T) {
 			}
 			check(t, dir)
 		})
+		t.Run("to stdout", func(t *testing.T) {
+			// Bytes written to a stream cannot be taken back: a clean stream is checked
+			// (md5-parts, or haul's own or the server's whole-object checksum where a HEAD
+			// shows one), a corrupted one fails the run afterwards.
+			for name, parts := range objects {
+				r := haul(t, srv, nil, "cp", "s3://"+bucket+"/d/"+name, "-")
+				if r.code != 0 || r.stdout != string(bytes.Join(parts, nil)) {
+					t.Fatalf("%s to stdout: exit %d, %d bytes; want 0 and the object\n%s", name, r.code, len(r.stdout), r.stderr)
+				}
+				if strings.Contains(r.stderr, "could not be verified") {
+					t.Fatalf("%s to stdout was not verified:\n%s", name, r.stderr)
+				}
+				bad, _ := corruptEveryNth(t, srv, 1)
+				r = haul(t, bad, nil, "cp", "s3://"+bucket+"/d/"+name, "-")
+				if r.code != 1 || !strings.Contains(r.stderr, "corrupted in transit") {
+					t.Fatalf("%s to stdout, corrupted: exit %d, want 1 saying so:\n%s", name, r.code, r.stderr)
+				}
+			}
+		})
 		t.Run("always corrupted", func(t *testing.T) {
 			bad, _ := corruptEveryNth(t, srv, 1)
 			dir := t.TempDir()

@@ -419,12 +419,28 @@ func (t *task) downloadStream(ctx context.Context, src object.Ref, w io.Writer) 
 	if err != nil {
 		return 0, err
 	}
-	if stored, ok := StoredChecksum(info.Metadata); ok && !t.e.opts.SkipVerify {
-		h, _ := object.NewHash(stored.Algorithm)
-		w = io.MultiWriter(w, h)
+	var sc *streamCheck
+	notMD5 := false // a GET said the ETag is not the object's MD5 (SSE-KMS, SSE-C)
+	if !t.e.opts.SkipVerify {
+		if sc, err = t.planStreamCheck(ctx, src, info); err != nil {
+			return 0, err
+		}
+		if sc == nil && t.e.opts.VerifyRequired { // before a byte is written
+			return 0, &UnverifiedError{Ref: src, Reason: t.unverified}
+		}
+		if sc != nil {
+			w = io.MultiWriter(w, sc)
+		}
 		defer func() {
-			if err == nil {
-				err = t.check(src, stored, base64.StdEncoding.EncodeToString(h.Sum(nil)))
+			switch {
+			case err != nil:
+			case sc != nil:
+				err = t.finishStreamCheck(sc, src, info, notMD5)
+				if err == nil && t.verified == "" {
+					err = t.unverifiedDownload(src)
+				}
+			default:
+				err = t.unverifiedDownload(src)
 			}
 		}()
 	}
@@ -438,6 +454,7 @@ func (t *task) downloadStream(ctx context.Context, src object.Ref, w io.Writer) 
 			return err
 		}
 		defer body.Close()
+		notMD5 = notMD5 || !etagMayBeMD5(body)
 		pw := &progressWriter{w: w, progress: t.moved(ctx)}
 		_, err = io.Copy(pw, io.LimitReader(body, info.Size-written))
 		written += pw.n // a failed write to w is not retryable: it ends the loop
