@@ -88,10 +88,13 @@ demo: build
 # haul beside aws-cli, rclone and s5cmd (from ../shared/peers, if there) against MinIO on
 # tmpfs; prints medians (BENCH_RUNS=3). BASELINE=<git rev> also runs haul built from that
 # revision, as haul-base, in every round and prints haul/haul-base ratios.
-# The copy workloads (bench.sh), then the sync workloads (bench-sync.sh).
+# The copy workloads (bench.sh), the sync workloads (bench-sync.sh), and the client CPU
+# that verifying a 1 GiB download costs, for objects written by haul, aws-cli and s5cmd
+# (bench-checksum.sh's downloads; make bench-checksum runs its uploads too).
 bench: tools build
 	$(if $(BASELINE),HAUL_BASELINE_REV='$(BASELINE)' )scripts/bench.sh
 	scripts/bench-sync.sh
+	BENCH_ONLY=download scripts/bench-checksum.sh
 
 # A 1 GiB upload killed (kill -9) half way and resumed, against a fresh upload, on MinIO on tmpfs (BENCH_RUNS=3).
 bench-resume: tools build
