@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"maps"
 	"os"
@@ -100,7 +101,7 @@ func haulWithin(t *testing.T, srv *s3test.Server, limit time.Duration, args ...s
 }
 
 // haulMeasured is haulWithin that also returns the run's peak resident set, in bytes (0
-// where the platform does not say).
+// where the platform does not say; see watchHWM).
 func haulMeasured(t *testing.T, srv *s3test.Server, limit time.Duration, args ...string) (result, int64) {
 	t.Helper()
 	cmd := haulCmd(t, srv, args...)
@@ -109,6 +110,7 @@ func haulMeasured(t *testing.T, srv *s3test.Server, limit time.Duration, args ..
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	hwm := watchHWM(cmd.Process.Pid)
 	timer := time.AfterFunc(limit, func() { _ = cmd.Process.Signal(syscall.SIGQUIT) })
 	err := cmd.Wait()
 	if !timer.Stop() {
@@ -129,7 +131,7 @@ func haulMeasured(t *testing.T, srv *s3test.Server, limit time.Duration, args ..
 	} else if err != nil {
 		t.Fatalf("running haul %v: %v", args, err)
 	}
-	return result{out.String(), errb.String(), code}, peakRSS(cmd.ProcessState)
+	return result{out.String(), errb.String(), code}, hwm.stop()
 }
 
 func tail(s string, n int) string {
@@ -553,4 +555,47 @@ func checkStallRun(t *testing.T, r result, faults *s3test.Faults, stalls int) {
 	if st.Total() != stalls || rep.retries < stalls {
 		t.Fatalf("%d stalls injected, %d retries reported; want %d and at least as many retries:\n%s", st.Total(), rep.retries, stalls, r.stdout)
 	}
+}
+
+// hwmWatch follows a running process's peak resident set (VmHWM in /proc/PID/status, a
+// high-water mark, so the last reading before it exits is within 50 ms of its peak). The
+// rusage of a finished child is no good for this: Go starts it with vfork, and until exec
+// the child's resident set is the test process's, which holds the soak's data.
+type hwmWatch struct {
+	done chan struct{}
+	max  chan int64
+}
+
+func watchHWM(pid int) *hwmWatch {
+	w := &hwmWatch{done: make(chan struct{}), max: make(chan int64, 1)}
+	go func() {
+		var peak int64
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid)); err == nil {
+				for _, line := range strings.Split(string(b), "\n") {
+					if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+						var kib int64
+						if _, err := fmt.Sscan(strings.TrimSuffix(strings.TrimSpace(v), " kB"), &kib); err == nil {
+							peak = max(peak, kib<<10)
+						}
+					}
+				}
+			}
+			select {
+			case <-w.done:
+				w.max <- peak
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return w
+}
+
+// stop ends the watch and returns the peak seen, in bytes.
+func (w *hwmWatch) stop() int64 {
+	close(w.done)
+	return <-w.max
 }

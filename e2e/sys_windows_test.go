@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"errors"
-	"os"
 	"os/exec"
 )
 
@@ -11,9 +10,6 @@ import (
 
 // mkfifo fails: Windows has no named pipes in the file system.
 func mkfifo(string) error { return errors.New("no FIFOs on Windows") }
-
-// peakRSS is not measured on Windows.
-func peakRSS(*os.ProcessState) int64 { return 0 }
 
 // runAsNobody does nothing: it is only called when os.Geteuid() is 0, never on Windows.
 func runAsNobody(*exec.Cmd) {}
