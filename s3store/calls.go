@@ -224,7 +224,25 @@ func (s *Store) List(ctx context.Context, bucket, prefix string, fn func(object.
 // a *ListingError. The keys of a page out of order are not reported; those of the pages
 // before it, and of a page without its token, have been.
 func (s *Store) ListDir(ctx context.Context, bucket, prefix, delimiter string, fn func(object.Info) error, onPrefix func(string) error) error {
+	var token string
+	return s.listDir(ctx, bucket, prefix, delimiter, &token, fn, onPrefix)
+}
+
+// ListResume is List from the page whose continuation token is *token ("": the first),
+// setting *token to the next page's token once every key of a page has been given to fn.
+// After a failure, calling it again with the same token asks for the page that failed
+// again, so a listing of thousands of pages through a flaky network goes on where it
+// stopped instead of starting over; the keys of that page given to fn before the failure
+// come again.
+func (s *Store) ListResume(ctx context.Context, bucket, prefix string, token *string, fn func(object.Info) error) error {
+	return s.listDir(ctx, bucket, prefix, "", token, fn, nil)
+}
+
+func (s *Store) listDir(ctx context.Context, bucket, prefix, delimiter string, token *string, fn func(object.Info) error, onPrefix func(string) error) error {
 	in := s3.ListObjectsV2Input{Bucket: &bucket, Prefix: optional(prefix), Delimiter: optional(delimiter)}
+	if *token != "" {
+		in.ContinuationToken = aws.String(*token)
+	}
 	used := map[string]struct{}{} // every token sent in this listing: 10k of them at 10M keys
 	var last *string              // the last key reported, from this page or one before
 	for page := 1; ; page++ {
@@ -267,6 +285,7 @@ func (s *Store) ListDir(ctx context.Context, bucket, prefix, delimiter string, f
 		}
 		used[next] = struct{}{}
 		in.ContinuationToken = &next
+		*token = next
 	}
 }
 

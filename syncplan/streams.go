@@ -82,42 +82,37 @@ func (s *Sync) count(dest bool) {
 func (s *Sync) remoteStream(dest bool) Stream {
 	prefix := s.o.Remote.Key
 	return func(ctx context.Context, yield func(Entry) bool) error {
-		err := s.e.Policy().List(ctx, func(ctx context.Context, fresh func() bool) error {
-			return s.st.List(ctx, s.o.Remote.Bucket, prefix, func(info object.Info) error {
-				if !fresh() {
-					return nil
-				}
-				rel := strings.TrimPrefix(info.Key, prefix)
-				if rel == "" || strings.HasSuffix(rel, "/") && info.Size == 0 {
-					return nil // a directory marker
-				}
-				if s.excluded(rel, dest) {
-					return nil
-				}
-				s.count(dest)
-				e := Entry{Key: rel, Size: info.Size, ModTime: info.LastModified, ETag: info.ETag}
-				if _, err := localfs.SafeJoin(s.o.Local, rel); err != nil {
-					if dest {
-						if strings.HasSuffix(rel, "/") { // a marker with bytes: worth a word
-							s.mu.Lock()
-							s.counts.Protected++
-							s.mu.Unlock()
-							if s.o.Note != nil {
-								s.o.Note(Note{Kind: "protect", Key: rel, Err: fmt.Errorf("not deleted: no file can have this name (%w)", err)})
-							}
-						}
-						return nil
-					}
-					e.Err = fmt.Errorf("cannot be represented locally: %w", err)
-				}
-				resume := transfer.Hold(ctx) // a busy scheduler is not a stalled listing
-				ok := yield(e)
-				resume()
-				if !ok {
-					return errStop
-				}
+		err := s.e.Policy().ListPrefix(ctx, s.st, s.o.Remote.Bucket, prefix, func(ctx context.Context, info object.Info) error {
+			rel := strings.TrimPrefix(info.Key, prefix)
+			if rel == "" || strings.HasSuffix(rel, "/") && info.Size == 0 {
+				return nil // a directory marker
+			}
+			if s.excluded(rel, dest) {
 				return nil
-			})
+			}
+			s.count(dest)
+			e := Entry{Key: rel, Size: info.Size, ModTime: info.LastModified, ETag: info.ETag}
+			if _, err := localfs.SafeJoin(s.o.Local, rel); err != nil {
+				if dest {
+					if strings.HasSuffix(rel, "/") { // a marker with bytes: worth a word
+						s.mu.Lock()
+						s.counts.Protected++
+						s.mu.Unlock()
+						if s.o.Note != nil {
+							s.o.Note(Note{Kind: "protect", Key: rel, Err: fmt.Errorf("not deleted: no file can have this name (%w)", err)})
+						}
+					}
+					return nil
+				}
+				e.Err = fmt.Errorf("cannot be represented locally: %w", err)
+			}
+			resume := transfer.Hold(ctx) // a busy scheduler is not a stalled listing
+			ok := yield(e)
+			resume()
+			if !ok {
+				return errStop
+			}
+			return nil
 		})
 		if errors.Is(err, errStop) {
 			return nil

@@ -237,30 +237,25 @@ func (e *Engine) ObjectItem(src object.Ref, path string) Producer {
 // over; a key that would land outside dir is an item with its Err set.
 func (e *Engine) PrefixItems(src object.Ref, dir string, f Filter) Producer {
 	return func(ctx context.Context, yield func(Item) bool) error {
-		err := e.Policy().List(ctx, func(ctx context.Context, fresh func() bool) error {
-			return e.store.List(ctx, src.Bucket, src.Key, func(info object.Info) error {
-				if !fresh() {
-					return nil
-				}
-				rel := strings.TrimPrefix(info.Key, src.Key)
-				if strings.HasSuffix(info.Key, "/") || (f != nil && !f.Match(rel)) {
-					return nil
-				}
-				ref := object.Ref{Bucket: src.Bucket, Key: info.Key}
-				it := Item{Op: Download, Object: ref, Size: info.Size, ETag: info.ETag, LastModified: info.LastModified}
-				path, err := localfs.SafeJoin(dir, rel)
-				if err != nil {
-					it.Err = fmt.Errorf("refused: %w", err)
-				}
-				it.Path = path
-				resume := Hold(ctx) // a busy scheduler is not a stalled listing
-				ok := yield(it)
-				resume()
-				if !ok {
-					return final{errStopWalk}
-				}
+		err := e.ListPrefix(ctx, src.Bucket, src.Key, func(ctx context.Context, info object.Info) error {
+			rel := strings.TrimPrefix(info.Key, src.Key)
+			if strings.HasSuffix(info.Key, "/") || (f != nil && !f.Match(rel)) {
 				return nil
-			})
+			}
+			ref := object.Ref{Bucket: src.Bucket, Key: info.Key}
+			it := Item{Op: Download, Object: ref, Size: info.Size, ETag: info.ETag, LastModified: info.LastModified}
+			path, err := localfs.SafeJoin(dir, rel)
+			if err != nil {
+				it.Err = fmt.Errorf("refused: %w", err)
+			}
+			it.Path = path
+			resume := Hold(ctx) // a busy scheduler is not a stalled listing
+			ok := yield(it)
+			resume()
+			if !ok {
+				return final{errStopWalk}
+			}
+			return nil
 		})
 		if errors.Is(err, errStopWalk) {
 			return nil

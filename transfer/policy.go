@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"time"
+
+	"github.com/haul-s3/haul/object"
 )
 
 // Policy is how a failed request is sent again: the one policy of every request haul makes,
@@ -64,6 +66,70 @@ func (p Policy) List(ctx context.Context, list func(ctx context.Context, fresh f
 		})
 	}, nil)
 }
+
+// ListPrefix calls fn for every object under prefix, in the listing's order, under the
+// engine's retry policy (Policy.ListPrefix with the engine's store).
+func (e *Engine) ListPrefix(ctx context.Context, bucket, prefix string, fn func(context.Context, object.Info) error) error {
+	return e.Policy().ListPrefix(ctx, e.store, bucket, prefix, fn)
+}
+
+// ListPrefix calls fn for every object of st under prefix, in the listing's order, under
+// the policy, each once: a listing that fails part way goes on from the page that failed
+// when st can (ListerResume), passing over the keys of that page it gave already, and is
+// otherwise listed again from the start with every key already given passed over (List).
+// fn is called with the attempt's context (for Hold) and each object; its own errors end
+// the listing (return one that is not Retryable).
+func (p Policy) ListPrefix(ctx context.Context, st Lister, bucket, prefix string, fn func(context.Context, object.Info) error) error {
+	lr, ok := st.(ListerResume)
+	if !ok {
+		return p.List(ctx, func(ctx context.Context, fresh func() bool) error {
+			return st.List(ctx, bucket, prefix, func(info object.Info) error {
+				if !fresh() {
+					return nil
+				}
+				return fn(ctx, info)
+			})
+		})
+	}
+	token := ""     // of the page to list next, or again
+	pageToken := "" // of the page the keys counted in given come from
+	given := 0      // keys of that page given to fn
+	for {
+		progressed := false
+		err := p.Do(ctx, func(ctx context.Context) error {
+			skip := 0
+			if token == pageToken {
+				skip = given // the page that failed comes again from its first key
+			}
+			pageToken, given = token, 0
+			err := lr.ListResume(ctx, bucket, prefix, &token, func(info object.Info) error {
+				Touch(ctx)
+				if token != pageToken { // a new page
+					pageToken, given, skip = token, 0, 0
+				}
+				if given++; given <= skip {
+					return nil
+				}
+				progressed = true
+				return fn(ctx, info)
+			})
+			if err != nil && progressed && IsRetryable(err) {
+				return resumeFrom{err} // got further: the next failure has the retries afresh
+			}
+			return err
+		}, nil)
+		if !errors.As(err, new(resumeFrom)) {
+			return err
+		}
+	}
+}
+
+// resumeFrom ends an attempt at a listing that got further than the one before it, so that
+// its retries start afresh from where it stopped.
+type resumeFrom struct{ error }
+
+func (r resumeFrom) Unwrap() error { return r.error }
+func (resumeFrom) Retryable() bool { return false }
 
 // retry is Do without the stall watch (the engine's requests watch stalls themselves, once
 // they hold a request slot).

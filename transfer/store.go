@@ -83,6 +83,17 @@ type Lister interface {
 	List(ctx context.Context, bucket, prefix string, fn func(object.Info) error) error
 }
 
+// ListerResume is the optional capability of a listing that can go on from a page: *token
+// is the continuation token of the page to list ("" for the first), which the store moves
+// on to the next page's once it has given every key of a page to fn. After a failure the
+// same token asks for the page that failed again (its keys given before the failure come
+// again). With it a listing that fails part way goes on where it stopped (Policy.ListPrefix)
+// instead of starting over, so that a listing of thousands of pages through a flaky network
+// fails only when one page fails for good.
+type ListerResume interface {
+	ListResume(ctx context.Context, bucket, prefix string, token *string, fn func(object.Info) error) error
+}
+
 // Store is what the engine needs from an object store to upload and download.
 type Store interface {
 	Putter
