@@ -318,10 +318,14 @@ const (
 	OutOfOrder ListingProblem = "out-of-order"
 )
 
-// unordered reports whether bucket is an S3 Express One Zone directory bucket (named
-// "base--zone--x-s3"), whose listings AWS documents as not in lexicographic order: its keys
-// are not checked for order here (a sync's merge still refuses them).
-func unordered(bucket string) bool { return strings.HasSuffix(bucket, "--x-s3") }
+// directoryBucketSuffix ends the name of every S3 Express One Zone directory bucket
+// (base, availability zone, then this): part of a bucket name, not a command-line flag.
+const directoryBucketSuffix = "--x-s3"
+
+// unordered reports whether bucket is a directory bucket, whose listings AWS documents as
+// not in lexicographic order: its keys are not checked for order here (a sync's merge
+// still refuses them).
+func unordered(bucket string) bool { return strings.HasSuffix(bucket, directoryBucketSuffix) }
 
 // ListingError is a listing whose pages show that it is incomplete or cannot be trusted:
 // what the server said does not add up to one pass over the keys in byte order. Nothing

@@ -50,7 +50,7 @@ type Config struct {
 	// such as one that assumes a role); it takes precedence over the keys above.
 	Credentials aws.CredentialsProvider
 	// Anonymous sends every request unsigned, with no credentials at all (for public
-	// buckets; aws-cli's --no-sign-request): credentials in the environment or a profile
+	// buckets): credentials in the environment or a profile
 	// are not used (its region and endpoint still are). Giving keys or Credentials as well
 	// is an error.
 	Anonymous bool
@@ -78,7 +78,7 @@ type Store struct {
 	Custom bool   // a custom (non-AWS) endpoint is in use
 	// Provider is the kind of server, once known ("" until DetectProvider asks).
 	Provider    string
-	providerHow string     // how it became known, for --debug
+	providerHow string     // how it became known, for the request log
 	providerMu  sync.Mutex // guards Provider and providerHow while DetectProvider asks
 	// Endpoint is the endpoint URL requests go to ("" for AWS's own endpoints), and
 	// EndpointFrom where it was set: "config" (Config.Endpoint), "AWS_ENDPOINT_URL_S3",

@@ -26,13 +26,13 @@ type verdict struct {
 
 // The rules that find a key unchanged, as the plan and the summary name them.
 const (
-	ByState    = "state"         // the state file's record matches both sides
-	ByMtime    = "mtime"         // haul-mtime (or, downloading, LastModified) equals the local mtime
-	BySum      = "same checksum" // the local file's checksum equals the object's
-	ByAssumed  = "assumed-same"  // an object from another tool, not older than the file
-	BySize     = "same size"     // --size-only
-	ByExisting = "exists"        // --ignore-existing
-	ByNewer    = "newer at destination"
+	ByState    = "state"                // the state file's record matches both sides
+	ByMtime    = "mtime"                // haul-mtime (or, downloading, LastModified) equals the local mtime
+	BySum      = "same checksum"        // the local file's checksum equals the object's
+	ByAssumed  = "assumed-same"         // an object from another tool, not older than the file
+	BySize     = "same size"            // Options.SizeOnly
+	ByExisting = "exists"               // Options.IgnoreExisting
+	ByNewer    = "newer at destination" // Options.Update
 )
 
 // decide applies SYNC.md's rules, in order, to a key that local and obj (the object) both
@@ -62,7 +62,7 @@ func (s *Sync) decide(ctx context.Context, key string, local, obj *Entry, rec Re
 		return verdict{reason: reason, rec: r, record: true}
 	}
 	// Rule 2: the state.
-	if hasRec && (!s.o.Checksum || rec.Sum.Algorithm != "") { // --checksum trusts a record only with its checksum
+	if hasRec && (!s.o.Checksum || rec.Sum.Algorithm != "") { // deciding by content, a record counts only with its checksum
 		switch match(rec, local, obj) {
 		case matchFull:
 			return same(ByState, rec.Sum), nil
