@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"regexp"
+	"strings"
 	"time"
 
 	"github.com/haul-s3/haul/internal/bytesize"
@@ -113,7 +113,7 @@ func (s *Sync) decide(ctx context.Context, key string, local, obj *Entry, rec Re
 	}
 	equal := got == want
 	if etag != "" {
-		equal = base64ToHex(got.Value) == etag
+		equal = strings.EqualFold(base64ToHex(got.Value), etag)
 	}
 	if !equal {
 		return verdict{send: true, reason: fmt.Sprintf("%s differs", alg)}, nil
@@ -153,8 +153,6 @@ func match(rec Record, local, obj *Entry) matchKind {
 	return matchNone
 }
 
-var md5ETag = regexp.MustCompile(`^[0-9a-f]{32}$`)
-
 // comparable returns a checksum of the whole object that a local file's can be compared
 // with: haul's own (haul-checksum), the server's whole-object checksum, or an ETag that is
 // an MD5 (single-part, not SSE-KMS: it is then 32 hex digits).
@@ -165,7 +163,7 @@ func comparable(info object.Info) (object.Checksum, string) {
 	if info.Checksum.Algorithm != "" {
 		return info.Checksum, ""
 	}
-	if md5ETag.MatchString(info.ETag) {
+	if transfer.IsMD5ETag(info.ETag) {
 		return object.Checksum{}, info.ETag
 	}
 	return object.Checksum{}, ""

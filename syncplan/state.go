@@ -188,7 +188,6 @@ type stateWriter struct {
 	mu        sync.Mutex
 	queue     []*slot
 	err       error
-	written   int
 }
 
 const maxPending = 10000
@@ -257,7 +256,6 @@ func (w *stateWriter) drain() {
 	for n < len(w.queue) && w.queue[n].closed {
 		if s := w.queue[n]; s.filled && w.err == nil {
 			_, w.err = fmt.Fprintln(w.w, s.rec.encode())
-			w.written++
 		}
 		n++
 	}

@@ -255,7 +255,7 @@ func (t *task) checkWhole(src object.Ref, info object.Info, f *os.File, partSize
 // the file back: an MD5 cannot be put together from the ranges' own. An object whose ETag
 // is not an MD5 is left to unverifiedDownload.
 func (t *task) checkMD5(src object.Ref, info object.Info, f *os.File, sums []rangeSum) error {
-	if !isMD5ETag(info.ETag) {
+	if !IsMD5ETag(info.ETag) {
 		return nil
 	}
 	for _, s := range sums {
@@ -315,7 +315,7 @@ func (t *task) getRange(ctx context.Context, src object.Ref, etag string, f io.W
 	}
 	if rs.stored.Algorithm != "" {
 		sum, _ = object.NewHash(rs.stored.Algorithm)
-	} else if whole && verify && isMD5ETag(etag) && etagMayBeMD5(body) {
+	} else if whole && verify && IsMD5ETag(etag) && etagMayBeMD5(body) {
 		sum = md5.New() //nolint:gosec // S3's ETag of a single-part object is its MD5
 	}
 	var dst io.Writer = w
@@ -357,9 +357,9 @@ func etagMayBeMD5(body io.Reader) bool {
 	return !ok || m.ETagMayBeMD5()
 }
 
-// isMD5ETag reports whether an ETag is the MD5 of the object: 32 hex digits, as S3 gives a
+// IsMD5ETag reports whether an ETag can be the MD5 of the object: 32 hex digits, as S3 gives a
 // single-part upload without SSE-KMS or SSE-C. Multipart ETags ("...-N") are not.
-func isMD5ETag(etag string) bool {
+func IsMD5ETag(etag string) bool {
 	if len(etag) != 32 {
 		return false
 	}

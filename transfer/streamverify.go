@@ -41,7 +41,7 @@ func (t *task) planStreamCheck(ctx context.Context, src object.Ref, info object.
 		h, _ := object.NewHash(info.Checksum.Algorithm)
 		return &streamCheck{want: info.Checksum, h: h}, nil
 	}
-	if isMD5ETag(info.ETag) {
+	if IsMD5ETag(info.ETag) {
 		return &streamCheck{md5ETag: true, h: md5.New(), label: "md5"}, nil //nolint:gosec // S3's ETag
 	}
 	if multipartCount(info.ETag) == 0 {

@@ -18,16 +18,26 @@ import (
 
 const journalDirHint = "$XDG_STATE_HOME/haul/journals (~/.local/state/haul/journals)"
 
-// journalDir is where journals live unless --journal says otherwise.
-func journalDir() (string, error) {
+// stateHome is haul's directory of state, $XDG_STATE_HOME/haul or ~/.local/state/haul:
+// resume journals and sync state files live under it.
+func stateHome() (string, error) {
 	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
-		return filepath.Join(d, "haul", "journals"), nil
+		return filepath.Join(d, "haul"), nil
 	}
 	home, err := os.UserHomeDir()
 	if err != nil {
+		return "", err
+	}
+	return filepath.Join(home, ".local", "state", "haul"), nil
+}
+
+// journalDir is where journals live unless --journal says otherwise.
+func journalDir() (string, error) {
+	dir, err := stateHome()
+	if err != nil {
 		return "", usagef("no home directory for the resume journal (%v): give --journal PATH", err)
 	}
-	return filepath.Join(home, ".local", "state", "haul", "journals"), nil
+	return filepath.Join(dir, "journals"), nil
 }
 
 // defaultJournal names the journal of a copy from src to dst, so that running the same

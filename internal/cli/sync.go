@@ -156,13 +156,13 @@ func (a *app) statePath(f *syncFlags, src, dst, endpoint string) (string, error)
 	if f.state != "" {
 		return f.state, nil
 	}
-	dir, err := journalDir()
+	dir, err := stateHome()
 	if err != nil {
 		return "", usagef("no home directory for the sync state (%v): give --state PATH or --no-state", err)
 	}
 	strip := func(s string) string { return strings.TrimRight(absLocal(s), `/\`) }
 	sum := sha256.Sum256([]byte(strip(src) + "\x00" + strip(dst) + "\x00" + endpoint))
-	return filepath.Join(filepath.Dir(dir), "sync", hex.EncodeToString(sum[:8])+".state"), nil
+	return filepath.Join(dir, "sync", hex.EncodeToString(sum[:8])+".state"), nil
 }
 
 func (a *app) sync(ctx context.Context, f *syncFlags, src, dst string) error {
