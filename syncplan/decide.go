@@ -35,53 +35,80 @@ const (
 	ByNewer    = "newer at destination" // Options.Update
 )
 
-// decide applies SYNC.md's rules, in order, to a key that local and obj (the object) both
-// hold; the first that decides wins. It may ask for the object's metadata (one HEAD) and
-// read the local file (to compare checksums).
-func (s *Sync) decide(ctx context.Context, key string, local, obj *Entry, rec Record, hasRec bool) (verdict, error) {
+// sameVerdict is the verdict that key is unchanged by reason, with the state record of
+// both sides as they are (and sum, the content's checksum, when known).
+func sameVerdict(key string, local, obj *Entry, reason string, sum object.Checksum) verdict {
+	return verdict{reason: reason, record: true, rec: Record{Key: key, Size: local.Size, Mtime: local.ModTime.UnixNano(),
+		Change: local.Change, Inode: local.Inode, Seen: local.Seen, ETag: obj.ETag, LastModified: obj.ModTime.UnixNano(), Sum: sum}}
+}
+
+// trustsRecord reports whether the state's record may decide: deciding by content, only
+// a record with the content's checksum may.
+func (s *Sync) trustsRecord(rec Record, hasRec bool) bool {
+	return hasRec && (!s.o.Checksum || rec.Sum.Algorithm != "")
+}
+
+// decideQuick applies the rules that need neither a request nor a read of the file: the
+// options, the sizes, a state record that matches both sides, and, downloading, a file
+// time equal to the object's. ok is false when the key needs the others (decide): most
+// keys of a second run are decided here, on the merge's goroutine.
+func (s *Sync) decideQuick(key string, local, obj *Entry, rec Record, hasRec bool) (v verdict, ok bool) {
 	up := s.o.Dir == Up
 	switch {
 	case s.o.IgnoreExisting:
-		return verdict{reason: ByExisting}, nil
+		return verdict{reason: ByExisting}, true
 	case s.o.Update && (up && obj.ModTime.After(local.ModTime) || !up && local.ModTime.After(obj.ModTime)):
-		return verdict{reason: ByNewer}, nil
+		return verdict{reason: ByNewer}, true
 	case local.Size != obj.Size:
 		from, to := obj.Size, local.Size
 		if !up {
 			from, to = to, from
 		}
-		return verdict{send: true, reason: "size " + bytesize.Format(from) + " -> " + bytesize.Format(to)}, nil
+		return verdict{send: true, reason: "size " + bytesize.Format(from) + " -> " + bytesize.Format(to)}, true
 	case s.o.SizeOnly:
-		return verdict{reason: BySize}, nil
-	}
-	base := Record{Key: key, Size: local.Size, Mtime: local.ModTime.UnixNano(), Change: local.Change, Inode: local.Inode, Seen: local.Seen,
-		ETag: obj.ETag, LastModified: obj.ModTime.UnixNano()}
-	same := func(reason string, sum object.Checksum) verdict {
-		r := base
-		r.Sum = sum
-		return verdict{reason: reason, rec: r, record: true}
+		return verdict{reason: BySize}, true
 	}
 	// Rule 2: the state.
-	if hasRec && (!s.o.Checksum || rec.Sum.Algorithm != "") { // deciding by content, a record counts only with its checksum
+	if s.trustsRecord(rec, hasRec) {
 		switch match(rec, local, obj) {
 		case matchFull:
-			return same(ByState, rec.Sum), nil
-		case matchButIdentity: // rewritten with size and mtime put back: read it again
-			sum, err := s.hashFile(ctx, local.Path, rec.Sum.Algorithm)
-			if err != nil {
-				return verdict{}, err
-			}
-			if sum == rec.Sum {
-				return same(BySum, sum), nil
-			}
-			return verdict{send: true, reason: "content changed (size and mtime kept)"}, nil
+			return sameVerdict(key, local, obj, ByState, rec.Sum), true
+		case matchButIdentity:
+			return verdict{}, false // rewritten with size and mtime put back: read it again
 		}
 	}
 	// Rule 3, downloading: a file haul wrote from an object without haul-mtime has its
 	// LastModified, which HEAD gives to the second only. A state record of another ETag
 	// says the object was replaced since (within the same second, it can keep the time).
 	if !up && !s.o.Checksum && local.ModTime.Unix() == obj.ModTime.Unix() && (!hasRec || rec.ETag == obj.ETag) {
-		return same(ByMtime, object.Checksum{}), nil
+		return sameVerdict(key, local, obj, ByMtime, object.Checksum{}), true
+	}
+	return verdict{}, false
+}
+
+// decide applies SYNC.md's rules, in order, to a key that local and obj (the object) both
+// hold; the first that decides wins. Past decideQuick's, it may ask for the object's
+// metadata (one HEAD) and read the local file (to compare checksums).
+func (s *Sync) decide(ctx context.Context, key string, local, obj *Entry, rec Record, hasRec bool) (verdict, error) {
+	if v, ok := s.decideQuick(key, local, obj, rec, hasRec); ok {
+		return v, nil
+	}
+	up := s.o.Dir == Up
+	base := sameVerdict(key, local, obj, "", object.Checksum{}).rec
+	same := func(reason string, sum object.Checksum) verdict { // base, as setTime may have changed it
+		r := base
+		r.Sum = sum
+		return verdict{reason: reason, rec: r, record: true}
+	}
+	if s.trustsRecord(rec, hasRec) && match(rec, local, obj) == matchButIdentity {
+		sum, err := s.hashFile(ctx, local.Path, rec.Sum.Algorithm)
+		switch {
+		case err != nil:
+			return verdict{}, err
+		case sum == rec.Sum:
+			return same(BySum, sum), nil
+		}
+		return verdict{send: true, reason: "content changed (size and mtime kept)"}, nil
 	}
 	info, err := s.head(ctx, key)
 	if err != nil {

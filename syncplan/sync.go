@@ -347,16 +347,8 @@ func (s *Sync) both(ctx context.Context, key string, srcE, dstE *Entry, rec Reco
 	if s.o.Dir == Down {
 		local, obj = &dst, &src
 	}
-	select {
-	case slots <- struct{}{}:
-	case <-ctx.Done():
-		return errStop
-	}
-	out := &outcome{done: make(chan struct{})}
-	go func() {
-		defer func() { <-slots }()
-		v, err := s.decide(ctx, obj.Key, local, obj, rec, hasRec)
-		out.fn = func(yield func(transfer.Item) bool) bool {
+	follow := func(v verdict, err error) func(yield func(transfer.Item) bool) bool {
+		return func(yield func(transfer.Item) bool) bool {
 			switch {
 			case twins && err == nil && v.send:
 				return yield(s.twinItem(&src, &dst, v.reason))
@@ -371,8 +363,23 @@ func (s *Sync) both(ctx context.Context, key string, srcE, dstE *Entry, rec Reco
 			s.unchanged(v)
 			return true
 		}
-		close(out.done)
-	}()
+	}
+	var out *outcome
+	if v, ok := s.decideQuick(obj.Key, local, obj, rec, hasRec); ok {
+		out = decided(follow(v, nil)) // no request, no read: no goroutine
+	} else {
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			return errStop
+		}
+		out = &outcome{done: make(chan struct{})}
+		go func() {
+			defer func() { <-slots }()
+			out.fn = follow(s.decide(ctx, obj.Key, local, obj, rec, hasRec))
+			close(out.done)
+		}()
+	}
 	if !o.push(out) {
 		return errStop
 	}
