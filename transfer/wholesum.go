@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/minio/crc64nvme"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/haul-s3/haul/object"
@@ -71,7 +72,7 @@ func (s *crcSpec) combine(crcA, crcB uint64, lenB int64) uint64 {
 var crcSpecs = map[string]*crcSpec{
 	object.ChecksumCRC32C:    newCRCSpec(uint64(crc32.Castagnoli), 32),
 	object.ChecksumCRC32:     newCRCSpec(uint64(crc32.IEEE), 32),
-	object.ChecksumCRC64NVME: newCRCSpec(0x9a6c9329ac4bc9b5, 64),
+	object.ChecksumCRC64NVME: newCRCSpec(crc64nvme.NVME, 64), // the polynomial object.NewHash hashes with
 }
 
 // wholeAlgorithm is the algorithm of the whole-file checksum recorded for uploads whose

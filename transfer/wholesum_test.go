@@ -3,10 +3,15 @@ package transfer
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/binary"
 	"errors"
+	"hash/crc64"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 
@@ -34,6 +39,82 @@ func TestCombinedCRCEqualsDirectCRC(t *testing.T) {
 			if got := combinePieces(alg, pieces); got != want {
 				t.Errorf("%s cut at %v: combined %s, direct %s", alg, cut, got.Value, want.Value)
 			}
+		}
+	}
+}
+
+// crc64NVME is CRC-64/NVME by hash/crc64's portable code, to check the SIMD library that
+// object.NewHash uses and the combine math against something that shares neither.
+func crc64NVME(b []byte) object.Checksum {
+	v := crc64.Checksum(b, crc64.MakeTable(0x9a6c9329ac4bc9b5))
+	return object.Checksum{Algorithm: object.ChecksumCRC64NVME, Value: base64.StdEncoding.EncodeToString(binary.BigEndian.AppendUint64(nil, v))}
+}
+
+// Random data of odd lengths, cut at random places and around the strides of the SIMD
+// code (128 bytes; 1 KiB): the pieces' CRCs, each from object.NewHash, combined, equal the
+// CRC of the whole from object.NewHash and, for CRC-64/NVME, from hash/crc64.
+func TestCombinedCRCOfRandomCuts(t *testing.T) {
+	rng := rand.New(rand.NewPCG(63, 64))
+	data := randomBytes(2*mib+1001, 65)
+	for trial := range 40 {
+		n := 1 + rng.IntN(len(data))
+		whole := data[:n]
+		var cuts []int
+		for range rng.IntN(6) {
+			c := rng.IntN(n + 1)
+			if trial%2 == 1 { // at or next to a stride boundary
+				c = min(n, c&^127+rng.IntN(3)-1+128)
+			}
+			cuts = append(cuts, max(c, 0))
+		}
+		slices.Sort(cuts)
+		for _, alg := range crcAlgorithms {
+			want := object.Sum(alg, whole)
+			if alg == object.ChecksumCRC64NVME && want != crc64NVME(whole) {
+				t.Fatalf("length %d: object.Sum %s, hash/crc64 %s", n, want.Value, crc64NVME(whole).Value)
+			}
+			var pieces []pieceCRC
+			prev := 0
+			for _, c := range append(cuts, n) {
+				h, _ := object.NewHash(alg)
+				h.Write(whole[prev:c])
+				pieces = append(pieces, pieceCRC{value: crcValue(h), length: int64(c - prev)})
+				prev = c
+			}
+			if got := combinePieces(alg, pieces); got != want {
+				t.Errorf("%s, length %d cut at %v: combined %s, direct %s", alg, n, cuts, got.Value, want.Value)
+			}
+		}
+	}
+}
+
+// sumFile with odd part sizes over a file of odd length: every part's CRC-64/NVME and the
+// whole file's, combined from the parts', are hash/crc64's.
+func TestSumFileCRC64NVMEOddParts(t *testing.T) {
+	data := randomBytes(7*mib+12345, 66)
+	p := filepath.Join(t.TempDir(), "f")
+	writeFile(t, p, data)
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, partSize := range []int64{mib + 333, 2*mib - 1, 5 * mib, int64(len(data))} {
+		sums, err := sumFile(context.Background(), object.ChecksumCRC64NVME, f, int64(len(data)), partSize)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := int(PartCount(int64(len(data)), partSize)); len(sums.parts) != max(want, 1) {
+			t.Fatalf("part size %d: %d parts, want %d", partSize, len(sums.parts), want)
+		}
+		for i, got := range sums.parts {
+			part := data[int64(i)*partSize : min(int64(len(data)), int64(i+1)*partSize)]
+			if want := crc64NVME(part); got != want {
+				t.Errorf("part size %d, part %d: %s, hash/crc64 %s", partSize, i+1, got.Value, want.Value)
+			}
+		}
+		if want := crc64NVME(data); sums.whole != want {
+			t.Errorf("part size %d: whole %s, hash/crc64 %s", partSize, sums.whole.Value, want.Value)
 		}
 	}
 }
