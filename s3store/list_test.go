@@ -105,7 +105,9 @@ func TestListDirPages(t *testing.T) {
 }
 
 // A listing that the server's pages show to be cut short or untrustworthy ends with a
-// retryable *ListingError naming the problem and the page, after the keys before it.
+// retryable *ListingError naming the problem and the page, after the keys of the pages
+// before it: none of the page refused is given (a page truncated without a token, or with
+// a token given before, would come again when the listing goes on from it).
 func TestListDirRefusesABrokenListing(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
@@ -118,13 +120,13 @@ func TestListDirRefusesABrokenListing(t *testing.T) {
 		{"truncated without token", []listPage{
 			{keys: []string{"p/a"}, truncated: true, next: "t1"},
 			{keys: []string{"p/b"}, truncated: true},
-		}, TruncatedWithoutToken, 2, []string{"p/a", "p/b"},
+		}, TruncatedWithoutToken, 2, []string{"p/a"},
 			"the server said the listing of s3://b/p/ was truncated but gave no continuation token (page 2); the listing is incomplete"},
 		{"repeated token", []listPage{
 			{keys: []string{"p/a"}, truncated: true, next: "t1"},
 			{keys: []string{"p/b"}, truncated: true, next: "t2"},
 			{keys: []string{"p/c"}, truncated: true, next: "t1"},
-		}, RepeatedToken, 3, []string{"p/a", "p/b", "p/c"},
+		}, RepeatedToken, 3, []string{"p/a", "p/b"},
 			"the server gave a continuation token for the listing of s3://b/p/ that it had given before (page 3); the listing is incomplete"},
 		{"out of order in a page", []listPage{
 			{keys: []string{"p/a"}, truncated: true, next: "t1"},
@@ -175,5 +177,56 @@ func TestDirectoryBucketsAreNotCheckedForOrder(t *testing.T) {
 		if got := unordered(name); got != want {
 			t.Errorf("unordered(%q) = %t, want %t", name, got, want)
 		}
+	}
+}
+
+// ListPages gives each page whole, keys and common prefixes apart, with the token of the
+// page after it; it starts from the token given, and refuses a broken page before giving it.
+func TestListPages(t *testing.T) {
+	type page struct {
+		keys, prefixes []string
+		next           string
+	}
+	pages := []listPage{
+		{keys: []string{"p/a", "p/a0"}, prefixes: []string{"p/a/"}, truncated: true, next: "t1"},
+		{truncated: true, next: "t2"},
+		{keys: []string{"p/c"}, prefixes: []string{"p/b/", "p/d/"}, truncated: true, next: "t3"},
+		{keys: []string{"p/e"}, truncated: true}, // no token: refused
+	}
+	srv, tokens := listServer(t, pages)
+	s := testStore(t, Config{Endpoint: srv.URL})
+	collect := func(token string) ([]page, error) {
+		var got []page
+		err := s.ListPages(t.Context(), "b", "p/", "/", token, func(keys []object.Info, prefixes []string, next string) error {
+			var ks []string
+			for _, k := range keys {
+				ks = append(ks, k.Key)
+			}
+			got = append(got, page{ks, prefixes, next})
+			return nil
+		})
+		return got, err
+	}
+	got, err := collect("")
+	want := []page{
+		{[]string{"p/a", "p/a0"}, []string{"p/a/"}, "t1"},
+		{nil, nil, "t2"},
+		{[]string{"p/c"}, []string{"p/b/", "p/d/"}, "t3"},
+	}
+	var le *ListingError
+	if !errors.As(err, &le) || le.Problem != TruncatedWithoutToken || le.Page != 4 {
+		t.Fatalf("err %v, want a truncated-without-token ListingError on page 4", err)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("pages %v, want %v", got, want)
+	}
+	pages[3].truncated = false
+	got, err = collect("t2")
+	want = []page{{[]string{"p/c"}, []string{"p/b/", "p/d/"}, "t3"}, {[]string{"p/e"}, nil, ""}}
+	if err != nil || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("from t2: pages %v, err %v; want %v", got, err, want)
+	}
+	if sent := tokens(); !slices.Equal(sent, []string{"", "t1", "t2", "t3", "t2", "t3"}) {
+		t.Errorf("sent tokens %q", sent)
 	}
 }
