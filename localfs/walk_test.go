@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -461,5 +462,119 @@ func TestWalkIsInKeyOrder(t *testing.T) {
 	}
 	if len(got) != 12 || got[0] != "Z" || !slices.Contains(got, "link/c/d") {
 		t.Fatalf("walked %v", got)
+	}
+}
+
+// compareKeys orders two names of a directory as the keys they become, a directory's with
+// "/" after it: the same order as comparing those keys as strings.
+func TestCompareKeys(t *testing.T) {
+	tests := []struct {
+		a    string
+		aDir bool
+		b    string
+		bDir bool
+		want int
+	}{
+		{"a-b", false, "a", true, -1}, // "a-b" < "a/"
+		{"a", true, "a0", false, -1},  // "a/" < "a0"
+		{"a", false, "a-b", false, -1},
+		{"a", false, "a.txt", true, -1},
+		{"b", true, "a", true, 1},
+		{"Z", false, "a", false, -1},
+		{"é", false, "z", true, 1},
+		{"", false, "a", false, -1}, // never a name, but the end sorts first
+	}
+	for _, tt := range tests {
+		got := compareKeys([]byte(tt.a), tt.aDir, []byte(tt.b), tt.bDir)
+		back := compareKeys([]byte(tt.b), tt.bDir, []byte(tt.a), tt.aDir)
+		if got != tt.want || back != -tt.want {
+			t.Errorf("compareKeys(%q dir=%v, %q dir=%v) = %d (and %d reversed), want %d", tt.a, tt.aDir, tt.b, tt.bDir, got, back, tt.want)
+		}
+	}
+	// Every pair of a set of names chosen to sit around '/', as files and as directories.
+	var keys []string
+	for _, n := range []string{"a", "a-", "a-b", "a.", "a0", "a/", "aa", "a\x00", "a\xff", "b"} {
+		n = strings.TrimSuffix(n, "/")
+		keys = append(keys, n, n+"/")
+	}
+	for _, x := range keys {
+		for _, y := range keys {
+			xn, xd := strings.CutSuffix(x, "/")
+			yn, yd := strings.CutSuffix(y, "/")
+			if xn == yn {
+				continue // one name is a file or a directory, not both
+			}
+			if got, want := compareKeys([]byte(xn), xd, []byte(yn), yd), strings.Compare(x, y); got != want {
+				t.Errorf("compareKeys(%q, %q) = %d, strings.Compare = %d", x, y, got, want)
+			}
+		}
+	}
+}
+
+// A directory's entries are held as names, not os.FileInfos: walking one directory of many
+// files holds a few dozen bytes an entry (an os.FileInfo for each entry, as a walk that
+// stats every entry before sorting holds, is some 300).
+func TestWalkHoldsNamesNotFileInfos(t *testing.T) {
+	if testing.Short() {
+		t.Skip("makes 20,000 files")
+	}
+	const n = 20000
+	root := t.TempDir()
+	for i := range n {
+		f, err := os.Create(filepath.Join(root, fmt.Sprintf("file-%06d", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	before := ms.HeapAlloc
+	var held uint64
+	seen := 0
+	err := Walk(context.Background(), root, func(f File) error {
+		if seen++; seen == n/2 {
+			runtime.GC()
+			runtime.ReadMemStats(&ms)
+			held = ms.HeapAlloc - min(before, ms.HeapAlloc)
+		}
+		return nil
+	}, func(p string, err error) { t.Errorf("%s: %v", p, err) })
+	if err != nil || seen != n {
+		t.Fatalf("walked %d files, %v", seen, err)
+	}
+	if perEntry := held / n; perEntry > 64 {
+		t.Errorf("walking a directory of %d files holds %d bytes (%d an entry), want at most 64 an entry", n, held, perEntry)
+	}
+	t.Logf("walking a directory of %d files holds %d bytes (%d an entry)", n, held, held/n)
+}
+
+// An entry that turns from a file into a directory between the read of its directory and
+// the walk reaching it is reported and skipped: walking it where its name sorted as a file
+// would give its files out of key order.
+func TestWalkEntryChangedKind(t *testing.T) {
+	root := t.TempDir()
+	writeFiles(t, root, "a", "b", "b-c")
+	var got []string
+	var errs []walkErr
+	err := Walk(context.Background(), root, func(f File) error {
+		got = append(got, f.Rel)
+		if f.Rel == "a" {
+			if err := os.Remove(filepath.Join(root, "b")); err != nil {
+				return err
+			}
+			writeFiles(t, root, "b/x")
+		}
+		return nil
+	}, func(p string, err error) { errs = append(errs, walkErr{p, err}) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, []string{"a", "b-c"}) {
+		t.Errorf("walked %q, want [a b-c]", got)
+	}
+	if len(errs) != 1 || errs[0].path != filepath.Join(root, "b") || !strings.Contains(errs[0].err.Error(), "changed between a file and a directory") {
+		t.Errorf("reported %v, want b changed", errs)
 	}
 }
