@@ -27,11 +27,17 @@ var (
 	_ storetest.Deleter     = (*memstore.Store)(nil)
 )
 
-// TestConformance runs the store contract against memstore, which claims no quirk.
+// TestConformance runs the store contract against memstore, which claims no quirk, and
+// against memstore.Paged (its listing by pages).
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) (storetest.Store, string) {
 		return memstore.New(memstore.Config{Buckets: []string{"bucket"}}), "bucket"
 	}, storetest.Quirks{})
+	t.Run("Paged", func(t *testing.T) {
+		storetest.Run(t, func(t *testing.T) (storetest.Store, string) {
+			return memstore.Paged{Store: memstore.New(memstore.Config{Buckets: []string{"bucket"}})}, "bucket"
+		}, storetest.Quirks{})
+	})
 }
 
 // TestEngine runs the engine on memstore: a file sent in parts and fetched back in ranges,

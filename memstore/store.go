@@ -6,6 +6,8 @@
 // ListBuckets with the same signatures as s3store.Store, so code written against the engine's
 // interfaces or against s3store's methods can be tested with either. It passes the
 // conformance suite in package storetest, which also runs against s3store and real servers.
+// Paged, a Store with pages of a size of its own, also lists page by page
+// (transfer.PageLister), as the engine lists an S3 prefix.
 //
 // # What is S3-like
 //

@@ -20,6 +20,8 @@ func listingTests() []test {
 		{"ListPartsPaging", testListPartsPaging},
 		{"ListUploadsPrefix", testListUploadsPrefix},
 		{"ListUploadsPaging", testListUploadsPaging},
+		{"ListPagesDelimited", testListPagesDelimited},
+		{"ListPagesPaging", testListPagesPaging},
 	}
 }
 

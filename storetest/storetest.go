@@ -64,6 +64,12 @@ type UploadLister interface {
 	ListUploads(ctx context.Context, bucket, prefix string, fn func(object.Upload) error) error
 }
 
+// PageLister is the optional capability of listing page by page, with a delimiter or
+// without (transfer.PageLister).
+type PageLister interface {
+	ListPages(ctx context.Context, bucket, prefix, delimiter, token string, page func(keys []object.Info, prefixes []string, next string) error) error
+}
+
 // Deleter is the optional capability of deleting objects, one or up to 1,000 at a time, as
 // s3store and memstore have it.
 type Deleter interface {
@@ -151,7 +157,8 @@ type test struct {
 // MissingBucket, Checksums, BadChecksum, ImplicitChecksum, Keys, Delete), multipart uploads
 // (Multipart, MultipartChecksums, CompleteAgain, PartTooSmall, WrongPartETag,
 // WrongPartChecksum, BadPartChecksum, ReplacePart, Abort, UnknownUpload) and listings
-// (ListOrder, ListStops, ListPaging, ListPartsPaging, ListUploadsPrefix, ListUploadsPaging)
+// (ListOrder, ListStops, ListPaging, ListPartsPaging, ListUploadsPrefix, ListUploadsPaging,
+// ListPagesDelimited, ListPagesPaging)
 // and reading by part number (PartNumbers, PartNumberOfSinglePart).
 // The paging tests make about a thousand requests each.
 func Run(t *testing.T, open Open, q Quirks) {

@@ -26,14 +26,15 @@ type Policy struct {
 	// attempts do not count against Retries.
 	ThrottleTimeout time.Duration
 
-	gate *throttleGate // the engine's, shared by all its requests; nil: a gate of the call's own
+	gate  *throttleGate // the engine's, shared by all its requests; nil: a gate of the call's own
+	limit *limiter      // the engine's request limit, which listings take a slot of per page; nil: none
 }
 
 // Policy returns the engine's retry policy (from its Options). Its throttle backoff is
 // the engine's, shared by every request made under it.
 func (e *Engine) Policy() Policy {
 	return Policy{Retries: e.opts.Retries, Base: e.opts.RetryBase, Max: e.opts.RetryMax, StallTimeout: e.opts.StallTimeout,
-		ThrottleTimeout: e.opts.ThrottleTimeout, gate: e.gate}
+		ThrottleTimeout: e.opts.ThrottleTimeout, gate: e.gate, limit: e.limit}
 }
 
 // Do runs attempt until it succeeds, fails for good (an error that is not Retryable), runs
@@ -75,11 +76,19 @@ func (e *Engine) ListPrefix(ctx context.Context, bucket, prefix string, fn func(
 
 // ListPrefix calls fn for every object of st under prefix, in the listing's order, under
 // the policy, each once: a listing that fails part way goes on from the page that failed
-// when st can (ListerResume), passing over the keys of that page it gave already, and is
-// otherwise listed again from the start with every key already given passed over (List).
-// fn is called with the attempt's context (for Hold) and each object; its own errors end
-// the listing (return one that is not Retryable).
+// when st can (PageLister, ListerResume), passing over the keys of that page it gave
+// already, and is otherwise listed again from the start with every key already given
+// passed over (List). fn is called from one goroutine at a time, with a context for Hold
+// and each object; its own errors end the listing (return one that is not Retryable).
+//
+// Under the engine's policy (Engine.Policy) a store that lists page by page (PageLister)
+// is listed with a request slot per page and, when the prefix holds large common
+// prefixes, in parallel: see listing.go's fanOut. Otherwise the listing is one stream of
+// pages.
 func (p Policy) ListPrefix(ctx context.Context, st Lister, bucket, prefix string, fn func(context.Context, object.Info) error) error {
+	if pl, ok := st.(PageLister); ok && p.limit != nil {
+		return p.listPages(ctx, pl, bucket, prefix, fn)
+	}
 	lr, ok := st.(ListerResume)
 	if !ok {
 		return p.List(ctx, func(ctx context.Context, fresh func() bool) error {

@@ -94,6 +94,21 @@ type ListerResume interface {
 	ListResume(ctx context.Context, bucket, prefix string, token *string, fn func(object.Info) error) error
 }
 
+// PageLister is the optional capability of listing page by page, with a delimiter or
+// without, with which the engine lists a prefix of many common prefixes in parallel and
+// holds a request slot for each page's request only (Policy.ListPrefix).
+type PageLister interface {
+	// ListPages lists prefix from the page whose continuation token is token ("": the
+	// first), with delimiter when it is not "", calling page with each page's keys, its
+	// common prefixes and the next page's token ("" after the last page). The slices are
+	// the caller's. Keys and common prefixes are each in the store's order and together one
+	// stretch of the listing (in byte order on S3, a common prefix stands where the keys
+	// under it would). A page the store finds broken (truncated without a token, out of
+	// order) ends the listing with a Retryable error before page sees it; page's own error
+	// ends the listing and is returned. No request is in flight while page runs.
+	ListPages(ctx context.Context, bucket, prefix, delimiter, token string, page func(keys []object.Info, prefixes []string, next string) error) error
+}
+
 // Store is what the engine needs from an object store to upload and download.
 type Store interface {
 	Putter

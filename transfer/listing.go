@@ -1,0 +1,205 @@
+package transfer
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/haul-s3/haul/object"
+)
+
+// A listing of a prefix (Policy.ListPrefix of a PageLister under the engine's policy) is
+// one stream of pages, as a plain ListObjectsV2 gives them, unless its first page shows
+// that the keys lie in a few large common prefixes ("directories"). Then the prefix is
+// listed again with the delimiter "/": the keys directly under it, and its common
+// prefixes, each of which is listed (by the same rule, so a wide level further down fans
+// out too) by a worker of its own, up to the engine's concurrency at once. The consumer
+// takes the keys in the delimited listing's order, each common prefix's keys at its place:
+// a common prefix stands in the listing where the keys under it would, so the keys come in
+// the same order as from the plain listing.
+//
+// Bounds: at most Concurrency subtrees are listed ahead of the consumer (the workers, with
+// their nested workers, share one budget), each holding at most pagesAhead pages it has
+// listed and the consumer has not taken; every page's request holds a slot of the engine's
+// request limit while it is in flight and none while its keys wait, so that listing never
+// has more requests in flight than the run's concurrency, shared with its transfers. No
+// state is kept per key.
+
+// pagesAhead is how many pages (of up to 1,000 keys) a subtree's worker may hold that the
+// consumer has not taken: one in the channel, one in hand waiting to be sent. Two keep a
+// worker busy while the consumer drains the page before; more would only hold memory.
+const pagesAhead = 2
+
+// fanOutMinKeys is the number of keys per common prefix in the first page of a listing
+// from which the listing fans out: each subtree listed on its own costs one request more
+// than its share of a plain listing's pages, which pays when the subtrees hold hundreds of
+// keys and costs many times the plain listing's requests when they hold a few. (For pages
+// of fewer than 1,000 keys it scales down: a quarter of the page.)
+const fanOutMinKeys = 250
+
+// delimiter is the delimiter of the listings that fan out.
+const delimiter = "/"
+
+// listPages is ListPrefix of a PageLister under the engine's policy.
+func (p Policy) listPages(ctx context.Context, st PageLister, bucket, prefix string, fn func(context.Context, object.Info) error) error {
+	l := &lister{p: p, st: st, bucket: bucket, budget: make(chan struct{}, max(p.limit.max, 1))}
+	emit := func(ctx context.Context, keys []object.Info) error {
+		for _, k := range keys {
+			if err := fn(ctx, k); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var err error
+	if p.limit.max < 2 {
+		var token string
+		err = l.stream(ctx, prefix, "", &token, func(ctx context.Context, pg page) error { return emit(ctx, pg.keys) })
+	} else {
+		err = l.list(ctx, prefix, emit)
+	}
+	if f, ok := errors.AsType[final](err); ok && f.error != nil {
+		return f.error // fn's own error, as fn returned it
+	}
+	return err
+}
+
+// lister lists the subtrees of one ListPrefix call; its workers, at every level, share
+// its budget.
+type lister struct {
+	p      Policy
+	st     PageLister
+	bucket string
+	budget chan struct{} // a token per subtree being listed ahead of the consumer
+}
+
+// page is one page of a listing.
+type page struct {
+	keys     []object.Info
+	prefixes []string
+	next     string
+}
+
+// errSampled ends the listing of a first page that is all list wants of it.
+var errSampled = errors.New("first page listed")
+
+// list gives every key under prefix to emit, page by page, in the listing's order. emit
+// is called from one goroutine at a time; its errors end the listing.
+func (l *lister) list(ctx context.Context, prefix string, emit func(context.Context, []object.Info) error) error {
+	var token string
+	var first page
+	err := l.stream(ctx, prefix, "", &token, func(_ context.Context, pg page) error {
+		first = pg
+		return final{errSampled}
+	})
+	if !errors.Is(err, errSampled) {
+		return err
+	}
+	if token != "" && wide(prefix, first.keys) {
+		return l.fanOut(ctx, prefix, emit) // the first page's keys come again, from their subtree
+	}
+	if len(first.keys) > 0 {
+		if err := emit(ctx, first.keys); err != nil {
+			return final{err}
+		}
+	}
+	if token == "" {
+		return nil
+	}
+	return l.stream(ctx, prefix, "", &token, func(ctx context.Context, pg page) error {
+		if len(pg.keys) == 0 {
+			return nil
+		}
+		return emit(ctx, pg.keys)
+	})
+}
+
+// wide reports whether the first page of a plain listing of prefix (keys) shows its keys
+// in common prefixes large enough to list each on its own: at least fanOutMinKeys (or a
+// quarter of the page) under each common prefix the page reaches.
+func wide(prefix string, keys []object.Info) bool {
+	n, under := 0, 0
+	last := ""
+	for _, k := range keys {
+		cp, ok := commonPrefix(prefix, k.Key)
+		if !ok {
+			continue
+		}
+		under++
+		if cp != last {
+			n++
+			last = cp
+		}
+	}
+	return n > 0 && under/n >= min(fanOutMinKeys, len(keys)/4)
+}
+
+// commonPrefix returns the common prefix key falls in when prefix is listed with the
+// delimiter, if it does.
+func commonPrefix(prefix, key string) (string, bool) {
+	rest, ok := strings.CutPrefix(key, prefix)
+	if !ok {
+		return "", false
+	}
+	i := strings.Index(rest, delimiter)
+	if i < 0 {
+		return "", false
+	}
+	return prefix + rest[:i+len(delimiter)], true
+}
+
+// stream lists prefix (with delim when not "") from the page of *token under the policy,
+// each page's request holding a slot of the request limit, and calls fn with each page,
+// *token already moved on to the next page's. A failed page is asked for again (the
+// retries start afresh once a page has been listed); fn's errors end the listing, wrapped
+// in final. fn runs with no slot held and the stall watch running: it holds the watch
+// (Hold) while it waits.
+func (l *lister) stream(ctx context.Context, prefix, delim string, token *string, fn func(context.Context, page) error) error {
+	for {
+		progressed := false
+		err := l.p.Do(ctx, func(ctx context.Context) error {
+			release, err := l.p.slot(ctx)
+			if err != nil {
+				return err
+			}
+			err = l.st.ListPages(ctx, l.bucket, prefix, delim, *token, func(keys []object.Info, prefixes []string, next string) error {
+				release(nil)
+				release = nil
+				Touch(ctx)
+				*token = next
+				progressed = true
+				if err := fn(ctx, page{keys, prefixes, next}); err != nil {
+					return final{err}
+				}
+				if next == "" {
+					return nil
+				}
+				release, err = l.p.slot(ctx)
+				return err
+			})
+			if release != nil {
+				release(err)
+			}
+			if err != nil && progressed && IsRetryable(err) {
+				return resumeFrom{err} // got further: the next failure has the retries afresh
+			}
+			return err
+		}, nil)
+		if !errors.As(err, new(resumeFrom)) {
+			return err
+		}
+	}
+}
+
+// slot waits for a slot of the engine's request limit (the stall watch held meanwhile)
+// and returns the function that gives it back with the request's outcome.
+func (p Policy) slot(ctx context.Context) (func(error), error) {
+	resume := Hold(ctx)
+	err := p.limit.acquire(ctx)
+	resume()
+	if err != nil {
+		return nil, err
+	}
+	epoch := p.limit.current()
+	return func(err error) { p.limit.release(epoch, err) }, nil
+}
