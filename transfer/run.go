@@ -122,7 +122,9 @@ func (r *run) failed(ctx context.Context, it Item, err error) {
 			cause = err
 		}
 		r.sum.NotDone++
-		r.sum.Unfinished = append(r.sum.Unfinished, Failure{Item: it, Err: cause})
+		if len(r.sum.Unfinished) < MaxListed {
+			r.sum.Unfinished = append(r.sum.Unfinished, Failure{Item: it, Err: cause})
+		}
 		r.mu.Unlock()
 		r.emit(Event{Kind: NotDone, Item: it, Err: cause})
 		return
@@ -132,7 +134,9 @@ func (r *run) failed(ctx context.Context, it Item, err error) {
 		r.stop(&StoppedError{Err: err})
 	}
 	r.sum.Failed++
-	r.sum.Failures = append(r.sum.Failures, Failure{Item: it, Err: err})
+	if len(r.sum.Failures) < MaxListed {
+		r.sum.Failures = append(r.sum.Failures, Failure{Item: it, Err: err})
+	}
 	r.mu.Unlock()
 	r.emit(Event{Kind: Failed, Item: it, Err: err, StopsRun: stops})
 }
@@ -165,24 +169,31 @@ func (r *run) finish(err error) (Summary, error) {
 	case sum.Failed > 0 && sum.Done+sum.Failed == 1:
 		return sum, sum.Failures[0].Err
 	case sum.Failed > 0:
-		return sum, &ItemsError{Total: sum.Failed + sum.Done, Failures: sum.Failures}
+		return sum, &ItemsError{Total: sum.Failed + sum.Done, Failed: sum.Failed, Failures: sum.Failures}
 	}
 	return sum, nil
 }
 
+// MaxListed is how many items a Summary lists in Failures, and how many in Unfinished: the
+// first ones, while its counts (Failed, NotDone) count every one. A run in which a million
+// files fail holds a thousand of them, not a million; an Observer sees each in its Failed
+// or NotDone event.
+const MaxListed = 1000
+
 // ItemsError is the error of a run of several items in which some failed. errors.Is and
-// errors.As search through it to every failed item's error, and errors.Is(err,
+// errors.As search through it to the error of each failed item it lists, and errors.Is(err,
 // ErrSomeFailed) holds.
 type ItemsError struct {
 	Total    int       // items done and failed
-	Failures []Failure // the failed items, with their errors
+	Failed   int       // items that failed
+	Failures []Failure // the failed items, with their errors: the first MaxListed of them
 }
 
 func (e *ItemsError) Error() string {
-	return fmt.Sprintf("%d of %d items failed", len(e.Failures), e.Total)
+	return fmt.Sprintf("%d of %d items failed", max(e.Failed, len(e.Failures)), e.Total)
 }
 
-// Unwrap returns ErrSomeFailed and each failed item's error.
+// Unwrap returns ErrSomeFailed and each listed failed item's error.
 func (e *ItemsError) Unwrap() []error {
 	errs := make([]error, 0, len(e.Failures)+1)
 	errs = append(errs, ErrSomeFailed)
