@@ -25,8 +25,8 @@ func (s *Store) List(ctx context.Context, bucket, prefix string, fn func(object.
 // ListDir trusts no page to say where the listing ends: a page that says it was truncated
 // but gives no continuation token, a continuation token given twice, and keys out of byte
 // order (within a page or after the last key of the one before) each end the listing with
-// a *ListingError. The keys of the page refused are not reported; those of the pages
-// before it have been.
+// a *ListingError. The keys of a page out of order are not reported; those of the pages
+// before it, and of a page without its token (or with one given before), have been.
 func (s *Store) ListDir(ctx context.Context, bucket, prefix, delimiter string, fn func(object.Info) error, onPrefix func(string) error) error {
 	return s.pages(ctx, bucket, prefix, delimiter, "", func(out *s3.ListObjectsV2Output, _ string) error {
 		return report(out, fn, onPrefix)
@@ -44,7 +44,9 @@ func (s *Store) ListResume(ctx context.Context, bucket, prefix string, token *st
 		if err := report(out, fn, nil); err != nil {
 			return err
 		}
-		*token = next
+		if next != "" {
+			*token = next
+		}
 		return nil
 	})
 }
@@ -54,9 +56,10 @@ func (s *Store) ListResume(ctx context.Context, bucket, prefix string, token *st
 // common prefixes and the next page's token ("" after the last page). The slices are the
 // caller's. Both are in byte order, and together they are one stretch of the listing: a
 // common prefix stands where the keys under it would stand, before every key and prefix of
-// the pages after it. A page is checked as ListDir checks it, before page sees it: a page
-// refused ends the listing with a *ListingError and is not given. An error from page ends
-// the listing and is returned.
+// the pages after it. Pages are checked as ListDir checks them: a page out of order is not
+// given, and ends the listing with a *ListingError; a page truncated without a token, or
+// with one given before, is given with next "" before the listing ends so. An error from
+// page ends the listing and is returned.
 //
 // Between pages no request is in flight: page runs after its page's request has ended and
 // before the next one starts, so that a caller can hold a request slot for each request
@@ -124,21 +127,25 @@ func (s *Store) pages(ctx context.Context, bucket, prefix, delimiter, token stri
 			return &ListingError{Bucket: bucket, Prefix: prefix, Page: n, Problem: OutOfOrder, Key: key, After: after}
 		}
 		next := ""
+		var broken error // the listing cannot go on from this page
 		if aws.ToBool(out.IsTruncated) {
 			next = aws.ToString(out.NextContinuationToken)
-			if next == "" {
-				return &ListingError{Bucket: bucket, Prefix: prefix, Page: n, Problem: TruncatedWithoutToken}
+			_, seen := used[next]
+			switch {
+			case next == "":
+				broken = &ListingError{Bucket: bucket, Prefix: prefix, Page: n, Problem: TruncatedWithoutToken}
+			case seen:
+				broken = &ListingError{Bucket: bucket, Prefix: prefix, Page: n, Problem: RepeatedToken}
+				next = ""
+			default:
+				used[next] = struct{}{}
 			}
-			if _, seen := used[next]; seen {
-				return &ListingError{Bucket: bucket, Prefix: prefix, Page: n, Problem: RepeatedToken}
-			}
-			used[next] = struct{}{}
 		}
 		if err := page(out, next); err != nil {
 			return err
 		}
 		if next == "" {
-			return nil
+			return broken
 		}
 		if len(out.Contents) > 0 {
 			last = out.Contents[len(out.Contents)-1].Key

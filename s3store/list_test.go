@@ -105,9 +105,7 @@ func TestListDirPages(t *testing.T) {
 }
 
 // A listing that the server's pages show to be cut short or untrustworthy ends with a
-// retryable *ListingError naming the problem and the page, after the keys of the pages
-// before it: none of the page refused is given (a page truncated without a token, or with
-// a token given before, would come again when the listing goes on from it).
+// retryable *ListingError naming the problem and the page, after the keys before it.
 func TestListDirRefusesABrokenListing(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
@@ -120,13 +118,13 @@ func TestListDirRefusesABrokenListing(t *testing.T) {
 		{"truncated without token", []listPage{
 			{keys: []string{"p/a"}, truncated: true, next: "t1"},
 			{keys: []string{"p/b"}, truncated: true},
-		}, TruncatedWithoutToken, 2, []string{"p/a"},
+		}, TruncatedWithoutToken, 2, []string{"p/a", "p/b"},
 			"the server said the listing of s3://b/p/ was truncated but gave no continuation token (page 2); the listing is incomplete"},
 		{"repeated token", []listPage{
 			{keys: []string{"p/a"}, truncated: true, next: "t1"},
 			{keys: []string{"p/b"}, truncated: true, next: "t2"},
 			{keys: []string{"p/c"}, truncated: true, next: "t1"},
-		}, RepeatedToken, 3, []string{"p/a", "p/b"},
+		}, RepeatedToken, 3, []string{"p/a", "p/b", "p/c"},
 			"the server gave a continuation token for the listing of s3://b/p/ that it had given before (page 3); the listing is incomplete"},
 		{"out of order in a page", []listPage{
 			{keys: []string{"p/a"}, truncated: true, next: "t1"},
@@ -181,7 +179,8 @@ func TestDirectoryBucketsAreNotCheckedForOrder(t *testing.T) {
 }
 
 // ListPages gives each page whole, keys and common prefixes apart, with the token of the
-// page after it; it starts from the token given, and refuses a broken page before giving it.
+// page after it; it starts from the token given; a page truncated without a token is given
+// with no next token, then the listing fails.
 func TestListPages(t *testing.T) {
 	type page struct {
 		keys, prefixes []string
@@ -212,6 +211,7 @@ func TestListPages(t *testing.T) {
 		{[]string{"p/a", "p/a0"}, []string{"p/a/"}, "t1"},
 		{nil, nil, "t2"},
 		{[]string{"p/c"}, []string{"p/b/", "p/d/"}, "t3"},
+		{[]string{"p/e"}, nil, ""},
 	}
 	var le *ListingError
 	if !errors.As(err, &le) || le.Problem != TruncatedWithoutToken || le.Page != 4 {

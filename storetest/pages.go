@@ -63,7 +63,11 @@ func testListPagesDelimited(t *testing.T, s *suite) {
 		t.Skip("the store has no ListPages (optional)")
 	}
 	for _, k := range []string{"d/a/y/z", "d/a-b", "d/a/x", "d/B", "d/a0", "d/b/", "d/b/c", "d/~z", "d/é/1", "d/a.b"} {
-		s.put(t, k, []byte(k), nil, object.Checksum{})
+		var body []byte
+		if !strings.HasSuffix(k, "/") { // a directory marker holds no bytes (versitygw refuses any)
+			body = []byte(k)
+		}
+		s.put(t, k, body, nil, object.Checksum{})
 	}
 	pages := listPages(t, l, s.bucket, "d/", "/", "")
 	if len(pages) != 1 || pages[0].next != "" {

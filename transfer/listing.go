@@ -86,32 +86,35 @@ var errSampled = errors.New("first page listed")
 // list gives every key under prefix to emit, page by page, in the listing's order. emit
 // is called from one goroutine at a time; its errors end the listing.
 func (l *lister) list(ctx context.Context, prefix string, emit func(context.Context, []object.Info) error) error {
-	var token string
 	var first page
-	err := l.stream(ctx, prefix, "", &token, func(_ context.Context, pg page) error {
+	emitted := false
+	err := l.stream(ctx, prefix, "", new(""), func(ctx context.Context, pg page) error {
+		if pg.next == "" { // the last page, unless the listing fails after it: give it
+			emitted = true
+			return emitSome(ctx, emit, pg.keys)
+		}
 		first = pg
-		return final{errSampled}
+		return errSampled
 	})
 	if !errors.Is(err, errSampled) {
 		return err
 	}
-	if token != "" && wide(prefix, first.keys) {
+	if !emitted && wide(prefix, first.keys) {
 		return l.fanOut(ctx, prefix, emit) // the first page's keys come again, from their subtree
 	}
-	if len(first.keys) > 0 {
-		if err := emit(ctx, first.keys); err != nil {
-			return final{err}
-		}
+	if err := emitSome(ctx, emit, first.keys); err != nil {
+		return final{err}
 	}
-	if token == "" {
+	token := first.next
+	return l.stream(ctx, prefix, "", &token, func(ctx context.Context, pg page) error { return emitSome(ctx, emit, pg.keys) })
+}
+
+// emitSome gives keys to emit unless there are none.
+func emitSome(ctx context.Context, emit func(context.Context, []object.Info) error, keys []object.Info) error {
+	if len(keys) == 0 {
 		return nil
 	}
-	return l.stream(ctx, prefix, "", &token, func(ctx context.Context, pg page) error {
-		if len(pg.keys) == 0 {
-			return nil
-		}
-		return emit(ctx, pg.keys)
-	})
+	return emit(ctx, keys)
 }
 
 // wide reports whether the first page of a plain listing of prefix (keys) shows its keys
@@ -150,11 +153,13 @@ func commonPrefix(prefix, key string) (string, bool) {
 
 // stream lists prefix (with delim when not "") from the page of *token under the policy,
 // each page's request holding a slot of the request limit, and calls fn with each page,
-// *token already moved on to the next page's. A failed page is asked for again (the
-// retries start afresh once a page has been listed); fn's errors end the listing, wrapped
-// in final. fn runs with no slot held and the stall watch running: it holds the watch
-// (Hold) while it waits.
+// moving *token on to the next page's after it. A failed page is asked for again (the
+// retries start afresh once a page has been listed), and so is a last page the listing
+// failed after (truncated without a token), without giving it to fn again. fn's errors
+// end the listing, wrapped in final. fn runs with no slot held and the stall watch
+// running: it holds the watch (Hold) while it waits.
 func (l *lister) stream(ctx context.Context, prefix, delim string, token *string, fn func(context.Context, page) error) error {
+	given := false // the page of *token was given to fn already
 	for {
 		progressed := false
 		err := l.p.Do(ctx, func(ctx context.Context) error {
@@ -166,14 +171,17 @@ func (l *lister) stream(ctx context.Context, prefix, delim string, token *string
 				release(nil)
 				release = nil
 				Touch(ctx)
-				*token = next
-				progressed = true
-				if err := fn(ctx, page{keys, prefixes, next}); err != nil {
-					return final{err}
+				if !given {
+					progressed = true
+					if err := fn(ctx, page{keys, prefixes, next}); err != nil {
+						return final{err}
+					}
 				}
 				if next == "" {
+					given = true // the last page, unless the listing fails after it
 					return nil
 				}
+				*token, given, progressed = next, false, true
 				release, err = l.p.slot(ctx)
 				return err
 			})

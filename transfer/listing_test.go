@@ -28,6 +28,7 @@ type pagedStore struct {
 	maxInFlight int
 	requests    []string       // "prefix|delimiter|token" of each page asked for
 	fail        map[string]int // "prefix|delimiter|token" -> failures left
+	cutShort    map[string]int // "prefix|delimiter|token" -> times its page is given with no next token, then fails
 	given       int            // keys of plain (undelimited) pages given to the engine
 }
 
@@ -50,6 +51,10 @@ func (s *pagedStore) ListPages(ctx context.Context, bucket, prefix, delimiter, t
 		if failing {
 			s.fail[req]--
 		}
+		cut := !failing && s.cutShort[req] > 0
+		if cut {
+			s.cutShort[req]--
+		}
 		s.mu.Unlock()
 		time.Sleep(s.delay)
 		var keys []object.Info
@@ -70,6 +75,12 @@ func (s *pagedStore) ListPages(ctx context.Context, bucket, prefix, delimiter, t
 			return flaky{}
 		case !errors.Is(err, errOnePage):
 			return err
+		}
+		if cut {
+			if err := page(keys, prefixes, ""); err != nil {
+				return err
+			}
+			return flaky{} // as s3store does with a page truncated without a token
 		}
 		if err := page(keys, prefixes, next); err != nil {
 			return err
@@ -104,7 +115,7 @@ func newPaged(t *testing.T, pageSize int, keys []string) *pagedStore {
 			t.Fatal(err)
 		}
 	}
-	return &pagedStore{Paged: memstore.Paged{Store: m, PageSize: pageSize}, fail: map[string]int{}}
+	return &pagedStore{Paged: memstore.Paged{Store: m, PageSize: pageSize}, fail: map[string]int{}, cutShort: map[string]int{}}
 }
 
 // tree returns the keys of dirs directories of n keys each under prefix, with keys around
@@ -225,7 +236,9 @@ func TestListPrefixStaysSerial(t *testing.T) {
 }
 
 // A page that fails in one subtree, and one of the delimited listing, are asked for again
-// from their own token; every key comes once, in order.
+// from their own token; so is a page given with no next token and then failed (a page
+// truncated without a token), without its keys coming twice. Every key comes once, in
+// order.
 func TestListPrefixResumesAFailedPageOfASubtree(t *testing.T) {
 	keys := tree("p/", 20, 50)
 	st := newPaged(t, 20, keys)
@@ -236,8 +249,10 @@ func TestListPrefixResumesAFailedPageOfASubtree(t *testing.T) {
 	})
 	st.fail["p/d07/||"+tok] = 2 // the second page of one subtree
 	st.fail["p/|/|"] = 1        // the first page of the delimited listing
-	e := transfer.New(st, transfer.Options{Concurrency: 6, Retries: 2, RetryBase: time.Microsecond, RetryMax: time.Millisecond})
-	got, err := listAll(t, e, "p/")
+	st.cutShort["p/d07/||"+tok] = 1
+	st.cutShort["p/d09/||"] = 1 // the first page of a subtree: the one listed to decide
+	opts := transfer.Options{Concurrency: 6, Retries: 2, RetryBase: time.Microsecond, RetryMax: time.Millisecond}
+	got, err := listAll(t, transfer.New(st, opts), "p/")
 	if err != nil || !slices.Equal(got, keys) {
 		t.Fatalf("err %v; %d keys, want %d; first difference at %d", err, len(got), len(keys), firstDiff(got, keys))
 	}
@@ -247,11 +262,26 @@ func TestListPrefixResumesAFailedPageOfASubtree(t *testing.T) {
 			n++
 		}
 	}
-	if n != 3+2 { // 3 pages, the second asked for 3 times
-		t.Errorf("%d requests for p/d07/, want 5: %q", n, st.requests)
+	if n != 3+3 { // 3 pages, the second asked for 4 times
+		t.Errorf("%d requests for p/d07/, want 6: %q", n, st.requests)
 	}
-	if st.fail["p/d07/||"+tok] != 0 || st.fail["p/|/|"] != 0 {
-		t.Errorf("the failures were not all met: %v", st.fail)
+	for k, n := range st.fail {
+		if n != 0 {
+			t.Errorf("the failures of %s were not all met", k)
+		}
+	}
+	for k, n := range st.cutShort {
+		if n != 0 {
+			t.Errorf("the page %s was not cut short", k)
+		}
+	}
+
+	// The first page of all, cut short, has been given: the listing goes on as one stream.
+	st = newPaged(t, 20, keys)
+	st.cutShort["p/||"] = 1
+	got, err = listAll(t, transfer.New(st, opts), "p/")
+	if err != nil || !slices.Equal(got, keys) {
+		t.Fatalf("first page cut short: err %v; %d keys, want %d; first difference at %d", err, len(got), len(keys), firstDiff(got, keys))
 	}
 }
 

@@ -103,9 +103,10 @@ type PageLister interface {
 	// common prefixes and the next page's token ("" after the last page). The slices are
 	// the caller's. Keys and common prefixes are each in the store's order and together one
 	// stretch of the listing (in byte order on S3, a common prefix stands where the keys
-	// under it would). A page the store finds broken (truncated without a token, out of
-	// order) ends the listing with a Retryable error before page sees it; page's own error
-	// ends the listing and is returned. No request is in flight while page runs.
+	// under it would). A page the store finds out of order ends the listing with a
+	// Retryable error before page sees it; one it cannot go on from (truncated without a
+	// token) is given with next "" and then ends the listing so. page's own error ends the
+	// listing and is returned. No request is in flight while page runs.
 	ListPages(ctx context.Context, bucket, prefix, delimiter, token string, page func(keys []object.Info, prefixes []string, next string) error) error
 }
 

@@ -57,22 +57,30 @@ func (a *app) listBuckets(ctx context.Context) error {
 }
 
 func (a *app) list(ctx context.Context, arg string, f *lsFlags) error {
-	u, store, err := a.connect(ctx, arg, 1)
+	conns := 1
+	if f.recursive {
+		conns = transfer.DefaultConcurrency // a prefix of large common prefixes is listed in parallel
+	}
+	u, store, err := a.connect(ctx, arg, conns)
 	if err != nil {
 		return err
 	}
-	delim := "/"
-	if f.recursive {
-		delim = ""
-	}
 	l := listing{out: a.output()}
-	err = retrying(store).ListDir(ctx, u.Bucket, u.Key, delim, func(o object.Info) error {
-		l.object(o)
-		return nil
-	}, func(p string) error {
-		l.prefix(p)
-		return nil
-	})
+	r := retrying(store)
+	if f.recursive {
+		err = r.p.ListPrefix(ctx, store, u.Bucket, u.Key, func(_ context.Context, o object.Info) error {
+			l.object(o)
+			return nil
+		})
+	} else {
+		err = r.ListDir(ctx, u.Bucket, u.Key, "/", func(o object.Info) error {
+			l.object(o)
+			return nil
+		}, func(p string) error {
+			l.prefix(p)
+			return nil
+		})
+	}
 	switch {
 	case err != nil || l.objects+l.prefixes > 0:
 	case f.failIfEmpty:
