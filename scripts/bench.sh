@@ -535,7 +535,10 @@ fi
 wants small-up small-down && random_files "$SRC/small" "$SMALL_COUNT" "$SMALL_KIB"
 if wants many-up many-down; then
 	random_files "$SRC/many" "$MANY_COUNT" "$MANY_KIB"
-	wants many-up && md5_list "$SRC/many" >"$META/many-md5.txt"
+	if wants many-up; then
+		md5_list "$SRC/many" >"$META/many-md5.txt"
+		[[ "$(wc -l <"$META/many-md5.txt")" -eq $MANY_COUNT ]] || die "fingerprinting $SRC/many failed"
+	fi
 fi
 wants list && key_tree "$KEYS/list" "$LIST_COUNT"
 wants rm && key_tree "$KEYS/rm" "$RM_COUNT"
@@ -593,12 +596,25 @@ thousands() { sed ':a;s/\B[0-9]\{3\}\>/,&/;ta' <<<"$1"; }
 # layout COUNT says how the list or rm keys are laid out.
 layout() {
 	local dirs=$((($1 + KEYS_PER_DIR - 1) / KEYS_PER_DIR))
-	if ((LIST_FLAT)); then echo "one flat prefix"; else echo "$dirs dirs of $(thousands "$KEYS_PER_DIR")"; fi
+	if ((LIST_FLAT)); then echo "one flat prefix"; else echo "$dirs dirs of $(thousands "$KEYS_PER_DIR") keys"; fi
+}
+
+# haul_revision says what haul was built from: the repo's revision when the script built
+# it, else the revision in the binary's build info (go build -buildvcs=true), if any.
+haul_revision() {
+	local rev mod
+	if [[ -z ${HAUL_BIN:-} ]]; then
+		(cd "$REPO" && git describe --always --dirty 2>/dev/null) || echo "revision unknown"
+		return
+	fi
+	rev="$(go version -m "$HAUL" 2>/dev/null | awk '$1 == "build" { sub(/^vcs.revision=/, "", $2) } $1 == "build" && $2 ~ /^[0-9a-f]{40}$/ { print substr($2, 1, 7) }')"
+	mod="$(go version -m "$HAUL" 2>/dev/null | awk '$1 == "build" && $2 == "vcs.modified=true" { print " with changes not committed" }')"
+	if [[ -n $rev ]]; then echo "HAUL_BIN built from $rev$mod"; else echo "HAUL_BIN; its build info names no revision"; fi
 }
 
 hdr() {
 	echo "# haul bench: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) CPUs, runs=$RUNS, workloads: ${WORKLOADS[*]}"
-	echo "# haul:   $HAUL ($(cd "$REPO" && git describe --always --dirty 2>/dev/null || echo unknown))"
+	echo "# haul:   $HAUL ($(haul_revision))"
 	if [[ -n $HAUL_BASE ]]; then echo "# haul-base: $HAUL_BASE ($HAUL_BASE_DESC)"; fi
 	echo "# aws:    $AWS ($("$AWS" --version 2>&1 | head -n 1))"
 	echo "# rclone: ${RCLONE[*]} ($("${RCLONE[@]}" version 2>/dev/null | head -n 1))"
@@ -615,10 +631,10 @@ hdr() {
 		if ((LIST_FLAT)); then
 			echo "# list = $(thousands "$LIST_COUNT") 0-byte keys in one flat prefix, list/f000000 ..; put once by haul ($SEED_PROCS process(es)) in ${LIST_PUT}s"
 		else
-			echo "# list = $(thousands "$LIST_COUNT") 0-byte keys, $(layout "$LIST_COUNT") keys each: list/d000/f0000 ..; put once by haul ($SEED_PROCS process(es)) in ${LIST_PUT}s"
+			echo "# list = $(thousands "$LIST_COUNT") 0-byte keys in $(layout "$LIST_COUNT"): list/d000/f0000 ..; put once by haul ($SEED_PROCS process(es)) in ${LIST_PUT}s"
 		fi
 	fi
-	wants rm && echo "# rm = $(thousands "$RM_COUNT") 0-byte keys, $(layout "$RM_COUNT") keys each; a fresh prefix put by haul before each timed run"
+	wants rm && echo "# rm = $(thousands "$RM_COUNT") 0-byte keys in $(layout "$RM_COUNT"); a fresh prefix put by haul before each timed run"
 	echo "# load1 = the machine's 1-minute load average when the run started (other work skews numbers)"
 	echo "# round workload tool wall_s user_s sys_s cpu_s rss_kib load1"
 }
