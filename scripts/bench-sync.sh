@@ -36,6 +36,9 @@
 #   rclone -q sync SRC DST
 #   s5cmd --log error sync SRC DST      (download source 's3://b/p/*', as s5cmd wants)
 #
+# The table gives every tool's wall time over the fastest peer's (the peer, aws-cli, rclone or
+# s5cmd, with the lowest median wall time among those whose result was right in every run).
+#
 # Checks: every tool must exit 0 (else the script stops with an error). After each run the
 # destination must hold exactly what the source holds: for uploads, the listing's keys,
 # sizes and ETags (MD5 for single-part objects; size only for multipart ETags) against the
@@ -422,19 +425,48 @@ label() {
 	esac
 }
 
+# fastest_peer WORKLOAD prints the peer (not haul) with the lowest median wall time among
+# those whose result was right in every run: a wrong sync is no pace to measure haul by.
+fastest_peer() {
+	local p best="" best_wall="" w
+	for p in "${TOOLS[@]}"; do
+		[[ $p == haul || "$(check "$1" "$p")" != ok ]] && continue
+		w="$(median "$1" "$p" 4)"
+		if [[ -z $best ]] || awk -v a="$w" -v b="$best_wall" 'BEGIN { exit !(a < b) }'; then
+			best=$p best_wall=$w
+		fi
+	done
+	echo "$best"
+}
+
+# ratio A B prints A/B with two decimals, or "-" when B is not positive.
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN {
+		if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0) printf "%.2f", a / b; else printf "-"
+	}'
+}
+
 report() {
-	local dir wl tool
+	local dir wl tool best wall fmt='%-22s %-7s %7s %7s %8s %9s %-12s %6s  %s\n'
 	printf '\n%d files of %d KiB; %d changed for the 1%% run. Medians over %d run(s) (MinIO on tmpfs behind a\n' "$COUNT" "$KIB" "$CHANGED" "$RUNS"
-	printf 'counting proxy; CPU = client user+sys; RSS = client peak); check: the destination equals the\n'
-	printf 'source after the run; reqs: requests sent (median), by S3 operation in round 1:\n\n'
-	printf '%-22s %-7s %7s %7s %8s %-12s %6s  %s\n' workload tool "wall s" "CPU s" "RSS MiB" check reqs "requests by kind"
-	printf '%-22s %-7s %7s %7s %8s %-12s %6s  %s\n' ---------------------- ------- ------- ------- -------- ------------ ------ ----------------
+	printf 'counting proxy; CPU = client user+sys; RSS = client peak); wall/peer: wall time over the\n'
+	printf "fastest peer's (marked *; a peer with a wrong result in any run is not counted); check: the\n"
+	printf 'destination equals the source after the run; reqs: requests sent (median), by S3 operation\n'
+	printf 'in round 1:\n\n'
+	# shellcheck disable=SC2059 # the format is a variable to keep the columns in one place
+	printf "$fmt" workload tool "wall s" "CPU s" "RSS MiB" wall/peer check reqs "requests by kind"
+	# shellcheck disable=SC2059
+	printf "$fmt" ---------------------- ------- ------- ------- -------- --------- ------------ ------ ----------------
 	for dir in "${DIRS[@]}"; do
 		for wl in first same 1pct; do
+			best="$(fastest_peer "$dir-$wl")"
 			for tool in "${TOOLS[@]}"; do
-				printf '%-22s %-7s %7.2f %7.2f %8.1f %-12s %6s  %s\n' "$(label "$dir-$wl")" "$tool" \
-					"$(median "$dir-$wl" "$tool" 4)" "$(median "$dir-$wl" "$tool" 7)" \
-					"$(awk -v r="$(median "$dir-$wl" "$tool" 8)" 'BEGIN { print r / 1024 }')" \
+				wall="$(median "$dir-$wl" "$tool" 4)"
+				# shellcheck disable=SC2059
+				printf "$fmt" "$(label "$dir-$wl")" "$tool$([[ $tool == "$best" ]] && echo '*')" \
+					"$(printf '%.2f' "$wall")" "$(printf '%.2f' "$(median "$dir-$wl" "$tool" 7)")" \
+					"$(awk -v r="$(median "$dir-$wl" "$tool" 8)" 'BEGIN { printf "%.1f", r / 1024 }')" \
+					"$(if [[ -n $best ]]; then ratio "$wall" "$(median "$dir-$wl" "$best" 4)"; else echo -; fi)" \
 					"$(check "$dir-$wl" "$tool")" "$(median "$dir-$wl" "$tool" 10)" "$(kinds "$dir-$wl" "$tool")"
 			done
 		done
