@@ -77,7 +77,7 @@ func (s *Store) UploadPart(ctx context.Context, ref object.Ref, uploadID string,
 	partChecksum(in, sum)
 	var etag string
 	err := s.observe(ctx, "UploadPart", ref.Bucket, ref.Key, num, uploadID, func(ctx context.Context) error {
-		out, err := s.client.UploadPart(ctx, in, unsignedPayload)
+		out, err := s.client.UploadPart(withFileBody(ctx, body), in, unsignedPayload)
 		if err == nil {
 			etag = aws.ToString(out.ETag)
 		}

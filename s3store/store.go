@@ -178,6 +178,7 @@ func New(ctx context.Context, c Config) (*Store, error) {
 		// cfg.BaseEndpoint, even one given explicitly (--endpoint-url).
 		o.BaseEndpoint = cfg.BaseEndpoint
 		o.UsePathStyle = pathStyle
+		o.HTTPClient = fileSender{o.HTTPClient}
 		if c.Log != nil {
 			o.APIOptions = append(o.APIOptions, recordStatus)
 		}

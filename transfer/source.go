@@ -42,6 +42,7 @@ func checkUnchanged(f *os.File, size int64, mtime time.Time) error {
 type partReader struct {
 	sr       *io.SectionReader
 	f        *os.File
+	off      int64
 	length   int64
 	pos, hw  int64 // read position; high-water mark reported as progress
 	last     bool
@@ -75,6 +76,19 @@ func (p *partReader) Seek(offset int64, whence int) (int64, error) {
 	pos, err := p.sr.Seek(offset, whence)
 	p.pos = pos
 	return pos, err
+}
+
+// FileSection returns the file and the section of it that is the body, for a store that
+// sends it from the file itself (s3store.FileBody: sendfile over plain HTTP).
+func (p *partReader) FileSection() (*os.File, int64, int64) {
+	return p.f, p.off, p.length
+}
+
+// Sent reports n more bytes of the body sent by a store that sent them from the file
+// itself rather than through Read.
+func (p *partReader) Sent(n int64) {
+	p.hw += n
+	p.progress(n)
 }
 
 // undo takes back the progress reported by a failed attempt.

@@ -122,7 +122,7 @@ func (t *task) putFile(ctx context.Context, f *os.File, fi os.FileInfo, dst obje
 }
 
 func newPartReader(f *os.File, fi os.FileInfo, off, length int64, last bool, progress func(int64)) *partReader {
-	return &partReader{sr: io.NewSectionReader(f, off, length), f: f, length: length, last: last,
+	return &partReader{sr: io.NewSectionReader(f, off, length), f: f, off: off, length: length, last: last,
 		size: fi.Size(), mtime: fi.ModTime(), progress: progress}
 }
 

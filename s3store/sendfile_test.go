@@ -1,0 +1,106 @@
+package s3store
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/haul-s3/haul/object"
+)
+
+// sectionBody is a FileBody that counts how it was read.
+type sectionBody struct {
+	*io.SectionReader
+	f         *os.File
+	off, n    int64
+	readBytes atomic.Int64
+	sent      atomic.Int64
+}
+
+func (b *sectionBody) Read(p []byte) (int, error) {
+	n, err := b.SectionReader.Read(p)
+	b.readBytes.Add(int64(n))
+	return n, err
+}
+func (b *sectionBody) FileSection() (*os.File, int64, int64) { return b.f, b.off, b.n }
+func (b *sectionBody) Sent(n int64)                          { b.sent.Add(n) }
+
+// An UploadPart body that is a section of a file goes, over plain HTTP on Linux, by
+// sendfile: the server gets exactly the section, the body's Read is never called, Sent
+// accounts for every byte, and the connection is used again for the next part (nothing
+// past the section was read or sent). A body under sendfileMin, and a PutObject body, are
+// read as before.
+func TestUploadPartSendsAFileSectionBySendfile(t *testing.T) {
+	data := make([]byte, 5<<20)
+	if _, err := rand.Read(data); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+
+	var mu sync.Mutex
+	var got [][]byte
+	var peers []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			t.Errorf("reading the body: %v", err)
+		}
+		mu.Lock()
+		got = append(got, b)
+		peers = append(peers, r.RemoteAddr)
+		mu.Unlock()
+		w.Header().Set("ETag", `"e"`)
+	}))
+	defer srv.Close()
+	s := testStore(t, Config{Endpoint: srv.URL})
+	ref := object.Ref{Bucket: "bkt", Key: "k"}
+
+	sections := []struct{ off, n int64 }{
+		{7, 2<<20 + 3},          // sendfile
+		{2<<20 + 10, 1<<20 + 1}, // sendfile, on the same connection
+		{100, sendfileMin - 1},  // read
+	}
+	for i, sec := range sections {
+		body := &sectionBody{SectionReader: io.NewSectionReader(f, sec.off, sec.n), f: f, off: sec.off, n: sec.n}
+		if _, err := s.UploadPart(context.Background(), ref, "u", int32(i+1), body, sec.n, object.Checksum{}); err != nil {
+			t.Fatalf("part %d: %v", i+1, err)
+		}
+		if want := data[sec.off : sec.off+sec.n]; !bytes.Equal(got[i], want) {
+			t.Fatalf("part %d: the server got %d bytes, not the %d of the section", i+1, len(got[i]), len(want))
+		}
+		bySendfile := sendfileOS && sec.n >= sendfileMin
+		switch {
+		case bySendfile && (body.readBytes.Load() != 0 || body.sent.Load() != sec.n):
+			t.Errorf("part %d: read %d bytes through Read and reported %d sent; want 0 and %d (sendfile)", i+1, body.readBytes.Load(), body.sent.Load(), sec.n)
+		case !bySendfile && (body.readBytes.Load() != sec.n || body.sent.Load() != 0):
+			t.Errorf("part %d: read %d bytes through Read and reported %d sent; want %d and 0", i+1, body.readBytes.Load(), body.sent.Load(), sec.n)
+		}
+	}
+	if peers[0] != peers[1] {
+		t.Errorf("the second part came on a new connection (%s, then %s): the first was not left clean", peers[0], peers[1])
+	}
+
+	body := &sectionBody{SectionReader: io.NewSectionReader(f, 0, 3<<20), f: f, off: 0, n: 3 << 20}
+	if _, err := s.PutObject(context.Background(), ref, body, 3<<20, &object.Options{}, object.Checksum{}); err != nil {
+		t.Fatal(err)
+	}
+	if body.readBytes.Load() != 3<<20 || body.sent.Load() != 0 || !bytes.Equal(got[len(got)-1], data[:3<<20]) {
+		t.Errorf("PutObject: read %d, sent %d: want every byte read, none by sendfile", body.readBytes.Load(), body.sent.Load())
+	}
+}
