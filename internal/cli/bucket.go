@@ -157,25 +157,34 @@ func (a *app) mbCommand() *cobra.Command {
 
 func (a *app) rmCommand() *cobra.Command {
 	var recursive bool
+	var concurrency int
 	cmd := &cobra.Command{
 		Use:   "rm [-r] s3://bucket/key",
 		Short: "Delete an object, or every object under a prefix (-r)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.rm(cmd.Context(), args[0], recursive)
+			if concurrency < 1 {
+				return usagef("--concurrency %d: give at least 1", concurrency)
+			}
+			return a.rm(cmd.Context(), args[0], recursive, concurrency)
 		},
 	}
 	cmd.Flags().BoolVarP(&recursive, "recursive", "r", false, "delete every object under the prefix")
+	cmd.Flags().IntVar(&concurrency, "concurrency", transfer.DefaultConcurrency, "-r: delete requests (of up to 1,000 keys each) in flight at once")
 	return cmd
 }
 
-func (a *app) rm(ctx context.Context, arg string, recursive bool) error {
-	u, store, err := a.connect(ctx, arg, 1)
+func (a *app) rm(ctx context.Context, arg string, recursive bool, concurrency int) error {
+	conns := 1
+	if recursive {
+		conns = concurrency
+	}
+	u, store, err := a.connect(ctx, arg, conns)
 	if err != nil {
 		return err
 	}
 	if recursive {
-		return a.rmAll(ctx, store, u)
+		return a.rmAll(ctx, store, u, concurrency)
 	}
 	if u.IsDir() {
 		return usagef("%s names a prefix: use -r to delete everything under it", arg)
@@ -194,8 +203,9 @@ func (a *app) rm(ctx context.Context, arg string, recursive bool) error {
 }
 
 // rmAll deletes every object under u's prefix (the engine's DeletePrefix: batches of up to
-// 1,000 keys per request), saying each key it deleted or could not delete.
-func (a *app) rmAll(ctx context.Context, store *s3store.Store, u object.Ref) error {
+// 1,000 keys per request, concurrency of them at once while the listing goes on), saying
+// each key it deleted or could not delete.
+func (a *app) rmAll(ctx context.Context, store *s3store.Store, u object.Ref, concurrency int) error {
 	out := a.output()
 	if u.Key != "" && !strings.HasSuffix(u.Key, "/") {
 		u.Key += "/"
@@ -210,7 +220,7 @@ func (a *app) rmAll(ctx context.Context, store *s3store.Store, u object.Ref) err
 			}
 		}
 	})
-	e := transfer.New(store, transfer.Options{Observer: obs})
+	e := transfer.New(store, transfer.Options{Concurrency: concurrency, Observer: obs})
 	sum, err := e.DeletePrefix(ctx, object.Ref{Bucket: u.Bucket, Key: u.Key}, nil)
 	if err == nil && sum.Done+sum.Failed == 0 {
 		noteEmpty(out, u)
@@ -221,7 +231,13 @@ func (a *app) rmAll(ctx context.Context, store *s3store.Store, u object.Ref) err
 	if _, ok := stoppedBy(err); ok {
 		err = &stopError{err: errors.Unwrap(err), done: sum.Done}
 	}
-	out.summary(event{Deleted: new(sum.Done), Failed: new(sum.Failed)}, fmt.Sprintf("%d deleted, %d failed", sum.Done, sum.Failed), err)
+	ev := event{Deleted: new(sum.Done), Failed: new(sum.Failed)}
+	text := fmt.Sprintf("%d deleted, %d failed", sum.Done, sum.Failed)
+	if sum.NotDone > 0 { // listed, not sent: the run was cancelled or a batch failed
+		ev.NotDone = new(sum.NotDone)
+		text += fmt.Sprintf(", %d not done", sum.NotDone)
+	}
+	out.summary(ev, text, err)
 	return err
 }
 
