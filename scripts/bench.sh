@@ -39,7 +39,10 @@
 #           key, its only way) / rclone purge bench:b/p / s5cmd rm 's3://b/p/*'
 #
 # Every run is timed with `/usr/bin/time -f '%e %U %S %M'`: wall seconds, client CPU
-# seconds (user + sys, children included) and peak RSS. The table shows the medians of
+# seconds (user + sys, children included) and peak RSS. A peer that takes more than
+# BENCH_SLOW_FACTOR (3) times the fastest peer's time in round 1 of a workload (aws-cli on
+# most) runs no more rounds of it: it cannot be the fastest peer, and its 20,000 requests
+# would take most of the run; the table marks it "(1)". The table shows the medians of
 # the runs and every tool's ratios (wall, CPU, RSS) to the fastest peer of the workload:
 # the peer (aws-cli, rclone or s5cmd, not haul-base) with the lowest median wall time in
 # this run. A second table sets haul's wall ratio to that peer against issue #12's
@@ -104,6 +107,8 @@
 #   BENCH_LIST_COUNT   keys listed by the list workload (default 200000)
 #   BENCH_LIST_FLAT    1: the list and rm keys in one flat prefix, not directories of 1,000
 #   BENCH_RM_COUNT     keys deleted by the rm workload (default 20000)
+#   BENCH_SLOW_FACTOR  a peer slower than this many times the fastest peer in round 1 runs
+#                      no more rounds of the workload (default 3; 0: every tool every round)
 #   BENCH_SEED_PROCS   haul processes putting the list and rm keys side by side (default 1:
 #                      MinIO is what limits it; 2 or 4 were no faster on 2 cores)
 #   BENCH_TMPFS        tmpfs dir to work in (default /dev/shm)
@@ -130,6 +135,7 @@ LIST_COUNT="${BENCH_LIST_COUNT:-200000}"
 LIST_FLAT="${BENCH_LIST_FLAT:-0}"
 RM_COUNT="${BENCH_RM_COUNT:-20000}"
 SEED_PROCS="${BENCH_SEED_PROCS:-1}"
+SLOW_FACTOR="${BENCH_SLOW_FACTOR:-3}"
 TMPFS_DIR="${BENCH_TMPFS:-/dev/shm}"
 KEYS_PER_DIR=1000 # the list and rm trees
 
@@ -154,6 +160,7 @@ log() { echo "bench: $*" >&2; }
 for v in BIG_MIB SMALL_COUNT SMALL_KIB MANY_COUNT MANY_KIB LIST_COUNT RM_COUNT SEED_PROCS; do
 	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "BENCH_$v must be a positive integer, got '${!v}'"
 done
+[[ $SLOW_FACTOR =~ ^[0-9]+([.][0-9]+)?$ ]] || die "BENCH_SLOW_FACTOR must be a number (0: off), got '$SLOW_FACTOR'"
 [[ $LIST_FLAT == 0 || $LIST_FLAT == 1 ]] || die "BENCH_LIST_FLAT must be 0 or 1, got '$LIST_FLAT'"
 
 # The workloads to run: BENCH_WORKLOADS's names and groups, in the order of ALL_WORKLOADS.
@@ -727,6 +734,25 @@ one_run() {
 	rm -rf "$DL"
 }
 
+# drop_slow_peers WORKLOAD: after round 1, a peer that took more than BENCH_SLOW_FACTOR
+# times the fastest peer's time runs no more rounds of WORKLOAD (it cannot be the fastest
+# peer; its figures are those of round 1).
+declare -A DROPPED=()
+drop_slow_peers() {
+	local wl=$1 p w min
+	min="$(awk -v w="$wl" -v peers=" ${PEERS[*]} " '$1 == 1 && $2 == w && index(peers, " " $3 " ") {
+		if (m == "" || $4 < m) m = $4 } END { print m }' "$RAW")"
+	[[ -n $min ]] || return 0
+	for p in "${PEERS[@]}"; do
+		w="$(awk -v w="$wl" -v t="$p" '$1 == 1 && $2 == w && $3 == t { print $4 }' "$RAW")"
+		[[ -n $w ]] || continue
+		if awk -v a="$w" -v b="$min" -v f="$SLOW_FACTOR" 'BEGIN { exit !(a > f * b) }'; then
+			DROPPED[$wl/$p]=1
+			log "$wl: $p took ${w}s, more than ${SLOW_FACTOR}x the fastest peer's ${min}s: it runs no more rounds of $wl"
+		fi
+	done
+}
+
 for round in $(seq 1 "$RUNS"); do
 	# Rotate the order each round: haul aws rclone, aws rclone haul, ...
 	order=()
@@ -737,8 +763,10 @@ for round in $(seq 1 "$RUNS"); do
 	for wl in "${WORKLOADS[@]}"; do
 		t0=$EPOCHREALTIME
 		for tool in "${order[@]}"; do
+			[[ -n ${DROPPED[$wl/$tool]:-} ]] && continue
 			one_run "$round" "$wl" "$tool"
 		done
+		if ((round == 1 && RUNS > 1)) && [[ $SLOW_FACTOR != 0 ]]; then drop_slow_peers "$wl"; fi
 		SPENT[$wl]="$(awk -v s="${SPENT[$wl]:-0}" -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { print s + b - a }')"
 	done
 done
@@ -814,7 +842,11 @@ report() {
 	local wl tool wall cpu rss best bwall bcpu brss hr verdict passed=0 total=0 fmt
 	fmt='%-26s %-10s %8s %8s %8s %10s %10s %10s\n'
 	printf '\nMedians of %d run(s) (MinIO and all data on tmpfs; CPU = client user+sys; RSS = client peak).\n' "$RUNS"
-	printf 'Ratios are to the fastest peer of the workload (lowest median wall; marked *):\n\n'
+	printf 'Ratios are to the fastest peer of the workload (lowest median wall; marked *)'
+	if ((${#DROPPED[@]})); then
+		printf ';\n(1): ran round 1 only, taking more than %sx the fastest peer'"'"'s time in it (BENCH_SLOW_FACTOR)' "$SLOW_FACTOR"
+	fi
+	printf ':\n\n'
 	# shellcheck disable=SC2059 # the format is a variable to keep the columns in one place
 	printf "$fmt" workload tool "wall s" "CPU s" "RSS MiB" "wall/peer" "CPU/peer" "RSS/peer"
 	# shellcheck disable=SC2059
@@ -825,7 +857,7 @@ report() {
 		for tool in "${TOOLS[@]}"; do
 			wall="$(median "$wl" "$tool" 4)" cpu="$(median "$wl" "$tool" 7)" rss="$(median "$wl" "$tool" 8)"
 			# shellcheck disable=SC2059
-			printf "$fmt" "$(label "$wl")" "$tool$([[ $tool == "$best" ]] && echo '*')" \
+			printf "$fmt" "$(label "$wl")" "$tool$([[ $tool == "$best" ]] && echo '*')$([[ -n ${DROPPED[$wl/$tool]:-} ]] && echo '(1)')" \
 				"$(printf '%.2f' "$wall")" "$(printf '%.2f' "$cpu")" \
 				"$(awk -v r="$rss" 'BEGIN { printf "%.1f", r / 1024 }')" \
 				"$(ratio "$wall" "$bwall")" "$(ratio "$cpu" "$bcpu")" "$(ratio "$rss" "$brss")"
