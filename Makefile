@@ -4,7 +4,7 @@ BIN     := bin/haul
 GOLANGCI_LINT_VERSION := v2.15.0
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 
-.PHONY: build tools test unit fuzz demo soak storm bench bench-resume bench-sync bench-scale bench-concurrency lint fmt-check clean bench-checksum cross
+.PHONY: build tools test unit fuzz demo soak storm bench bench-resume bench-sync bench-scale bench-concurrency bench-sendcost lint fmt-check clean bench-checksum cross
 
 build:
 	$(GO) build -o $(BIN) ./cmd/haul
@@ -105,6 +105,11 @@ bench-scale: tools build
 # for one big file and for many small files, up and down, against MinIO on tmpfs.
 bench-concurrency: tools build
 	scripts/bench-concurrency.sh
+
+# Client CPU to send a 1 GiB file to an endpoint that discards bodies (scripts/sink), haul
+# (--checksum crc32c and none) beside curl -T, and curl -T after a CRC32C pass (BENCH_RUNS=5).
+bench-sendcost: build
+	scripts/bench-sendcost.sh
 
 # A 1 GiB upload killed (kill -9) half way and resumed, against a fresh upload, on MinIO on tmpfs (BENCH_RUNS=3).
 bench-resume: tools build
