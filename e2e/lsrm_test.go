@@ -91,3 +91,51 @@ func TestBrokenListingsFailEveryCommand(t *testing.T) {
 		}
 	})
 }
+
+// TestRmManyKeys deletes 2,600 keys (two large common prefixes, so that the listing fans
+// out, and some at the top) with rm -r --json through a DeleteObjects answered SlowDown and
+// a listing page answered InternalError, each once, with 8 delete batches in flight at
+// most: every key is said deleted once, the summary counts them all, and nothing is left.
+func TestRmManyKeys(t *testing.T) {
+	forEachServer(t, func(t *testing.T, srv *s3test.Server) {
+		bucket := srv.NewBucket(t)
+		dir := t.TempDir()
+		want := map[string]bool{}
+		for i := range 2600 {
+			name := fmt.Sprintf("f%04d", i)
+			switch {
+			case i < 1200:
+				name = "d0/" + name
+			case i < 2400:
+				name = "d1/" + name
+			}
+			randomFile(t, filepath.Join(dir, filepath.FromSlash(name)), 1)
+			want["s3://"+bucket+"/p/"+name] = true
+		}
+		must(t, srv, "-q", "cp", "-r", dir, "s3://"+bucket+"/p/", "--concurrency", "32")
+
+		isDelete := func(r *http.Request) bool { return r.Method == http.MethodPost && r.URL.Query().Has("delete") }
+		view, faults := srv.Faults(t)
+		faults.Add(1, isDelete, s3test.Fault{Kind: s3test.SlowDown}).
+			Add(1, s3test.IsList, s3test.Fault{Kind: s3test.InternalError})
+		evs, sum := jsonRun(t, view, 0, "rm", "-r", "--concurrency", "8", "s3://"+bucket+"/p/")
+		counts(t, "rm -r", sum, map[string]float64{"deleted": 2600, "failed": 0}, "")
+		seen := map[string]bool{}
+		for _, ev := range evs["deleted"] {
+			dst, _ := ev["dst"].(string)
+			if !want[dst] || seen[dst] {
+				t.Fatalf("rm -r said %s deleted (twice: %v; of the keys: %v)", dst, seen[dst], want[dst])
+			}
+			seen[dst] = true
+		}
+		if len(seen) != len(want) {
+			t.Fatalf("rm -r said %d keys deleted, want %d", len(seen), len(want))
+		}
+		if st := faults.Stats(); st.Injected[s3test.SlowDown] != 1 || st.Injected[s3test.InternalError] != 1 {
+			t.Fatalf("faults: %s, want one SlowDown and one InternalError", st)
+		}
+		if ks := keys(t, srv, bucket, ""); len(ks) != 0 {
+			t.Fatalf("rm -r left %d keys", len(ks))
+		}
+	})
+}
