@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/binary"
+	"fmt"
 	"hash/crc64"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -91,5 +93,34 @@ func TestNewHashSizes(t *testing.T) {
 	}
 	if Sum("CRC16", nil) != (Checksum{}) {
 		t.Error("Sum of an unknown algorithm is not the zero Checksum")
+	}
+}
+
+// BenchmarkHash hashes 64 MiB with each algorithm, in one Write and in Writes of 256 KiB
+// (as haul's file reads come), and with hash/crc64's NVME table, which NewHash used before
+// minio/crc64nvme. MB/s is the figure to read.
+func BenchmarkHash(b *testing.B) {
+	data := make([]byte, 64<<20)
+	_, _ = rand.NewChaCha8([32]byte{69}).Read(data)
+	algs := []string{ChecksumCRC64NVME, "hash/crc64", ChecksumCRC32C, ChecksumCRC32, ChecksumSHA256, ChecksumSHA1, ChecksumMD5}
+	for _, write := range []int{len(data), 256 << 10} {
+		for _, alg := range algs {
+			b.Run(fmt.Sprintf("%s/write=%dKiB", strings.ReplaceAll(alg, "/", "-"), write>>10), func(b *testing.B) {
+				h, err := NewHash(alg)
+				if alg == "hash/crc64" {
+					h, err = crc64.New(crc64NVMEReference), nil
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.SetBytes(int64(len(data)))
+				for b.Loop() {
+					h.Reset()
+					for p := data; len(p) > 0; p = p[write:] {
+						h.Write(p[:write])
+					}
+				}
+			})
+		}
 	}
 }
