@@ -181,10 +181,11 @@ func (t *task) getParts(ctx context.Context, src object.Ref, info object.Info, f
 			t.progress(length)
 			continue
 		}
-		if gctx.Err() != nil || t.e.limit.acquire(gctx) != nil {
+		if gctx.Err() != nil || t.e.acquirePart(gctx) != nil {
 			break
 		}
 		g.Go(func() error {
+			defer t.e.releasePart()
 			err := t.call(gctx, true, func(ctx context.Context) error {
 				var err error
 				sums[i], err = t.getRange(ctx, src, info.ETag, f, off, length, false, info.Checksum)

@@ -28,6 +28,29 @@ type limiter struct {
 	successes int64  // requests that succeeded since the last change
 }
 
+// acquirePart waits for a request slot for a part of a big object (an UploadPart, a ranged
+// GET): one of the engine's part slots, when it has a cap of its own for parts, then one of
+// the shared slots. releasePart gives the part slot back (the shared one goes back with
+// the request, as every request's does).
+func (e *Engine) acquirePart(ctx context.Context) error {
+	if e.parts != nil {
+		if err := e.parts.Acquire(ctx, 1); err != nil {
+			return err
+		}
+	}
+	if err := e.limit.acquire(ctx); err != nil {
+		e.releasePart()
+		return err
+	}
+	return nil
+}
+
+func (e *Engine) releasePart() {
+	if e.parts != nil {
+		e.parts.Release(1)
+	}
+}
+
 func newLimiter(n int64) *limiter {
 	return &limiter{sem: semaphore.NewWeighted(n), max: n, limit: n}
 }

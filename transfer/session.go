@@ -62,11 +62,12 @@ func (t *task) newSession(ctx context.Context, dst object.Ref, o *object.Options
 // when the session is failing or its context has ended: the caller stops sending and ends
 // the session with what wait returns.
 func (s *session) send(num int32, length int64, sum object.Checksum, open func(progress func(int64)) partBody, done func(object.Part, error)) bool {
-	if s.gctx.Err() != nil || s.t.e.limit.acquire(s.gctx) != nil {
+	if s.gctx.Err() != nil || s.t.e.acquirePart(s.gctx) != nil {
 		return false
 	}
 	s.sent.Store(true)
 	s.g.Go(func() error {
+		defer s.t.e.releasePart()
 		var etag string
 		err := s.t.call(s.gctx, true, func(ctx context.Context) error {
 			body := open(s.t.moved(ctx))

@@ -34,6 +34,7 @@ package transfer
 
 import (
 	"errors"
+	"runtime"
 	"sync"
 	"time"
 
@@ -52,10 +53,24 @@ const (
 	DefaultStallTimeout       = time.Minute
 )
 
+// DefaultPartConcurrency is how many parts of big objects are in flight at once when
+// Options.Concurrency is left zero: two per CPU, at least 4, at most DefaultConcurrency.
+func DefaultPartConcurrency() int {
+	return min(max(2*runtime.NumCPU(), 4), DefaultConcurrency)
+}
+
 // Options tune an Engine. The zero value of each field selects its default.
 type Options struct {
 	// Concurrency is the number of requests in flight at once, shared by all files and parts.
+	// 0 selects DefaultConcurrency, of which at most DefaultPartConcurrency are parts.
 	Concurrency int
+	// PartConcurrency is the most of those requests that are parts of big objects
+	// (UploadPart, a ranged or part GET) at once. 0 selects Concurrency when Concurrency is
+	// given, else DefaultPartConcurrency. Small objects are many short requests whose time
+	// goes mostly in waiting for answers, so they gain from many in flight; a big object's
+	// parts keep the CPUs and the link busy with a few, and more only make them contend
+	// (make bench-concurrency measures the curve this was chosen from: README, Performance).
+	PartConcurrency int
 	// PartSize forces the multipart part size; 0 chooses it per object (see PartSize).
 	PartSize int64
 	// MultipartThreshold is the size above which a file is sent in parts and downloaded
@@ -109,6 +124,7 @@ type Engine struct {
 	store Store
 	opts  Options
 	limit *limiter            // requests in flight
+	parts *semaphore.Weighted // parts in flight, when fewer than limit's maximum; else nil
 	gate  *throttleGate       // the backoff throttled requests share
 	mem   *semaphore.Weighted // stream buffer bytes
 	bufs  sync.Pool           // stream part buffers (*[]byte), reused between parts
@@ -118,9 +134,16 @@ type Engine struct {
 
 // New returns an Engine that uses store.
 func New(store Store, opts Options) *Engine {
-	if opts.Concurrency <= 0 {
+	switch {
+	case opts.Concurrency <= 0:
 		opts.Concurrency = DefaultConcurrency
+		if opts.PartConcurrency <= 0 {
+			opts.PartConcurrency = DefaultPartConcurrency()
+		}
+	case opts.PartConcurrency <= 0:
+		opts.PartConcurrency = opts.Concurrency
 	}
+	opts.PartConcurrency = min(opts.PartConcurrency, opts.Concurrency)
 	if opts.MultipartThreshold <= 0 {
 		opts.MultipartThreshold = DefaultMultipartThreshold
 	}
@@ -151,9 +174,14 @@ func New(store Store, opts Options) *Engine {
 	case opts.ThrottleTimeout < 0:
 		opts.ThrottleTimeout = 0
 	}
+	var parts *semaphore.Weighted
+	if opts.PartConcurrency < opts.Concurrency {
+		parts = semaphore.NewWeighted(int64(opts.PartConcurrency))
+	}
 	return &Engine{
 		store: store,
 		opts:  opts,
+		parts: parts,
 		limit: newLimiter(int64(opts.Concurrency)),
 		gate:  &throttleGate{},
 		mem:   semaphore.NewWeighted(opts.MemoryBudget),

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -394,3 +396,43 @@ func TestUploadStreamReadErrorAbortsUpload(t *testing.T) {
 type errReader struct{}
 
 func (errReader) Read([]byte) (int, error) { return 0, errors.New("pipe broke") }
+
+// With PartConcurrency below Concurrency, parts of big objects (UploadPart, ranged GETs)
+// are at most PartConcurrency in flight, while small files use the rest of the requests;
+// with Concurrency alone given, parts may take all of it.
+func TestPartsHaveACapOfTheirOwn(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "big"), randomBytes(40*mib, 5))
+	for i := range 40 {
+		writeFile(t, filepath.Join(dir, "small", fmt.Sprint(i)), randomBytes(100, uint64(i)))
+	}
+	for _, c := range []struct{ conc, parts, wantParts int }{{6, 2, 2}, {4, 0, 4}} {
+		fs := newFake()
+		var parts, partsPeak, all, allPeak atomic.Int64
+		peak := func(n *atomic.Int64, p *atomic.Int64) func() {
+			v := n.Add(1)
+			for m := p.Load(); v > m && !p.CompareAndSwap(m, v); m = p.Load() {
+			}
+			return func() { n.Add(-1) }
+		}
+		fs.hook = func(call fakeCall, _ int) error {
+			defer peak(&all, &allPeak)()
+			if call.Op == "UploadPart" || (call.Op == "GetObject" && call.Length > 0 && call.Length < 40*mib) {
+				defer peak(&parts, &partsPeak)()
+			}
+			time.Sleep(5 * time.Millisecond)
+			return nil
+		}
+		e := New(fs, fastOpts(Options{PartSize: 5 * mib, MultipartThreshold: 5 * mib, Concurrency: c.conc, PartConcurrency: c.parts}))
+		if sum, err := e.UploadDir(context.Background(), dir, object.Ref{Bucket: "b", Key: "p/"}); err != nil || sum.Done != 41 {
+			t.Fatalf("upload: %+v, %v", sum, err)
+		}
+		if _, err := e.DownloadFile(context.Background(), object.Ref{Bucket: "b", Key: "p/big"}, filepath.Join(t.TempDir(), "big")); err != nil {
+			t.Fatal(err)
+		}
+		if p, a := partsPeak.Load(), allPeak.Load(); p != int64(c.wantParts) || a > int64(c.conc) || a <= p && c.parts > 0 {
+			t.Errorf("Concurrency %d, PartConcurrency %d: %d parts and %d requests in flight at most; want %d parts, <= %d requests (more than the parts)",
+				c.conc, c.parts, p, a, c.wantParts, c.conc)
+		}
+	}
+}

@@ -388,10 +388,11 @@ func (t *task) fetchParts(ctx context.Context, src object.Ref, info object.Info,
 	j := t.e.opts.Journal
 	g, gctx := errgroup.WithContext(ctx)
 	for _, i := range todo {
-		if gctx.Err() != nil || t.e.limit.acquire(gctx) != nil {
+		if gctx.Err() != nil || t.e.acquirePart(gctx) != nil {
 			break
 		}
 		g.Go(func() error {
+			defer t.e.releasePart()
 			err := t.call(gctx, true, func(ctx context.Context) error {
 				return t.getPart(ctx, src, info, f, lay, i, sums)
 			})

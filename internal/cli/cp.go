@@ -47,12 +47,15 @@ type cpFlags struct {
 	checksum     string
 	checksumSet  bool   // --checksum given: the provider's default does not apply
 	checksumFlag string // the name of that flag: checksum (cp) or checksum-algorithm (sync)
-	verify       verifyMode
-	failIfEmpty  bool
-	createdDir   bool // the destination directory of a recursive download did not exist
-	dryRun       bool
-	rules        []filter.Rule   // --include and --exclude, in command-line order
-	filter       transfer.Filter // from rules; nil when there are none
+	// flags is where register defined them, to tell a --concurrency given from the default
+	// (nil: every value counts as given).
+	flags       *pflag.FlagSet
+	verify      verifyMode
+	failIfEmpty bool
+	createdDir  bool // the destination directory of a recursive download did not exist
+	dryRun      bool
+	rules       []filter.Rule   // --include and --exclude, in command-line order
+	filter      transfer.Filter // from rules; nil when there are none
 }
 
 func (a *app) cpCommand() *cobra.Command {
@@ -87,7 +90,8 @@ from S3 to a file, a directory or standard output (-).
 // --include help ("with -r, ").
 func (f *cpFlags) register(fl *pflag.FlagSet, checksumFlag, filterScope string) {
 	f.checksumFlag = checksumFlag
-	fl.IntVar(&f.concurrency, "concurrency", transfer.DefaultConcurrency, "requests in flight at once, shared by all files and parts")
+	f.flags = fl
+	fl.IntVar(&f.concurrency, "concurrency", transfer.DefaultConcurrency, fmt.Sprintf("requests in flight at once, shared by all files and parts; unless given, at most %d of them (2 per CPU, at least 4) are parts of big files", transfer.DefaultPartConcurrency()))
 	fl.Var(sizeFlag{&f.partSize}, "part-size", "multipart part size, 5MiB..5GiB (default: 8MiB, grown with the object so it needs at most 1,000 parts)")
 	f.threshold = transfer.DefaultMultipartThreshold
 	fl.Var(sizeFlag{&f.threshold}, "multipart-threshold", "objects larger than this are sent in parts and fetched with parallel ranged GETs")
@@ -211,8 +215,12 @@ func (f *cpFlags) options() (transfer.Options, error) {
 	if retries == 0 {
 		retries = -1 // the engine reads 0 as "default"
 	}
+	concurrency := f.concurrency
+	if f.flags != nil && !f.flags.Changed("concurrency") {
+		concurrency = 0 // the engine's default: fewer of the requests may be parts
+	}
 	return transfer.Options{
-		Concurrency: f.concurrency, PartSize: f.partSize, MultipartThreshold: f.threshold,
+		Concurrency: concurrency, PartSize: f.partSize, MultipartThreshold: f.threshold,
 		MemoryBudget: f.memory, Retries: retries, StallTimeout: stall, ThrottleTimeout: throttle, SkipVerify: f.verify == verifyOff, VerifyRequired: f.verify == verifyRequired,
 		Object: object.Options{ACL: f.acl, Metadata: meta, SSE: f.sse, SSEKMSKeyID: f.kmsKey,
 			StorageClass: f.storageClass, ContentType: f.contentType, CacheControl: f.cacheControl, Checksum: sum},

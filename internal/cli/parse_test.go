@@ -11,6 +11,7 @@ import (
 
 	"github.com/haul-s3/haul/internal/bytesize"
 	"github.com/haul-s3/haul/transfer"
+	"github.com/spf13/pflag"
 )
 
 func TestParseMetadata(t *testing.T) {
@@ -309,4 +310,27 @@ func FuzzParseMetadata(f *testing.F) {
 			}
 		}
 	})
+}
+
+// --concurrency left out gives the engine 0, its default (of which fewer may be parts);
+// given, even at the default's value, it is passed on and parts may take all of it.
+func TestConcurrencyGivenOrDefault(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want int
+	}{{nil, 0}, {[]string{"--concurrency", "16"}, 16}, {[]string{"--concurrency=3"}, 3}} {
+		f := goodCpFlags()
+		fs := pflag.NewFlagSet("cp", pflag.ContinueOnError)
+		f.register(fs, "checksum", "")
+		if err := fs.Parse(c.args); err != nil {
+			t.Fatal(err)
+		}
+		o, err := f.options()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.Concurrency != c.want {
+			t.Errorf("%q: Options.Concurrency = %d, want %d", c.args, o.Concurrency, c.want)
+		}
+	}
 }
