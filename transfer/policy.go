@@ -83,8 +83,8 @@ func (e *Engine) ListPrefix(ctx context.Context, bucket, prefix string, fn func(
 //
 // Under the engine's policy (Engine.Policy) a store that lists page by page (PageLister)
 // is listed with a request slot per page and, when the prefix holds large common
-// prefixes, in parallel: see listing.go's fanOut. Otherwise the listing is one stream of
-// pages.
+// prefixes, in parallel (see the comment at the top of listing.go). Otherwise the
+// listing is one stream of pages.
 func (p Policy) ListPrefix(ctx context.Context, st Lister, bucket, prefix string, fn func(context.Context, object.Info) error) error {
 	if pl, ok := st.(PageLister); ok && p.limit != nil {
 		return p.listPages(ctx, pl, bucket, prefix, fn)
