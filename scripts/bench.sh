@@ -614,7 +614,7 @@ haul_revision() {
 		(cd "$REPO" && git describe --always --dirty 2>/dev/null) || echo "revision unknown"
 		return
 	fi
-	rev="$(go version -m "$HAUL" 2>/dev/null | awk '$1 == "build" { sub(/^vcs.revision=/, "", $2) } $1 == "build" && $2 ~ /^[0-9a-f]{40}$/ { print substr($2, 1, 7) }')"
+	rev="$(go version -m "$HAUL" 2>/dev/null | awk '$1 == "build" { sub(/^vcs.revision=/, "", $2) } $1 == "build" && length($2) == 40 && $2 ~ /^[0-9a-f]+$/ { print substr($2, 1, 7) }')"
 	mod="$(go version -m "$HAUL" 2>/dev/null | awk '$1 == "build" && $2 == "vcs.modified=true" { print " with changes not committed" }')"
 	if [[ -n $rev ]]; then echo "HAUL_BIN built from $rev$mod"; else echo "HAUL_BIN; its build info names no revision"; fi
 }
