@@ -465,29 +465,33 @@ func (p *pagedDeleter) ListPages(ctx context.Context, bucket, prefix, delimiter,
 // batches are in flight is asked for again, the listing is not started over, and each key
 // is sent and reported once.
 func TestDeletePrefixGoesOnFromThePageThatFailed(t *testing.T) {
-	p := &pagedDeleter{batchDeleter: newBatchDeleter("p/", 6500), failAt: 4}
-	p.delay = 5 * time.Millisecond
-	obs := newOutcomes()
-	sum, err := New(p, fastOpts(Options{Concurrency: 4})).DeletePrefix(context.Background(), object.Ref{Bucket: "b", Key: "p/"}, nil, WithObserver(obs))
-	if err != nil || sum.Done != 6500 {
-		t.Fatalf("DeletePrefix: %v, %d done, want 6,500", err, sum.Done)
-	}
-	obs.check(t, sum)
-	if k := p.sentTwice(); k != "" {
-		t.Fatalf("%s sent twice", k)
-	}
-	if m := p.maxSeen.Load(); m > 4 || m < 2 {
-		t.Fatalf("%d DeleteObjects in flight at once with concurrency 4", m)
-	}
-	if n := p.count("List"); n != 0 {
-		t.Fatalf("%d listings from the start through List", n)
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if slices.Index(p.tokens[1:], "") >= 0 || p.tokens[3] != p.tokens[4] {
-		t.Fatalf("pages asked for from %q: want the failed 4th again, and the first page only once", p.tokens)
-	}
-	if left := len(p.objects); left != 0 {
-		t.Fatalf("%d objects left", left)
+	for _, conc := range []int{1, 4} { // 1: the listing's pages and the batches share one slot
+		t.Run(fmt.Sprint(conc), func(t *testing.T) {
+			p := &pagedDeleter{batchDeleter: newBatchDeleter("p/", 6500), failAt: 4}
+			p.delay = 5 * time.Millisecond
+			obs := newOutcomes()
+			sum, err := New(p, fastOpts(Options{Concurrency: conc})).DeletePrefix(context.Background(), object.Ref{Bucket: "b", Key: "p/"}, nil, WithObserver(obs))
+			if err != nil || sum.Done != 6500 {
+				t.Fatalf("DeletePrefix: %v, %d done, want 6,500", err, sum.Done)
+			}
+			obs.check(t, sum)
+			if k := p.sentTwice(); k != "" {
+				t.Fatalf("%s sent twice", k)
+			}
+			if m := p.maxSeen.Load(); m > int64(conc) || (conc > 1 && m < 2) {
+				t.Fatalf("%d DeleteObjects in flight at once with concurrency %d", m, conc)
+			}
+			if n := p.count("List"); n != 0 {
+				t.Fatalf("%d listings from the start through List", n)
+			}
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			if slices.Index(p.tokens[1:], "") >= 0 || p.tokens[3] != p.tokens[4] {
+				t.Fatalf("pages asked for from %q: want the failed 4th again, and the first page only once", p.tokens)
+			}
+			if left := len(p.objects); left != 0 {
+				t.Fatalf("%d objects left", left)
+			}
+		})
 	}
 }
