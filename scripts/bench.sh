@@ -77,11 +77,12 @@
 # each, 8 checkers; s5cmd 256 workers, 5 parts of 50 MiB per object, as its --help says,
 # which the table's header prints): defaults are what a user gets.
 #
-# Time, with the defaults on a 2-core machine (3 rounds, 4 tools): big ~4 min, small
-# ~2 min, many ~9 min (aws-cli's 20,000 requests take most of it), list ~4 min (plus
-# ~1.5 min to put the 200,000 keys once), rm ~5 min (most of it putting 12 prefixes of
-# 20,000 keys, and aws-cli's one request per key): about 25 minutes in all. The report
-# ends with the time each workload took, its untimed work included.
+# Time, with the defaults on a 2-core machine (3 rounds, 4 tools; measured with a fifth,
+# haul-base, on a busy machine): setup under 1 min, big ~1.5 min, small ~1.5 min,
+# many-up ~5 min (aws-cli's round 1 alone takes 1.5 min, and the read-back checks),
+# many-down ~3 min, list ~3.5 min (of which 1.3 min putting the 200,000 keys once), rm
+# ~4 min (most of it putting 4 x 3 prefixes of 20,000 keys): about 20 minutes in all.
+# The report ends with the time each workload took, its untimed work included.
 #
 # Peers: aws-cli must be installed; rclone is apt-installed when missing (as root).
 # s5cmd is not in the Go module proxy: a static build is kept beside the repo in

@@ -148,6 +148,7 @@ apt_install() {
 # that execs it), or "" when there is none.
 # bench_peers installs what timing and the peer tools need (/usr/bin/time, rclone) and sets
 # RCLONE (a command array) and AWS (aws-cli's real path); it dies without aws-cli.
+# shellcheck disable=SC2034 # RCLONE is for the caller
 bench_peers() {
 	[[ -x /usr/bin/time ]] || apt_install time
 	command -v rclone >/dev/null || apt_install rclone
