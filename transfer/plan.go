@@ -8,8 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-
-	"golang.org/x/sync/errgroup"
+	"sync"
 
 	"github.com/haul-s3/haul/localfs"
 	"github.com/haul-s3/haul/object"
@@ -73,8 +72,12 @@ func collect(opts []CallOption) *callOptions {
 // produced.
 func (e *Engine) Run(ctx context.Context, produce Producer, opts ...CallOption) (Summary, error) {
 	r, ctx := e.newRun(ctx, collect(opts))
-	var g errgroup.Group
-	g.SetLimit(e.opts.Concurrency)
+	// Items go to workers that live as long as the run, started as they are needed, up to
+	// the concurrency: a goroutine per item would grow a fresh stack for every file (the
+	// SDK's calls need a deep one), which cost a fifth of haul's CPU on 200,000 small files.
+	var wg sync.WaitGroup
+	work := make(chan Item)
+	workers := 0
 	err := produce(ctx, func(it Item) bool {
 		if ctx.Err() != nil {
 			r.failed(ctx, it, ctx.Err()) // not done: the run ended before it could start
@@ -85,13 +88,23 @@ func (e *Engine) Run(ctx context.Context, produce Producer, opts ...CallOption) 
 			return true
 		}
 		r.emit(Event{Kind: Queued, Item: it})
-		g.Go(func() error {
-			r.runItem(ctx, it)
-			return nil // runItem records every outcome itself
-		})
+		select {
+		case work <- it: // an idle worker took it
+		default:
+			if workers < e.opts.Concurrency {
+				workers++
+				wg.Go(func() {
+					for it := range work {
+						r.runItem(ctx, it) // it records every outcome itself
+					}
+				})
+			}
+			work <- it // waits while every worker is busy
+		}
 		return ctx.Err() == nil
 	})
-	_ = g.Wait()
+	close(work)
+	wg.Wait()
 	return r.finish(err)
 }
 
