@@ -644,7 +644,7 @@ hdr() {
 	fi
 	wants rm && echo "# rm = $(thousands "$RM_COUNT") 0-byte keys in $(layout "$RM_COUNT"); a fresh prefix put by haul before each timed run"
 	echo "# load1 = the machine's 1-minute load average when the run started (other work skews numbers)"
-	echo "# round workload tool wall_s user_s sys_s cpu_s rss_kib load1"
+	echo "# round workload tool wall_s user_s sys_s cpu_s rss_kib load1 server_cpu_s"
 }
 load1() { cut -d ' ' -f 1 /proc/loadavg; }
 
@@ -661,8 +661,15 @@ hdr >"$RAW"
 declare -A UPLOAD_VERIFIED=()
 
 # one_run ROUND WORKLOAD TOOL
+# minio_cpu prints the CPU seconds (user + system) MinIO has used so far: read before and
+# after a run, the server's share of the work, which shares the machine's CPUs with the client.
+CLK_TCK="$(getconf CLK_TCK)"
+minio_cpu() {
+	awk -v hz="$CLK_TCK" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / hz }' "/proc/$MINIO_PID/stat"
+}
+
 one_run() {
-	local round=$1 wl=$2 tool=$3 prefix desc load n
+	local round=$1 wl=$2 tool=$3 prefix desc load n srv0 srv
 	prefix="up/$tool/r$round/$wl/"
 	desc="round $round $wl $tool"
 	rm -rf "$DL"
@@ -683,9 +690,11 @@ one_run() {
 		;;
 	esac
 	load="$(load1)"
+	srv0="$(minio_cpu)"
 	measure "$desc"
-	printf '%s %s %s %s %s %s %s %s %s\n' "$round" "$wl" "$tool" "$WALL" "$USR" "$SYS" "$CPU" "$RSS_KIB" "$load" >>"$RAW"
-	printf 'bench: %-28s wall %7ss  cpu %7ss  rss %6d MiB  (load %s)\n' "$desc" "$WALL" "$CPU" "$((RSS_KIB / 1024))" "$load" >&2
+	srv="$(awk -v a="$srv0" -v b="$(minio_cpu)" 'BEGIN { printf "%.2f", b - a }')"
+	printf '%s %s %s %s %s %s %s %s %s %s\n' "$round" "$wl" "$tool" "$WALL" "$USR" "$SYS" "$CPU" "$RSS_KIB" "$load" "$srv" >>"$RAW"
+	printf 'bench: %-28s wall %7ss  cpu %7ss  rss %6d MiB  server cpu %6ss  (load %s)\n' "$desc" "$WALL" "$CPU" "$((RSS_KIB / 1024))" "$srv" "$load" >&2
 
 	case $wl in
 	big-down) same_data "$desc" "$SRC/big.bin" "$DL/big.bin" ;;
@@ -841,17 +850,17 @@ round_ratios() {
 
 report() {
 	local wl tool wall cpu rss best bwall bcpu brss hr verdict passed=0 total=0 fmt
-	fmt='%-26s %-10s %8s %8s %8s %10s %10s %10s\n'
-	printf '\nMedians of %d run(s) (MinIO and all data on tmpfs; CPU = client user+sys; RSS = client peak).\n' "$RUNS"
+	fmt='%-26s %-10s %8s %8s %8s %10s %10s %10s %9s\n'
+	printf '\nMedians of %d run(s) (MinIO and all data on tmpfs; CPU = client user+sys; RSS = client peak;\nsrv CPU = MinIO'"'"'s user+sys during the run, on the same %d CPUs).\n' "$RUNS" "$(nproc)"
 	printf 'Ratios are to the fastest peer of the workload (lowest median wall; marked *)'
 	if ((${#DROPPED[@]})); then
 		printf ';\n(1): ran round 1 only, taking more than %sx the fastest peer'"'"'s time in it (BENCH_SLOW_FACTOR)' "$SLOW_FACTOR"
 	fi
 	printf ':\n\n'
 	# shellcheck disable=SC2059 # the format is a variable to keep the columns in one place
-	printf "$fmt" workload tool "wall s" "CPU s" "RSS MiB" "wall/peer" "CPU/peer" "RSS/peer"
+	printf "$fmt" workload tool "wall s" "CPU s" "RSS MiB" "wall/peer" "CPU/peer" "RSS/peer" "srv CPU s"
 	# shellcheck disable=SC2059
-	printf "$fmt" -------------------------- ---------- -------- -------- -------- ---------- ---------- ----------
+	printf "$fmt" -------------------------- ---------- -------- -------- -------- ---------- ---------- ---------- ---------
 	for wl in "${WORKLOADS[@]}"; do
 		best="$(fastest_peer "$wl")"
 		bwall="$(median "$wl" "$best" 4)" bcpu="$(median "$wl" "$best" 7)" brss="$(median "$wl" "$best" 8)"
@@ -861,17 +870,20 @@ report() {
 			printf "$fmt" "$(label "$wl")" "$tool$([[ $tool == "$best" ]] && echo '*')$([[ -n ${DROPPED[$wl/$tool]:-} ]] && echo '(1)')" \
 				"$(printf '%.2f' "$wall")" "$(printf '%.2f' "$cpu")" \
 				"$(awk -v r="$rss" 'BEGIN { printf "%.1f", r / 1024 }')" \
-				"$(ratio "$wall" "$bwall")" "$(ratio "$cpu" "$bcpu")" "$(ratio "$rss" "$brss")"
+				"$(ratio "$wall" "$bwall")" "$(ratio "$cpu" "$bcpu")" "$(ratio "$rss" "$brss")" \
+				"$(printf '%.2f' "$(median "$wl" "$tool" 10)")"
 		done
 	done
 
 	printf '\nhaul against issue #12'"'"'s targets: its median wall time over the fastest peer'"'"'s ("rounds": the\n'
-	printf 'range of the per-round ratios of the same pair, the noise to judge it by):\n\n'
-	fmt='%-26s %-12s %10s %-13s %8s  %s\n'
+	printf 'range of the per-round ratios of the same pair, the noise to judge it by). "srv floor": MinIO'"'"'s own CPU\n'
+	printf 'seconds in haul'"'"'s runs spread over all %d CPUs, over the peer'"'"'s wall time: the ratio haul would reach\n' "$(nproc)"
+	printf 'if it cost nothing and the server used every CPU; a target below it is out of reach on this machine):\n\n'
+	fmt='%-26s %-12s %10s %-13s %8s  %-7s %9s\n'
 	# shellcheck disable=SC2059
-	printf "$fmt" workload "fastest peer" "haul/peer" rounds target verdict
+	printf "$fmt" workload "fastest peer" "haul/peer" rounds target verdict "srv floor"
 	# shellcheck disable=SC2059
-	printf "$fmt" -------------------------- ------------ ---------- ------------- -------- -------
+	printf "$fmt" -------------------------- ------------ ---------- ------------- -------- ------- ---------
 	for wl in "${WORKLOADS[@]}"; do
 		best="$(fastest_peer "$wl")"
 		hr="$(ratio "$(median "$wl" haul 4)" "$(median "$wl" "$best" 4)")"
@@ -879,7 +891,8 @@ report() {
 		total=$((total + 1))
 		[[ $verdict == PASS ]] && passed=$((passed + 1))
 		# shellcheck disable=SC2059
-		printf "$fmt" "$(label "$wl")" "$best" "$hr" "$(round_ratios "$wl" 4 haul "$best")" "$(printf '<= %.2f' "${TARGET[$wl]}")" "$verdict"
+		printf "$fmt" "$(label "$wl")" "$best" "$hr" "$(round_ratios "$wl" 4 haul "$best")" "$(printf '<= %.2f' "${TARGET[$wl]}")" "$verdict" \
+			"$(ratio "$(awk -v s="$(median "$wl" haul 10)" -v n="$(nproc)" 'BEGIN { printf "%.3f", s / n }')" "$(median "$wl" "$best" 4)")"
 	done
 	printf '\nhaul targets met: %d of %d\n' "$passed" "$total"
 	if has_tool s5cmd; then
