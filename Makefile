@@ -130,4 +130,4 @@ clean:
 
 # Client CPU per GiB of each --checksum mode on a 1 GiB upload to MinIO on tmpfs.
 bench-checksum: tools build
-	scripts/bench-checksum.sh
+	$(if $(BASELINE),HAUL_BASELINE_REV='$(BASELINE)' )scripts/bench-checksum.sh
