@@ -67,7 +67,7 @@ func randomParts(n, size, last int) [][]byte {
 }
 
 // corruptEveryNth returns a view of srv behind a proxy that flips one byte in the body of
-// every nth answer to a GET of an object from the first (listings pass untouched), a different byte each
+// every nth answer to a GET of each object, from the first (listings pass untouched), a different byte each
 // time, and a count of the bodies it corrupted. n 1 corrupts every one.
 func corruptEveryNth(t *testing.T, srv *s3test.Server, n int) (*s3test.Server, func() int) {
 	t.Helper()
@@ -78,7 +78,7 @@ func corruptEveryNth(t *testing.T, srv *s3test.Server, n int) (*s3test.Server, f
 	rp := httputil.NewSingleHostReverseProxy(target)
 	rp.ErrorLog = log.New(io.Discard, "", 0)
 	var mu sync.Mutex
-	seen, flipped := 0, 0
+	seen, flipped := map[string]int{}, 0 // bodies served, by object
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -88,9 +88,13 @@ func corruptEveryNth(t *testing.T, srv *s3test.Server, n int) (*s3test.Server, f
 		at := -1
 		if object {
 			mu.Lock()
-			if seen++; (seen-1)%n == 0 { // the 1st, the (n+1)th, ...
+			// The 1st body of each object, the (n+1)th, ...: counted by object, not over all
+			// of them, so that one object's retries cannot fall in step with the bodies of
+			// others (the scheduler's steady rhythm made one object's five attempts all
+			// land on a corrupted turn).
+			if seen[r.URL.Path]++; (seen[r.URL.Path]-1)%n == 0 {
 				flipped++
-				at = 100 + 13*seen
+				at = 100 + 13*seen[r.URL.Path]
 			}
 			mu.Unlock()
 		}

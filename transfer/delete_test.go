@@ -114,6 +114,9 @@ type batchDeleter struct {
 	delay   time.Duration
 	release chan struct{} // when not nil, each call waits to receive from it (or ctx)
 	fail    func(n int) error
+	// overlap makes the first call wait (up to 10 s) until a second one is in flight too, so
+	// that batches sent in parallel are seen to be, however slowly a busy machine lists.
+	overlap bool
 
 	calls, inFlight, maxSeen atomic.Int64
 	mu                       sync.Mutex
@@ -139,6 +142,9 @@ func (d *batchDeleter) DeleteObjects(ctx context.Context, bucket string, keys []
 		d.sent[k]++
 	}
 	d.mu.Unlock()
+	for wait := time.Now().Add(10 * time.Second); d.overlap && n == 1 && d.maxSeen.Load() < 2 && time.Now().Before(wait); {
+		time.Sleep(time.Millisecond)
+	}
 	if d.release != nil {
 		select {
 		case <-d.release:
@@ -231,7 +237,7 @@ func TestDeletePrefixSendsBatchesInParallelUnderTheLimit(t *testing.T) {
 	for _, conc := range []int{1, 4} {
 		t.Run(fmt.Sprint(conc), func(t *testing.T) {
 			d := newBatchDeleter("p/", 12500)
-			d.delay = 5 * time.Millisecond
+			d.delay, d.overlap = 5*time.Millisecond, conc > 1
 			obs := newOutcomes()
 			sum, err := New(d, fastOpts(Options{Concurrency: conc})).DeletePrefix(context.Background(), object.Ref{Bucket: "b", Key: "p/"}, nil, WithObserver(obs))
 			if err != nil || sum.Done != 12500 {
@@ -376,7 +382,7 @@ func TestDeleteItemsInParallelAndFailedBatchStops(t *testing.T) {
 	for _, failAt := range []int{0, 2} {
 		t.Run(fmt.Sprint(failAt), func(t *testing.T) {
 			d := newBatchDeleter("k", 9500)
-			d.delay = 5 * time.Millisecond
+			d.delay, d.overlap = 5*time.Millisecond, true
 			d.fail = func(n int) error {
 				if n == failAt {
 					return &fakeErr{code: "InternalError"}
@@ -468,7 +474,7 @@ func TestDeletePrefixGoesOnFromThePageThatFailed(t *testing.T) {
 	for _, conc := range []int{1, 4} { // 1: the listing's pages and the batches share one slot
 		t.Run(fmt.Sprint(conc), func(t *testing.T) {
 			p := &pagedDeleter{batchDeleter: newBatchDeleter("p/", 6500), failAt: 4}
-			p.delay = 5 * time.Millisecond
+			p.delay, p.overlap = 5*time.Millisecond, conc > 1
 			obs := newOutcomes()
 			sum, err := New(p, fastOpts(Options{Concurrency: conc})).DeletePrefix(context.Background(), object.Ref{Bucket: "b", Key: "p/"}, nil, WithObserver(obs))
 			if err != nil || sum.Done != 6500 {
