@@ -362,7 +362,7 @@ func TestListPrefixStopsCleanly(t *testing.T) {
 			return nil
 		})
 		cancel()
-		if cancelIt && !errors.Is(err, context.Canceled) || !cancelIt && err != stop {
+		if cancelIt && !errors.Is(err, context.Canceled) || !cancelIt && !errors.Is(err, stop) {
 			t.Errorf("cancel %t: err %v", cancelIt, err)
 		}
 		if n > 600 {

@@ -104,7 +104,7 @@ func TestSumFileCRC64NVMEOddParts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := int(PartCount(int64(len(data)), partSize)); len(sums.parts) != max(want, 1) {
+		if want := PartCount(int64(len(data)), partSize); len(sums.parts) != max(want, 1) {
 			t.Fatalf("part size %d: %d parts, want %d", partSize, len(sums.parts), want)
 		}
 		for i, got := range sums.parts {
