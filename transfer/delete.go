@@ -311,14 +311,13 @@ func (b *deletes) relisting(ctx context.Context, e *Engine, src object.Ref, add 
 	b.mu.Lock()
 	b.failed = map[string]struct{}{}
 	b.mu.Unlock()
-	attempt := func(actx context.Context) error {
-		found := false
+	return e.Policy().doResuming(ctx, func(actx context.Context, found *bool) error {
 		err := e.store.List(actx, src.Bucket, src.Key, func(info object.Info) error {
 			Touch(actx)
 			if b.failedBefore(info.Key) {
 				return nil
 			}
-			found = true
+			*found = true
 			return add(actx, info)
 		})
 		if err == nil || errors.As(err, new(final)) {
@@ -327,15 +326,6 @@ func (b *deletes) relisting(ctx context.Context, e *Engine, src object.Ref, add 
 		resume := Hold(actx)
 		b.end(ctx) // a listing again must not find keys still queued or in flight
 		resume()
-		if found && IsRetryable(err) {
-			return resumeFrom{err} // got further: the next failure has the retries afresh
-		}
 		return err
-	}
-	for {
-		err := e.Retry(ctx, attempt)
-		if !errors.As(err, new(resumeFrom)) {
-			return err
-		}
-	}
+	})
 }

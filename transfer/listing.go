@@ -160,43 +160,34 @@ func commonPrefix(prefix, key string) (string, bool) {
 // running: it holds the watch (Hold) while it waits.
 func (l *lister) stream(ctx context.Context, prefix, delim string, token *string, fn func(context.Context, page) error) error {
 	given := false // the page of *token was given to fn already
-	for {
-		progressed := false
-		err := l.p.Do(ctx, func(ctx context.Context) error {
-			release, err := l.p.slot(ctx)
-			if err != nil {
-				return err
-			}
-			err = l.st.ListPages(ctx, l.bucket, prefix, delim, *token, func(keys []object.Info, prefixes []string, next string) error {
-				release(nil)
-				release = nil
-				Touch(ctx)
-				if !given {
-					progressed = true
-					if err := fn(ctx, page{keys, prefixes, next}); err != nil {
-						return final{err}
-					}
-				}
-				if next == "" {
-					given = true // the last page, unless the listing fails after it
-					return nil
-				}
-				*token, given, progressed = next, false, true
-				release, err = l.p.slot(ctx)
-				return err
-			})
-			if release != nil {
-				release(err)
-			}
-			if err != nil && progressed && IsRetryable(err) {
-				return resumeFrom{err} // got further: the next failure has the retries afresh
-			}
-			return err
-		}, nil)
-		if !errors.As(err, new(resumeFrom)) {
+	return l.p.doResuming(ctx, func(ctx context.Context, progressed *bool) error {
+		release, err := l.p.slot(ctx)
+		if err != nil {
 			return err
 		}
-	}
+		err = l.st.ListPages(ctx, l.bucket, prefix, delim, *token, func(keys []object.Info, prefixes []string, next string) error {
+			release(nil)
+			release = nil
+			Touch(ctx)
+			if !given {
+				*progressed = true
+				if err := fn(ctx, page{keys, prefixes, next}); err != nil {
+					return final{err}
+				}
+			}
+			if next == "" {
+				given = true // the last page, unless the listing fails after it
+				return nil
+			}
+			*token, given, *progressed = next, false, true
+			release, err = l.p.slot(ctx)
+			return err
+		})
+		if release != nil {
+			release(err)
+		}
+		return err
+	})
 }
 
 // slot waits for a slot of the engine's request limit (the stall watch held meanwhile)

@@ -103,27 +103,37 @@ func (p Policy) ListPrefix(ctx context.Context, st Lister, bucket, prefix string
 	token := ""     // of the page to list next, or again
 	pageToken := "" // of the page the keys counted in given come from
 	given := 0      // keys of that page given to fn
-	for {
-		progressed := false
-		err := p.Do(ctx, func(ctx context.Context) error {
-			skip := 0
-			if token == pageToken {
-				skip = given // the page that failed comes again from its first key
+	return p.doResuming(ctx, func(ctx context.Context, progressed *bool) error {
+		skip := 0
+		if token == pageToken {
+			skip = given // the page that failed comes again from its first key
+		}
+		pageToken, given = token, 0
+		return lr.ListResume(ctx, bucket, prefix, &token, func(info object.Info) error {
+			Touch(ctx)
+			if token != pageToken { // a new page
+				pageToken, given, skip = token, 0, 0
 			}
-			pageToken, given = token, 0
-			err := lr.ListResume(ctx, bucket, prefix, &token, func(info object.Info) error {
-				Touch(ctx)
-				if token != pageToken { // a new page
-					pageToken, given, skip = token, 0, 0
-				}
-				if given++; given <= skip {
-					return nil
-				}
-				progressed = true
-				return fn(ctx, info)
-			})
+			if given++; given <= skip {
+				return nil
+			}
+			*progressed = true
+			return fn(ctx, info)
+		})
+	})
+}
+
+// doResuming runs attempt under the policy (Do). An attempt that fails, retryably, having
+// got further than the one before it (it sets *progressed) ends Do, and Do starts again
+// with its retries afresh: a long listing goes on from where it stopped, and is failed only
+// by failures that come one after another, not by ones far apart.
+func (p Policy) doResuming(ctx context.Context, attempt func(ctx context.Context, progressed *bool) error) error {
+	for {
+		err := p.Do(ctx, func(ctx context.Context) error {
+			progressed := false
+			err := attempt(ctx, &progressed)
 			if err != nil && progressed && IsRetryable(err) {
-				return resumeFrom{err} // got further: the next failure has the retries afresh
+				return resumeFrom{err}
 			}
 			return err
 		}, nil)
