@@ -131,7 +131,7 @@ NEED_KIB=$((1024 * 1024))
 for n in "${COUNTS[@]}"; do
 	NEED_KIB=$((NEED_KIB + n * (KIB + 8) * (3 + ${#LAYOUTS[@]})))
 done
-tmpfs_work haul-bench-scale "$NEED_KIB"
+tmpfs_work haul-bench-scale "$NEED_KIB" "$((10000 + LARGEST * (3 + ${#LAYOUTS[@]}) * 3))"
 SRC="$WORK/src"
 DL="$WORK/dl"
 META="$WORK/meta"

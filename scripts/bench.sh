@@ -266,7 +266,9 @@ wants many-up many-down && NEED_KIB=$((NEED_KIB + (MANY_BYTES * 5 / 1024) + MANY
 wants list && NEED_KIB=$((NEED_KIB + LIST_COUNT * 8))
 wants rm && NEED_KIB=$((NEED_KIB + RM_COUNT * 8))
 
-tmpfs_work haul-bench "$NEED_KIB"
+# Files and MinIO's two inodes per object: sources, seeds, uploads, downloads and checks.
+NEED_INODES=$((10000 + (SMALL_COUNT + MANY_COUNT) * 8 + LIST_COUNT * 2 + RM_COUNT * 3))
+tmpfs_work haul-bench "$NEED_KIB" "$NEED_INODES"
 
 SRC="$WORK/src"       # source data
 KEYS="$WORK/keys"     # the empty files put as the list and rm keys

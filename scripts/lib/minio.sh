@@ -90,18 +90,22 @@ bench_binaries() {
 	[[ -x $HAUL ]] || die "haul binary missing at $HAUL"
 }
 
-# tmpfs_work NAME NEED_KIB sets WORK to a new directory on tmpfs with NEED_KIB free: in
+# tmpfs_work NAME NEED_KIB [NEED_INODES] sets WORK to a new directory on tmpfs with NEED_KIB
+# and NEED_INODES (default 0) free: in
 # TMPFS_DIR when it is a tmpfs with room, else on a tmpfs it mounts (as root), which it
 # records in MOUNTED for the caller's cleanup to unmount.
 tmpfs_work() {
-	local name=$1 need=$2 avail
+	local name=$1 need=$2 inodes=${3:-0} avail ifree
 	avail=$(df -Pk "$TMPFS_DIR" 2>/dev/null | awk 'NR == 2 { print $4 }')
-	if [[ -d $TMPFS_DIR && "$(stat -f -c %T "$TMPFS_DIR")" == tmpfs && ${avail:-0} -ge $need ]]; then
+	# MinIO keeps a directory and an xl.meta per object: a tmpfs can run out of inodes with
+	# space to spare (MinIO then answers XMinioStorageFull).
+	ifree=$(df -Pi "$TMPFS_DIR" 2>/dev/null | awk 'NR == 2 { print $4 }')
+	if [[ -d $TMPFS_DIR && "$(stat -f -c %T "$TMPFS_DIR")" == tmpfs && ${avail:-0} -ge $need && ${ifree:-0} -ge $inodes ]]; then
 		WORK="$(mktemp -d "$TMPFS_DIR/$name.XXXXXX")"
 	else
-		[[ $(id -u) -eq 0 ]] || die "$TMPFS_DIR is not a tmpfs with $((need / 1024)) MiB free, and mounting one needs root"
+		[[ $(id -u) -eq 0 ]] || die "$TMPFS_DIR is not a tmpfs with $((need / 1024)) MiB and $inodes inodes free, and mounting one needs root"
 		MOUNTED="$(mktemp -d "/tmp/$name-tmpfs.XXXXXX")"
-		if ! mount -t tmpfs -o "size=$((need + 512 * 1024))k" tmpfs "$MOUNTED"; then
+		if ! mount -t tmpfs -o "size=$((need + 512 * 1024))k,nr_inodes=$((inodes * 2 + 100000))" tmpfs "$MOUNTED"; then
 			rmdir "$MOUNTED"
 			MOUNTED=""
 			die "mounting a tmpfs failed"
