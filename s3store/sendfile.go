@@ -1,6 +1,7 @@
 package s3store
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -52,10 +53,14 @@ func withFileBody(ctx context.Context, body io.Reader) context.Context {
 	return ctx
 }
 
-// fileSender is the HTTP client that sends a FileBody with sendfile over plain HTTP.
+// fileSender is the HTTP client that sends a FileBody with sendfile over plain HTTP, and
+// a body of at most smallBodyMax bytes from memory (doInMemory).
 type fileSender struct{ aws.HTTPClient }
 
 func (c fileSender) Do(req *http.Request) (*http.Response, error) {
+	if req.ContentLength > 0 && req.ContentLength <= smallBodyMax && req.Body != nil {
+		return c.doInMemory(req)
+	}
 	fb, ok := req.Context().Value(fileBodyKey{}).(FileBody)
 	if !ok || !sendfileOS || req.URL.Scheme != "http" || req.ContentLength < sendfileMin {
 		return c.HTTPClient.Do(req)
@@ -171,4 +176,25 @@ func sameFile(a, b *os.File) bool {
 	}
 	bi, err := b.Stat()
 	return err == nil && os.SameFile(ai, bi)
+}
+
+// smallBodyMax is the largest request body sent from memory (doInMemory).
+const smallBodyMax = 128 << 10
+
+// doInMemory reads a small request body whole and sends it from memory. net/http sends
+// the headers and a body it knows to be in memory (a bytes.Reader) in one write; any other
+// body (the SDK wraps ours) costs a flush of the headers on their own, then a copy of the
+// body through a new 32 KiB buffer: two writes, two TCP segments for the server to read,
+// and the buffer, per small object. The body's reader runs as before (progress, the
+// unchanged-file check), only before the request starts rather than during it; an error
+// from it fails the request with that error before anything is sent.
+func (c fileSender) doInMemory(req *http.Request) (*http.Response, error) {
+	buf := make([]byte, req.ContentLength)
+	_, err := io.ReadFull(req.Body, buf)
+	req.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	req.Body = io.NopCloser(bytes.NewReader(buf))
+	return c.HTTPClient.Do(req)
 }

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -12,6 +14,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/iotest"
 
 	"github.com/haul-s3/haul/object"
 )
@@ -102,5 +105,79 @@ func TestUploadPartSendsAFileSectionBySendfile(t *testing.T) {
 	}
 	if body.readBytes.Load() != 3<<20 || body.sent.Load() != 0 || !bytes.Equal(got[len(got)-1], data[:3<<20]) {
 		t.Errorf("PutObject: read %d, sent %d: want every byte read, none by sendfile", body.readBytes.Load(), body.sent.Load())
+	}
+}
+
+// countingConn counts the writes made on a connection.
+type countingConn struct {
+	net.Conn
+	writes *atomic.Int64
+}
+
+func (c countingConn) Write(p []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(p)
+}
+
+// opaqueReader hides every method but Read, as the SDK's wrapping of a body does.
+type opaqueReader struct{ r io.Reader }
+
+func (o opaqueReader) Read(p []byte) (int, error) { return o.r.Read(p) }
+
+// A small body goes with its headers in one write (net/http would flush the headers on
+// their own first for a body it does not know to be in memory); a bigger body is streamed
+// as before; a body whose reader fails is not sent, and the request fails with the
+// reader's error.
+func TestSmallBodyGoesWithTheHeadersInOneWrite(t *testing.T) {
+	var got atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, _ := io.Copy(io.Discard, r.Body)
+		got.Store(n)
+	}))
+	defer srv.Close()
+	var writes atomic.Int64
+	dial := (&net.Dialer{}).DialContext
+	c := fileSender{&http.Client{Transport: &http.Transport{WriteBufferSize: 256 << 10,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			conn, err := dial(ctx, network, addr)
+			return countingConn{conn, &writes}, err
+		}}}}
+	send := func(body io.Reader, n int64) error {
+		req, err := http.NewRequest(http.MethodPut, srv.URL+"/b/k", body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.ContentLength = n
+		writes.Store(0)
+		resp, err := c.Do(req)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		return nil
+	}
+	for _, tc := range []struct {
+		size     int64
+		inMemory bool
+	}{{4 << 10, true}, {smallBodyMax, true}, {smallBodyMax + 1, false}} {
+		if err := send(opaqueReader{bytes.NewReader(make([]byte, tc.size))}, tc.size); err != nil {
+			t.Fatalf("%d bytes: %v", tc.size, err)
+		}
+		if got.Load() != tc.size {
+			t.Errorf("%d bytes: the server got %d", tc.size, got.Load())
+		}
+		if w := writes.Load(); tc.inMemory != (w == 1) {
+			t.Errorf("%d bytes: %d writes; want one only for a body of at most %d bytes", tc.size, w, smallBodyMax)
+		}
+	}
+
+	errBody := errors.New("the file changed")
+	got.Store(-1)
+	err := send(io.MultiReader(bytes.NewReader(make([]byte, 100)), iotest.ErrReader(errBody)), 200)
+	if !errors.Is(err, errBody) {
+		t.Errorf("a failing body: %v, want the reader's error", err)
+	}
+	if writes.Load() != 0 || got.Load() != -1 {
+		t.Errorf("a failing body: %d writes, the server got %d bytes; want nothing sent", writes.Load(), got.Load())
 	}
 }
