@@ -108,6 +108,8 @@
 #   BENCH_LIST_COUNT   keys listed by the list workload (default 200000)
 #   BENCH_LIST_FLAT    1: the list and rm keys in one flat prefix, not directories of 1,000
 #   BENCH_RM_COUNT     keys deleted by the rm workload (default 20000)
+#   BENCH_FLOOR        1: scripts/floor runs the small and many workloads too, as a floor
+#                      (bare net/http requests; not a peer; see "floor/peer" in the report)
 #   BENCH_SLOW_FACTOR  a peer slower than this many times the fastest peer in round 1 runs
 #                      no more rounds of the workload (default 3; 0: every tool every round)
 #   BENCH_SEED_PROCS   haul processes putting the list and rm keys side by side (default 1:
@@ -225,6 +227,12 @@ TOOLS=(haul)
 PEERS=(aws rclone)
 [[ -n $S5CMD_BIN ]] && PEERS+=(s5cmd)
 TOOLS+=("${PEERS[@]}")
+# BENCH_FLOOR=1: scripts/floor (bare net/http requests, see its comment) runs the small-
+# and many-file workloads too, as a floor, not a peer: what a client that does nothing
+# but send its requests reaches on this machine beside the same MinIO.
+if [[ ${BENCH_FLOOR:-0} == 1 ]]; then
+	TOOLS+=(floor)
+fi
 
 # has_tool NAME: is NAME measured in this run?
 has_tool() { [[ " ${TOOLS[*]} " == *" $1 "* ]]; }
@@ -276,6 +284,10 @@ DL="$WORK/dl"         # download destination, emptied after each run
 VERIFY="$WORK/verify" # reference downloads of uploaded data
 META="$WORK/meta"     # timing output, tool stdout/stderr, logs
 mkdir -p "$SRC" "$KEYS" "$META" "$WORK/minio"
+if has_tool floor; then
+	FLOOR="$META/floor"
+	(cd "$REPO" && go build -o "$FLOOR" scripts/floor/main.go) || die "building scripts/floor failed"
+fi
 
 # ---------------------------------------------------------------- MinIO
 
@@ -335,6 +347,7 @@ copy_cmd() {
 	rclone)
 		if ((rec)); then CMD=("${RCLONE[@]}" -q copy); else CMD=("${RCLONE[@]}" -q copyto); fi
 		;;
+	floor) CMD=("$FLOOR") ;;
 	esac
 	CMD+=("$src" "$dst")
 }
@@ -776,6 +789,7 @@ for round in $(seq 1 "$RUNS"); do
 		t0=$EPOCHREALTIME
 		for tool in "${order[@]}"; do
 			[[ -n ${DROPPED[$wl/$tool]:-} ]] && continue
+			[[ $tool == floor && $wl != small-* && $wl != many-* ]] && continue
 			one_run "$round" "$wl" "$tool"
 		done
 		if ((round == 1 && RUNS > 1)) && [[ $SLOW_FACTOR != 0 ]]; then drop_slow_peers "$wl"; fi
@@ -868,6 +882,7 @@ report() {
 		bwall="$(median "$wl" "$best" 4)" bcpu="$(median "$wl" "$best" 7)" brss="$(median "$wl" "$best" 8)"
 		for tool in "${TOOLS[@]}"; do
 			wall="$(median "$wl" "$tool" 4)" cpu="$(median "$wl" "$tool" 7)" rss="$(median "$wl" "$tool" 8)"
+			[[ $wall == NaN ]] && continue # a tool that does not run this workload (floor)
 			# shellcheck disable=SC2059
 			printf "$fmt" "$(label "$wl")" "$tool$([[ $tool == "$best" ]] && echo '*')$([[ -n ${DROPPED[$wl/$tool]:-} ]] && echo '(1)')" \
 				"$(printf '%.2f' "$wall")" "$(printf '%.2f' "$cpu")" \
@@ -881,11 +896,15 @@ report() {
 	printf 'range of the per-round ratios of the same pair, the noise to judge it by). "srv floor": MinIO'"'"'s own CPU\n'
 	printf 'seconds in haul'"'"'s runs spread over all %d CPUs, over the peer'"'"'s wall time: the ratio haul would reach\n' "$(nproc)"
 	printf 'if it cost nothing and the server used every CPU; a target below it is out of reach on this machine):\n\n'
-	fmt='%-26s %-12s %10s %-13s %8s  %-7s %9s\n'
+	if has_tool floor; then
+		printf '"floor/peer": scripts/floor'"'"'s median wall time over the peer'"'"'s, where it ran (BENCH_FLOOR=1):\n'
+		printf 'bare net/http requests, no SDK stack, no checksums; what a client reaches that does nothing else.\n\n'
+	fi
+	fmt='%-26s %-12s %10s %-13s %8s  %-7s %9s %10s\n'
 	# shellcheck disable=SC2059
-	printf "$fmt" workload "fastest peer" "haul/peer" rounds target verdict "srv floor"
+	printf "$fmt" workload "fastest peer" "haul/peer" rounds target verdict "srv floor" "floor/peer"
 	# shellcheck disable=SC2059
-	printf "$fmt" -------------------------- ------------ ---------- ------------- -------- ------- ---------
+	printf "$fmt" -------------------------- ------------ ---------- ------------- -------- ------- --------- ----------
 	for wl in "${WORKLOADS[@]}"; do
 		best="$(fastest_peer "$wl")"
 		hr="$(ratio "$(median "$wl" haul 4)" "$(median "$wl" "$best" 4)")"
@@ -894,7 +913,8 @@ report() {
 		[[ $verdict == PASS ]] && passed=$((passed + 1))
 		# shellcheck disable=SC2059
 		printf "$fmt" "$(label "$wl")" "$best" "$hr" "$(round_ratios "$wl" 4 haul "$best")" "$(printf '<= %.2f' "${TARGET[$wl]}")" "$verdict" \
-			"$(ratio "$(awk -v s="$(median "$wl" haul 10)" -v n="$(nproc)" 'BEGIN { printf "%.3f", s / n }')" "$(median "$wl" "$best" 4)")"
+			"$(ratio "$(awk -v s="$(median "$wl" haul 10)" -v n="$(nproc)" 'BEGIN { printf "%.3f", s / n }')" "$(median "$wl" "$best" 4)")" \
+			"$(ratio "$(median "$wl" floor 4)" "$(median "$wl" "$best" 4)")"
 	done
 	printf '\nhaul targets met: %d of %d\n' "$passed" "$total"
 	if has_tool s5cmd; then
