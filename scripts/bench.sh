@@ -108,7 +108,7 @@
 #   BENCH_LIST_COUNT   keys listed by the list workload (default 200000)
 #   BENCH_LIST_FLAT    1: the list and rm keys in one flat prefix, not directories of 1,000
 #   BENCH_RM_COUNT     keys deleted by the rm workload (default 20000)
-#   BENCH_FLOOR        1: scripts/floor runs the small and many workloads too, as a floor
+#   BENCH_FLOOR        1: scripts/floor runs the small, many and big-down workloads, as a floor
 #                      (bare net/http requests; not a peer; see "floor/peer" in the report)
 #   BENCH_SLOW_FACTOR  a peer slower than this many times the fastest peer in round 1 runs
 #                      no more rounds of the workload (default 3; 0: every tool every round)
@@ -228,8 +228,8 @@ PEERS=(aws rclone)
 [[ -n $S5CMD_BIN ]] && PEERS+=(s5cmd)
 TOOLS+=("${PEERS[@]}")
 # BENCH_FLOOR=1: scripts/floor (bare net/http requests, see its comment) runs the small-
-# and many-file workloads too, as a floor, not a peer: what a client that does nothing
-# but send its requests reaches on this machine beside the same MinIO.
+# and many-file workloads and the big download too, as a floor, not a peer: what a client
+# that does nothing but send its requests reaches on this machine beside the same MinIO.
 if [[ ${BENCH_FLOOR:-0} == 1 ]]; then
 	TOOLS+=(floor)
 fi
@@ -789,7 +789,7 @@ for round in $(seq 1 "$RUNS"); do
 		t0=$EPOCHREALTIME
 		for tool in "${order[@]}"; do
 			[[ -n ${DROPPED[$wl/$tool]:-} ]] && continue
-			[[ $tool == floor && $wl != small-* && $wl != many-* ]] && continue
+			[[ $tool == floor && $wl != small-* && $wl != many-* && $wl != big-down ]] && continue
 			one_run "$round" "$wl" "$tool"
 		done
 		if ((round == 1 && RUNS > 1)) && [[ $SLOW_FACTOR != 0 ]]; then drop_slow_peers "$wl"; fi

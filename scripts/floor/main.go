@@ -10,6 +10,10 @@
 //
 //	go run scripts/floor/main.go [-c 16] DIR s3://bucket/prefix/   # upload every file
 //	go run scripts/floor/main.go [-c 16] s3://bucket/prefix/ DIR   # download every object
+//	go run scripts/floor/main.go [-c 4] s3://bucket/key FILE        # one object, in ranges
+//
+// One object is fetched in 8 MiB ranges, -c at a time, each written at its offset into
+// FILE (pwrite), with no checksum: the bytes a parallel download cannot avoid copying.
 //
 // It reads AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_REGION.
 package main
@@ -53,6 +57,9 @@ func main() {
 		log.Fatal("usage: floor [-c N] DIR s3://bucket/prefix/ | s3://bucket/prefix/ DIR")
 	}
 	src, dst := flag.Arg(0), flag.Arg(1)
+	if !isSet("c") && strings.HasPrefix(src, "s3://") && !strings.HasSuffix(src, "/") {
+		*workers = 4 // haul's parts in flight on 2 CPUs
+	}
 	c := &client{
 		endpoint: strings.TrimSuffix(os.Getenv("AWS_ENDPOINT_URL"), "/"),
 		region:   os.Getenv("AWS_REGION"),
@@ -63,6 +70,12 @@ func main() {
 	}
 	if c.region == "" {
 		c.region = "us-east-1"
+	}
+	if strings.HasPrefix(src, "s3://") && !strings.HasSuffix(src, "/") {
+		if err := c.ranges(strings.TrimPrefix(src, "s3://"), dst, *workers); err != nil {
+			log.Fatal(err)
+		}
+		return
 	}
 	jobs := make(chan [2]string) // local path, bucket/key
 	var failed atomic.Int64
@@ -139,7 +152,7 @@ func (c *client) list(src, dir string, jobs chan<- [2]string) error {
 	return nil
 }
 
-func (c *client) do(method, key string, body []byte) (*http.Response, error) {
+func (c *client) do(method, key string, body []byte, rng string) (*http.Response, error) {
 	u := c.endpoint + "/" + (&url.URL{Path: key}).EscapedPath()
 	var r io.Reader
 	if body != nil {
@@ -150,11 +163,14 @@ func (c *client) do(method, key string, body []byte) (*http.Response, error) {
 		return nil, err
 	}
 	req.Header.Set("X-Amz-Content-Sha256", unsigned)
+	if rng != "" {
+		req.Header.Set("Range", rng)
+	}
 	if err := c.signer.SignHTTP(context.Background(), c.creds, req, unsigned, "s3", c.region, time.Now()); err != nil {
 		return nil, err
 	}
 	resp, err := c.http.Do(req)
-	if err == nil && resp.StatusCode != http.StatusOK {
+	if err == nil && resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusPartialContent {
 		resp.Body.Close()
 		err = fmt.Errorf("%s %s: %s", method, key, resp.Status)
 	}
@@ -166,7 +182,7 @@ func (c *client) put(path, key string) error {
 	if err != nil {
 		return err
 	}
-	resp, err := c.do(http.MethodPut, key, b)
+	resp, err := c.do(http.MethodPut, key, b, "")
 	if err != nil {
 		return err
 	}
@@ -176,7 +192,7 @@ func (c *client) put(path, key string) error {
 }
 
 func (c *client) get(key, path string, buf []byte) error {
-	resp, err := c.do(http.MethodGet, key, nil)
+	resp, err := c.do(http.MethodGet, key, nil, "")
 	if err != nil {
 		return err
 	}
@@ -190,4 +206,57 @@ func (c *client) get(key, path string, buf []byte) error {
 		err = cerr
 	}
 	return err
+}
+
+func isSet(name string) bool {
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+const rangeSize = 8 << 20
+
+// ranges downloads one object in rangeSize ranges, workers at a time, into path.
+func (c *client) ranges(key, path string, workers int) error {
+	resp, err := c.do(http.MethodHead, key, nil, "")
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	size := resp.ContentLength
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	offs := make(chan int64)
+	errs := make(chan error, workers)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			buf := make([]byte, 256<<10)
+			for off := range offs {
+				end := min(off+rangeSize, size) - 1
+				resp, err := c.do(http.MethodGet, key, nil, fmt.Sprintf("bytes=%d-%d", off, end))
+				if err == nil {
+					_, err = io.CopyBuffer(io.NewOffsetWriter(f, off), resp.Body, buf)
+					resp.Body.Close()
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	for off := int64(0); off < size; off += rangeSize {
+		offs <- off
+	}
+	close(offs)
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return err
+	}
+	return f.Close()
 }
