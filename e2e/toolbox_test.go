@@ -1,0 +1,146 @@
+package e2e
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/haul-s3/haul/internal/s3test"
+)
+
+// TestStat puts an object with the SDK (content type, cache control, user metadata and a
+// SHA-256 checksum) and one with haul (multipart): stat says what the server says of each,
+// as aligned "Field: value" lines and as one JSON object, and a missing key or bucket is
+// an error that names it (exit 1, as ls gives).
+func TestStat(t *testing.T) {
+	forEachServer(t, func(t *testing.T, srv *s3test.Server) {
+		bucket := srv.NewBucket(t)
+		data := []byte("the bytes of a small object\n")
+		sum := sha256.Sum256(data)
+		sha := base64.StdEncoding.EncodeToString(sum[:])
+		url := "s3://" + bucket + "/dir/a.txt"
+		_, err := srv.Client(t).PutObject(t.Context(), &s3.PutObjectInput{Bucket: &bucket, Key: aws.String("dir/a.txt"),
+			Body: bytes.NewReader(data), ContentType: aws.String("text/plain; charset=utf-8"), CacheControl: aws.String("max-age=60"),
+			Metadata: map[string]string{"owner": "ops", "stage": "two"}, ChecksumAlgorithm: types.ChecksumAlgorithmSha256})
+		if err != nil {
+			t.Fatal(err)
+		}
+		head, err := srv.Client(t).HeadObject(t.Context(), &s3.HeadObjectInput{Bucket: &bucket, Key: aws.String("dir/a.txt")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The servers differ: versitygw names the storage class STANDARD, MinIO and moto
+		// leave it out (as S3 does for STANDARD); moto does not say whether a checksum is
+		// of the whole object.
+		storageClass := map[string]string{"versitygw": "STANDARD"}[srv.Kind]
+		sha256Text := sha + " (full object)"
+		checksumType := "FULL_OBJECT"
+		if srv.Kind == "moto" {
+			sha256Text, checksumType = sha, ""
+		}
+		want := map[string]string{
+			"URL": url, "Size": fmt.Sprintf("%d (%d B)", len(data), len(data)),
+			"ETag": strings.Trim(aws.ToString(head.ETag), `"`), "Last modified": aws.ToTime(head.LastModified).UTC().Format("2006-01-02T15:04:05Z"),
+			"Content type": "text/plain; charset=utf-8", "Cache control": "max-age=60", "Storage class": storageClass,
+			"Checksum SHA256": sha256Text, "Metadata owner": "ops", "Metadata stage": "two",
+		}
+		if got := statFields(t, must(t, srv, "stat", url).stdout); fmt.Sprint(got) != fmt.Sprint(nonEmpty(want)) {
+			t.Fatalf("stat printed\n%v\nwant\n%v", got, nonEmpty(want))
+		}
+
+		var j struct {
+			Event, URL, Bucket, Key, ETag string
+			LastModified                  string `json:"last_modified"`
+			StorageClass                  string `json:"storage_class"`
+			ContentType                   string `json:"content_type"`
+			CacheControl                  string `json:"cache_control"`
+			ChecksumType                  string `json:"checksum_type"`
+			Size                          int64
+			Checksums, Metadata           map[string]string
+		}
+		r := must(t, srv, "--json", "stat", url)
+		if strings.Count(r.stdout, "\n") != 1 || json.Unmarshal([]byte(r.stdout), &j) != nil {
+			t.Fatalf("stat --json printed more or less than one JSON object:\n%s", r.stdout)
+		}
+		if j.Event != "stat" || j.LastModified != want["Last modified"] || j.URL != url || j.Bucket != bucket || j.Key != "dir/a.txt" || j.Size != int64(len(data)) || j.ETag != want["ETag"] ||
+			j.StorageClass != storageClass || j.ContentType != want["Content type"] || j.CacheControl != "max-age=60" ||
+			fmt.Sprint(j.Checksums) != fmt.Sprint(map[string]string{"SHA256": sha}) || j.ChecksumType != checksumType ||
+			fmt.Sprint(j.Metadata) != fmt.Sprint(map[string]string{"owner": "ops", "stage": "two"}) {
+			t.Fatalf("stat --json: %+v\nfrom %s", j, r.stdout)
+		}
+		if strings.Contains(r.stdout, `"storage_class"`) != (storageClass != "") {
+			t.Fatalf("stat --json: a storage class the server did not give is not left out:\n%s", r.stdout)
+		}
+
+		// A multipart object uploaded by haul: versitygw and MinIO give its CRC32C as a
+		// checksum of the parts' checksums (the -3 suffix); moto gives none. haul's own
+		// whole-file checksum is in the user metadata on every server.
+		dir := t.TempDir()
+		randomFile(t, filepath.Join(dir, "big.bin"), 11<<20)
+		must(t, srv, "-q", "cp", filepath.Join(dir, "big.bin"), "s3://"+bucket+"/big.bin", "--part-size", "5MiB", "--multipart-threshold", "5MiB")
+		got := statFields(t, must(t, srv, "stat", "s3://"+bucket+"/big.bin").stdout)
+		crc, composite := got["Checksum CRC32C"]
+		if composite != (srv.Kind != "moto") || composite && !(strings.HasSuffix(crc, "-3 (composite)")) ||
+			!strings.HasPrefix(got["Metadata haul-checksum"], "CRC32C:") || !strings.HasSuffix(got["ETag"], "-3") {
+			t.Fatalf("stat of a multipart object: %v", got)
+		}
+
+		for _, c := range []struct{ arg, want string }{
+			{"s3://" + bucket + "/missing", "HeadObject s3://" + bucket + "/missing: NoSuchKey"},
+			{"s3://" + bucket + "-gone/k", `bucket "` + bucket + `-gone" does not exist`},
+		} {
+			r := haul(t, srv, nil, "stat", c.arg)
+			if r.code != 1 || r.stdout != "" || !strings.Contains(r.stderr, c.want) {
+				t.Fatalf("stat %s: exit %d, want 1 with %q\n%s%s", c.arg, r.code, c.want, r.stdout, r.stderr)
+			}
+			r = haul(t, srv, nil, "--json", "stat", c.arg)
+			if evs := jsonLines[map[string]any](t, r.stdout); r.code != 1 || len(evs) != 1 || evs[0]["event"] != "summary" || evs[0]["error"] == nil {
+				t.Fatalf("stat --json %s: exit %d, want 1 and a summary with the error\n%s", c.arg, r.code, r.stdout)
+			}
+		}
+		if r := haul(t, srv, nil, "stat", "s3://"+bucket+"/dir/"); r.code != 2 || !strings.Contains(r.stderr, "names a prefix") {
+			t.Fatalf("stat of a prefix: exit %d, want 2\n%s", r.code, r.stderr)
+		}
+	})
+}
+
+// statFields reads stat's "Field: value" lines, failing unless every value starts in the
+// same column.
+func statFields(t *testing.T, stdout string) map[string]string {
+	t.Helper()
+	fields := map[string]string{}
+	col := -1
+	for _, line := range strings.Split(strings.TrimSuffix(stdout, "\n"), "\n") {
+		name, _, ok := strings.Cut(line, ":")
+		if !ok {
+			t.Fatalf("stat printed a line that is not Field: value: %q", line)
+		}
+		at := len(name) + 1 + len(line[len(name)+1:]) - len(strings.TrimLeft(line[len(name)+1:], " "))
+		if col >= 0 && at != col {
+			t.Fatalf("stat's values are not aligned:\n%s", stdout)
+		}
+		col = at
+		fields[name] = line[at:]
+	}
+	return fields
+}
+
+// nonEmpty returns m without its empty values.
+func nonEmpty(m map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range m {
+		if v != "" {
+			out[k] = v
+		}
+	}
+	return out
+}
