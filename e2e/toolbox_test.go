@@ -144,3 +144,34 @@ func nonEmpty(m map[string]string) map[string]string {
 	}
 	return out
 }
+
+// TestCat writes a small object and a multipart one (three parts) to stdout, nothing on
+// stderr; through a proxy that corrupts every GET, cat writes the bytes it got and then
+// fails saying they were corrupted (exit 1), as cp s3://bucket/key - does; a missing key
+// fails with exit 1 and prints nothing on stdout.
+func TestCat(t *testing.T) {
+	forEachServer(t, func(t *testing.T, srv *s3test.Server) {
+		bucket := srv.NewBucket(t)
+		dir := t.TempDir()
+		files := map[string][]byte{
+			"small.bin": randomFile(t, filepath.Join(dir, "small.bin"), 100_000),
+			"big.bin":   randomFile(t, filepath.Join(dir, "big.bin"), 11<<20),
+		}
+		must(t, srv, "-q", "cp", "-r", dir, "s3://"+bucket+"/", "--part-size", "5MiB", "--multipart-threshold", "5MiB")
+		for name, data := range files {
+			r := must(t, srv, "cat", "s3://"+bucket+"/"+name)
+			if r.stdout != string(data) || r.stderr != "" {
+				t.Fatalf("cat %s: %d bytes, want %d; stderr %q", name, len(r.stdout), len(data), r.stderr)
+			}
+			always, corrupted := srv.CorruptResponses(t, -1)
+			r = haul(t, always, nil, "cat", "s3://"+bucket+"/"+name)
+			if r.code != 1 || corrupted() == 0 || !strings.Contains(r.stderr, "corrupted in transit") {
+				t.Fatalf("cat %s with every GET corrupted (%d): exit %d, want 1 saying so:\n%s", name, corrupted(), r.code, r.stderr)
+			}
+		}
+		r := haul(t, srv, nil, "cat", "s3://"+bucket+"/missing")
+		if r.code != 1 || r.stdout != "" || !strings.Contains(r.stderr, "NoSuchKey") {
+			t.Fatalf("cat of a missing key: exit %d, want 1 and NoSuchKey\n%s", r.code, r.stderr)
+		}
+	})
+}
