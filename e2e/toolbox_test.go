@@ -175,3 +175,58 @@ func TestCat(t *testing.T) {
 		}
 	})
 }
+
+// TestDu counts known objects at depths 0, 1 and 2, and over a whole bucket: each prefix's
+// line after those inside it and counting them, the total last; "d1-x" sorts before "d1/"
+// and "d10/" after it, so a prefix's keys are not taken for contiguous by their first
+// letters.
+func TestDu(t *testing.T) {
+	forEachServer(t, func(t *testing.T, srv *s3test.Server) {
+		bucket := srv.NewBucket(t)
+		c := srv.Client(t)
+		for key, size := range map[string]int{"p/a.txt": 1, "p/d1-x": 2, "p/d1/sub/z": 30, "p/d1/x": 10, "p/d1/y": 20,
+			"p/d10/v": 5, "p/d2/w": 40, "pother": 100, "q/zz": 1000} {
+			if _, err := c.PutObject(t.Context(), &s3.PutObjectInput{Bucket: &bucket, Key: aws.String(key), Body: bytes.NewReader(make([]byte, size))}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		type line struct {
+			key            string
+			objects, bytes float64
+		}
+		for _, tc := range []struct {
+			url   string
+			depth string
+			want  []line
+		}{
+			{"/p/", "0", []line{{"p/", 7, 108}}},
+			{"/p", "1", []line{{"p/d1/", 3, 60}, {"p/d10/", 1, 5}, {"p/d2/", 1, 40}, {"p/", 7, 108}}},
+			{"/p/", "2", []line{{"p/d1/sub/", 1, 30}, {"p/d1/", 3, 60}, {"p/d10/", 1, 5}, {"p/d2/", 1, 40}, {"p/", 7, 108}}},
+			{"", "1", []line{{"p/", 7, 108}, {"q/", 1, 1000}, {"", 9, 1208}}},
+		} {
+			url := "s3://" + bucket + tc.url
+			evs, sum := jsonRun(t, srv, 0, "du", "--depth", tc.depth, url)
+			var got []line
+			for _, ev := range evs["prefix"] {
+				key, _ := ev["key"].(string) // none for the whole bucket
+				got = append(got, line{key, ev["objects"].(float64), ev["bytes"].(float64)})
+			}
+			total := tc.want[len(tc.want)-1]
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) || len(evs) != 1 {
+				t.Fatalf("du --depth %s %s: %v (events %v), want %v", tc.depth, url, got, kinds(evs), tc.want)
+			}
+			counts(t, "du", sum, map[string]float64{"objects": total.objects, "bytes": total.bytes, "prefixes": float64(len(tc.want) - 1)}, "")
+
+			r := must(t, srv, "du", "-d", tc.depth, url)
+			lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+			last := fmt.Sprintf("%d objects  s3://%s/%s (total)", int(total.objects), bucket, total.key)
+			if len(lines) != len(tc.want) || !strings.HasSuffix(lines[len(lines)-1], last) {
+				t.Fatalf("du -d %s %s printed\n%s\nwant %d lines, the last ending %q", tc.depth, url, r.stdout, len(tc.want), last)
+			}
+		}
+		r := haul(t, srv, nil, "du", "s3://"+bucket+"/none/")
+		if r.code != 0 || !strings.Contains(r.stdout, "0 objects  s3://"+bucket+"/none/ (total)") || !strings.Contains(r.stderr, "no objects under") {
+			t.Fatalf("du of an empty prefix: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		}
+	})
+}
