@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -307,4 +308,91 @@ func httpDo(t *testing.T, method, url string, body []byte) (int, []byte) {
 		t.Fatal(err)
 	}
 	return resp.StatusCode, got
+}
+
+// TestRb: rb refuses a bucket that holds objects, and one that holds only an incomplete
+// upload (the servers would remove it, parts and all), saying that --force empties it;
+// rb --force deletes every object, aborts every upload and removes the bucket; an empty
+// bucket goes without --force. A versioned bucket keeps its versions when its objects are
+// deleted: rb --force then says so and exits 1 with the bucket still there.
+func TestRb(t *testing.T) {
+	forEachServer(t, func(t *testing.T, srv *s3test.Server) {
+		c := srv.Client(t)
+		bucket := srv.NewBucket(t)
+		putObjects(t, srv, bucket, 10, "a", "d/b", "d/e/c")
+		upload := func(bucket string) {
+			t.Helper()
+			up, err := c.CreateMultipartUpload(t.Context(), &s3.CreateMultipartUploadInput{Bucket: &bucket, Key: aws.String("d/part")})
+			if err == nil {
+				_, err = c.UploadPart(t.Context(), &s3.UploadPartInput{Bucket: &bucket, Key: up.Key, UploadId: up.UploadId,
+					PartNumber: aws.Int32(1), Body: bytes.NewReader(make([]byte, 1000))})
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		r := haul(t, srv, nil, "rb", "s3://"+bucket)
+		if r.code != 1 || !strings.Contains(r.stderr, "s3://"+bucket+" is not empty; --force deletes every object") || !strings.Contains(r.stderr, "BucketNotEmpty") ||
+			!bucketExists(t, srv, bucket) || len(keys(t, srv, bucket, "")) != 3 {
+			t.Fatalf("rb of a bucket with objects: exit %d, want 1 saying --force empties it, and the bucket as it was\n%s", r.code, r.stderr)
+		}
+		upload(bucket)
+		evs, sum := jsonRun(t, srv, 0, "rb", "--force", "s3://"+bucket)
+		counts(t, "rb --force", sum, map[string]float64{"deleted": 3, "aborted": 1, "failed": 0, "removed": 1}, "")
+		if fmt.Sprint(kinds(evs)) != fmt.Sprint(map[string]int{"deleted": 3, "aborted": 1, "removed": 1}) || bucketExists(t, srv, bucket) {
+			t.Fatalf("rb --force: events %v, bucket still there: %v", kinds(evs), bucketExists(t, srv, bucket))
+		}
+
+		onlyUpload := srv.NewBucket(t)
+		upload(onlyUpload)
+		r = haul(t, srv, nil, "rb", "s3://"+onlyUpload)
+		if r.code != 1 || !strings.Contains(r.stderr, "holds 1 incomplete multipart upload") || !bucketExists(t, srv, onlyUpload) {
+			t.Fatalf("rb of a bucket with only an incomplete upload: exit %d, want 1 saying so\n%s", r.code, r.stderr)
+		}
+		empty := srv.NewBucket(t)
+		if r := must(t, srv, "rb", "s3://"+empty); r.stdout != "remove_bucket: s3://"+empty+"\n" || bucketExists(t, srv, empty) {
+			t.Fatalf("rb of an empty bucket printed %q; still there: %v", r.stdout, bucketExists(t, srv, empty))
+		}
+		if r := haul(t, srv, nil, "rb", "s3://"+empty); r.code != 1 || !strings.Contains(r.stderr, "does not exist") {
+			t.Fatalf("rb of a missing bucket: exit %d, want 1\n%s", r.code, r.stderr)
+		}
+		if r := haul(t, srv, nil, "rb", "s3://"+onlyUpload+"/key"); r.code != 2 {
+			t.Fatalf("rb of a key: exit %d, want 2\n%s", r.code, r.stderr)
+		}
+
+		versioned := srv.NewBucket(t)
+		_, err := c.PutBucketVersioning(t.Context(), &s3.PutBucketVersioningInput{Bucket: &versioned,
+			VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusEnabled}})
+		if srv.Kind == "versitygw" {
+			// versitygw, as s3test starts it (posix, no versioning directory), has no versioning.
+			if err == nil || !strings.Contains(err.Error(), "VersioningNotConfigured") {
+				t.Fatalf("versitygw enabled versioning (%v): test rb of a versioned bucket on it too", err)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		putObjects(t, srv, versioned, 10, "a", "a")
+		r = haul(t, srv, nil, "rb", "--force", "s3://"+versioned)
+		if r.code != 1 || !strings.Contains(r.stderr, "still holds object versions or delete markers (its versioning is Enabled)") ||
+			strings.Contains(r.stdout, "remove_bucket") || !bucketExists(t, srv, versioned) {
+			t.Fatalf("rb --force of a versioned bucket: exit %d, want 1 saying why and the bucket there\n%s%s", r.code, r.stdout, r.stderr)
+		}
+	})
+}
+
+// bucketExists asks the server, with the SDK, whether the bucket is there.
+func bucketExists(t *testing.T, srv *s3test.Server, bucket string) bool {
+	t.Helper()
+	_, err := srv.Client(t).HeadBucket(t.Context(), &s3.HeadBucketInput{Bucket: &bucket})
+	var nf *types.NotFound
+	switch {
+	case err == nil:
+		return true
+	case errors.As(err, &nf):
+		return false
+	}
+	t.Fatalf("HeadBucket %s: %v", bucket, err)
+	return false
 }
