@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -395,4 +397,42 @@ func bucketExists(t *testing.T, srv *s3test.Server, bucket string) bool {
 	}
 	t.Fatalf("HeadBucket %s: %v", bucket, err)
 	return false
+}
+
+// TestCompletion: haul completion writes a script for each shell cobra supports, and the
+// bash one, sourced in bash, completes command names and a command's flags by asking haul
+// (its hidden __complete command). bash-completion's _get_comp_words_by_ref, which the
+// script calls, is stood in for by the plain split of the words, which is what it gives
+// for words without quotes, = or :.
+func TestCompletion(t *testing.T) {
+	for shell, want := range map[string]string{
+		"bash":       "# bash completion V2 for haul",
+		"zsh":        "#compdef haul",
+		"fish":       "# fish completion for haul",
+		"powershell": "# powershell completion for haul",
+	} {
+		r := haul(t, nil, nil, "completion", shell)
+		if r.code != 0 || !strings.HasPrefix(r.stdout, want) || r.stderr != "" {
+			t.Fatalf("haul completion %s: exit %d, output starting %q, want %q\n%s", shell, r.code, r.stdout[:min(len(r.stdout), 100)], want, r.stderr)
+		}
+	}
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("bash is not installed: the scripts were checked by their first lines only")
+	}
+	script := `_get_comp_words_by_ref() { cur="${COMP_WORDS[COMP_CWORD]}"; prev="${COMP_WORDS[COMP_CWORD-1]}"; words=("${COMP_WORDS[@]}"); cword=$COMP_CWORD; }
+source <(haul completion bash) || exit 1
+complete -p haul || exit 1
+ask() { COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}; COMPREPLY=(); __start_haul 2>/dev/null; echo "${COMPREPLY[*]}"; }
+ask haul c
+ask haul rb --f
+ask haul uploads a
+`
+	cmd := exec.CommandContext(t.Context(), bash, "--norc", "--noprofile", "-c", script)
+	cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(haulBin)+string(os.PathListSeparator)+os.Getenv("PATH"))
+	out, err := cmd.CombinedOutput()
+	want := "complete -o default -F __start_haul haul\ncat completion cp\n--force\nabort\n"
+	if err != nil || string(out) != want {
+		t.Fatalf("bash completion: %v\n%s\nwant\n%s", err, out, want)
+	}
 }
