@@ -436,3 +436,68 @@ ask haul uploads a
 		t.Fatalf("bash completion: %v\n%s\nwant\n%s", err, out, want)
 	}
 }
+
+// TestStatEncryptionAndVersion: stat gives the SSE mode and KMS key of an object put with
+// them, and the version ID of an object in a versioned bucket, where the server keeps them.
+// The servers differ, and the test says how: moto keeps and returns SSE-S3 and SSE-KMS
+// (any key ID); MinIO refuses both without a KMS (501 NotImplemented); versitygw accepts
+// the headers and keeps nothing, so stat shows no encryption (nor does the server's own
+// HEAD). MinIO and moto version; versitygw as s3test starts it does not (see TestRb).
+func TestStatEncryptionAndVersion(t *testing.T) {
+	forEachServer(t, func(t *testing.T, srv *s3test.Server) {
+		c := srv.Client(t)
+		bucket := srv.NewBucket(t)
+		const keyID = "arn:aws:kms:us-east-1:123456789012:key/0000-test"
+		for _, tc := range []struct {
+			key, encryption string
+			in              s3.PutObjectInput
+		}{
+			{"aes", "AES256", s3.PutObjectInput{ServerSideEncryption: types.ServerSideEncryptionAes256}},
+			{"kms", "aws:kms (KMS key " + keyID + ")", s3.PutObjectInput{ServerSideEncryption: types.ServerSideEncryptionAwsKms, SSEKMSKeyId: aws.String(keyID)}},
+		} {
+			in := tc.in
+			in.Bucket, in.Key, in.Body = &bucket, aws.String(tc.key), strings.NewReader("x")
+			_, err := c.PutObject(t.Context(), &in)
+			switch srv.Kind {
+			case "minio":
+				if err == nil || !strings.Contains(err.Error(), "NotImplemented") {
+					t.Fatalf("MinIO without a KMS took SSE (%v): test stat of it there too", err)
+				}
+				continue
+			case "versitygw":
+				tc.encryption = ""
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := statFields(t, must(t, srv, "stat", "s3://"+bucket+"/"+tc.key).stdout)
+			if got["Encryption"] != tc.encryption {
+				t.Fatalf("stat of an object put with %s: Encryption %q, want %q", tc.key, got["Encryption"], tc.encryption)
+			}
+			var j struct {
+				SSE      string `json:"sse"`
+				KMSKeyID string `json:"sse_kms_key_id"`
+			}
+			if err := json.Unmarshal([]byte(must(t, srv, "--json", "stat", "s3://"+bucket+"/"+tc.key).stdout), &j); err != nil ||
+				j.SSE != string(in.ServerSideEncryption) && tc.encryption != "" || j.KMSKeyID != aws.ToString(in.SSEKMSKeyId) && tc.encryption != "" {
+				t.Fatalf("stat --json of an object put with %s: %v %+v", tc.key, err, j)
+			}
+		}
+
+		if srv.Kind == "versitygw" {
+			return
+		}
+		versioned := srv.NewBucket(t)
+		if _, err := c.PutBucketVersioning(t.Context(), &s3.PutBucketVersioningInput{Bucket: &versioned,
+			VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusEnabled}}); err != nil {
+			t.Fatal(err)
+		}
+		out, err := c.PutObject(t.Context(), &s3.PutObjectInput{Bucket: &versioned, Key: aws.String("k"), Body: strings.NewReader("x")})
+		if err != nil || aws.ToString(out.VersionId) == "" {
+			t.Fatalf("put in a versioned bucket: %v, version %q", err, aws.ToString(out.VersionId))
+		}
+		if got := statFields(t, must(t, srv, "stat", "s3://"+versioned+"/k").stdout); got["Version ID"] != aws.ToString(out.VersionId) {
+			t.Fatalf("stat in a versioned bucket: Version ID %q, want %q", got["Version ID"], aws.ToString(out.VersionId))
+		}
+	})
+}
