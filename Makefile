@@ -121,6 +121,12 @@ bench-resume: tools build
 bench-sync: tools build
 	scripts/bench-sync.sh
 
+# Man pages, one per command, from the command definitions, into bin/man (generated, not
+# committed; SOURCE_DATE_EPOCH sets their date). man -l bin/man/haul-cp.1 reads one.
+.PHONY: man
+man:
+	$(GO) run ./internal/cli/genman bin/man
+
 lint:
 	GOBIN=$(CURDIR)/.tools/bin $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
 	golangci-lint run ./...

@@ -66,6 +66,7 @@ type event struct {
 	Prefixes    *int `json:"prefixes,omitempty"`     // ls
 	Buckets     *int `json:"buckets,omitempty"`      // ls of buckets
 	Created     *int `json:"created,omitempty"`      // mb
+	Removed     *int `json:"removed,omitempty"`      // rb: buckets removed
 	Uploads     *int `json:"uploads,omitempty"`      // uploads ls
 	Aborted     *int `json:"aborted,omitempty"`      // uploads abort
 	WouldAbort  *int `json:"would_abort,omitempty"`  // uploads abort --dry-run
@@ -86,7 +87,7 @@ type event struct {
 // nothing.
 func (ev *event) counted() int {
 	n := 0
-	for _, c := range []*int{ev.Done, ev.Failed, ev.NotDone, ev.Deleted, ev.Objects, ev.Prefixes, ev.Buckets, ev.Created,
+	for _, c := range []*int{ev.Done, ev.Failed, ev.NotDone, ev.Deleted, ev.Objects, ev.Prefixes, ev.Buckets, ev.Created, ev.Removed,
 		ev.Uploads, ev.Aborted, ev.WouldAbort, ev.Rules, ev.Installed, ev.Replaced, ev.Uploaded, ev.Downloaded, ev.Unchanged, ev.Protected} {
 		if c != nil {
 			n += *c

@@ -27,6 +27,7 @@ type reporter struct {
 	out                 *output   // --json events
 	unverified          int       // downloads that nothing could verify
 	unverifiedWhy       string    // why the first of them could not be
+	silentDone          bool      // print no line for an item done (cat: the bytes are the answer)
 }
 
 func (a *app) newReporter(unknownSize, dataOnStdout bool) *reporter {
@@ -97,7 +98,7 @@ func (r *reporter) Observe(ev transfer.Event) {
 		case r.a.json:
 			r.emitJSON(event{Event: "done", Op: string(ev.Item.Op), Src: ev.Item.Src(), Dst: ev.Item.Dst(), Bytes: new(ev.Item.Size), Seconds: ev.Elapsed.Seconds(),
 				Verified: ev.Verified, Unverified: ev.Unverified, Reason: ev.Item.Reason})
-		case r.a.quiet:
+		case r.a.quiet || r.silentDone:
 		case ev.Item.Op == transfer.Delete:
 			r.line(r.lines, "delete: %s", ev.Item.Dst())
 		default:
