@@ -108,7 +108,8 @@
 #   BENCH_LIST_COUNT   keys listed by the list workload (default 200000)
 #   BENCH_LIST_FLAT    1: the list and rm keys in one flat prefix, not directories of 1,000
 #   BENCH_RM_COUNT     keys deleted by the rm workload (default 20000)
-#   BENCH_FLOOR        1: scripts/floor runs the small, many and big-down workloads, as a floor
+#   BENCH_FLOOR        1: scripts/floor runs the small, many and big-down workloads, as a floor,
+#                      and scripts/floor -sdk (floor-sdk) the small and many ones
 #                      (bare net/http requests; not a peer; see "floor/peer" in the report)
 #   BENCH_SLOW_FACTOR  a peer slower than this many times the fastest peer in round 1 runs
 #                      no more rounds of the workload (default 3; 0: every tool every round)
@@ -229,9 +230,11 @@ PEERS=(aws rclone)
 TOOLS+=("${PEERS[@]}")
 # BENCH_FLOOR=1: scripts/floor (bare net/http requests, see its comment) runs the small-
 # and many-file workloads and the big download too, as a floor, not a peer: what a client
-# that does nothing but send its requests reaches on this machine beside the same MinIO.
+# that does nothing but send its requests reaches on this machine beside the same MinIO;
+# floor-sdk (scripts/floor -sdk: one SDK PutObject or GetObject call per object) runs the
+# small- and many-file workloads: the floor of a client whose S3 calls go through the SDK.
 if [[ ${BENCH_FLOOR:-0} == 1 ]]; then
-	TOOLS+=(floor)
+	TOOLS+=(floor floor-sdk)
 fi
 
 # has_tool NAME: is NAME measured in this run?
@@ -348,6 +351,7 @@ copy_cmd() {
 		if ((rec)); then CMD=("${RCLONE[@]}" -q copy); else CMD=("${RCLONE[@]}" -q copyto); fi
 		;;
 	floor) CMD=("$FLOOR") ;;
+	floor-sdk) CMD=("$FLOOR" -sdk) ;;
 	esac
 	CMD+=("$src" "$dst")
 }
@@ -790,6 +794,7 @@ for round in $(seq 1 "$RUNS"); do
 		for tool in "${order[@]}"; do
 			[[ -n ${DROPPED[$wl/$tool]:-} ]] && continue
 			[[ $tool == floor && $wl != small-* && $wl != many-* && $wl != big-down ]] && continue
+			[[ $tool == floor-sdk && $wl != small-* && $wl != many-* ]] && continue
 			one_run "$round" "$wl" "$tool"
 		done
 		if ((round == 1 && RUNS > 1)) && [[ $SLOW_FACTOR != 0 ]]; then drop_slow_peers "$wl"; fi
@@ -898,13 +903,14 @@ report() {
 	printf 'if it cost nothing and the server used every CPU; a target below it is out of reach on this machine):\n\n'
 	if has_tool floor; then
 		printf '"floor/peer": scripts/floor'"'"'s median wall time over the peer'"'"'s, where it ran (BENCH_FLOOR=1):\n'
-		printf 'bare net/http requests, no SDK stack, no checksums; what a client reaches that does nothing else.\n\n'
+		printf 'bare net/http requests, no SDK stack, no checksums; what a client reaches that does nothing else.\n'
+		printf '"sdk/peer": the same for scripts/floor -sdk, one SDK call per object and nothing else.\n\n'
 	fi
-	fmt='%-26s %-12s %10s %-13s %8s  %-7s %9s %10s\n'
+	fmt='%-26s %-12s %10s %-13s %8s  %-7s %9s %10s %8s\n'
 	# shellcheck disable=SC2059
-	printf "$fmt" workload "fastest peer" "haul/peer" rounds target verdict "srv floor" "floor/peer"
+	printf "$fmt" workload "fastest peer" "haul/peer" rounds target verdict "srv floor" "floor/peer" "sdk/peer"
 	# shellcheck disable=SC2059
-	printf "$fmt" -------------------------- ------------ ---------- ------------- -------- ------- --------- ----------
+	printf "$fmt" -------------------------- ------------ ---------- ------------- -------- ------- --------- ---------- --------
 	for wl in "${WORKLOADS[@]}"; do
 		best="$(fastest_peer "$wl")"
 		hr="$(ratio "$(median "$wl" haul 4)" "$(median "$wl" "$best" 4)")"
@@ -914,7 +920,8 @@ report() {
 		# shellcheck disable=SC2059
 		printf "$fmt" "$(label "$wl")" "$best" "$hr" "$(round_ratios "$wl" 4 haul "$best")" "$(printf '<= %.2f' "${TARGET[$wl]}")" "$verdict" \
 			"$(ratio "$(awk -v s="$(median "$wl" haul 10)" -v n="$(nproc)" 'BEGIN { printf "%.3f", s / n }')" "$(median "$wl" "$best" 4)")" \
-			"$(ratio "$(median "$wl" floor 4)" "$(median "$wl" "$best" 4)")"
+			"$(ratio "$(median "$wl" floor 4)" "$(median "$wl" "$best" 4)")" \
+			"$(ratio "$(median "$wl" floor-sdk 4)" "$(median "$wl" "$best" 4)")"
 	done
 	printf '\nhaul targets met: %d of %d\n' "$passed" "$total"
 	if has_tool s5cmd; then

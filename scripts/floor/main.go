@@ -6,7 +6,9 @@
 // SigV4 signer (UNSIGNED-PAYLOAD), no SDK operation stack, no checksum, no retry, no
 // temporary file; a download lists with the SDK's ListObjectsV2 paginator and writes each
 // file in place. It is not a tool: it only shows how far haul's per-object cost is from
-// the floor of net/http.
+// the floor of net/http. With -sdk, each object is one PutObject or GetObject call of the
+// AWS SDK for Go v2 instead (UNSIGNED-PAYLOAD, no retries, no checksum asked for or
+// checked): the floor for a client that makes its S3 calls through the SDK, as haul does.
 //
 //	go run scripts/floor/main.go [-c 16] DIR s3://bucket/prefix/   # upload every file
 //	go run scripts/floor/main.go [-c 16] s3://bucket/prefix/ DIR   # download every object
@@ -48,10 +50,12 @@ type client struct {
 	creds            aws.Credentials
 	signer           *v4.Signer
 	http             *http.Client
+	api              *s3.Client
 }
 
 func main() {
 	workers := flag.Int("c", 16, "requests in flight")
+	sdk := flag.Bool("sdk", false, "one SDK PutObject or GetObject call per object")
 	flag.Parse()
 	if flag.NArg() != 2 {
 		log.Fatal("usage: floor [-c N] DIR s3://bucket/prefix/ | s3://bucket/prefix/ DIR")
@@ -71,6 +75,10 @@ func main() {
 	if c.region == "" {
 		c.region = "us-east-1"
 	}
+	c.api = s3.New(s3.Options{Region: c.region, BaseEndpoint: aws.String(c.endpoint), UsePathStyle: true,
+		Credentials: credentials.StaticCredentialsProvider{Value: c.creds}, HTTPClient: c.http,
+		Retryer: aws.NopRetryer{}, RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
+		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired})
 	if strings.HasPrefix(src, "s3://") && !strings.HasSuffix(src, "/") {
 		if err := c.ranges(strings.TrimPrefix(src, "s3://"), dst, *workers); err != nil {
 			log.Fatal(err)
@@ -86,9 +94,14 @@ func main() {
 			buf := make([]byte, 256<<10)
 			for j := range jobs {
 				var err error
-				if down {
+				switch {
+				case down && *sdk:
+					err = c.sdkGet(j[1], j[0], buf)
+				case down:
 					err = c.get(j[1], j[0], buf)
-				} else {
+				case *sdk:
+					err = c.sdkPut(j[0], j[1])
+				default:
 					err = c.put(j[0], j[1])
 				}
 				if err != nil && failed.Add(1) <= 5 {
@@ -129,10 +142,8 @@ func walk(dir, dst string, jobs chan<- [2]string) error {
 
 func (c *client) list(src, dir string, jobs chan<- [2]string) error {
 	bucket, prefix, _ := strings.Cut(strings.TrimPrefix(src, "s3://"), "/")
-	api := s3.New(s3.Options{Region: c.region, BaseEndpoint: aws.String(c.endpoint), UsePathStyle: true,
-		Credentials: credentials.StaticCredentialsProvider{Value: c.creds}, HTTPClient: c.http})
 	made := map[string]bool{}
-	p := s3.NewListObjectsV2Paginator(api, &s3.ListObjectsV2Input{Bucket: &bucket, Prefix: &prefix})
+	p := s3.NewListObjectsV2Paginator(c.api, &s3.ListObjectsV2Input{Bucket: &bucket, Prefix: &prefix})
 	for p.HasMorePages() {
 		page, err := p.NextPage(context.Background())
 		if err != nil {
@@ -259,4 +270,37 @@ func (c *client) ranges(key, path string, workers int) error {
 		return err
 	}
 	return f.Close()
+}
+
+func unsignedPayload(o *s3.Options) {
+	o.APIOptions = append(o.APIOptions, v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware)
+}
+
+func (c *client) sdkPut(path, bucketKey string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	bucket, key, _ := strings.Cut(bucketKey, "/")
+	_, err = c.api.PutObject(context.Background(), &s3.PutObjectInput{Bucket: &bucket, Key: &key,
+		Body: bytes.NewReader(b), ContentLength: aws.Int64(int64(len(b)))}, unsignedPayload)
+	return err
+}
+
+func (c *client) sdkGet(bucketKey, path string, buf []byte) error {
+	bucket, key, _ := strings.Cut(bucketKey, "/")
+	out, err := c.api.GetObject(context.Background(), &s3.GetObjectInput{Bucket: &bucket, Key: &key})
+	if err != nil {
+		return err
+	}
+	defer out.Body.Close()
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	_, err = io.CopyBuffer(f, out.Body, buf)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
