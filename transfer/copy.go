@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
-	"path"
 	"strings"
 	"time"
 
@@ -27,9 +25,29 @@ import (
 // copyOptions), and haul's whole-file checksum (ChecksumMetadata) goes with the bytes, so
 // that a download of the copy verifies as a download of the source does.
 
-// CopyItem is the producer of the copy of the object src to dst.
+// CopyItem is the producer of the copy of the object src to dst, of a size not yet known
+// (the copy asks the source for it).
 func CopyItem(src, dst object.Ref) Producer {
 	return one(Item{Op: Copy, Source: src, Object: dst, Size: -1})
+}
+
+// ObjectCopyItem is CopyItem that asks the source store for the object first (HeadObject,
+// retried), so that a missing source ends the run before any item and a plan (dry run)
+// knows the size.
+func (e *Engine) ObjectCopyItem(src, dst object.Ref) Producer {
+	return func(ctx context.Context, yield func(Item) bool) error {
+		var info object.Info
+		err := e.Retry(ctx, func(ctx context.Context) error {
+			var err error
+			info, err = e.source().HeadObject(ctx, src)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		yield(Item{Op: Copy, Source: src, Object: dst, Size: info.Size, ETag: info.ETag, LastModified: info.LastModified, head: &info})
+		return nil
+	}
 }
 
 // CopyPrefixItems is the producer of the copies of every object under src.Key (which should
@@ -120,9 +138,8 @@ func (t *task) describe(ctx context.Context, from Store, ref object.Ref) (object
 
 // copyOptions returns the options of a copy: the source's properties (props), with the
 // metadata, content type and cache control given to the call instead when
-// Options.ReplaceMetadata is set (a content type not given then is found from the key's
-// extension, as for an upload; haul's own metadata, its whole-file checksum and file time,
-// is kept), and the ACL, storage class and encryption given replacing the source's. The
+// Options.ReplaceMetadata is set (a content type not given is then the server's default,
+// as with aws-cli; haul's own metadata, its whole-file checksum and file time, is kept), and the ACL, storage class and encryption given replacing the source's. The
 // source's encryption is not carried to another store, whose keys are not the source's. The
 // checksum algorithm is resolved as for an upload. When the source has no haul checksum
 // but the server keeps a CRC of the whole object, that CRC becomes the copy's haul
@@ -145,9 +162,6 @@ func (t *task) copyOptions(ctx context.Context, info object.Info, props object.O
 			}
 		}
 		o.ContentType, o.CacheControl = given.ContentType, given.CacheControl
-		if o.ContentType == "" {
-			o.ContentType = mime.TypeByExtension(path.Ext(t.it.Object.Key))
-		}
 	}
 	o.ACL = given.ACL
 	if given.StorageClass != "" {

@@ -202,7 +202,7 @@ func TestCopyReplaceMetadata(t *testing.T) {
 		if _, ok := StoredChecksum(m); !ok {
 			t.Errorf("size %d: the haul checksum was dropped: %v", size, m)
 		}
-		if got.Info.ContentType != "text/html; charset=utf-8" || got.Options.StorageClass != "STANDARD_IA" {
+		if got.Info.ContentType != "binary/octet-stream" || got.Options.StorageClass != "STANDARD_IA" {
 			t.Errorf("size %d: content type %q, storage class %q", size, got.Info.ContentType, got.Options.StorageClass)
 		}
 	}
