@@ -1,0 +1,253 @@
+package e2e
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/haul-s3/haul/internal/s3test"
+)
+
+// copyFlags make a 12 MiB object a three-part copy (UploadPartCopy or, between servers,
+// ranged GETs and UploadParts).
+var copyFlags = []string{"--part-size", "5MiB", "--multipart-threshold", "8MiB"}
+
+// copied is what a copy's source and destination hold, read back with the SDK.
+type copied struct {
+	meta         map[string]string
+	contentType  string
+	cacheControl string
+}
+
+func headObject(t *testing.T, srv *s3test.Server, bucket, key string) copied {
+	t.Helper()
+	out, err := srv.Client(t).HeadObject(t.Context(), &s3.HeadObjectInput{Bucket: &bucket, Key: &key})
+	if err != nil {
+		t.Fatalf("HEAD s3://%s/%s: %v", bucket, key, err)
+	}
+	return copied{out.Metadata, aws.ToString(out.ContentType), aws.ToString(out.CacheControl)}
+}
+
+// downloadVerified downloads an object with haul and returns its bytes and what haul
+// verified it with.
+func downloadVerified(t *testing.T, srv *s3test.Server, url string) ([]byte, string) {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "got")
+	r := must(t, srv, "--json", "cp", url, out)
+	var verified string
+	for _, ev := range jsonLines[struct {
+		Event, Verified string
+	}](t, r.stdout) {
+		if ev.Event == "done" {
+			verified = ev.Verified
+		}
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data, verified
+}
+
+// countOps counts the requests of each operation in a --debug run's stderr.
+func countOps(stderr string) map[string]int {
+	n := map[string]int{}
+	for _, line := range strings.Split(stderr, "\n") {
+		if op, ok := strings.CutPrefix(line, "debug: "); ok {
+			op, _, _ = strings.Cut(op, " ")
+			n[op]++
+		}
+	}
+	return n
+}
+
+func TestCopyS3ToS3SameServer(t *testing.T) {
+	forEachServer(t, func(t *testing.T, srv *s3test.Server) {
+		a, b := srv.NewBucket(t), srv.NewBucket(t)
+		dir := t.TempDir()
+		small := randomFile(t, filepath.Join(dir, "p", "small.txt"), 1000)
+		big := randomFile(t, filepath.Join(dir, "p", "sub", "big.bin"), 12<<20+7)
+		must(t, srv, append([]string{"cp", "-r", filepath.Join(dir, "p"), "s3://" + a + "/p/",
+			"--metadata", "team=blue", "--content-type", "text/x-test", "--cache-control", "no-cache"}, copyFlags...)...)
+
+		for _, tc := range []struct {
+			name, key string
+			data      []byte
+			ops       map[string]int
+		}{
+			{"single", "p/small.txt", small, map[string]int{"CopyObject": 1}},
+			{"multipart", "p/sub/big.bin", big, map[string]int{"CreateMultipartUpload": 1, "UploadPartCopy": 3, "CompleteMultipartUpload": 1}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				dst := "s3://" + b + "/copy/" + tc.key
+				r := must(t, srv, append([]string{"--debug", "cp", "s3://" + a + "/" + tc.key, dst}, copyFlags...)...)
+				ops := countOps(r.stderr)
+				for op, n := range tc.ops {
+					if ops[op] != n {
+						t.Errorf("%d %s, want %d; requests %v", ops[op], op, n, ops)
+					}
+				}
+				if ops["GetObject"]+ops["UploadPart"]+ops["PutObject"] != 0 {
+					t.Errorf("the bytes went through haul: requests %v", ops)
+				}
+				got := headObject(t, srv, b, "copy/"+tc.key)
+				if got.meta["team"] != "blue" || got.contentType != "text/x-test" || got.cacheControl != "no-cache" || got.meta["haul-checksum"] == "" {
+					t.Errorf("the copy's properties were not copied: %+v", got)
+				}
+				data, verified := downloadVerified(t, srv, dst)
+				if !bytes.Equal(data, tc.data) {
+					t.Fatal("the copy's bytes differ")
+				}
+				if verified != "crc32c" && verified != "crc64nvme" {
+					t.Errorf("the copy's download was verified with %q, want the haul checksum", verified)
+				}
+
+				// REPLACE: the copy has only the metadata given, and haul's checksum.
+				dst = "s3://" + b + "/replaced/" + tc.key
+				must(t, srv, append([]string{"cp", "s3://" + a + "/" + tc.key, dst, "--metadata", "owner=ops"}, copyFlags...)...)
+				got = headObject(t, srv, b, "replaced/"+tc.key)
+				if got.meta["owner"] != "ops" || got.meta["team"] != "" || got.contentType == "text/x-test" || got.cacheControl != "" {
+					t.Errorf("--metadata did not replace the source's metadata: %+v", got)
+				}
+				if got.meta["haul-checksum"] == "" {
+					t.Errorf("the haul checksum was dropped by REPLACE: %v", got.meta)
+				}
+				if data, _ := downloadVerified(t, srv, dst); !bytes.Equal(data, tc.data) {
+					t.Fatal("the replaced copy's bytes differ")
+				}
+			})
+		}
+
+		t.Run("prefix", func(t *testing.T) {
+			must(t, srv, append([]string{"cp", "-r", "s3://" + a + "/p/", "s3://" + b + "/q/"}, copyFlags...)...)
+			if got, want := keys(t, srv, b, "q/"), []string{"q/small.txt", "q/sub/big.bin"}; !slices.Equal(got, want) {
+				t.Fatalf("keys %v, want %v", got, want)
+			}
+			if data, _ := downloadVerified(t, srv, "s3://"+b+"/q/sub/big.bin"); !bytes.Equal(data, big) {
+				t.Fatal("the prefix copy's bytes differ")
+			}
+		})
+		if ups := srv.IncompleteUploads(t, b, ""); len(ups) != 0 {
+			t.Fatalf("incomplete uploads left: %v", ups)
+		}
+	})
+}
+
+// TestCopyBetweenServers copies through haul from one server to another: the bytes are
+// read with ranged GETs and sent as parts, and checked against the source's checksum.
+func TestCopyBetweenServers(t *testing.T) {
+	kinds := s3test.Kinds()
+	for _, pair := range [][2]string{{"versitygw", "minio"}, {"minio", "moto"}} {
+		if !slices.Contains(kinds, pair[0]) || !slices.Contains(kinds, pair[1]) {
+			continue
+		}
+		t.Run(pair[0]+"-to-"+pair[1], func(t *testing.T) {
+			t.Parallel()
+			from, to := s3test.Shared(t, pair[0]), s3test.Shared(t, pair[1])
+			a, b := from.NewBucket(t), to.NewBucket(t)
+			dir := t.TempDir()
+			small := randomFile(t, filepath.Join(dir, "p", "small"), 1000)
+			big := randomFile(t, filepath.Join(dir, "p", "big"), 12<<20+7)
+			must(t, from, append([]string{"cp", "-r", filepath.Join(dir, "p"), "s3://" + a + "/p/", "--metadata", "team=blue"}, copyFlags...)...)
+
+			// The destination is the environment's server; the source is named by a profile.
+			config := filepath.Join(t.TempDir(), "config")
+			err := os.WriteFile(config, []byte("[profile src]\naws_access_key_id = "+from.AccessKey+"\naws_secret_access_key = "+from.SecretKey+
+				"\nregion = "+from.Region+"\n"), 0o600)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cmd := haulCmd(t, to, append([]string{"--json", "--debug", "cp", "-r", "s3://" + a + "/p/", "s3://" + b + "/q/",
+				"--source-endpoint-url", from.Endpoint, "--source-profile", "src", "--memory", "16MiB"}, copyFlags...)...)
+			cmd.Env = append(cmd.Env, "AWS_CONFIG_FILE="+config)
+			var out, errb bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &errb
+			if err := cmd.Run(); err != nil {
+				t.Fatalf("haul: %v\n%s\n%s", err, out.String(), errb.String())
+			}
+			ops := countOps(errb.String())
+			if ops["CopyObject"]+ops["UploadPartCopy"] != 0 || ops["UploadPart"] != 3 || ops["GetObject"] != 4 {
+				t.Errorf("requests %v; want 4 GetObject (one whole, three ranged), 3 UploadPart, no server-side copy", ops)
+			}
+			for _, ev := range jsonLines[struct{ Event, Src, Verified string }](t, out.String()) {
+				if ev.Event == "done" && ev.Verified != "crc32c" {
+					t.Errorf("%s copied with verified %q, want crc32c (the source's haul checksum)", ev.Src, ev.Verified)
+				}
+			}
+			for key, want := range map[string][]byte{"q/small": small, "q/big": big} {
+				if data, _ := downloadVerified(t, to, "s3://"+b+"/"+key); !bytes.Equal(data, want) {
+					t.Errorf("%s differs from its source", key)
+				}
+				if m := headObject(t, to, b, key).meta; m["team"] != "blue" {
+					t.Errorf("%s: metadata %v not copied", key, m)
+				}
+			}
+			if ups := to.IncompleteUploads(t, b, ""); len(ups) != 0 {
+				t.Fatalf("incomplete uploads left: %v", ups)
+			}
+		})
+	}
+}
+
+func TestCancelMidCopyLeavesNoMultipartUpload(t *testing.T) {
+	forEachServer(t, func(t *testing.T, srv *s3test.Server) {
+		bucket := srv.NewBucket(t)
+		f := filepath.Join(t.TempDir(), "big")
+		randomFile(t, f, 60<<20)
+		must(t, srv, "cp", f, "s3://"+bucket+"/src/big")
+		// Each part copy is held 300ms, so the copy takes 3s or more and the signal lands
+		// mid-way even on a loaded machine.
+		slow := srv.Delay(t, 300*time.Millisecond, s3test.IsUploadPart)
+		cmd := haulCmd(t, slow, "--debug", "cp", "s3://"+bucket+"/src/big", "s3://"+bucket+"/dst/big", "--part-size", "5MiB", "--concurrency", "2")
+		code, stderr := runUntil(t, cmd, "UploadPartCopy", func() { _ = cmd.Process.Signal(syscall.SIGINT) })
+		if code != 130 {
+			t.Fatalf("exit %d, want 130; stderr:\n%s", code, stderr)
+		}
+		if !strings.Contains(stderr, "AbortMultipartUpload") {
+			t.Fatalf("no abort in stderr:\n%s", stderr)
+		}
+		if ups := srv.IncompleteUploads(t, bucket, ""); len(ups) != 0 {
+			t.Fatalf("incomplete uploads left after the cancel: %v", ups)
+		}
+		if got := keys(t, srv, bucket, "dst/"); len(got) != 0 {
+			t.Fatalf("a cancelled copy left %v", got)
+		}
+	})
+}
+
+func TestCopyThroughFaults(t *testing.T) {
+	forEachServer(t, func(t *testing.T, srv *s3test.Server) {
+		bucket := srv.NewBucket(t)
+		dir := t.TempDir()
+		small := randomFile(t, filepath.Join(dir, "src", "small"), 1000)
+		big := randomFile(t, filepath.Join(dir, "src", "big"), 12<<20)
+		must(t, srv, append([]string{"cp", "-r", filepath.Join(dir, "src"), "s3://" + bucket + "/src/"}, copyFlags...)...)
+		view, faults := srv.Faults(t)
+		faults.Add(2, s3test.IsUploadPart, s3test.Fault{Kind: s3test.InternalError}).
+			Add(1, s3test.IsUploadPart, s3test.Fault{Kind: s3test.ResetResponse, After: -1}).
+			Add(1, s3test.All(s3test.IsPut, s3test.KeyIs("dst/small")), s3test.Fault{Kind: s3test.SlowDown}).
+			Add(1, s3test.IsCompleteUpload, s3test.Fault{Kind: s3test.ResetResponse, After: -1})
+		r := haulWithin(t, view, faultRunLimit, append([]string{"--json", "cp", "-r", "s3://" + bucket + "/src/", "s3://" + bucket + "/dst/", "--retries", "3"}, copyFlags...)...)
+		t.Logf("proxy: %s; haul: exit %d", faults.Stats(), r.code)
+		rep := parseReport(t, r.stdout)
+		if r.code != 0 || len(rep.done) != 2 || rep.retries < 4 {
+			t.Fatalf("exit %d, %d done, %d retries; want 0, 2, at least 4\n%s\n%s", r.code, len(rep.done), rep.retries, r.stdout, r.stderr)
+		}
+		for key, want := range map[string][]byte{"dst/small": small, "dst/big": big} {
+			if data, _ := downloadVerified(t, srv, "s3://"+bucket+"/"+key); !bytes.Equal(data, want) {
+				t.Errorf("%s differs from its source", key)
+			}
+		}
+		if ups := srv.IncompleteUploads(t, bucket, ""); len(ups) != 0 {
+			t.Fatalf("incomplete uploads left: %v", ups)
+		}
+	})
+}
