@@ -251,3 +251,40 @@ func TestCopyThroughFaults(t *testing.T) {
 		}
 	})
 }
+
+// TestCopyChecksum: --checksum is obeyed on a server-side copy: the copy keeps a checksum
+// of that algorithm, as the server computes it (CopyObject, and the parts of UploadPartCopy).
+// MinIO refuses UploadPartCopy into an upload with a checksum algorithm (the store's quirk
+// PartCopyChecksumRefused): haul then fails the copy, leaves no upload, and says to copy
+// without --checksum.
+func TestCopyChecksum(t *testing.T) {
+	forEachServer(t, func(t *testing.T, srv *s3test.Server) {
+		bucket := srv.NewBucket(t)
+		dir := t.TempDir()
+		randomFile(t, filepath.Join(dir, "p", "small"), 1000)
+		randomFile(t, filepath.Join(dir, "p", "big"), 12<<20)
+		must(t, srv, append([]string{"cp", "-r", filepath.Join(dir, "p"), "s3://" + bucket + "/p/", "--checksum", "crc32"}, copyFlags...)...)
+		for _, key := range []string{"small", "big"} {
+			r := haul(t, srv, nil, append([]string{"cp", "s3://" + bucket + "/p/" + key, "s3://" + bucket + "/q/" + key, "--checksum", "crc32c"}, copyFlags...)...)
+			if srv.Kind == "minio" && key == "big" {
+				if r.code != 1 || !strings.Contains(r.stderr, "without --checksum") {
+					t.Fatalf("exit %d, want 1 and advice to copy without --checksum:\n%s", r.code, r.stderr)
+				}
+				continue
+			}
+			if r.code != 0 {
+				t.Fatalf("cp %s: exit %d\n%s", key, r.code, r.stderr)
+			}
+			out, err := srv.Client(t).HeadObject(t.Context(), &s3.HeadObjectInput{Bucket: &bucket, Key: aws.String("q/" + key), ChecksumMode: "ENABLED"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if aws.ToString(out.ChecksumCRC32C) == "" {
+				t.Errorf("%s: the copy has no CRC32C checksum (CRC32 %q)", key, aws.ToString(out.ChecksumCRC32))
+			}
+		}
+		if ups := srv.IncompleteUploads(t, bucket, ""); len(ups) != 0 {
+			t.Fatalf("incomplete uploads left: %v", ups)
+		}
+	})
+}
