@@ -288,3 +288,35 @@ func TestCopyChecksum(t *testing.T) {
 		}
 	})
 }
+
+// TestCopyBetweenEndpointsBoundedMemory: a copy through haul holds the parts in flight in
+// buffers of --memory, never the object: a 160 MiB object copied with --memory 16MiB keeps
+// haul's peak resident set far below the object's size. Two names of one server
+// (127.0.0.1 and localhost) are two endpoints to haul, so the bytes pass through it.
+func TestCopyBetweenEndpointsBoundedMemory(t *testing.T) {
+	srv := s3test.Shared(t, s3test.Kinds()[0])
+	bucket := srv.NewBucket(t)
+	f := filepath.Join(t.TempDir(), "big")
+	data := randomFile(t, f, 160<<20)
+	must(t, srv, "cp", f, "s3://"+bucket+"/src/big")
+	other := strings.Replace(srv.Endpoint, "127.0.0.1", "localhost", 1)
+	if other == srv.Endpoint {
+		t.Fatalf("cannot name endpoint %s another way", srv.Endpoint)
+	}
+	r, rss := haulMeasured(t, srv, faultRunLimit, "--json", "--debug", "cp", "s3://"+bucket+"/src/big", "s3://"+bucket+"/dst/big",
+		"--source-endpoint-url", other, "--memory", "16MiB", "--part-size", "5MiB", "--concurrency", "4")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, tail(r.stderr, 3000))
+	}
+	t.Logf("%s: peak RSS %.1f MiB copying 160 MiB with --memory 16MiB", srv.Kind, float64(rss)/(1<<20))
+	if rss > 100<<20 {
+		t.Errorf("peak RSS %.1f MiB: the copy was not held to --memory 16MiB", float64(rss)/(1<<20))
+	}
+	ops := countOps(r.stderr)
+	if ops["UploadPartCopy"]+ops["CopyObject"] != 0 || ops["UploadPart"] != 32 {
+		t.Fatalf("requests %v; want 32 UploadPart and no server-side copy", ops)
+	}
+	if got, _ := object(t, srv, bucket, "dst/big"); !bytes.Equal(got, data) {
+		t.Fatal("the copy's bytes differ")
+	}
+}
