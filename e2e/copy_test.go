@@ -320,3 +320,53 @@ func TestCopyBetweenEndpointsBoundedMemory(t *testing.T) {
 		t.Fatal("the copy's bytes differ")
 	}
 }
+
+// TestKillThenResumeCopy: a multipart copy with --resume killed with SIGKILL keeps its
+// upload and journal; the same command run again copies only the parts the server does
+// not hold, completes, and removes its journal.
+func TestKillThenResumeCopy(t *testing.T) {
+	forEachServer(t, func(t *testing.T, srv *s3test.Server) {
+		bucket := srv.NewBucket(t)
+		f := filepath.Join(t.TempDir(), "big")
+		data := randomFile(t, f, 60<<20)
+		must(t, srv, "cp", f, "s3://"+bucket+"/src/big")
+		state := t.TempDir()
+		slow := srv.Delay(t, 150*time.Millisecond, s3test.IsUploadPart)
+		args := []string{"--debug", "cp", "--resume", "s3://" + bucket + "/src/big", "s3://" + bucket + "/dst/big", "--part-size", "5MiB", "--concurrency", "2"}
+		killAfter(t, resumeEnv(haulCmd(t, slow, args...), state), "UploadPartCopy", 4)
+		if ups := srv.IncompleteUploads(t, bucket, "dst/"); len(ups) != 1 {
+			t.Fatalf("uploads after the kill: %v, want the one kept", ups)
+		}
+		journals, _ := filepath.Glob(filepath.Join(state, "haul", "journals", "*.journal"))
+		if len(journals) != 1 {
+			t.Fatalf("want one journal in the state directory, found %v", journals)
+		}
+		recorded := 0
+		for _, r := range journalRecords(t, journals[0]) {
+			if r["op"] == "part" {
+				recorded++
+			}
+		}
+		if recorded == 0 {
+			t.Fatal("the journal recorded no part before the kill")
+		}
+		cmd := resumeEnv(haulCmd(t, srv, args...), state)
+		var errb bytes.Buffer
+		cmd.Stderr = &errb
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("resumed run: %v\n%s", err, errb.String())
+		}
+		if n := countOps(errb.String())["UploadPartCopy"]; n != 12-recorded {
+			t.Errorf("the resumed run copied %d parts; want the %d the journal did not record", n, 12-recorded)
+		}
+		if got, _ := object(t, srv, bucket, "dst/big"); !bytes.Equal(got, data) {
+			t.Fatal("the resumed copy's bytes differ")
+		}
+		if ups := srv.IncompleteUploads(t, bucket, ""); len(ups) != 0 {
+			t.Fatalf("incomplete uploads left: %v", ups)
+		}
+		if journals, _ := filepath.Glob(filepath.Join(state, "haul", "journals", "*.journal")); len(journals) != 0 {
+			t.Fatalf("journal kept after the copy finished: %v", journals)
+		}
+	})
+}

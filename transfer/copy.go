@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/haul-s3/haul/object"
+	"github.com/haul-s3/haul/transfer/journal"
 )
 
 // This file is the copy of an object to another object (Op Copy). On one store that can
@@ -98,6 +99,11 @@ func (t *task) copyObject(ctx context.Context) (int64, error) {
 		return max(t.it.Size, 0), err
 	}
 	size := info.Size
+	j := t.e.opts.Journal
+	fp := copyFingerprint(info)
+	if j != nil && j.Uploaded(dst.Bucket, dst.Key, fp) {
+		return size, errAlreadyDone
+	}
 	o := t.copyOptions(ctx, info, props)
 	t.whole, _ = StoredChecksum(o.Metadata)
 	cs := object.CopySource{Ref: src, ETag: info.ETag}
@@ -109,14 +115,24 @@ func (t *task) copyObject(ctx context.Context) (int64, error) {
 		}
 		if size <= t.e.opts.MultipartThreshold && size <= MaxPartSize {
 			cs.ReplaceMetadata = t.e.opts.ReplaceMetadata
-			return size, t.copyWhole(ctx, c, cs, size, o)
+			err = t.copyWhole(ctx, c, cs, size, o)
+		} else {
+			err = t.copyParts(ctx, c, cs, size, fp, o)
 		}
-		return size, t.copyParts(ctx, c, cs, size, o)
+	} else if size <= t.e.opts.MultipartThreshold {
+		err = t.relayWhole(ctx, from, info, o)
+	} else {
+		err = t.relayParts(ctx, from, info, o)
 	}
-	if size <= t.e.opts.MultipartThreshold {
-		return size, t.relayWhole(ctx, from, info, o)
+	if err == nil && j != nil {
+		err = j.UploadDone(dst.Bucket, dst.Key, fp)
 	}
-	return size, t.relayParts(ctx, from, info, o)
+	return size, err
+}
+
+// copyFingerprint is what a journal records of a copy's source: its size, time and ETag.
+func copyFingerprint(info object.Info) journal.Fingerprint {
+	return journal.Fingerprint{Size: info.Size, MtimeNs: info.LastModified.UnixNano(), ETag: info.ETag}
 }
 
 // describe asks the source store for the object's size, ETag and properties (retried).
@@ -236,21 +252,42 @@ func (t *task) copyWhole(ctx context.Context, c Copier, src object.CopySource, s
 }
 
 // copyParts copies the object as a multipart upload of UploadPartCopy ranges, sent in
-// parallel in one session: aborted if anything fails or the run is cancelled.
-func (t *task) copyParts(ctx context.Context, c Copier, src object.CopySource, size int64, o *object.Options) (err error) {
+// parallel in one session: aborted if anything fails or the run is cancelled, unless the
+// run has a journal, which records the upload and its parts (fp is the source's
+// fingerprint) so that the next run copies only the parts the server does not hold.
+// Unlike an upload's, a resumed copy needs no check of the parts before completion: a part
+// an earlier run's late request made is a copy of the same bytes of the same version.
+func (t *task) copyParts(ctx context.Context, c Copier, src object.CopySource, size int64, fp journal.Fingerprint, o *object.Options) (err error) {
 	partSize, err := PartSize(size, t.e.opts.PartSize)
 	if err != nil {
 		return fmt.Errorf("copy %s: %w", src.Ref, err)
 	}
-	s, err := t.newSession(ctx, t.it.Object, o, "", false)
+	dst, j := t.it.Object, t.e.opts.Journal
+	id, have, err := t.resumeUpload(ctx, src.String(), dst, fp, partSize)
+	if err != nil {
+		return err
+	}
+	resumed := id != ""
+	s, err := t.newSession(ctx, dst, o, id, j != nil)
 	if err != nil {
 		return err
 	}
 	defer func() { s.end(ctx, err) }()
+	if j != nil && !resumed {
+		if err := j.StartUpload(journal.Upload{Bucket: dst.Bucket, Key: dst.Key, UploadID: s.id, Source: fp, PartSize: partSize}); err != nil {
+			s.journal = false // not recorded, so no later run can continue it: abort it
+			return err
+		}
+	}
 	n := PartCount(size, partSize)
 	parts := make([]object.Part, n)
 	for i := range n {
 		num := int32(i + 1)
+		if p, ok := have[num]; ok {
+			parts[i] = p
+			t.progress(p.Size)
+			continue
+		}
 		ps := src
 		ps.Offset = int64(i) * partSize
 		ps.Length = min(partSize, size-ps.Offset)

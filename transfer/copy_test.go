@@ -398,3 +398,54 @@ func TestMoveKeepsSourceWhenCopyFails(t *testing.T) {
 	}
 	stored(t, from, copySrc)
 }
+
+func TestCopyResumedFromJournal(t *testing.T) {
+	st := newCopyStore("a", "b")
+	data := randomBytes(22*mib, 16)
+	put(t, st, copySrc, data, object.Options{})
+	jpath := filepath.Join(t.TempDir(), "j")
+	opts := fastOpts(Options{PartSize: 5 * mib, MultipartThreshold: 8 * mib, Concurrency: 1})
+
+	// The first run copies two parts of five, then is cancelled: the upload is kept.
+	ctx, cancel := context.WithCancel(context.Background())
+	st.partCopy = func(ctx context.Context, num int32) error {
+		if num == 3 {
+			cancel()
+			<-ctx.Done()
+			return ctx.Err()
+		}
+		return nil
+	}
+	opts.Journal = openJournal(t, jpath)
+	if _, err := New(st, opts).Run(ctx, CopyItem(copySrc, copyDst)); !errors.Is(err, context.Canceled) {
+		t.Fatalf("first run: %v, want context.Canceled", err)
+	}
+	_ = opts.Journal.Close()
+	var kept []object.Upload
+	_ = st.ListUploads(context.Background(), "b", "", func(u object.Upload) error { kept = append(kept, u); return nil })
+	if len(kept) != 1 {
+		t.Fatalf("uploads after the cancel: %v, want the one kept for the next run", kept)
+	}
+
+	// The second run copies the three parts the server does not hold, and completes.
+	st.partCopy = nil
+	st.mu.Lock()
+	st.calls = map[string]int{}
+	st.mu.Unlock()
+	opts.Journal = openJournal(t, jpath)
+	if _, err := New(st, opts).Run(context.Background(), CopyItem(copySrc, copyDst)); err != nil {
+		t.Fatal(err)
+	}
+	if n := st.count("UploadPartCopy"); n != 3 {
+		t.Errorf("the resumed run copied %d parts, want 3", n)
+	}
+	if got := stored(t, st, copyDst); !bytes.Equal(got.Data, data) {
+		t.Fatal("the resumed copy's bytes differ")
+	}
+	noUploads(t, st, "b")
+
+	// A third run finds the copy done in the journal and copies nothing.
+	if sum, err := New(st, opts).Run(context.Background(), CopyItem(copySrc, copyDst)); err != nil || sum.Skipped != 1 {
+		t.Fatalf("third run: %+v, %v; want the copy skipped", sum, err)
+	}
+}

@@ -125,7 +125,9 @@ type Options struct {
 	// Journal, when set, makes the run resumable: multipart uploads and downloads are
 	// recorded as they progress, finished items are skipped when the run is repeated, and
 	// a cancelled or failed run keeps its uploaded parts and temporary files for the next
-	// run instead of aborting them. Streams (UploadStream, DownloadStream) are not resumable.
+	// run instead of aborting them. Streams (UploadStream, DownloadStream) are not resumable;
+	// nor is a copy between stores (Options.Source) in parts, which starts over (its
+	// end-to-end check needs every byte read in one run).
 	Journal *journal.Journal
 }
 

@@ -60,9 +60,6 @@ func (a *app) planCopy(f *cpFlags, opts *transfer.Options, src, dst string) (pla
 	if err != nil {
 		return nil, "", &usageError{err}
 	}
-	if f.resume {
-		return nil, "", usagef("--resume: copies from S3 to S3 are not resumable yet; run the copy again without it")
-	}
 	if opts.ReplaceMetadata, err = f.replaceMetadata(); err != nil {
 		return nil, "", err
 	}
