@@ -370,3 +370,32 @@ func TestKillThenResumeCopy(t *testing.T) {
 		}
 	})
 }
+
+// TestCopyDryRun: the plan of a copy from S3 to S3 names the requests each item takes, and
+// nothing is copied, nor, for mv, removed.
+func TestCopyDryRun(t *testing.T) {
+	forEachServer(t, func(t *testing.T, srv *s3test.Server) {
+		bucket := srv.NewBucket(t)
+		dir := t.TempDir()
+		randomFile(t, filepath.Join(dir, "p", "small"), 1000)
+		randomFile(t, filepath.Join(dir, "p", "big"), 12<<20)
+		must(t, srv, append([]string{"cp", "-r", filepath.Join(dir, "p"), "s3://" + bucket + "/p/"}, copyFlags...)...)
+		for _, cmd := range []string{"cp", "mv"} {
+			r := must(t, srv, append([]string{cmd, "--dry-run", "-r", "s3://" + bucket + "/p/", "s3://" + bucket + "/q/"}, copyFlags...)...)
+			for _, want := range []string{
+				"plan: copy: s3://" + bucket + "/p/big -> s3://" + bucket + "/q/big 12.0 MiB (1 HeadObject + 1 CreateMultipartUpload + 1 CompleteMultipartUpload + 3 UploadPartCopy",
+				"plan: copy: s3://" + bucket + "/p/small -> s3://" + bucket + "/q/small 1000 B (1 HeadObject + 1 CopyObject",
+			} {
+				if !strings.Contains(r.stdout, want) {
+					t.Errorf("%s --dry-run printed no %q:\n%s", cmd, want, r.stdout)
+				}
+			}
+			if cmd == "mv" && !strings.Contains(r.stdout, "DeleteObject") {
+				t.Errorf("mv --dry-run does not count the removal of the sources:\n%s", r.stdout)
+			}
+			if got := keys(t, srv, bucket, ""); !slices.Equal(got, []string{"p/big", "p/small"}) {
+				t.Fatalf("%s --dry-run changed the bucket: %v", cmd, got)
+			}
+		}
+	})
+}

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -447,5 +449,60 @@ func TestCopyResumedFromJournal(t *testing.T) {
 	// A third run finds the copy done in the journal and copies nothing.
 	if sum, err := New(st, opts).Run(context.Background(), CopyItem(copySrc, copyDst)); err != nil || sum.Skipped != 1 {
 		t.Fatalf("third run: %+v, %v; want the copy skipped", sum, err)
+	}
+}
+
+// hugeStore pretends its source object is larger than S3's 5 GiB limit for one
+// CopyObject: it describes it so and records the ranges of the part copies it is asked for,
+// holding no bytes.
+type hugeStore struct {
+	*copyStore
+	size   int64
+	mu     sync.Mutex
+	ranges map[int32][2]int64
+}
+
+func (h *hugeStore) DescribeObject(ctx context.Context, ref object.Ref) (object.Info, object.Options, error) {
+	info, o, err := h.Store.DescribeObject(ctx, ref)
+	info.Size = h.size
+	return info, o, err
+}
+
+func (h *hugeStore) UploadPartCopy(_ context.Context, _ object.Ref, _ string, num int32, src object.CopySource) (object.Part, error) {
+	h.called("UploadPartCopy")
+	h.mu.Lock()
+	h.ranges[num] = [2]int64{src.Offset, src.Length}
+	h.mu.Unlock()
+	return object.Part{Number: num, ETag: "d41d8cd98f00b204e9800998ecf8427e", Size: src.Length}, nil
+}
+
+func (h *hugeStore) CompleteMultipartUpload(ctx context.Context, ref object.Ref, id string, parts []object.Part) (string, error) {
+	h.called("CompleteMultipartUpload")
+	var off int64
+	for i, p := range parts {
+		r := h.ranges[p.Number]
+		if p.Number != int32(i+1) || r[0] != off || r[1] != p.Size {
+			return "", fmt.Errorf("part %d: range %v, want offset %d and length %d", p.Number, r, off, p.Size)
+		}
+		off += p.Size
+	}
+	if off != h.size {
+		return "", fmt.Errorf("the parts hold %d bytes, want %d", off, h.size)
+	}
+	return "etag-" + strconv.Itoa(len(parts)), h.AbortMultipartUpload(ctx, ref, id)
+}
+
+func TestCopyLargerThanOneCopyObject(t *testing.T) {
+	st := &hugeStore{copyStore: newCopyStore("a", "b"), size: 6<<30 + 1, ranges: map[int32][2]int64{}}
+	put(t, st.copyStore, copySrc, randomBytes(10, 17), object.Options{})
+	// Even with a threshold above it, an object over 5 GiB is copied in parts.
+	e := New(st, fastOpts(Options{MultipartThreshold: 8 << 30, Concurrency: 8}))
+	sum, err := e.Run(context.Background(), CopyItem(copySrc, copyDst))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, _ := PartSize(st.size, 0)
+	if n := st.count("UploadPartCopy"); n != PartCount(st.size, ps) || st.count("CopyObject") != 0 || sum.Bytes != st.size {
+		t.Fatalf("%d UploadPartCopy of %d bytes (want %d), %d CopyObject, %d bytes done", n, ps, PartCount(st.size, ps), st.count("CopyObject"), sum.Bytes)
 	}
 }

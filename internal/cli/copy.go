@@ -63,6 +63,9 @@ func (a *app) planCopy(f *cpFlags, opts *transfer.Options, src, dst string) (pla
 	if opts.ReplaceMetadata, err = f.replaceMetadata(); err != nil {
 		return nil, "", err
 	}
+	if e := f.copy.srcEndpoint; e != "" && !strings.HasPrefix(e, "http://") && !strings.HasPrefix(e, "https://") {
+		return nil, "", usagef("--source-endpoint-url %q: give a URL starting with http:// or https://", e)
+	}
 	if f.recursive {
 		sref := object.Ref{Bucket: su.Bucket, Key: asPrefix(su.Key)}
 		dref := object.Ref{Bucket: du.Bucket, Key: asPrefix(du.Key)}
@@ -108,9 +111,6 @@ func (a *app) sourceStore(ctx context.Context, f *cpFlags, dst *s3store.Store) (
 	c := f.copy
 	if c.srcEndpoint == "" && c.srcProfile == "" && c.srcRegion == "" {
 		return nil, nil
-	}
-	if c.srcEndpoint != "" && !strings.HasPrefix(c.srcEndpoint, "http://") && !strings.HasPrefix(c.srcEndpoint, "https://") {
-		return nil, usagef("--source-endpoint-url %q: give a URL starting with http:// or https://", c.srcEndpoint)
 	}
 	cfg := s3store.Config{Endpoint: or(c.srcEndpoint, a.endpoint), Region: or(c.srcRegion, a.region), Profile: or(c.srcProfile, a.profile),
 		Addressing: a.addressing, MaxConns: f.concurrency, Anonymous: a.noSign}
