@@ -145,10 +145,12 @@ func TestCopyS3ToS3SameServer(t *testing.T) {
 // read with ranged GETs and sent as parts, and checked against the source's checksum.
 func TestCopyBetweenServers(t *testing.T) {
 	kinds := s3test.Kinds()
+	ran := 0
 	for _, pair := range [][2]string{{"versitygw", "minio"}, {"minio", "moto"}} {
 		if !slices.Contains(kinds, pair[0]) || !slices.Contains(kinds, pair[1]) {
 			continue
 		}
+		ran++
 		t.Run(pair[0]+"-to-"+pair[1], func(t *testing.T) {
 			t.Parallel()
 			from, to := s3test.Shared(t, pair[0]), s3test.Shared(t, pair[1])
@@ -194,6 +196,9 @@ func TestCopyBetweenServers(t *testing.T) {
 				t.Fatalf("incomplete uploads left: %v", ups)
 			}
 		})
+	}
+	if ran == 0 {
+		t.Skipf("needs versitygw and MinIO, or MinIO and moto; HAUL_TEST_SERVERS picks %v", kinds)
 	}
 }
 
@@ -309,6 +314,9 @@ func TestCopyBetweenEndpointsBoundedMemory(t *testing.T) {
 		t.Fatalf("exit %d\n%s", r.code, tail(r.stderr, 3000))
 	}
 	t.Logf("%s: peak RSS %.1f MiB copying 160 MiB with --memory 16MiB", srv.Kind, float64(rss)/(1<<20))
+	if rss == 0 {
+		t.Log("this platform does not report the peak resident set: the memory bound is not checked here")
+	}
 	if rss > 100<<20 {
 		t.Errorf("peak RSS %.1f MiB: the copy was not held to --memory 16MiB", float64(rss)/(1<<20))
 	}
