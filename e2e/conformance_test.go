@@ -21,10 +21,11 @@ var (
 // same for people.
 var quirks = map[string]storetest.Quirks{
 	"versitygw": {ImplicitChecksum: "CRC64NVME", CompleteAgainSucceeds: true, PartChecksumsNotGiven: true},
-	"minio":     {UploadsInCreationOrder: true},
+	"minio":     {UploadsInCreationOrder: true, PartCopyChecksumRefused: true},
 	"moto": {ChecksumsNotVerified: true, PartChecksumsNotListed: true, CompleteAgainSucceeds: true,
 		MissingUploadIs500: true, UploadIDNotTiedToKey: true, UploadsInCreationOrder: true, InitiatedNotReal: true,
-		PartChecksumsNotGiven: true, GetIgnoresPartNumber: true, PartHeadIsPartsOwn: true},
+		PartChecksumsNotGiven: true, GetIgnoresPartNumber: true, PartHeadIsPartsOwn: true,
+		PartCopyChecksumNotGiven: true, CopySourceIfMatchIgnored: true},
 }
 
 // TestConformance runs the store contract against s3store on every server.

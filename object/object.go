@@ -97,3 +97,18 @@ func RequestName(op string, ref Ref, part int32, uploadID string) string {
 	}
 	return s
 }
+
+// CopySource is the object a server-side copy (CopyObject, UploadPartCopy) reads: the
+// object at Ref, as long as its ETag is still ETag (x-amz-copy-source-if-match; empty:
+// whatever version is there). A copy of a changed object fails with PreconditionFailed.
+type CopySource struct {
+	Ref
+	ETag string
+	// ReplaceMetadata gives the copy the metadata, content type and cache control of the
+	// Options passed with it instead of the source's (S3's metadata directive REPLACE);
+	// CopyObject only: a multipart upload always takes them from its creation.
+	ReplaceMetadata bool
+	// Offset and Length are the bytes of the source an UploadPartCopy copies
+	// (x-amz-copy-source-range); Length 0 copies the whole object.
+	Offset, Length int64
+}

@@ -144,6 +144,18 @@ type Quirks struct {
 	// own ETag (its MD5) instead of the object's (moto). The engine takes only the part
 	// count and length from such an answer.
 	PartHeadIsPartsOwn bool
+	// PartCopyChecksumNotGiven: UploadPartCopy into an upload created with a checksum
+	// algorithm answers without the part's checksum. The engine completes such a copy
+	// with the parts' ETags only.
+	PartCopyChecksumNotGiven bool
+	// PartCopyChecksumRefused: UploadPartCopy into an upload created with a checksum
+	// algorithm fails with InvalidArgument (MinIO). The engine declares no algorithm for a
+	// server-side multipart copy unless the caller names one.
+	PartCopyChecksumRefused bool
+	// CopySourceIfMatchIgnored: CopyObject and UploadPartCopy ignore
+	// x-amz-copy-source-if-match, copying whatever the source is now (moto). A source that
+	// changes while it is copied in parts is then not caught by the server.
+	CopySourceIfMatchIgnored bool
 }
 
 // test is one contract test.
@@ -159,10 +171,11 @@ type test struct {
 // WrongPartChecksum, BadPartChecksum, ReplacePart, Abort, UnknownUpload) and listings
 // (ListOrder, ListStops, ListPaging, ListPartsPaging, ListUploadsPrefix, ListUploadsPaging,
 // ListPagesDelimited, ListPagesPaging)
-// and reading by part number (PartNumbers, PartNumberOfSinglePart).
+// reading by part number (PartNumbers, PartNumberOfSinglePart), and copies (CopyObject,
+// CopyObjectReplace, CopyObjectChanged, UploadPartCopy, Describe).
 // The paging tests make about a thousand requests each.
 func Run(t *testing.T, open Open, q Quirks) {
-	tests := append(append(append(objectTests(), multipartTests()...), listingTests()...), partTests()...)
+	tests := append(append(append(append(objectTests(), multipartTests()...), listingTests()...), partTests()...), copyTests()...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -14,6 +14,7 @@ type Op string
 const (
 	Upload   Op = "upload"   // a local file or stream to an object
 	Download Op = "download" // an object to a local file or stream
+	Copy     Op = "copy"     // an object to another object (Source to Object)
 )
 
 // Item is one thing a run does, as data: a producer (a directory walk, a listing, a sync
@@ -24,15 +25,18 @@ type Item struct {
 	// Path is the local side: the file an upload reads or a download writes, or "-" for a
 	// stream (UploadStream, DownloadStream).
 	Path string
-	// Object is the object an upload writes or a download reads.
+	// Object is the object an upload or a copy writes, or a download reads.
 	Object object.Ref
+	// Source is the object a copy reads, on the engine's store or on Options.Source.
+	Source object.Ref
 	// Size is the item's size in bytes as the producer knows it; -1 when not known yet (a
 	// stream, an object not yet asked about).
 	Size int64
 	// ETag and LastModified are what a listing said of a download's object: every GET is
 	// pinned to ETag (If-Match), and LastModified becomes the file's time. A download
-	// without an ETag asks the server first (HeadObject). In an upload's Done event, ETag is
-	// the ETag of the object written.
+	// without an ETag asks the server first (HeadObject). A copy always asks (it needs the
+	// source's metadata) and is pinned to the ETag the server gave then. In an upload's or
+	// a copy's Done event, ETag is the ETag of the object written.
 	ETag         string
 	LastModified time.Time
 	// Options are the object options of an upload (ACL, metadata, encryption, storage
@@ -42,6 +46,9 @@ type Item struct {
 	Options *object.Options
 	// Reason says why the item is in the plan ("new", "changed", ...); empty for a copy.
 	Reason string
+	// Move removes the item's source (the local file, or the object a download or copy
+	// read) once the item is done and its destination verified; a failed item keeps it.
+	Move bool
 	// Err, when set by a producer, is why an item it found cannot be run (an unreadable
 	// file, a key that would land outside the destination): the run reports the item as
 	// failed and goes on.
@@ -60,6 +67,8 @@ func (it Item) Src() string {
 		return ""
 	case Download:
 		return it.objectName()
+	case Copy:
+		return it.Source.String()
 	}
 	return it.Path
 }

@@ -303,6 +303,8 @@ func (t *task) do(ctx context.Context) (int64, error) {
 		return t.uploadStream(ctx, it.stream, it.Object)
 	case it.Op == Upload:
 		return t.uploadFile(ctx, it.Path, it.Object)
+	case it.Op == Copy:
+		return t.copyObject(ctx)
 	case it.Op == Download && it.sink != nil:
 		return t.downloadStream(ctx, it.Object, it.sink)
 	case it.Op == Download:

@@ -15,6 +15,9 @@ type Requests struct {
 	CompleteMultipartUpload int
 	GetObject               int // a whole object in one GET
 	RangedGet               int // parallel GETs of parts of an object
+	CopyObject              int // a server-side copy in one request
+	UploadPartCopy          int // server-side copies of parts
+	DeleteObject            int // a move's removal of its source object
 }
 
 // Add adds o's counts to q (an unknown count stays unknown).
@@ -33,6 +36,9 @@ func (q *Requests) Add(o Requests) {
 	add(&q.CompleteMultipartUpload, o.CompleteMultipartUpload)
 	add(&q.GetObject, o.GetObject)
 	add(&q.RangedGet, o.RangedGet)
+	add(&q.CopyObject, o.CopyObject)
+	add(&q.UploadPartCopy, o.UploadPartCopy)
+	add(&q.DeleteObject, o.DeleteObject)
 }
 
 // String lists the counts that are not zero: "1 CreateMultipartUpload + 4 UploadPart + 1
@@ -46,6 +52,7 @@ func (q Requests) String() string {
 		{q.HeadObject, "HeadObject"}, {q.PutObject, "PutObject"}, {q.CreateMultipartUpload, "CreateMultipartUpload"},
 		{q.UploadPart, "UploadPart"}, {q.CompleteMultipartUpload, "CompleteMultipartUpload"},
 		{q.GetObject, "GetObject"}, {q.RangedGet, "ranged GetObject"},
+		{q.CopyObject, "CopyObject"}, {q.UploadPartCopy, "UploadPartCopy"}, {q.DeleteObject, "DeleteObject"},
 	} {
 		switch {
 		case c.n < 0:
@@ -63,12 +70,18 @@ func (q Requests) String() string {
 // Requests returns the requests the engine will make to carry out it, with its options
 // (threshold, part size) and when nothing fails: what a dry run reports. A single-object
 // download counts the HeadObject its producer makes (ObjectItem), a stream's download one
-// HeadObject of its own.
+// HeadObject of its own; a copy counts the HeadObject it makes of its source (and the one
+// Engine.CopyItem makes first), and a move the DeleteObject of an object it read.
 func (e *Engine) Requests(it Item) (Requests, error) {
 	var q Requests
+	if it.Move && it.Err == nil && (it.Op == Copy || it.Op == Download && it.sink == nil) {
+		q.DeleteObject = 1
+	}
 	switch {
 	case it.Err != nil:
 		return q, nil
+	case it.Op == Copy:
+		return q, e.copyRequests(it, &q)
 	case it.Op == Upload && it.Size < 0:
 		q.CreateMultipartUpload, q.UploadPart, q.CompleteMultipartUpload = 1, -1, 1
 	case it.Op == Upload && it.Size <= e.opts.MultipartThreshold:
@@ -96,4 +109,37 @@ func (e *Engine) Requests(it Item) (Requests, error) {
 		q.RangedGet = PartCount(it.Size, ps)
 	}
 	return q, nil
+}
+
+// copyRequests counts the requests of a copy: server-side on one store that can copy,
+// else through the client.
+func (e *Engine) copyRequests(it Item, q *Requests) error {
+	q.HeadObject = 1
+	if it.head != nil {
+		q.HeadObject = 2
+	}
+	_, copier := e.store.(Copier)
+	serverSide := copier && e.opts.Source == nil
+	switch {
+	case it.Size < 0:
+		return nil
+	case it.Size <= e.opts.MultipartThreshold && serverSide:
+		q.CopyObject = 1
+		return nil
+	case it.Size <= e.opts.MultipartThreshold:
+		q.GetObject, q.PutObject = 1, 1
+		return nil
+	}
+	ps, err := PartSize(it.Size, e.opts.PartSize)
+	if err != nil {
+		return err
+	}
+	n := PartCount(it.Size, ps)
+	q.CreateMultipartUpload, q.CompleteMultipartUpload = 1, 1
+	if serverSide {
+		q.UploadPartCopy = n
+	} else {
+		q.RangedGet, q.UploadPart = n, n
+	}
+	return nil
 }

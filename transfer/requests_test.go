@@ -38,3 +38,29 @@ func TestRequestsOfAnItem(t *testing.T) {
 		t.Errorf("sum %+v: want 3 PutObject and an unknown part count", total)
 	}
 }
+
+func TestRequestsOfACopy(t *testing.T) {
+	st := newCopyStore("a", "b")
+	same := New(st, Options{MultipartThreshold: 16 * mib, PartSize: 5 * mib})
+	between := New(st, Options{MultipartThreshold: 16 * mib, PartSize: 5 * mib, Source: newCopyStore("a")})
+	for _, c := range []struct {
+		name string
+		e    *Engine
+		it   Item
+		text string
+	}{
+		{"small copy", same, Item{Op: Copy, Size: 10}, "1 HeadObject + 1 CopyObject"},
+		{"copy after a HEAD", same, Item{Op: Copy, Size: 10, head: &object.Info{}}, "2 HeadObject + 1 CopyObject"},
+		{"multipart copy", same, Item{Op: Copy, Size: 16*mib + 1}, "1 HeadObject + 1 CreateMultipartUpload + 1 CompleteMultipartUpload + 4 UploadPartCopy"},
+		{"small move", same, Item{Op: Copy, Size: 10, Move: true}, "1 HeadObject + 1 CopyObject + 1 DeleteObject"},
+		{"small copy between stores", between, Item{Op: Copy, Size: 10}, "1 HeadObject + 1 PutObject + 1 GetObject"},
+		{"multipart copy between stores", between, Item{Op: Copy, Size: 16*mib + 1},
+			"1 HeadObject + 1 CreateMultipartUpload + 4 UploadPart + 1 CompleteMultipartUpload + 4 ranged GetObject"},
+		{"moved download", same, Item{Op: Download, Size: 10, Move: true}, "1 GetObject + 1 DeleteObject"},
+	} {
+		got, err := c.e.Requests(c.it)
+		if err != nil || got.String() != c.text {
+			t.Errorf("%s: %q, %v; want %q", c.name, got.String(), err, c.text)
+		}
+	}
+}

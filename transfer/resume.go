@@ -33,7 +33,7 @@ func (t *task) resumeUpload(ctx context.Context, src string, dst object.Ref, fp 
 	lister, canList := t.e.store.(PartLister)
 	switch {
 	case u.Source != fp:
-		t.notice("the file changed since the interrupted run: starting it over")
+		t.notice(changedNote(fp))
 	case u.PartSize != partSize:
 		t.notice("the part size differs from the interrupted run: starting it over")
 	case !canList:
@@ -57,6 +57,15 @@ func (t *task) resumeUpload(ctx context.Context, src string, dst object.Ref, fp 
 	}
 	t.abort(ctx, dst, u.UploadID)
 	return "", nil, j.Forget(dst.Bucket, dst.Key)
+}
+
+// changedNote says that the source of a recorded upload changed: a file, or (with an ETag
+// in its fingerprint) an object being copied.
+func changedNote(fp journal.Fingerprint) string {
+	if fp.ETag != "" {
+		return "the source object changed since the interrupted run: starting it over"
+	}
+	return "the file changed since the interrupted run: starting it over"
 }
 
 // sameETag compares ETags with or without their quotes.

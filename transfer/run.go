@@ -84,7 +84,12 @@ func (r *run) runItem(ctx context.Context, it Item) {
 	start := time.Now()
 	size, err := t.do(ctx)
 	t.it.Size = size
-	if t.it.Op == Upload && t.etag != "" {
+	if it.Move && (err == nil || errors.Is(err, errAlreadyDone)) {
+		if merr := t.removeSource(ctx); merr != nil {
+			err = merr
+		}
+	}
+	if (t.it.Op == Upload || t.it.Op == Copy) && t.etag != "" {
 		t.it.ETag = t.etag
 	}
 	switch {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -62,23 +63,36 @@ func (t *task) newSession(ctx context.Context, dst object.Ref, o *object.Options
 // when the session is failing or its context has ended: the caller stops sending and ends
 // the session with what wait returns.
 func (s *session) send(num int32, length int64, sum object.Checksum, open func(progress func(int64)) partBody, done func(object.Part, error)) bool {
+	return s.start(num, s.t.e.opts.StallTimeout, func(ctx context.Context) (object.Part, error) {
+		body := open(s.t.moved(ctx))
+		etag, err := s.t.e.store.UploadPart(ctx, s.dst, s.id, num, body, length, sum)
+		if err != nil {
+			body.undo()
+			return object.Part{}, body.failed(err)
+		}
+		return object.Part{Number: num, ETag: etag, Size: length, Checksum: sum}, nil
+	}, done)
+}
+
+// start is send for any request that makes part num (an UploadPart, an UploadPartCopy):
+// attempt makes it once and returns the part; it is retried under the engine's policy,
+// each attempt cancelled when it moves no byte for stall (0: never). done is as for send,
+// given a part with only its number when the part failed.
+func (s *session) start(num int32, stall time.Duration, attempt func(ctx context.Context) (object.Part, error), done func(object.Part, error)) bool {
 	if s.gctx.Err() != nil || s.t.e.acquirePart(s.gctx) != nil {
 		return false
 	}
 	s.sent.Store(true)
 	s.g.Go(func() error {
 		defer s.t.e.releasePart()
-		var etag string
-		err := s.t.call(s.gctx, true, func(ctx context.Context) error {
-			body := open(s.t.moved(ctx))
-			var err error
-			if etag, err = s.t.e.store.UploadPart(ctx, s.dst, s.id, num, body, length, sum); err != nil {
-				body.undo()
-				return body.failed(err)
+		p := object.Part{Number: num}
+		err := s.t.slotted(s.gctx, true, stall, func(ctx context.Context) error {
+			made, err := attempt(ctx)
+			if err == nil {
+				p = made
 			}
-			return nil
+			return err
 		})
-		p := object.Part{Number: num, ETag: etag, Size: length, Checksum: sum}
 		if err == nil && s.journal {
 			err = s.t.e.opts.Journal.PartDone(s.dst.Bucket, s.dst.Key, s.id, p)
 		}

@@ -154,3 +154,28 @@ type PartGetter interface {
 	// caller closes the body.
 	GetObjectPart(ctx context.Context, ref object.Ref, part int32, ifMatch string) (io.ReadCloser, object.PartInfo, error)
 }
+
+// Copier is the optional capability of copying within the store, the bytes never leaving
+// the server: with it a Copy item whose source is on the engine's store (Options.Source
+// nil) is made by the server; without it the bytes pass through the client as between two
+// stores. A source that changed since src.ETag (when set) fails with PreconditionFailed.
+type Copier interface {
+	// CopyObject copies src to dst in one request (up to 5 GiB) and returns the copy's ETag
+	// (quotes removed). o's ACL, storage class and encryption apply, and with
+	// src.ReplaceMetadata its metadata, content type and cache control replace the
+	// source's; o.Checksum, when set, is the algorithm of the checksum the store keeps for
+	// the copy.
+	CopyObject(ctx context.Context, dst object.Ref, src object.CopySource, o *object.Options) (etag string, err error)
+	// UploadPartCopy makes part num of a multipart upload of dst from src.Length bytes of
+	// src from src.Offset, and returns the part: its ETag and, when the upload has a
+	// checksum algorithm and the store gives one, its checksum.
+	UploadPartCopy(ctx context.Context, dst object.Ref, uploadID string, num int32, src object.CopySource) (object.Part, error)
+}
+
+// Describer is the optional capability of describing an object with the properties an
+// upload gives it (content type, cache control, storage class, encryption, metadata; not
+// the ACL, which a HEAD answer does not tell), with which a copy keeps them. Without it a
+// copy keeps what HeadObject tells: content type and metadata.
+type Describer interface {
+	DescribeObject(ctx context.Context, ref object.Ref) (object.Info, object.Options, error)
+}

@@ -111,10 +111,23 @@ type Options struct {
 	// file written, with an *UnverifiedError; without it such a download is written and
 	// its Done event says Verified "none".
 	VerifyRequired bool
+	// Source is the store Copy items read from when it is another server or account than
+	// the engine's store: each object's bytes then pass through the client, part by part in
+	// buffers of the memory budget (never staged on disk), and are checked end to end
+	// against the source's whole-object checksum. nil: the engine's own store, where a copy
+	// is made by the server (Copier) without its bytes leaving it.
+	Source Store
+	// ReplaceMetadata gives copies the metadata, content type and cache control of their
+	// object options (Object, WithObject, Item.Options) instead of the source object's
+	// (S3's metadata directive REPLACE; COPY without it). The ACL, storage class and
+	// encryption given are applied either way; those not given are the source's.
+	ReplaceMetadata bool
 	// Journal, when set, makes the run resumable: multipart uploads and downloads are
 	// recorded as they progress, finished items are skipped when the run is repeated, and
 	// a cancelled or failed run keeps its uploaded parts and temporary files for the next
-	// run instead of aborting them. Streams (UploadStream, DownloadStream) are not resumable.
+	// run instead of aborting them. Streams (UploadStream, DownloadStream) are not resumable;
+	// nor is a copy between stores (Options.Source) in parts, which starts over (its
+	// end-to-end check needs every byte read in one run).
 	Journal *journal.Journal
 }
 

@@ -48,6 +48,8 @@ func storeAdvice(e *s3store.Error) string {
 			return e.Code + ": this server cannot create the bucket in the region asked for; its region is " + e.Region + ": omit --region or give --region " + e.Region
 		}
 		return e.Code + ": this server cannot create the bucket in the region asked for (many S3-compatible servers have one region); omit --region or give the server's own"
+	case e.Op == "UploadPartCopy" && e.Code == "InvalidArgument":
+		return e.Code + ": the server refused a part copied on the server; MinIO refuses them into an upload with a checksum algorithm: copy without --checksum (the bytes do not leave the server); else check --sse and --storage-class"
 	case e.Option == "sse":
 		return e.Code + ": the server does not support --sse " + e.Value + " (MinIO, for one, needs a KMS configured for any --sse); run without --sse, or set encryption up on the server"
 	case e.Advice != "":

@@ -56,20 +56,29 @@ type cpFlags struct {
 	dryRun      bool
 	rules       []filter.Rule   // --include and --exclude, in command-line order
 	filter      transfer.Filter // from rules; nil when there are none
+	copy        copyFlags       // S3 to S3 (cp, mv)
+	move        bool            // mv: remove each source once its copy is verified
 }
 
 func (a *app) cpCommand() *cobra.Command {
 	var f cpFlags
 	cmd := &cobra.Command{
 		Use:   "cp SOURCE DEST",
-		Short: "Copy files, directories or a stream to S3, or objects from S3",
-		Long: `Copy a file, a directory (-r) or standard input (-) to S3, or an object or a prefix (-r)
-from S3 to a file, a directory or standard output (-).
+		Short: "Copy files, directories or a stream to S3, objects from S3, or objects between S3 locations",
+		Long: `Copy a file, a directory (-r) or standard input (-) to S3, an object or a prefix (-r)
+from S3 to a file, a directory or standard output (-), or an object or a prefix (-r) to
+another bucket, key or server.
 
   haul cp FILE s3://bucket/key            haul cp s3://bucket/key FILE
   haul cp FILE s3://bucket/prefix/        haul cp s3://bucket/key DIR/
   haul cp -r DIR s3://bucket/prefix/      haul cp -r s3://bucket/prefix/ DIR
-  haul cp - s3://bucket/key               haul cp s3://bucket/key -`,
+  haul cp - s3://bucket/key               haul cp s3://bucket/key -
+  haul cp s3://a/key s3://b/key2          haul cp -r s3://a/prefix/ s3://b/prefix/
+
+Between S3 locations on one endpoint with one profile the server copies the bytes
+(CopyObject; UploadPartCopy above --multipart-threshold). With --source-endpoint-url or
+--source-profile naming another server or account, haul streams them through memory
+(--memory), checked end to end against the source's checksum.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f.checksumSet = cmd.Flags().Changed(f.checksumFlag)
@@ -81,6 +90,7 @@ from S3 to a file, a directory or standard output (-).
 	f.register(fl, "checksum", "with -r, ")
 	fl.BoolVar(&f.failIfEmpty, "fail-if-empty", false, "exit 1 if the prefix holds no objects (cp -r from S3)")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "print what would be copied, one line per item, and the requests it takes; send nothing that carries or fetches object bodies")
+	f.copy.register(fl)
 	return cmd
 }
 
@@ -275,24 +285,41 @@ func (a *app) cp(ctx context.Context, f *cpFlags, src, dst string) error {
 	}
 	srcS3, dstS3 := object.IsURL(src), object.IsURL(dst)
 	switch {
-	case srcS3 && dstS3:
-		return usagef("copying from S3 to S3 is not supported yet; copy to a local file and back")
 	case !srcS3 && !dstS3:
 		return usagef("neither %q nor %q is an S3 URL (s3://bucket/key); one side must be", src, dst)
+	case (!srcS3 || !dstS3) && f.copy.given():
+		return usagef("--source-endpoint-url, --source-profile, --source-region and --metadata-directive are for copies from S3 to S3")
+	case f.move && (src == "-" || dst == "-"):
+		return usagef("mv moves files and objects, not a stream: use cp with -")
+	}
+	if f.move && srcS3 && !dstS3 && !f.flags.Changed("verify") {
+		opts.VerifyRequired = true // the object is removed only once the file is verified
 	}
 	var items plan
 	var target string
-	if dstS3 {
+	switch {
+	case srcS3 && dstS3:
+		items, target, err = a.planCopy(f, &opts, src, dst)
+	case dstS3:
 		items, target, err = a.planUpload(f, src, dst)
-	} else {
+	default:
 		items, target, err = a.planDownload(f, src, dst)
 	}
 	if err != nil {
 		return err
 	}
+	if f.move {
+		p := items
+		items = func(e *transfer.Engine) transfer.Producer { return transfer.Moving(p(e)) }
+	}
 	store, err := a.store(ctx, f.concurrency)
 	if err != nil {
 		return err
+	}
+	if srcS3 && dstS3 {
+		if opts.Source, err = a.sourceStore(ctx, f, store); err != nil {
+			return err
+		}
 	}
 	if dstS3 {
 		if opts.Object.Checksum, err = a.providerChecksum(ctx, store, f, target, opts.Object.Checksum); err != nil {
@@ -341,12 +368,16 @@ func (a *app) emptyPrefix(f *cpFlags, src, dst string) error {
 		_ = os.Remove(dst)
 	}
 	o := a.output()
-	text := "no objects under " + src + "; nothing was downloaded"
+	op, done := "download", "downloaded"
+	if object.IsURL(dst) {
+		op, done = "copy", "copied"
+	}
+	text := "no objects under " + src + "; nothing was " + done
 	if f.failIfEmpty {
-		o.failingNote(event{Op: "download", Src: src}, text+" (--fail-if-empty)")
+		o.failingNote(event{Op: op, Src: src}, text+" (--fail-if-empty)")
 		return errReported
 	}
-	o.note(event{Op: "download", Src: src}, text)
+	o.note(event{Op: op, Src: src}, text)
 	return nil
 }
 

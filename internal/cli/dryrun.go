@@ -20,11 +20,15 @@ type requestsJSON struct {
 	GetObject               int `json:"get_object,omitempty"`
 	RangedGet               int `json:"ranged_get,omitempty"`
 	DeleteObjects           int `json:"delete_objects,omitempty"` // sync --dry-run --delete
+	CopyObject              int `json:"copy_object,omitempty"`
+	UploadPartCopy          int `json:"upload_part_copy,omitempty"`
+	DeleteObject            int `json:"delete_object,omitempty"` // mv: the source removed
 }
 
 func requestsOf(q transfer.Requests) *requestsJSON {
 	r := requestsJSON{HeadObject: q.HeadObject, PutObject: q.PutObject, CreateMultipartUpload: q.CreateMultipartUpload,
-		UploadPart: q.UploadPart, CompleteMultipartUpload: q.CompleteMultipartUpload, GetObject: q.GetObject, RangedGet: q.RangedGet}
+		UploadPart: q.UploadPart, CompleteMultipartUpload: q.CompleteMultipartUpload, GetObject: q.GetObject, RangedGet: q.RangedGet,
+		CopyObject: q.CopyObject, UploadPartCopy: q.UploadPartCopy, DeleteObject: q.DeleteObject}
 	return &r
 }
 

@@ -43,6 +43,7 @@ type event struct {
 	// Unverified says why a download with "verified":"none" could not be checked.
 	Unverified string `json:"unverified,omitempty"`
 	Reason     string `json:"reason,omitempty"` // sync: why an item is in the plan (new, size 1 B -> 2 B, ...)
+	Moved      bool   `json:"moved,omitempty"`  // mv: the source was removed once the item was verified
 
 	// Listings.
 	Bucket       string        `json:"bucket,omitempty"`        // a bucket's name

@@ -97,10 +97,12 @@ func (r *reporter) Observe(ev transfer.Event) {
 		switch {
 		case r.a.json:
 			r.emitJSON(event{Event: "done", Op: string(ev.Item.Op), Src: ev.Item.Src(), Dst: ev.Item.Dst(), Bytes: new(ev.Item.Size), Seconds: ev.Elapsed.Seconds(),
-				Verified: ev.Verified, Unverified: ev.Unverified, Reason: ev.Item.Reason})
+				Verified: ev.Verified, Unverified: ev.Unverified, Reason: ev.Item.Reason, Moved: ev.Item.Move})
 		case r.a.quiet || r.silentDone:
 		case ev.Item.Op == transfer.Delete:
 			r.line(r.lines, "delete: %s", ev.Item.Dst())
+		case ev.Item.Move:
+			r.line(r.lines, "move (%s): %s -> %s %s %.1fs", ev.Item.Op, ev.Item.Src(), ev.Item.Dst(), bytesize.Format(ev.Item.Size), ev.Elapsed.Seconds())
 		default:
 			r.line(r.lines, "%s: %s -> %s %s %.1fs%s", ev.Item.Op, ev.Item.Src(), ev.Item.Dst(), bytesize.Format(ev.Item.Size), ev.Elapsed.Seconds(), because(ev.Item.Reason))
 		}

@@ -100,8 +100,8 @@ func (a *app) closeJournal(j *journal.Journal, runErr error) {
 func (a *app) resumeCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "resume [JOURNAL]",
-		Short: "Continue an interrupted haul cp --resume run from its journal",
-		Long: `Continue an interrupted "haul cp --resume" run. Without JOURNAL, the only journal in
+		Short: "Continue an interrupted haul cp --resume (or mv --resume) run from its journal",
+		Long: `Continue an interrupted "haul cp --resume" or "haul mv --resume" run. Without JOURNAL, the only journal in
 ` + journalDirHint + ` is used; running the same cp --resume command again does the same.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -118,8 +118,8 @@ func (a *app) resumeCommand() *cobra.Command {
 			if err != nil {
 				return &usageError{err}
 			}
-			if len(h.Args) == 0 || h.Args[0] != "cp" && !slices.Contains(h.Args, "cp") {
-				return usagef("journal %s does not record a haul cp command", path)
+			if len(h.Args) == 0 || !slices.Contains(h.Args, "cp") && !slices.Contains(h.Args, "mv") {
+				return usagef("journal %s does not record a haul cp or mv command", path)
 			}
 			if h.Dir != "" {
 				if err := os.Chdir(h.Dir); err != nil {

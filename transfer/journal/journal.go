@@ -43,6 +43,9 @@ type Fingerprint struct {
 	Size    int64  `json:"size"`
 	MtimeNs int64  `json:"mtime_ns"`
 	Inode   uint64 `json:"inode"`
+	// ETag is the version of a copied object (a copy's source is an object, not a file:
+	// its size, time and ETag are its fingerprint); empty for a file.
+	ETag string `json:"etag,omitempty"`
 }
 
 // FingerprintOf returns the fingerprint of fi.
