@@ -16,10 +16,11 @@ import (
 //	-X github.com/haul-s3/haul/internal/cli.linkedVersion=v1.2.3
 //
 // A release build knows what the binary's build info may not: its own name for the version
-// (a snapshot's too), the revision even where go build cannot stamp it (a git worktree, a
-// tree without .git), and when it was built. All are empty in a plain go build or go install,
-// where the build info says what there is to say. linkedModified is "true" or "false".
-var linkedVersion, linkedRevision, linkedModified, linkedCommitTime, linkedBuildTime string
+// (a snapshot's too), and the revision even where go build cannot stamp it (go build in a git
+// worktree, or with -buildvcs=false). All are empty in a plain go build or go install, where
+// the build info says what there is to say. linkedModified is "true" or "false". No build
+// time is linked: release builds are reproducible, and the commit time says when.
+var linkedVersion, linkedRevision, linkedModified, linkedCommitTime string
 
 // buildVersion is what haul version prints: where the binary came from and what it runs on.
 // Fields that are not known are empty (Modified is then false).
@@ -28,7 +29,6 @@ type buildVersion struct {
 	Revision   string `json:"revision,omitempty"`    // VCS revision the binary was built from
 	Modified   bool   `json:"modified,omitempty"`    // the work tree had uncommitted changes
 	CommitTime string `json:"commit_time,omitempty"` // the revision's commit time, RFC 3339
-	BuildTime  string `json:"build_time,omitempty"`  // when a release build was made, RFC 3339
 	Go         string `json:"go"`                    // Go toolchain version
 	OS         string `json:"os"`
 	Arch       string `json:"arch"`
@@ -42,7 +42,6 @@ func readVersion() buildVersion {
 		Revision:   linkedRevision,
 		Modified:   linkedModified == "true",
 		CommitTime: linkedCommitTime,
-		BuildTime:  linkedBuildTime,
 	})
 }
 
@@ -77,7 +76,6 @@ func describeBuild(info *debug.BuildInfo, linked buildVersion) buildVersion {
 	if linked.Revision != "" {
 		v.Revision, v.Modified, v.CommitTime = linked.Revision, linked.Modified, linked.CommitTime
 	}
-	v.BuildTime = linked.BuildTime
 	return v
 }
 
@@ -97,7 +95,6 @@ func (v buildVersion) text() string {
 	}
 	line("revision", rev)
 	line("committed", v.CommitTime)
-	line("built", v.BuildTime)
 	line("go", v.Go)
 	line("platform", v.OS+"/"+v.Arch)
 	return b.String()

@@ -36,8 +36,8 @@ func TestDescribeBuild(t *testing.T) {
 			buildVersion{Version: "(devel)", Go: "go1.99.1"}},
 		{"no build info", nil, buildVersion{},
 			buildVersion{Version: "(devel)", Go: runtime.Version()}},
-		{"release build", info("(devel)", nil), buildVersion{Version: "v1.2.3", Revision: "abc", CommitTime: "2026-11-30T00:00:00Z", BuildTime: "2026-12-01T03:00:00Z"},
-			buildVersion{Version: "v1.2.3", Revision: "abc", CommitTime: "2026-11-30T00:00:00Z", BuildTime: "2026-12-01T03:00:00Z", Go: "go1.99.1"}},
+		{"release build", info("(devel)", nil), buildVersion{Version: "v1.2.3", Revision: "abc", CommitTime: "2026-11-30T00:00:00Z"},
+			buildVersion{Version: "v1.2.3", Revision: "abc", CommitTime: "2026-11-30T00:00:00Z", Go: "go1.99.1"}},
 		{"linked revision replaces the stamped one, modified included", info("v0.0.0-x+dirty", vcs("def", "2026-01-01T00:00:00Z", "true")), buildVersion{Version: "v1.2.4-rc1", Revision: "abc"},
 			buildVersion{Version: "v1.2.4-rc1", Revision: "abc", Go: "go1.99.1"}},
 		{"linked version alone keeps the stamped revision", info("v0.0.0-x", vcs("def", "2026-01-01T00:00:00Z", "true")), buildVersion{Version: "v2.0.0"},
@@ -54,11 +54,10 @@ func TestDescribeBuild(t *testing.T) {
 }
 
 func TestVersionText(t *testing.T) {
-	v := buildVersion{Version: "v1.2.3", Revision: "abc", Modified: true, CommitTime: "2026-11-30T00:00:00Z", BuildTime: "2026-12-01T03:00:00Z", Go: "go1.99.1", OS: "linux", Arch: "arm64"}
+	v := buildVersion{Version: "v1.2.3", Revision: "abc", Modified: true, CommitTime: "2026-11-30T00:00:00Z", Go: "go1.99.1", OS: "linux", Arch: "arm64"}
 	want := "haul v1.2.3\n" +
 		"  revision     abc (modified: built from a tree with uncommitted changes)\n" +
 		"  committed    2026-11-30T00:00:00Z\n" +
-		"  built        2026-12-01T03:00:00Z\n" +
 		"  go           go1.99.1\n" +
 		"  platform     linux/arm64\n"
 	if got := v.text(); got != want {
