@@ -140,6 +140,7 @@ release-snapshot:
 	scripts/release-snapshot.sh
 
 # Builds the snapshot, then checks it (e2e/release): the linux binary reports its version and
-# revision, the checksums match the files, the archives and the image hold the binaries.
+# revision, the checksums match the files, the archives and the image hold the binaries; and
+# go install ...@v0.99.1 from a module proxy on disk serving this checkout reports v0.99.1.
 release-test: release-snapshot
 	$(GO) test -tags release -count=1 ./e2e/release/

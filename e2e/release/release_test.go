@@ -296,6 +296,100 @@ func TestSnapshotImage(t *testing.T) {
 	}
 }
 
+// TestGoInstallReportsTheModuleVersion runs go install github.com/haul-s3/haul/cmd/haul@v0.99.1
+// against a module proxy on disk that serves this checkout as v0.99.1 (the dependencies come
+// from the module cache), into an empty module cache: what a user of go install gets from a
+// tagged release, nothing linked. The haul it installs must say v0.99.1. The proxy's zip is
+// checked as the real proxy's would be: a file name Windows reserves, say, fails the install.
+func TestGoInstallReportsTheModuleVersion(t *testing.T) {
+	const version = "v0.99.1"
+	if out, err := exec.Command("go", "-C", root, "mod", "download").CombinedOutput(); err != nil {
+		t.Fatalf("go mod download (the dependencies, for the proxy on disk): %v\n%s", err, out)
+	}
+	cacheOut, err := exec.Command("go", "env", "GOMODCACHE").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := t.TempDir()
+	dir := filepath.Join(proxy, "github.com", "haul-s3", "haul", "@v")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	gomod, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string][]byte{
+		"list":            []byte(version + "\n"),
+		version + ".info": []byte(`{"Version":"` + version + `","Time":"2026-12-01T00:00:00Z"}`),
+		version + ".mod":  gomod,
+		version + ".zip":  moduleZip(t, "github.com/haul-s3/haul@"+version),
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gobin := t.TempDir()
+	install := exec.Command("go", "install", "github.com/haul-s3/haul/cmd/haul@"+version)
+	install.Dir = t.TempDir() // outside any module
+	install.Env = append(os.Environ(),
+		"GOPROXY=file://"+proxy+",file://"+filepath.Join(strings.TrimSpace(string(cacheOut)), "cache", "download"),
+		"GOSUMDB=off", "GOMODCACHE="+t.TempDir(), "GOFLAGS=-modcacherw", "GOBIN="+gobin, "GOWORK=off")
+	if out, err := install.CombinedOutput(); err != nil {
+		t.Fatalf("go install github.com/haul-s3/haul/cmd/haul@%s: %v\n%s", version, err, out)
+	}
+	out, err := exec.Command(filepath.Join(gobin, "haul"), "version", "--json").Output()
+	if err != nil {
+		t.Fatalf("haul version --json: %v", err)
+	}
+	var v struct{ Version string }
+	if err := json.Unmarshal(out, &v); err != nil || v.Version != version {
+		t.Errorf("haul version --json: %s (%v); want version %s", out, err, version)
+	}
+}
+
+// moduleZip zips the files of this checkout that git knows (less those of modules nested in
+// it) as a module zip, each under prefix (module@version).
+func moduleZip(t *testing.T, prefix string) []byte {
+	t.Helper()
+	out, err := exec.Command("git", "-C", root, "ls-files", "-z").Output()
+	if err != nil {
+		t.Fatalf("git ls-files: %v", err)
+	}
+	files := strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00")
+	var nested []string // directories holding a go.mod of their own
+	for _, f := range files {
+		if d, ok := strings.CutSuffix(f, "/go.mod"); ok {
+			nested = append(nested, d+"/")
+		}
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, f := range files {
+		if slices.ContainsFunc(nested, func(d string) bool { return strings.HasPrefix(f, d) }) {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(root, f))
+		if os.IsNotExist(err) {
+			continue // deleted in the work tree
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := zw.Create(prefix + "/" + f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
 func readJSON(t *testing.T, path string, v any) {
 	t.Helper()
 	data, err := os.ReadFile(path)
