@@ -137,3 +137,16 @@ clean:
 # Client CPU per GiB of each --checksum mode on a 1 GiB upload to MinIO on tmpfs.
 bench-checksum: tools build
 	$(if $(BASELINE),HAUL_BASELINE_REV='$(BASELINE)' )scripts/bench-checksum.sh
+
+# A release built into dist/ and published nowhere (scripts/release-snapshot.sh): goreleaser,
+# pinned and installed into .tools/bin, makes the binaries, archives and checksums file
+# (.goreleaser.yaml), scripts/ociimage the container image. Minutes on 2 cores: not in make test.
+.PHONY: release-snapshot release-test
+release-snapshot:
+	scripts/release-snapshot.sh
+
+# Builds the snapshot, then checks it (e2e/release): the linux binary reports its version and
+# revision, the checksums match the files, the archives and the image hold the binaries; and
+# go install ...@v0.99.1 from a module proxy on disk serving this checkout reports v0.99.1.
+release-test: release-snapshot
+	$(GO) test -tags release -count=1 ./e2e/release/

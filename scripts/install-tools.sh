@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# install-tools.sh installs the pinned S3 test servers into $REPO/.tools/bin.
+# install-tools.sh installs the pinned S3 test servers (and, when named, the pinned
+# release tool goreleaser) into $REPO/.tools/bin.
 #
-# Usage: scripts/install-tools.sh [tool...]   (default: all tools)
+# Usage: scripts/install-tools.sh [tool...]   (default: the servers, versitygw and minio)
 #
 # A tool is skipped when .tools/bin/<name> exists and .tools/bin/<name>.version
 # holds the pinned version. A binary without a stamp is adopted (stamp written)
@@ -14,11 +15,15 @@ BIN="$REPO/.tools/bin"
 declare -A PKG=(
 	[versitygw]=github.com/versity/versitygw/cmd/versitygw
 	[minio]=github.com/minio/minio
+	[goreleaser]=github.com/goreleaser/goreleaser/v2
 )
 declare -A VER=(
 	[versitygw]=v1.8.0
 	[minio]=v0.0.0-20260212201848-7aac2a2c5b7c
+	[goreleaser]=v2.15.1
 )
+# The default set: the servers the tests need. goreleaser (make release-snapshot) is
+# installed only when named.
 ALL=(versitygw minio)
 
 die() {
@@ -72,7 +77,7 @@ main() {
 	((${#tools[@]})) || tools=("${ALL[@]}")
 	local name
 	for name in "${tools[@]}"; do
-		[[ -n ${PKG[$name]:-} ]] || die "unknown tool '$name' (known: ${ALL[*]})"
+		[[ -n ${PKG[$name]:-} ]] || die "unknown tool '$name' (known: ${!PKG[*]})"
 	done
 	for name in "${tools[@]}"; do
 		install_tool "$name"
