@@ -100,8 +100,9 @@ func TestSyncS3ToS3(t *testing.T) {
 			t.Errorf("second run: %d HEAD, want none (equal ETags)", o.sum.Calls["HeadObject"])
 		}
 
-		// Changes at the source: one key of the same size with other bytes, one of another
-		// size, one new; one key the destination alone holds, and a sibling prefix.
+		// Changes at the source: one key of the same size with other bytes (a checksum both
+		// sides have tells), one of another size, one new; one key the destination alone
+		// holds, and a sibling prefix.
 		time.Sleep(1100 * time.Millisecond) // LastModified has whole seconds
 		putObjects(t, srv, a, 100, "p/a.txt", "p/new.txt")
 		putObjects(t, srv, a, 150, "p/c.txt")
@@ -120,7 +121,7 @@ func TestSyncS3ToS3(t *testing.T) {
 				plan[e.Op+" "+k] = e.Reason
 			}
 		}
-		if len(plan) != 5 || plan["copy a.txt"] == "" || plan["copy c.txt"] != "size 100 B -> 150 B" || plan["copy new.txt"] != "new" ||
+		if len(plan) != 5 || !strings.HasSuffix(plan["copy a.txt"], " differs") || plan["copy c.txt"] != "size 100 B -> 150 B" || plan["copy new.txt"] != "new" ||
 			plan["delete old.txt"] == "" || plan["delete sub/old2.txt"] == "" {
 			t.Fatalf("plan %v; want a.txt, c.txt and new.txt copied, old.txt and sub/old2.txt deleted\n%s", plan, dry)
 		}
