@@ -147,6 +147,10 @@ func TestSyncS3ToS3(t *testing.T) {
 		if num(o.sum.Copied)+num(o.sum.Deleted) != 0 || num(o.sum.Unchanged) != 6 {
 			t.Fatalf("third run: %d copied, %d deleted, %d unchanged; want 0, 0, 6\n%s", num(o.sum.Copied), num(o.sum.Deleted), num(o.sum.Unchanged), o)
 		}
+		o = s.want(t, 0, "--checksum", src, dst) // equal ETags are a content comparison
+		if num(o.sum.Copied) != 0 || num(o.sum.Unchanged) != 6 {
+			t.Fatalf("--checksum on synced prefixes: %d copied, %d unchanged; want 0 and 6\n%s", num(o.sum.Copied), num(o.sum.Unchanged), o)
+		}
 		if r := s.run(t, "sync", "--dry-run", "--detailed-exitcode", "--delete", src, dst); r.code != 0 {
 			t.Errorf("--detailed-exitcode on synced prefixes: exit %d, want 0\n%s%s", r.code, r.stdout, r.stderr)
 		}
