@@ -62,8 +62,9 @@ both are S3 prefixes; "dir", "dir/", "s3://b/p" and "s3://b/p/" all mean the con
 
 A file is unchanged when its size matches and: the state file says so (both sides as
 recorded); or the mtime haul stored with the object equals the file's; or their checksums
-are equal; between two S3 prefixes, their ETags or checksums are equal, or the destination
-is not older than the source. Exit codes: 0 done; 1 some item or a listing failed; 2 usage; 3 a delete guard
+are equal. Between two S3 prefixes an object is unchanged when its size matches and their
+ETags or checksums are equal, or, with no checksum to compare, the copy is not older than
+the source. Exit codes: 0 done; 1 some item or a listing failed; 2 usage; 3 a delete guard
 refused the deletions (transfers done); 4 changes pending (--dry-run --detailed-exitcode);
 130 interrupted.`,
 		Args: cobra.ExactArgs(2),
@@ -117,14 +118,9 @@ func (a *app) checkSync(f *syncFlags, src, dst string) (syncJob, error) {
 		return j, usagef("neither %q nor %q is an S3 URL (s3://bucket/prefix); one side must be", src, dst)
 	case src == "-" || dst == "-":
 		return j, usagef("sync works on a directory, not standard input or output: use haul cp")
-	case f.sizeOnly && f.content:
-		return j, usagef("--size-only and --checksum contradict each other: give one")
-	case (f.maxDelete >= 0 || f.maxDeleteSize >= 0 || f.allowEmpty || f.deleteExcluded) && !f.delete:
-		return j, usagef("--max-delete, --max-delete-size, --allow-empty-source and --delete-excluded go with --delete")
-	case f.detailedExitcode && !f.dryRun:
-		return j, usagef("--detailed-exitcode goes with --dry-run")
-	case f.maxDeletePercent < 0:
-		return j, usagef("--max-delete-percent %d: give 0 to 100", f.maxDeletePercent)
+	}
+	if err := f.check(); err != nil {
+		return j, err
 	}
 	url := dst
 	j.dir, j.local = syncplan.Up, src
@@ -155,19 +151,28 @@ func (a *app) checkSync(f *syncFlags, src, dst string) (syncJob, error) {
 	return j, nil
 }
 
+// check checks the flags of every sync against each other.
+func (f *syncFlags) check() error {
+	switch {
+	case f.sizeOnly && f.content:
+		return usagef("--size-only and --checksum contradict each other: give one")
+	case (f.maxDelete >= 0 || f.maxDeleteSize >= 0 || f.allowEmpty || f.deleteExcluded) && !f.delete:
+		return usagef("--max-delete, --max-delete-size, --allow-empty-source and --delete-excluded go with --delete")
+	case f.detailedExitcode && !f.dryRun:
+		return usagef("--detailed-exitcode goes with --dry-run")
+	case f.maxDeletePercent < 0:
+		return usagef("--max-delete-percent %d: give 0 to 100", f.maxDeletePercent)
+	}
+	return nil
+}
+
 // checkSyncCopy checks a sync from an S3 prefix to another.
 func (a *app) checkSyncCopy(f *syncFlags, src, dst string) (syncJob, error) {
 	j := syncJob{dir: syncplan.Copy}
-	switch {
-	case f.sizeOnly && f.content:
-		return j, usagef("--size-only and --checksum contradict each other: give one")
-	case (f.maxDelete >= 0 || f.maxDeleteSize >= 0 || f.allowEmpty || f.deleteExcluded) && !f.delete:
-		return j, usagef("--max-delete, --max-delete-size, --allow-empty-source and --delete-excluded go with --delete")
-	case f.detailedExitcode && !f.dryRun:
-		return j, usagef("--detailed-exitcode goes with --dry-run")
-	case f.maxDeletePercent < 0:
-		return j, usagef("--max-delete-percent %d: give 0 to 100", f.maxDeletePercent)
-	case f.state != "":
+	if err := f.check(); err != nil {
+		return j, err
+	}
+	if f.state != "" {
 		return j, usagef("--state: a sync from S3 to S3 keeps no state file (both sides are listings with sizes and ETags)")
 	}
 	if e := f.copy.srcEndpoint; e != "" && !strings.HasPrefix(e, "http://") && !strings.HasPrefix(e, "https://") {
