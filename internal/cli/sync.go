@@ -48,7 +48,7 @@ func (a *app) syncCommand() *cobra.Command {
 	var f syncFlags
 	cmd := &cobra.Command{
 		Use:   "sync SOURCE DEST",
-		Short: "Make a prefix like a directory, or a directory like a prefix, sending only what differs",
+		Short: "Make a prefix like a directory or another prefix, or a directory like a prefix, sending only what differs",
 		Long: `Make DEST hold what SOURCE holds, sending only the files that differ; with --delete, also
 delete what SOURCE does not hold. One side is a local directory, the other an S3 prefix, or
 both are S3 prefixes; "dir", "dir/", "s3://b/p" and "s3://b/p/" all mean the contents of it.
