@@ -43,6 +43,7 @@ type syncEvent struct {
 	Items      *int           `json:"items"`
 	Uploaded   *int           `json:"uploaded"`
 	Downloaded *int           `json:"downloaded"`
+	Copied     *int           `json:"copied"`
 	Deleted    *int           `json:"deleted"`
 	Unchanged  *int           `json:"unchanged"`
 	Protected  *int           `json:"protected"`

@@ -211,18 +211,9 @@ func timeChange(local, obj time.Time, up bool) string {
 	return "object modified " + obj.UTC().Format(time.RFC3339Nano) + ", file " + local.UTC().Format(time.RFC3339Nano)
 }
 
-// head asks for an object's metadata, under the engine's retry policy.
+// head asks for the destination's object's metadata, under the engine's retry policy.
 func (s *Sync) head(ctx context.Context, key string) (object.Info, error) {
-	s.mu.Lock()
-	s.counts.Heads++
-	s.mu.Unlock()
-	var info object.Info
-	err := s.e.Retry(ctx, func(ctx context.Context) error {
-		var err error
-		info, err = s.st.HeadObject(ctx, s.ref(key))
-		return err
-	})
-	return info, err
+	return s.headOn(ctx, s.st, s.ref(key))
 }
 
 // hashFile returns the checksum of the file at path with alg.

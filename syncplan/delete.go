@@ -103,7 +103,7 @@ func (s *Sync) deleteItems(ctx context.Context, yield func(transfer.Item) bool) 
 		if keep {
 			return true
 		}
-		if s.o.Dir == Up {
+		if s.o.Dir != Down {
 			return yield(transfer.Item{Op: transfer.Delete, Object: s.ref(key), Size: size, Reason: "not in the source"})
 		}
 		path, err := localfs.SafeJoin(s.o.Local, key)

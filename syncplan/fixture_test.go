@@ -87,6 +87,11 @@ func (c *countingStore) CompleteMultipartUpload(ctx context.Context, ref object.
 	return c.Store.CompleteMultipartUpload(ctx, ref, uploadID, parts)
 }
 
+func (c *countingStore) CopyObject(ctx context.Context, dst object.Ref, src object.CopySource, o *object.Options) (string, error) {
+	c.count("CopyObject")
+	return c.Store.CopyObject(ctx, dst, src, o)
+}
+
 func (c *countingStore) DeleteObjects(ctx context.Context, bucket string, keys []string) (map[string]error, error) {
 	c.count("DeleteObjects")
 	return c.Store.DeleteObjects(ctx, bucket, keys)
@@ -153,6 +158,9 @@ type fixture struct {
 	state string
 	mem   *memstore.Store
 	st    *countingStore
+	// src, when set, is the source store of a sync between two S3 locations that are on two
+	// servers (Options.SourceStore and the engine's Options.Source); nil: the source is on st.
+	src *countingStore
 
 	clockMu sync.Mutex
 	clock   time.Time
@@ -363,12 +371,19 @@ func (f *fixture) sync(dir Direction, edit func(*Options)) result {
 		edit(&o)
 	}
 	ctx := context.Background()
-	e := transfer.New(f.st, transfer.Options{Concurrency: 4, Retries: 2, RetryBase: time.Millisecond, RetryMax: 5 * time.Millisecond})
+	eo := transfer.Options{Concurrency: 4, Retries: 2, RetryBase: time.Millisecond, RetryMax: 5 * time.Millisecond}
+	if f.src != nil && dir == Copy {
+		eo.Source, o.SourceStore = f.src, f.src
+	}
+	e := transfer.New(f.st, eo)
 	s, err := New(e, f.st, o)
 	if err != nil {
 		f.t.Fatal(err)
 	}
 	f.st.took()
+	if f.src != nil {
+		f.src.took()
+	}
 	keyOf := func(it transfer.Item) string {
 		if it.Object.Bucket == "" {
 			rel, _ := filepath.Rel(f.local, it.Path)
@@ -430,6 +445,11 @@ func (f *fixture) sync(dir Direction, edit func(*Options)) result {
 	}
 	res.counts = s.Counts()
 	res.calls = f.st.took()
+	if f.src != nil {
+		for op, n := range f.src.took() {
+			res.calls["source "+op] += n
+		}
+	}
 	sort.Strings(res.deleted)
 	return res
 }

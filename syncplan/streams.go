@@ -75,14 +75,21 @@ func (s *Sync) count(dest bool) {
 	}
 }
 
-// remoteStream lists the prefix in key order, retried under the engine's policy. Directory
-// markers (keys ending in "/" with no bytes) are passed over. A key that no local file
-// could have (one SafeJoin refuses) is never a deletion candidate: on the destination it is
-// passed over, on the source it is an item that fails.
+// remoteStream lists the prefix in key order, retried under the engine's policy: the
+// destination's, or the source's in a sync between two S3 locations (on its own store when
+// it has one). Directory markers (keys ending in "/" with no bytes) are passed over. A key
+// that no local file could have (one SafeJoin refuses) is never a deletion candidate: on the
+// destination it is passed over, on the source it is an item that fails; between two S3
+// locations every other key is an ordinary key.
 func (s *Sync) remoteStream(dest bool) Stream {
-	prefix := s.o.Remote.Key
+	var st transfer.Lister = s.st
+	at := s.o.Remote
+	if s.o.Dir == Copy && !dest {
+		st, at = s.sourceStore(), s.o.Source
+	}
+	prefix := at.Key
 	return func(ctx context.Context, yield func(Entry) bool) error {
-		err := s.e.Policy().ListPrefix(ctx, s.st, s.o.Remote.Bucket, prefix, func(ctx context.Context, info object.Info) error {
+		err := s.e.Policy().ListPrefix(ctx, st, at.Bucket, prefix, func(ctx context.Context, info object.Info) error {
 			rel := strings.TrimPrefix(info.Key, prefix)
 			if rel == "" || strings.HasSuffix(rel, "/") && info.Size == 0 {
 				return nil // a directory marker
@@ -92,7 +99,7 @@ func (s *Sync) remoteStream(dest bool) Stream {
 			}
 			s.count(dest)
 			e := Entry{Key: rel, Size: info.Size, ModTime: info.LastModified, ETag: info.ETag}
-			if _, err := localfs.SafeJoin(s.o.Local, rel); err != nil {
+			if _, err := localfs.SafeJoin(s.o.Local, rel); err != nil && s.o.Dir != Copy {
 				if dest {
 					if strings.HasSuffix(rel, "/") { // a marker with bytes: worth a word
 						s.mu.Lock()

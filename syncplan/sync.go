@@ -21,6 +21,7 @@ type Direction int
 const (
 	Up   Direction = iota // a local directory to an S3 prefix
 	Down                  // an S3 prefix to a local directory
+	Copy                  // an S3 prefix (Options.Source) to another (Options.Remote): Copy items
 )
 
 // Store is what a sync asks of the object store besides what the engine uses: the
@@ -34,8 +35,15 @@ type Store interface {
 // Options say what to sync and how to decide.
 type Options struct {
 	Dir    Direction
-	Local  string     // the local directory
-	Remote object.Ref // the bucket and prefix; Key is "" or ends in "/"
+	Local  string     // the local directory (Up, Down)
+	Remote object.Ref // the bucket and prefix (Copy: the destination's); Key is "" or ends in "/"
+	// Source is the source's bucket and prefix of a sync between two S3 locations (Dir
+	// Copy); Key is "" or ends in "/".
+	Source object.Ref
+	// SourceStore lists and describes Source when it is on another server or account than
+	// the destination (the engine's Options.Source, whose Copy items then pass the bytes
+	// through the client); nil: the Store given to New, where the server copies.
+	SourceStore Store
 	// Filter keeps the keys it matches (relative to the sync roots) on both sides; nil
 	// keeps every key. Keys it excludes are neither sent nor deleted, unless
 	// DeleteExcluded: then excluded destination keys are deleted.
@@ -49,7 +57,9 @@ type Options struct {
 	Update         bool // never replace a destination newer than the source
 	IgnoreExisting bool // never replace what the destination holds
 
-	// StatePath is the state file (a cache of unchanged keys); "" keeps none.
+	// StatePath is the state file (a cache of unchanged keys); "" keeps none. A sync
+	// between two S3 locations keeps none: both sides are listings that say each object's
+	// size and ETag, and what decides past them is asked of the servers (decideobj.go).
 	StatePath string
 	// DryRun plans only: no file's time is set and no state is written.
 	DryRun bool
@@ -143,8 +153,13 @@ type problem struct {
 
 // New prepares a sync. The destination's listing is not read until Items is.
 func New(e *transfer.Engine, st Store, o Options) (*Sync, error) {
-	if o.Remote.Key != "" && !strings.HasSuffix(o.Remote.Key, "/") {
-		return nil, fmt.Errorf("sync: prefix %q does not end in /", o.Remote.Key)
+	for _, r := range []object.Ref{o.Remote, o.Source} {
+		if r.Key != "" && !strings.HasSuffix(r.Key, "/") {
+			return nil, fmt.Errorf("sync: prefix %q does not end in /", r.Key)
+		}
+	}
+	if o.Dir == Copy && o.StatePath != "" {
+		return nil, errors.New("sync: a sync between two S3 locations keeps no state file")
 	}
 	s := &Sync{o: o, e: e, st: st, inflight: map[string]inflight{}, state: &stateReader{}, keep: map[string]bool{}}
 	if o.Dir == Down {
@@ -203,10 +218,13 @@ func (stopError) Retryable() bool { return false }
 // order all the same.
 func (s *Sync) Items(ctx context.Context, yield func(transfer.Item) bool) error {
 	var src, dst Stream
-	if s.o.Dir == Up {
+	switch s.o.Dir {
+	case Up:
 		src, dst = s.localStream(false), s.remoteStream(true)
-	} else {
+	case Down:
 		src, dst = s.remoteStream(false), s.localStream(true)
+	default:
+		src, dst = s.remoteStream(false), s.remoteStream(true)
 	}
 	checks := s.o.Checks
 	if checks <= 0 {
@@ -277,6 +295,19 @@ func (s *Sync) yieldProblems(ps []problem, yield func(transfer.Item) bool) bool 
 
 func (s *Sync) ref(rel string) object.Ref {
 	return object.Ref{Bucket: s.o.Remote.Bucket, Key: s.o.Remote.Key + rel}
+}
+
+// sourceRef is the source's object at rel, in a sync between two S3 locations.
+func (s *Sync) sourceRef(rel string) object.Ref {
+	return object.Ref{Bucket: s.o.Source.Bucket, Key: s.o.Source.Key + rel}
+}
+
+// sourceStore is the store that holds the source of a sync between two S3 locations.
+func (s *Sync) sourceStore() Store {
+	if s.o.SourceStore != nil {
+		return s.o.SourceStore
+	}
+	return s.st
 }
 
 // pair decides one key and queues what follows from it (a transfer, or a record in the
@@ -364,8 +395,14 @@ func (s *Sync) both(ctx context.Context, key string, srcE, dstE *Entry, rec Reco
 			return true
 		}
 	}
+	quick := func() (verdict, bool) { return s.decideQuick(obj.Key, local, obj, rec, hasRec) }
+	slow := func(ctx context.Context) (verdict, error) { return s.decide(ctx, obj.Key, local, obj, rec, hasRec) }
+	if s.o.Dir == Copy {
+		quick = func() (verdict, bool) { return s.decideObjectsQuick(&src, &dst) }
+		slow = func(ctx context.Context) (verdict, error) { return s.decideObjects(ctx, key, &src, &dst) }
+	}
 	var out *outcome
-	if v, ok := s.decideQuick(obj.Key, local, obj, rec, hasRec); ok {
+	if v, ok := quick(); ok {
 		out = decided(follow(v, nil)) // no request, no read: no goroutine
 	} else {
 		select {
@@ -376,7 +413,7 @@ func (s *Sync) both(ctx context.Context, key string, srcE, dstE *Entry, rec Reco
 		out = &outcome{done: make(chan struct{})}
 		go func() {
 			defer func() { <-slots }()
-			out.fn = follow(s.decide(ctx, obj.Key, local, obj, rec, hasRec))
+			out.fn = follow(slow(ctx))
 			close(out.done)
 		}()
 	}
@@ -419,8 +456,11 @@ func (s *Sync) destOnly(key string, e *Entry) {
 // item is the transfer of key from src, with its reason (or its error).
 func (s *Sync) item(key string, src *Entry, reason string, err error) transfer.Item {
 	ref := s.ref(key)
-	if s.o.Dir == Up {
+	switch s.o.Dir {
+	case Up:
 		return transfer.Item{Op: transfer.Upload, Path: src.Path, Object: ref, Size: src.Size, Reason: reason, Err: err}
+	case Copy:
+		return transfer.Item{Op: transfer.Copy, Source: s.sourceRef(key), Object: ref, Size: src.Size, ETag: src.ETag, LastModified: src.ModTime, Reason: reason, Err: err}
 	}
 	path, jerr := localfs.SafeJoin(s.o.Local, key)
 	if err == nil {

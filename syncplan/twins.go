@@ -70,7 +70,7 @@ func isASCII(s string) bool {
 // twin looks at a key one side holds: it is held back (held), or it completes the pair of
 // a key held back from the other side (the pair), or neither.
 func (s *Sync) twin(p Pair, o *ordered) (pair *Pair, held bool) {
-	if isASCII(p.Key) {
+	if s.o.Dir == Copy || isASCII(p.Key) { // between S3 locations, two forms are two keys
 		return nil, false
 	}
 	n := norm.NFC.String(p.Key)

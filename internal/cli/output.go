@@ -77,6 +77,7 @@ type event struct {
 	Replaced    *int `json:"replaced,omitempty"`     // lifecycle abort-incomplete: a rule replaced
 	Uploaded    *int `json:"uploaded,omitempty"`     // sync: files uploaded
 	Downloaded  *int `json:"downloaded,omitempty"`   // sync: objects downloaded
+	Copied      *int `json:"copied,omitempty"`       // sync: objects copied from S3 to S3
 	Unchanged   *int `json:"unchanged,omitempty"`    // sync: keys the same on both sides
 	Protected   *int `json:"protected,omitempty"`    // sync: keys not deleted because their source could not be read
 
@@ -89,7 +90,7 @@ type event struct {
 func (ev *event) counted() int {
 	n := 0
 	for _, c := range []*int{ev.Done, ev.Failed, ev.NotDone, ev.Deleted, ev.Objects, ev.Prefixes, ev.Buckets, ev.Created, ev.Removed,
-		ev.Uploads, ev.Aborted, ev.WouldAbort, ev.Rules, ev.Installed, ev.Replaced, ev.Uploaded, ev.Downloaded, ev.Unchanged, ev.Protected} {
+		ev.Uploads, ev.Aborted, ev.WouldAbort, ev.Rules, ev.Installed, ev.Replaced, ev.Uploaded, ev.Downloaded, ev.Copied, ev.Unchanged, ev.Protected} {
 		if c != nil {
 			n += *c
 		}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/haul-s3/haul/localfs"
 	"github.com/haul-s3/haul/object"
+	"github.com/haul-s3/haul/s3store"
 	"github.com/haul-s3/haul/syncplan"
 	"github.com/haul-s3/haul/transfer"
 	"github.com/haul-s3/haul/transfer/journal"
@@ -47,19 +48,23 @@ func (a *app) syncCommand() *cobra.Command {
 	var f syncFlags
 	cmd := &cobra.Command{
 		Use:   "sync SOURCE DEST",
-		Short: "Make a prefix like a directory, or a directory like a prefix, sending only what differs",
+		Short: "Make a prefix like a directory or another prefix, or a directory like a prefix, sending only what differs",
 		Long: `Make DEST hold what SOURCE holds, sending only the files that differ; with --delete, also
-delete what SOURCE does not hold. One side is a local directory, the other an S3 prefix;
-"dir", "dir/", "s3://b/p" and "s3://b/p/" all mean the contents of it.
+delete what SOURCE does not hold. One side is a local directory, the other an S3 prefix, or
+both are S3 prefixes; "dir", "dir/", "s3://b/p" and "s3://b/p/" all mean the contents of it.
 
   haul sync ./site s3://www/ --delete --dry-run      the plan, nothing sent
   haul sync ./site s3://www/ --delete                only changes move; deletes guarded
   haul sync s3://logs/2026-11-23/ ./logs             and back; mtimes kept
   haul sync ./data s3://bk/data --checksum           decide by content, not time
+  haul sync s3://a/p s3://b/q --delete               S3 to S3: copies on the server, or
+                                                     through haul with --source-endpoint-url
 
 A file is unchanged when its size matches and: the state file says so (both sides as
 recorded); or the mtime haul stored with the object equals the file's; or their checksums
-are equal. Exit codes: 0 done; 1 some item or a listing failed; 2 usage; 3 a delete guard
+are equal. Between two S3 prefixes an object is unchanged when its size matches and their
+ETags or checksums are equal, or, with no checksum to compare, the copy is not older than
+the source. Exit codes: 0 done; 1 some item or a listing failed; 2 usage; 3 a delete guard
 refused the deletions (transfers done); 4 changes pending (--dry-run --detailed-exitcode);
 130 interrupted.`,
 		Args: cobra.ExactArgs(2),
@@ -87,6 +92,7 @@ refused the deletions (transfers done); 4 changes pending (--dry-run --detailed-
 	fl.BoolVar(&f.allowEmpty, "allow-empty-source", false, "with --delete: delete everything DEST holds when SOURCE is empty (refused otherwise)")
 	fl.StringVar(&f.state, "state", "", "the state file of this pair (default: one per SOURCE, DEST and endpoint in "+stateDirHint+")")
 	fl.BoolVar(&f.noState, "no-state", false, "keep no state file: every run checks each same-size object (one HEAD)")
+	f.copy.register(fl)
 	return cmd
 }
 
@@ -96,7 +102,8 @@ const stateDirHint = "$XDG_STATE_HOME/haul/sync (~/.local/state/haul/sync)"
 type syncJob struct {
 	dir    syncplan.Direction
 	local  string
-	remote object.Ref
+	remote object.Ref // the S3 side; S3 to S3, the destination
+	source object.Ref // S3 to S3: the source
 }
 
 func (a *app) checkSync(f *syncFlags, src, dst string) (syncJob, error) {
@@ -104,19 +111,16 @@ func (a *app) checkSync(f *syncFlags, src, dst string) (syncJob, error) {
 	var j syncJob
 	switch {
 	case srcS3 && dstS3:
-		return j, usagef("syncing from S3 to S3 is not supported yet")
+		return a.checkSyncCopy(f, src, dst)
+	case f.copy.given():
+		return j, usagef("--source-endpoint-url, --source-profile, --source-region and --metadata-directive are for syncs from S3 to S3")
 	case !srcS3 && !dstS3:
 		return j, usagef("neither %q nor %q is an S3 URL (s3://bucket/prefix); one side must be", src, dst)
 	case src == "-" || dst == "-":
 		return j, usagef("sync works on a directory, not standard input or output: use haul cp")
-	case f.sizeOnly && f.content:
-		return j, usagef("--size-only and --checksum contradict each other: give one")
-	case (f.maxDelete >= 0 || f.maxDeleteSize >= 0 || f.allowEmpty || f.deleteExcluded) && !f.delete:
-		return j, usagef("--max-delete, --max-delete-size, --allow-empty-source and --delete-excluded go with --delete")
-	case f.detailedExitcode && !f.dryRun:
-		return j, usagef("--detailed-exitcode goes with --dry-run")
-	case f.maxDeletePercent < 0:
-		return j, usagef("--max-delete-percent %d: give 0 to 100", f.maxDeletePercent)
+	}
+	if err := f.check(); err != nil {
+		return j, err
 	}
 	url := dst
 	j.dir, j.local = syncplan.Up, src
@@ -145,6 +149,53 @@ func (a *app) checkSync(f *syncFlags, src, dst string) (syncJob, error) {
 		return j, usagef("cannot read the destination directory: %v", err)
 	}
 	return j, nil
+}
+
+// check checks the flags of every sync against each other.
+func (f *syncFlags) check() error {
+	switch {
+	case f.sizeOnly && f.content:
+		return usagef("--size-only and --checksum contradict each other: give one")
+	case (f.maxDelete >= 0 || f.maxDeleteSize >= 0 || f.allowEmpty || f.deleteExcluded) && !f.delete:
+		return usagef("--max-delete, --max-delete-size, --allow-empty-source and --delete-excluded go with --delete")
+	case f.detailedExitcode && !f.dryRun:
+		return usagef("--detailed-exitcode goes with --dry-run")
+	case f.maxDeletePercent < 0:
+		return usagef("--max-delete-percent %d: give 0 to 100", f.maxDeletePercent)
+	}
+	return nil
+}
+
+// checkSyncCopy checks a sync from an S3 prefix to another.
+func (a *app) checkSyncCopy(f *syncFlags, src, dst string) (syncJob, error) {
+	j := syncJob{dir: syncplan.Copy}
+	if err := f.check(); err != nil {
+		return j, err
+	}
+	if f.state != "" {
+		return j, usagef("--state: a sync from S3 to S3 keeps no state file (both sides are listings with sizes and ETags)")
+	}
+	if e := f.copy.srcEndpoint; e != "" && !strings.HasPrefix(e, "http://") && !strings.HasPrefix(e, "https://") {
+		return j, usagef("--source-endpoint-url %q: give a URL starting with http:// or https://", e)
+	}
+	su, err := object.ParseURL(src)
+	if err != nil {
+		return j, &usageError{err}
+	}
+	du, err := object.ParseURL(dst)
+	if err != nil {
+		return j, &usageError{err}
+	}
+	j.source = object.Ref{Bucket: su.Bucket, Key: asPrefix(su.Key)} // p is p/: p2/ is never touched
+	j.remote = object.Ref{Bucket: du.Bucket, Key: asPrefix(du.Key)}
+	return j, nil
+}
+
+// overlap reports whether two prefixes of one store share keys: one holds the other (or
+// they are the same), so that a sync between them would copy its own copies or delete its
+// own source.
+func overlap(a, b object.Ref) bool {
+	return a.Bucket == b.Bucket && (strings.HasPrefix(a.Key, b.Key) || strings.HasPrefix(b.Key, a.Key))
 }
 
 // statePath is the state file of a sync: --state, or one per source, destination and
@@ -180,7 +231,13 @@ func (a *app) sync(ctx context.Context, f *syncFlags, src, dst string) error {
 	if err != nil {
 		return err
 	}
-	if job.dir == syncplan.Up {
+	var from syncplan.Store // S3 to S3: the source's store when it is not store
+	if job.dir == syncplan.Copy {
+		if from, err = a.syncSource(ctx, f, &opts, store, job); err != nil {
+			return err
+		}
+	}
+	if job.dir != syncplan.Down {
 		if opts.Object.Checksum, err = a.providerChecksum(ctx, store, &f.cpFlags, job.remote.Bucket, opts.Object.Checksum); err != nil {
 			return err
 		}
@@ -193,12 +250,14 @@ func (a *app) sync(ctx context.Context, f *syncFlags, src, dst string) error {
 			return err
 		}
 	}
-	state, err := a.statePath(f, src, dst, store.Endpoint)
-	if err != nil {
-		return err
+	state := ""
+	if job.dir != syncplan.Copy {
+		if state, err = a.statePath(f, src, dst, store.Endpoint); err != nil {
+			return err
+		}
 	}
 	out := a.output()
-	so := syncplan.Options{Dir: job.dir, Local: job.local, Remote: job.remote, Filter: f.filter,
+	so := syncplan.Options{Dir: job.dir, Local: job.local, Remote: job.remote, Source: job.source, SourceStore: from, Filter: f.filter,
 		Delete: f.delete, DeleteExcluded: f.deleteExcluded,
 		Guards:   syncplan.Guards{AllowEmptySource: f.allowEmpty, MaxDelete: f.maxDelete, MaxDeleteSize: f.maxDeleteSize, MaxDeletePercent: f.maxDeletePercent},
 		SizeOnly: f.sizeOnly, Checksum: f.content, Update: f.update, IgnoreExisting: f.ignoreOld,
@@ -219,7 +278,7 @@ func (a *app) sync(ctx context.Context, f *syncFlags, src, dst string) error {
 			return err
 		}
 		defer s.Close(false)
-		return a.syncPlan(ctx, f, e, s)
+		return a.syncPlan(ctx, f, job.dir, e, s)
 	}
 	rep := a.newReporter(false, false)
 	var j *journal.Journal
@@ -251,16 +310,42 @@ func (a *app) sync(ctx context.Context, f *syncFlags, src, dst string) error {
 	if err := s.Close(true); err != nil {
 		out.warning("could not write the sync state (the next run will check more): " + err.Error())
 	}
-	err = a.syncFinish(rep, s, job.dir == syncplan.Down, sum, dsum, runErr, delErr, guardErr)
+	err = a.syncFinish(rep, s, job.dir, sum, dsum, runErr, delErr, guardErr)
 	if j != nil {
 		a.closeJournal(j, err)
 	}
 	return err
 }
 
+// syncSource sets up the source of a sync from S3 to S3: the metadata directive, and the
+// source's store when --source-endpoint-url, --source-profile or --source-region name
+// another than the destination's (returned, and made the engine's Options.Source, whose
+// copies then pass through haul). On one store, prefixes that hold one another are
+// refused.
+func (a *app) syncSource(ctx context.Context, f *syncFlags, opts *transfer.Options, store *s3store.Store, job syncJob) (syncplan.Store, error) {
+	var err error
+	if opts.ReplaceMetadata, err = f.replaceMetadata(); err != nil {
+		return nil, err
+	}
+	if opts.Source, err = a.sourceStore(ctx, &f.cpFlags, store); err != nil {
+		return nil, err
+	}
+	if opts.Source == nil {
+		if overlap(job.source, job.remote) {
+			return nil, usagef("%s and %s share keys: a sync between them would copy its own copies or delete its source; give prefixes apart", job.source, job.remote)
+		}
+		return nil, nil
+	}
+	from, ok := opts.Source.(syncplan.Store)
+	if !ok {
+		return nil, fmt.Errorf("sync: the source store cannot list (%T)", opts.Source)
+	}
+	return from, nil
+}
+
 // refOrPath names a key of the sync on its destination side.
 func refOrPath(job syncJob, key string) string {
-	if job.dir == syncplan.Up {
+	if job.dir != syncplan.Down {
 		return object.Ref{Bucket: job.remote.Bucket, Key: job.remote.Key + key}.String()
 	}
 	return filepath.Join(job.local, filepath.FromSlash(key))

@@ -61,7 +61,7 @@ func unchangedText(c syncplan.Counts) string {
 // syncFinish prints a sync's summary and returns the error that decides its exit code:
 // interrupted (130), stopped before anything was done (2), an item or a listing failed (1),
 // a guard refused the deletions (3).
-func (a *app) syncFinish(rep *reporter, s *syncplan.Sync, down bool, run, del transfer.Summary, runErr, delErr, guardErr error) error {
+func (a *app) syncFinish(rep *reporter, s *syncplan.Sync, dir syncplan.Direction, run, del transfer.Summary, runErr, delErr, guardErr error) error {
 	rep.endBar()
 	c := s.Counts()
 	moved, deleted := run.Done, del.Done
@@ -80,9 +80,12 @@ func (a *app) syncFinish(rep *reporter, s *syncplan.Sync, down bool, run, del tr
 	ev := event{Failed: &failed, NotDone: &notDone, Bytes: new(run.Bytes), Seconds: elapsed.Seconds(),
 		Deleted: &deleted, Unchanged: &c.Unchanged, Protected: &c.Protected, Calls: a.callCounts()}
 	verb := "uploaded"
-	if down {
+	switch dir {
+	case syncplan.Down:
 		verb, ev.Downloaded = "downloaded", &moved
-	} else {
+	case syncplan.Copy:
+		verb, ev.Copied = "copied", &moved
+	default:
 		ev.Uploaded = &moved
 	}
 	text := fmt.Sprintf("%d %s %s, %d deleted, %s, %d failed", moved, verb, bytesize.Format(run.Bytes), deleted, unchangedText(c), failed)
@@ -125,18 +128,21 @@ func (a *app) syncFinish(rep *reporter, s *syncplan.Sync, down bool, run, del tr
 // checksums decide). It exits as the real run would: 1 if an item or a listing would fail,
 // 3 if a guard would refuse the deletions, and with --detailed-exitcode 4 when there is
 // something to do and 0 when there is not.
-func (a *app) syncPlan(ctx context.Context, f *syncFlags, e *transfer.Engine, s *syncplan.Sync) error {
+func (a *app) syncPlan(ctx context.Context, f *syncFlags, dir syncplan.Direction, e *transfer.Engine, s *syncplan.Sync) error {
 	out := a.output()
 	p := &planTally{e: e, out: out}
-	uploads, downloads := 0, 0
+	uploads, downloads, copies := 0, 0, 0
 	err := s.Items(ctx, func(it transfer.Item) bool {
 		ev, _, ok := p.add(it)
 		if !ok {
 			return true
 		}
-		if it.Op == transfer.Upload {
+		switch it.Op {
+		case transfer.Upload:
 			uploads++
-		} else {
+		case transfer.Copy:
+			copies++
+		default:
 			downloads++
 		}
 		ev.Bytes = new(it.Size)
@@ -184,7 +190,11 @@ func (a *app) syncPlan(ctx context.Context, f *syncFlags, e *transfer.Engine, s 
 		}
 		reqs += plural(delBatches, "DeleteObjects", "DeleteObjects")
 	}
-	text := fmt.Sprintf("plan: %d upload, %d download %s, %d delete %s, %s", uploads, downloads, bytesize.Format(p.bytes), deletes, bytesize.Format(delBytes), unchangedText(c))
+	moves := fmt.Sprintf("%d upload, %d download", uploads, downloads)
+	if dir == syncplan.Copy {
+		moves = fmt.Sprintf("%d copy", copies)
+	}
+	text := fmt.Sprintf("plan: %s %s, %d delete %s, %s", moves, bytesize.Format(p.bytes), deletes, bytesize.Format(delBytes), unchangedText(c))
 	if p.failed > 0 {
 		text += fmt.Sprintf(", %d would fail", p.failed)
 	}
@@ -192,7 +202,7 @@ func (a *app) syncPlan(ctx context.Context, f *syncFlags, e *transfer.Engine, s 
 		text += fmt.Sprintf(", %d protected", c.Protected)
 	}
 	text += fmt.Sprintf("; requests: %s; planning cost: %s; nothing was sent", reqs, callsText(calls))
-	items := uploads + downloads + deletes
+	items := uploads + downloads + copies + deletes
 	q := requestsOf(p.total)
 	q.DeleteObjects = delBatches
 	out.summary(event{Items: &items, Failed: &p.failed, Bytes: new(p.bytes), Deleted: &deletes, Unchanged: &c.Unchanged, Protected: &c.Protected,
