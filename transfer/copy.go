@@ -273,25 +273,15 @@ func (t *task) copyParts(ctx context.Context, c Copier, src object.CopySource, s
 		return err
 	}
 	defer func() { s.end(ctx, err) }()
-	if j != nil && !resumed {
-		if err := j.StartUpload(journal.Upload{Bucket: dst.Bucket, Key: dst.Key, UploadID: s.id, Source: fp, PartSize: partSize}); err != nil {
-			s.journal = false // not recorded, so no later run can continue it: abort it
-			return err
-		}
+	if err := s.record(resumed, fp, partSize); err != nil {
+		return err
 	}
-	n := PartCount(size, partSize)
-	parts := make([]object.Part, n)
-	for i := range n {
-		num := int32(i + 1)
-		if p, ok := have[num]; ok {
-			parts[i] = p
-			t.progress(p.Size)
-			continue
-		}
+	parts := make([]object.Part, PartCount(size, partSize))
+	t.eachMissing(parts, have, func(i int, num int32) bool {
 		ps := src
 		ps.Offset = int64(i) * partSize
 		ps.Length = min(partSize, size-ps.Offset)
-		ok := s.start(num, copyStall(t.e.opts.StallTimeout, ps.Length), func(ctx context.Context) (object.Part, error) {
+		return s.start(num, copyStall(t.e.opts.StallTimeout, ps.Length), func(ctx context.Context) (object.Part, error) {
 			p, err := c.UploadPartCopy(ctx, s.dst, s.id, num, ps)
 			p.Number, p.Size = num, ps.Length
 			return p, err
@@ -301,10 +291,7 @@ func (t *task) copyParts(ctx context.Context, c Copier, src object.CopySource, s
 				t.progress(ps.Length)
 			}
 		})
-		if !ok {
-			break
-		}
-	}
+	})
 	if err := s.wait(ctx); err != nil {
 		return err
 	}

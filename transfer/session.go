@@ -10,10 +10,11 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/haul-s3/haul/object"
+	"github.com/haul-s3/haul/transfer/journal"
 )
 
 // session is one multipart upload, and the one place where uploads from files and from
-// streams (and server-side copies, next) create an upload, send its parts under the engine's
+// streams and server-side copies create an upload, send its parts under the engine's
 // request slots, and complete it, or, when anything fails or the run is cancelled, abort it
 // with the settle step that aborts again an upload a late part brought back.
 //
@@ -54,6 +55,38 @@ func (t *task) newSession(ctx context.Context, dst object.Ref, o *object.Options
 	s := &session{t: t, dst: dst, id: id, journal: journal}
 	s.g, s.gctx = errgroup.WithContext(ctx)
 	return s, nil
+}
+
+// record writes a new session (not a resumed one) into the run's journal, when it has one,
+// with the source's fingerprint fp and the part size: the next run can then continue it. If
+// writing fails, the session is no longer kept for a later run (end aborts it).
+func (s *session) record(resumed bool, fp journal.Fingerprint, partSize int64) error {
+	j := s.t.e.opts.Journal
+	if j == nil || resumed {
+		return nil
+	}
+	err := j.StartUpload(journal.Upload{Bucket: s.dst.Bucket, Key: s.dst.Key, UploadID: s.id, Source: fp, PartSize: partSize})
+	if err != nil {
+		s.journal = false // not recorded, so no later run can continue it: abort it
+	}
+	return err
+}
+
+// eachMissing goes through the parts in order: a part the server already holds (have, from
+// the journal of a resumed upload) is put in parts and its bytes counted as progress; for
+// any other, send(i, num) starts it. It stops when send returns false.
+func (t *task) eachMissing(parts []object.Part, have map[int32]object.Part, send func(i int, num int32) bool) {
+	for i := range parts {
+		num := int32(i + 1)
+		if p, ok := have[num]; ok {
+			parts[i] = p
+			t.progress(p.Size)
+			continue
+		}
+		if !send(i, num) {
+			return
+		}
+	}
 }
 
 // send uploads part num once a request slot is free, in a goroutine of its own, and hands

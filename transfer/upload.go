@@ -152,21 +152,11 @@ func (t *task) uploadParts(ctx context.Context, f *os.File, fi os.FileInfo, dst 
 		return err
 	}
 	defer func() { s.end(ctx, err) }()
-	if j != nil && !resumed {
-		if err := j.StartUpload(journal.Upload{Bucket: dst.Bucket, Key: dst.Key, UploadID: s.id, Source: journal.FingerprintOf(fi), PartSize: partSize}); err != nil {
-			s.journal = false // not recorded, so no later run can continue it: abort it
-			return err
-		}
+	if err := s.record(resumed, journal.FingerprintOf(fi), partSize); err != nil {
+		return err
 	}
-	n := PartCount(size, partSize)
-	parts := make([]object.Part, n)
-	for i := range n {
-		num := int32(i + 1)
-		if p, ok := have[num]; ok {
-			parts[i] = p
-			t.progress(p.Size)
-			continue
-		}
+	parts := make([]object.Part, PartCount(size, partSize))
+	t.eachMissing(parts, have, func(i int, num int32) bool {
 		off := int64(i) * partSize
 		length := min(partSize, size-off)
 		var sum object.Checksum
@@ -174,10 +164,8 @@ func (t *task) uploadParts(ctx context.Context, f *os.File, fi os.FileInfo, dst 
 			sum = sums.parts[i]
 		}
 		open := func(progress func(int64)) partBody { return newPartReader(f, fi, off, length, false, progress) }
-		if !s.send(num, length, sum, open, func(p object.Part, err error) { parts[i] = p }) {
-			break
-		}
-	}
+		return s.send(num, length, sum, open, func(p object.Part, err error) { parts[i] = p })
+	})
 	if err := s.wait(ctx); err != nil {
 		return err
 	}
