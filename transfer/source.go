@@ -1,6 +1,7 @@
 package transfer
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -95,6 +96,46 @@ func (p *partReader) Sent(n int64) {
 func (p *partReader) undo() {
 	p.progress(-p.hw)
 	p.hw = 0
+}
+
+// memBody is the body of a small file's PutObject, held in memory (putSmallFile). It
+// reports progress as it is first read, or, when a store sends Bytes itself (s3store's
+// MemoryBody), through Sent. It has no WriteTo, so that a copy of it goes through Read.
+type memBody struct {
+	r        *bytes.Reader
+	buf      []byte
+	hw       int64 // high-water mark reported as progress
+	progress func(int64)
+}
+
+func newMemBody(buf []byte, progress func(int64)) *memBody {
+	return &memBody{r: bytes.NewReader(buf), buf: buf, progress: progress}
+}
+
+func (m *memBody) Read(b []byte) (int, error) {
+	n, err := m.r.Read(b)
+	if pos := m.r.Size() - int64(m.r.Len()); pos > m.hw {
+		m.progress(pos - m.hw)
+		m.hw = pos
+	}
+	return n, err
+}
+
+func (m *memBody) Seek(offset int64, whence int) (int64, error) { return m.r.Seek(offset, whence) }
+
+// Bytes returns the whole body, which does not change.
+func (m *memBody) Bytes() []byte { return m.buf }
+
+// Sent reports n more bytes of the body sent from Bytes rather than through Read.
+func (m *memBody) Sent(n int64) {
+	m.hw += n
+	m.progress(n)
+}
+
+// undo takes back the progress reported by a failed attempt.
+func (m *memBody) undo() {
+	m.progress(-m.hw)
+	m.hw = 0
 }
 
 // failed blames a failed request on the file when the file changed under it.
