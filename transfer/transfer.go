@@ -213,6 +213,7 @@ type Summary struct {
 	Skipped  int   // items a journal showed were already done
 	Failed   int   // items that failed
 	NotDone  int   // items started or queued but not finished: the run was cancelled or stopped
+	Ignored  int   // entries passed over on purpose (Item.Skip): links not followed, special files
 	Bytes    int64 // bytes of the items done
 	Elapsed  time.Duration
 	Failures []Failure
