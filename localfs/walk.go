@@ -5,6 +5,7 @@ package localfs
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -187,6 +188,10 @@ func (w *walker) stat(p string) (os.FileInfo, error) {
 	if err != nil {
 		if li, lerr := os.Lstat(p); lerr == nil && li.Mode()&fs.ModeSymlink != 0 {
 			target, _ := os.Readlink(p)
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err // the path is the link's: the caller names it
+			}
 			return nil, fmt.Errorf("broken symbolic link (to %s): %w", target, err)
 		}
 	}
