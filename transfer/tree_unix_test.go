@@ -64,7 +64,7 @@ func TestTreeItemsLinks(t *testing.T) {
 				switch ev.Kind {
 				case Ignored:
 					var skip *localfs.SkipError
-					if !errors.As(ev.Err, &skip) || ev.Item.Skip != ev.Err {
+					if !errors.As(ev.Err, &skip) || !errors.Is(ev.Item.Skip, skip) {
 						t.Errorf("%s: Ignored with Err %v, Skip %v", rel, ev.Err, ev.Item.Skip)
 						return
 					}
