@@ -228,3 +228,23 @@ func TestNoFollowSymlinksNeedsALocalSource(t *testing.T) {
 		}
 	}
 }
+
+// A named pipe given as the source of cp (itself, or through a link) is refused before
+// anything is sent, with the stream form that sends what it carries; it is never opened
+// (that would wait for a writer, and the run would hang).
+func TestNamedPipeSourceIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := mkfifo(fifo); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("fifo", filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	for _, src := range []string{fifo, filepath.Join(dir, "link")} {
+		r := haul(t, nil, nil, "cp", src, "s3://bucket/k")
+		if r.code != 2 || !strings.Contains(r.stderr, "is a named pipe (FIFO), not a regular file") || !strings.Contains(r.stderr, "haul cp - s3://bucket/k < "+src) {
+			t.Errorf("cp %s: exit %d, want 2 with the stream form\n%s", src, r.code, r.stderr)
+		}
+	}
+}

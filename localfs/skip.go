@@ -55,7 +55,7 @@ func SpecialKind(mode fs.FileMode) string {
 	case mode&fs.ModeDevice != 0:
 		return "device"
 	case mode&fs.ModeIrregular != 0:
-		return "irregular file"
+		return "special file of unknown kind"
 	}
 	return "special file (" + mode.Type().String() + ")"
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/haul-s3/haul/filter"
+	"github.com/haul-s3/haul/localfs"
 	"github.com/haul-s3/haul/object"
 	"github.com/haul-s3/haul/s3store"
 	"github.com/haul-s3/haul/transfer"
@@ -467,7 +468,12 @@ func (a *app) planUpload(f *cpFlags, src, dst string) (plan, string, error) {
 		return func(*transfer.Engine) transfer.Producer { return transfer.TreeItemsWith(src, ref, tree) }, u.Bucket, nil
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, "", usagef("%s is not a regular file (%s): haul copies regular files, directories (-r) and standard input (-)", src, fi.Mode().Type())
+		// Stat'ed, never opened: opening a named pipe would wait for a writer.
+		msg := fmt.Sprintf("%s is a %s, not a regular file: haul copies regular files, directories (-r) and standard input (-)", src, localfs.SpecialKind(fi.Mode().Type()))
+		if fi.Mode()&fs.ModeNamedPipe != 0 {
+			msg += fmt.Sprintf("; to send what the pipe carries: haul cp - %s < %s", dst, src)
+		}
+		return nil, "", usagef("%s", msg)
 	}
 	key := u.Key
 	if u.IsDir() {
