@@ -101,3 +101,28 @@ func TestNoFollowSymlinksSkipsAndProtects(t *testing.T) {
 		t.Errorf("followed: destination holds %v, want %v", got, want)
 	}
 }
+
+// Downloading, the local walk is the destination's: a named pipe there is skipped (an item
+// with Skip set, not a failure) and never a deletion candidate; a loop is skipped, and
+// nothing under it is walked or deleted.
+func TestDownloadSkipsSpecialDestinationEntries(t *testing.T) {
+	f := sides(t, Down, []string{"a"}, []string{"a", "old"})
+	if err := syscall.Mkfifo(f.path("pipe"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(".", f.path("loop")); err != nil {
+		t.Fatal(err)
+	}
+	r := f.down(func(o *Options) { o.Delete = true })
+	if r.runErr != nil || len(r.failed) != 0 || !slices.Equal(r.deleted, []string{"old"}) {
+		t.Fatalf("run %v, failed %v, deleted %v; want only old deleted", r.runErr, r.failed, r.deleted)
+	}
+	for _, k := range []string{"pipe", "loop"} {
+		if it := r.items[k]; it.Op != transfer.Download || it.Skip == nil || it.Err != nil {
+			t.Errorf("%s: item %+v, want a skipped download", k, it)
+		}
+	}
+	if fi, err := os.Lstat(f.path("pipe")); err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+		t.Errorf("pipe is now %v (%v), want the named pipe kept", fi.Mode(), err)
+	}
+}
