@@ -28,6 +28,7 @@ type reporter struct {
 	unverified          int       // downloads that nothing could verify
 	unverifiedWhy       string    // why the first of them could not be
 	silentDone          bool      // print no line for an item done (cat: the bytes are the answer)
+	walks               bool      // the run walks a local directory: its --json summary counts what it skipped
 }
 
 func (a *app) newReporter(unknownSize, dataOnStdout bool) *reporter {
@@ -114,6 +115,8 @@ func (r *reporter) Observe(ev transfer.Event) {
 		case !r.a.quiet:
 			r.line(r.lines, "skip: %s -> %s %s (already done by the interrupted run)", ev.Item.Src(), ev.Item.Dst(), bytesize.Format(ev.Item.Size))
 		}
+	case transfer.Ignored:
+		r.skipped(r.lines, ev.Item, ev.Err)
 	case transfer.Notice:
 		switch {
 		case r.a.json:
@@ -217,6 +220,9 @@ func (r *reporter) finish(sum transfer.Summary, err error) error {
 	if r.a.json {
 		done, failed, notDone := sum.Done, sum.Failed, sum.NotDone
 		ev := event{Event: "summary", Done: &done, Failed: &failed, NotDone: &notDone, Bytes: new(sum.Bytes), Seconds: sum.Elapsed.Seconds()}
+		if r.walks || sum.Ignored > 0 {
+			ev.Skipped = new(sum.Ignored)
+		}
 		switch {
 		case interrupted:
 			ev.Error = "interrupted"
@@ -226,7 +232,7 @@ func (r *reporter) finish(sum transfer.Summary, err error) error {
 		r.emitJSON(ev)
 	} else if !r.a.quiet || sum.Failed > 0 || sum.NotDone > 0 || interrupted {
 		r.noteUnverified()
-		many := r.files > 1 || (sum.Failed > 0 && !isStop) || sum.NotDone > 0 || interrupted
+		many := r.files > 1 || (sum.Failed > 0 && !isStop) || sum.NotDone > 0 || interrupted || sum.Ignored > 0
 		if many {
 			why := ""
 			switch {
@@ -236,8 +242,8 @@ func (r *reporter) finish(sum transfer.Summary, err error) error {
 				why = " (stopped)"
 			}
 			rate := float64(sum.Bytes) / max(sum.Elapsed.Seconds(), 1e-9)
-			fmt.Fprintf(r.a.stderr, "summary: %d done, %d failed, %d not done%s, %s in %.1fs (%s/s)\n",
-				sum.Done, sum.Failed, sum.NotDone, why, bytesize.Format(sum.Bytes), sum.Elapsed.Seconds(), bytesize.Format(int64(rate)))
+			fmt.Fprintf(r.a.stderr, "summary: %d done, %d failed, %d not done%s%s, %s in %.1fs (%s/s)\n",
+				sum.Done, sum.Failed, sum.NotDone, why, skippedText(sum.Ignored), bytesize.Format(sum.Bytes), sum.Elapsed.Seconds(), bytesize.Format(int64(rate)))
 		}
 	}
 	switch {
