@@ -166,8 +166,8 @@ func (t *task) putSmallFile(ctx context.Context, f *os.File, fi os.FileInfo, dst
 }
 
 func newPartReader(f *os.File, fi os.FileInfo, off, length int64, last bool, progress func(int64)) *partReader {
-	return &partReader{sr: io.NewSectionReader(f, off, length), f: f, off: off, length: length, last: last,
-		size: fi.Size(), mtime: fi.ModTime(), progress: progress}
+	return &partReader{reported: reported{progress: progress}, sr: io.NewSectionReader(f, off, length), f: f,
+		off: off, length: length, last: last, size: fi.Size(), mtime: fi.ModTime()}
 }
 
 // uploadParts sends a file as a multipart upload with its parts in parallel (one session).
