@@ -318,8 +318,18 @@ func TestCopyBetweenEndpointsBoundedMemory(t *testing.T) {
 
 // TestKillThenResumeCopy: a multipart copy with --resume killed with SIGKILL keeps its
 // upload and journal; the same command run again copies only the parts the server does
-// not hold, completes, and removes its journal.
+// not hold, completes, and removes its journal. The same for a sync from S3 to S3, whose
+// copies go through the same session and journal.
 func TestKillThenResumeCopy(t *testing.T) {
+	for _, cmd := range []struct{ name, src, dst string }{
+		{"cp", "/src/big", "/dst/big"},
+		{"sync", "/src/", "/dst/"},
+	} {
+		t.Run(cmd.name, func(t *testing.T) { killThenResumeCopy(t, cmd.name, cmd.src, cmd.dst) })
+	}
+}
+
+func killThenResumeCopy(t *testing.T, command, src, dst string) {
 	forEachServer(t, func(t *testing.T, srv *s3test.Server) {
 		bucket := srv.NewBucket(t)
 		f := filepath.Join(t.TempDir(), "big")
@@ -327,7 +337,7 @@ func TestKillThenResumeCopy(t *testing.T) {
 		must(t, srv, "cp", f, "s3://"+bucket+"/src/big")
 		state := t.TempDir()
 		slow := srv.Delay(t, 150*time.Millisecond, s3test.IsUploadPart)
-		args := []string{"--debug", "cp", "--resume", "s3://" + bucket + "/src/big", "s3://" + bucket + "/dst/big", "--part-size", "5MiB", "--concurrency", "2"}
+		args := []string{"--debug", command, "--resume", "s3://" + bucket + src, "s3://" + bucket + dst, "--part-size", "5MiB", "--concurrency", "2"}
 		killAfter(t, resumeEnv(haulCmd(t, slow, args...), state), "UploadPartCopy", 4)
 		if ups := srv.IncompleteUploads(t, bucket, "dst/"); len(ups) != 1 {
 			t.Fatalf("uploads after the kill: %v, want the one kept", ups)
