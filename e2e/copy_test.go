@@ -407,3 +407,50 @@ func TestCopyDryRun(t *testing.T) {
 		}
 	})
 }
+
+// A copy keeps its source's grants (here AllUsers READ, from --acl public-read) when no
+// --acl is given, in one CopyObject and in a multipart copy, and takes --acl instead when
+// given. Only moto keeps object ACLs: MinIO keeps the owner's FULL_CONTROL alone and
+// versitygw answers GetObjectAcl with 501, so there the copy goes on with no grants.
+func TestCopyKeepsTheSourcesGrants(t *testing.T) {
+	forEachServer(t, func(t *testing.T, srv *s3test.Server) {
+		b := srv.NewBucket(t)
+		dir := t.TempDir()
+		small, big := filepath.Join(dir, "small"), filepath.Join(dir, "big")
+		randomFile(t, small, 1000)
+		randomFile(t, big, 12<<20+7)
+		for _, f := range []string{small, big} {
+			must(t, srv, append([]string{"cp", f, "s3://" + b + "/src/", "--acl", "public-read"}, copyFlags...)...)
+		}
+		publicRead := func(key string) bool {
+			t.Helper()
+			out, err := srv.Client(t).GetObjectAcl(t.Context(), &s3.GetObjectAclInput{Bucket: &b, Key: aws.String(key)})
+			if err != nil {
+				if srv.Kind == "versitygw" {
+					return false
+				}
+				t.Fatalf("GetObjectAcl %s: %v", key, err)
+			}
+			for _, g := range out.Grants {
+				if g.Grantee != nil && strings.HasSuffix(aws.ToString(g.Grantee.URI), "/global/AllUsers") && g.Permission == "READ" {
+					return true
+				}
+			}
+			return false
+		}
+		kept := srv.Kind == "moto"
+		if got := publicRead("src/small"); got != kept {
+			t.Fatalf("the source: AllUsers READ %v, want %v on %s", got, kept, srv.Kind)
+		}
+		for _, name := range []string{"small", "big"} {
+			must(t, srv, append([]string{"cp", "s3://" + b + "/src/" + name, "s3://" + b + "/copy/" + name}, copyFlags...)...)
+			if got := publicRead("copy/" + name); got != kept {
+				t.Errorf("copy of %s: AllUsers READ %v, want %v (the source's) on %s", name, got, kept, srv.Kind)
+			}
+			must(t, srv, append([]string{"cp", "s3://" + b + "/src/" + name, "s3://" + b + "/private/" + name, "--acl", "private"}, copyFlags...)...)
+			if publicRead("private/" + name) {
+				t.Errorf("copy of %s with --acl private: AllUsers READ kept", name)
+			}
+		}
+	})
+}

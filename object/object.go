@@ -6,6 +6,7 @@ package object
 
 import (
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -41,11 +42,26 @@ type Options struct {
 	StorageClass string
 	ContentType  string // empty: the engine detects it from the file name
 	CacheControl string
+	// Grants are access grants beyond the owner's, as a copy carries them from its source
+	// object when no canned ACL is given; ignored when ACL is set.
+	Grants []Grant
 	// Checksum is the algorithm of the checksum sent with every PUT and part for the server
 	// to verify: one of the Checksum* constants; ChecksumNone for none; "" for the store's
 	// default (the engine asks a store that can say, else sends CRC32C).
 	Checksum string
 }
+
+// Grant is one access grant of an object: a grantee as S3's x-amz-grant-* headers name it
+// (id="canonical-id", uri="http://acs.amazonaws.com/groups/global/AllUsers" or
+// emailAddress="...") and a permission: FULL_CONTROL, READ, READ_ACP or WRITE_ACP.
+type Grant struct {
+	Grantee    string
+	Permission string
+}
+
+// Portable reports whether the grantee means the same on every server and account: a group
+// (uri=), not a canonical user ID or an e-mail address of one account.
+func (g Grant) Portable() bool { return strings.HasPrefix(g.Grantee, "uri=") }
 
 // Checksum algorithms. ChecksumMD5 is sent as Content-MD5; the others as x-amz-checksum-*.
 const (

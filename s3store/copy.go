@@ -38,6 +38,7 @@ func (s *Store) CopyObject(ctx context.Context, dst object.Ref, src object.CopyS
 		in.ACL, in.StorageClass = types.ObjectCannedACL(o.ACL), types.StorageClass(o.StorageClass)
 		in.ServerSideEncryption, in.SSEKMSKeyId = types.ServerSideEncryption(o.SSE), optional(o.SSEKMSKeyID)
 	}
+	grantFields{&in.GrantFullControl, &in.GrantRead, &in.GrantReadACP, &in.GrantWriteACP}.set(o)
 	if o != nil {
 		in.ChecksumAlgorithm = algorithm(o.Checksum)
 	}
@@ -84,8 +85,9 @@ func (s *Store) UploadPartCopy(ctx context.Context, dst object.Ref, uploadID str
 
 // DescribeObject is HeadObject (checksum mode on) with the properties an upload gives an
 // object: content type, cache control, storage class, encryption and its KMS key ID, and
-// user metadata, as an object.Options to create a copy with. The ACL is not in a HEAD
-// answer and stays empty; so does Checksum.
+// user metadata, as an object.Options to create a copy with, and the object's grants beyond
+// its owner's from a second request (GetObjectAcl; none where the server keeps no object
+// ACLs or the caller may not read them). The canned ACL stays empty; so does Checksum.
 func (s *Store) DescribeObject(ctx context.Context, ref object.Ref) (object.Info, object.Options, error) {
 	var info object.Info
 	var o object.Options
@@ -102,6 +104,9 @@ func (s *Store) DescribeObject(ctx context.Context, ref object.Ref) (object.Info
 			StorageClass: string(out.StorageClass), SSE: string(out.ServerSideEncryption), SSEKMSKeyID: aws.ToString(out.SSEKMSKeyId)}
 		return nil
 	})
+	if err == nil {
+		o.Grants, err = s.objectGrants(ctx, ref)
+	}
 	return info, o, err
 }
 

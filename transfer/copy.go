@@ -156,6 +156,8 @@ func (t *task) describe(ctx context.Context, from Store, ref object.Ref) (object
 // metadata, content type and cache control given to the call instead when
 // Options.ReplaceMetadata is set (a content type not given is then the server's default,
 // as with aws-cli; haul's own metadata, its whole-file checksum and file time, is kept), and the ACL, storage class and encryption given replacing the source's. The
+// source's grants are kept unless a canned ACL is given; to another store only those to a
+// group (AllUsers, AuthenticatedUsers) go, since user IDs belong to one account. The
 // source's encryption is not carried to another store, whose keys are not the source's. The
 // checksum algorithm is resolved as for an upload. When the source has no haul checksum
 // but the server keeps a CRC of the whole object, that CRC becomes the copy's haul
@@ -180,6 +182,12 @@ func (t *task) copyOptions(ctx context.Context, info object.Info, props object.O
 		o.ContentType, o.CacheControl = given.ContentType, given.CacheControl
 	}
 	o.ACL = given.ACL
+	switch {
+	case o.ACL != "":
+		o.Grants = nil
+	case t.e.opts.Source != nil:
+		o.Grants = portable(o.Grants) // another server's or account's IDs mean nothing here
+	}
 	if given.StorageClass != "" {
 		o.StorageClass = given.StorageClass
 	}
@@ -201,6 +209,17 @@ func (t *task) copyOptions(ctx context.Context, info object.Info, props object.O
 		return withChecksumMetadata(&o, info.Checksum)
 	}
 	return &o
+}
+
+// portable returns the grants whose grantee means the same on any server (object.Grant.Portable).
+func portable(grants []object.Grant) []object.Grant {
+	var out []object.Grant
+	for _, g := range grants {
+		if g.Portable() {
+			out = append(out, g)
+		}
+	}
+	return out
 }
 
 // givenChecksum is the checksum algorithm the caller gave the item ("" for none given).
