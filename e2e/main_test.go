@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -119,6 +120,27 @@ func forEachServer(t *testing.T, fn func(t *testing.T, srv *s3test.Server)) {
 			t.Parallel()
 			fn(t, s3test.Shared(t, kind))
 		})
+	}
+}
+
+// forEachServerPair runs fn, in parallel subtests, with each pair of servers a copy between
+// servers is tested on (versitygw to MinIO, MinIO to moto) that HAUL_TEST_SERVERS starts,
+// and says the test was skipped when it starts neither pair.
+func forEachServerPair(t *testing.T, fn func(t *testing.T, from, to *s3test.Server)) {
+	kinds := s3test.Kinds()
+	ran := 0
+	for _, pair := range [][2]string{{"versitygw", "minio"}, {"minio", "moto"}} {
+		if !slices.Contains(kinds, pair[0]) || !slices.Contains(kinds, pair[1]) {
+			continue
+		}
+		ran++
+		t.Run(pair[0]+"-to-"+pair[1], func(t *testing.T) {
+			t.Parallel()
+			fn(t, s3test.Shared(t, pair[0]), s3test.Shared(t, pair[1]))
+		})
+	}
+	if ran == 0 {
+		t.Skipf("needs versitygw and MinIO, or MinIO and moto; HAUL_TEST_SERVERS picks %v", kinds)
 	}
 }
 

@@ -242,72 +242,59 @@ func TestSyncS3ToS3Usage(t *testing.T) {
 // A sync between two servers: the bytes pass through haul (ranged GETs into parts), are
 // checked against the source's checksum, and a second run copies nothing.
 func TestSyncBetweenServers(t *testing.T) {
-	kinds := s3test.Kinds()
-	ran := 0
-	for _, pair := range [][2]string{{"versitygw", "minio"}, {"minio", "moto"}} {
-		if !slices.Contains(kinds, pair[0]) || !slices.Contains(kinds, pair[1]) {
-			continue
+	forEachServerPair(t, func(t *testing.T, from, to *s3test.Server) {
+		a, b := from.NewBucket(t), to.NewBucket(t)
+		dir := t.TempDir()
+		randomFile(t, filepath.Join(dir, "small"), 1000)
+		randomFile(t, filepath.Join(dir, "sub", "big"), 12<<20+7)
+		must(t, from, append([]string{"cp", "-r", dir, "s3://" + a + "/p/"}, copyFlags...)...)
+		putObjects(t, from, a, 300, "p/foreign")
+		putObjects(t, to, b, 10, "q/old", "q2/kept")
+
+		config := filepath.Join(t.TempDir(), "config")
+		err := os.WriteFile(config, []byte("[profile src]\naws_access_key_id = "+from.AccessKey+"\naws_secret_access_key = "+from.SecretKey+
+			"\nregion = "+from.Region+"\n"), 0o600)
+		if err != nil {
+			t.Fatal(err)
 		}
-		ran++
-		t.Run(pair[0]+"-to-"+pair[1], func(t *testing.T) {
-			t.Parallel()
-			from, to := s3test.Shared(t, pair[0]), s3test.Shared(t, pair[1])
-			a, b := from.NewBucket(t), to.NewBucket(t)
-			dir := t.TempDir()
-			randomFile(t, filepath.Join(dir, "small"), 1000)
-			randomFile(t, filepath.Join(dir, "sub", "big"), 12<<20+7)
-			must(t, from, append([]string{"cp", "-r", dir, "s3://" + a + "/p/"}, copyFlags...)...)
-			putObjects(t, from, a, 300, "p/foreign")
-			putObjects(t, to, b, 10, "q/old", "q2/kept")
-
-			config := filepath.Join(t.TempDir(), "config")
-			err := os.WriteFile(config, []byte("[profile src]\naws_access_key_id = "+from.AccessKey+"\naws_secret_access_key = "+from.SecretKey+
-				"\nregion = "+from.Region+"\n"), 0o600)
-			if err != nil {
-				t.Fatal(err)
-			}
-			s := newSyncer(t, to)
-			args := append([]string{"--delete", "s3://" + a + "/p", "s3://" + b + "/q",
-				"--source-endpoint-url", from.Endpoint, "--source-profile", "src", "--memory", "16MiB"}, copyFlags...)
-			run := func(code int) syncOut {
-				t.Helper()
-				r := haulEnv(t, to, []string{"XDG_STATE_HOME=" + s.state, "AWS_CONFIG_FILE=" + config}, append([]string{"--json", "sync"}, args...)...)
-				o := syncOut{result: r, events: jsonLines[syncEvent](t, r.stdout)}
-				for _, e := range o.events {
-					if e.Event == "summary" {
-						o.sum = e
-					}
+		s := newSyncer(t, to)
+		args := append([]string{"--delete", "s3://" + a + "/p", "s3://" + b + "/q",
+			"--source-endpoint-url", from.Endpoint, "--source-profile", "src", "--memory", "16MiB"}, copyFlags...)
+		run := func(code int) syncOut {
+			t.Helper()
+			r := haulEnv(t, to, []string{"XDG_STATE_HOME=" + s.state, "AWS_CONFIG_FILE=" + config}, append([]string{"--json", "sync"}, args...)...)
+			o := syncOut{result: r, events: jsonLines[syncEvent](t, r.stdout)}
+			for _, e := range o.events {
+				if e.Event == "summary" {
+					o.sum = e
 				}
-				if r.code != code {
-					t.Fatalf("exit %d, want %d\n%s", r.code, code, o)
-				}
-				return o
 			}
-			o := run(0)
-			if got := o.copiedKeys("q/"); !slices.Equal(got, []string{"foreign", "small", "sub/big"}) || num(o.sum.Deleted) != 1 {
-				t.Fatalf("copied %v, deleted %d; want the three keys and q/old\n%s", got, num(o.sum.Deleted), o)
+			if r.code != code {
+				t.Fatalf("exit %d, want %d\n%s", r.code, code, o)
 			}
-			if o.sum.Calls["CopyObject"]+o.sum.Calls["UploadPartCopy"] != 0 || o.sum.Calls["UploadPart"] != 3 {
-				t.Errorf("requests %v; want the bytes through haul (3 UploadPart for the big one), no server-side copy", o.sum.Calls)
-			}
-			sameObjects(t, from, a, "p/", to, b, "q/")
-			if ks := keys(t, to, b, "q2/"); !slices.Equal(ks, []string{"q2/kept"}) {
-				t.Errorf("the sibling prefix holds %v", ks)
-			}
+			return o
+		}
+		o := run(0)
+		if got := o.copiedKeys("q/"); !slices.Equal(got, []string{"foreign", "small", "sub/big"}) || num(o.sum.Deleted) != 1 {
+			t.Fatalf("copied %v, deleted %d; want the three keys and q/old\n%s", got, num(o.sum.Deleted), o)
+		}
+		if o.sum.Calls["CopyObject"]+o.sum.Calls["UploadPartCopy"] != 0 || o.sum.Calls["UploadPart"] != 3 {
+			t.Errorf("requests %v; want the bytes through haul (3 UploadPart for the big one), no server-side copy", o.sum.Calls)
+		}
+		sameObjects(t, from, a, "p/", to, b, "q/")
+		if ks := keys(t, to, b, "q2/"); !slices.Equal(ks, []string{"q2/kept"}) {
+			t.Errorf("the sibling prefix holds %v", ks)
+		}
 
-			o = run(0)
-			t.Logf("second run: %s", callsOf(o))
-			// The copies were made in parts of the source's part size: their ETags are the
-			// source's, and no HEAD is needed.
-			if num(o.sum.Copied)+num(o.sum.Deleted) != 0 || num(o.sum.Unchanged) != 3 || o.sum.Calls["HeadObject"] != 0 {
-				t.Fatalf("second run: %d copied, %d deleted, %d unchanged; want 0, 0, 3\n%s", num(o.sum.Copied), num(o.sum.Deleted), num(o.sum.Unchanged), o)
-			}
-			if ups := to.IncompleteUploads(t, b, ""); len(ups) != 0 {
-				t.Fatalf("incomplete uploads left: %v", ups)
-			}
-		})
-	}
-	if ran == 0 {
-		t.Skipf("needs versitygw and MinIO, or MinIO and moto; HAUL_TEST_SERVERS picks %v", kinds)
-	}
+		o = run(0)
+		t.Logf("second run: %s", callsOf(o))
+		// The copies were made in parts of the source's part size: their ETags are the
+		// source's, and no HEAD is needed.
+		if num(o.sum.Copied)+num(o.sum.Deleted) != 0 || num(o.sum.Unchanged) != 3 || o.sum.Calls["HeadObject"] != 0 {
+			t.Fatalf("second run: %d copied, %d deleted, %d unchanged; want 0, 0, 3\n%s", num(o.sum.Copied), num(o.sum.Deleted), num(o.sum.Unchanged), o)
+		}
+		if ups := to.IncompleteUploads(t, b, ""); len(ups) != 0 {
+			t.Fatalf("incomplete uploads left: %v", ups)
+		}
+	})
 }

@@ -3,7 +3,7 @@ package s3store
 import (
 	"context"
 	"fmt"
-	"strings"
+	"regexp"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -183,14 +183,14 @@ const (
 	OutOfOrder ListingProblem = "out-of-order"
 )
 
-// directoryBucketSuffix ends the name of every S3 Express One Zone directory bucket
-// (base, availability zone, then this): part of a bucket name, not a command-line flag.
-const directoryBucketSuffix = "--x-s3"
+// directoryBucket matches the name of an S3 Express One Zone directory bucket as AWS
+// documents it: base name, "--", the zone ID (use1-az4), then "--x-s3".
+var directoryBucket = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*--[a-z0-9-]+--x-s3$`)
 
 // unordered reports whether bucket is a directory bucket, whose listings AWS documents as
 // not in lexicographic order: its keys are not checked for order here (a sync's merge
 // still refuses them).
-func unordered(bucket string) bool { return strings.HasSuffix(bucket, directoryBucketSuffix) }
+func unordered(bucket string) bool { return directoryBucket.MatchString(bucket) }
 
 // ListingError is a listing whose pages show that it is incomplete or cannot be trusted:
 // what the server said does not add up to one pass over the keys in byte order. Nothing

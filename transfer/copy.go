@@ -57,25 +57,10 @@ func (e *Engine) ObjectCopyItem(src, dst object.Ref) Producer {
 // engine's).
 func (e *Engine) CopyPrefixItems(src, dst object.Ref, f Filter) Producer {
 	return func(ctx context.Context, yield func(Item) bool) error {
-		err := e.Policy().ListPrefix(ctx, e.source(), src.Bucket, src.Key, func(ctx context.Context, info object.Info) error {
-			rel := strings.TrimPrefix(info.Key, src.Key)
-			if f != nil && !f.Match(rel) {
-				return nil
-			}
-			it := Item{Op: Copy, Source: object.Ref{Bucket: src.Bucket, Key: info.Key},
-				Object: object.Ref{Bucket: dst.Bucket, Key: dst.Key + rel}, Size: info.Size, ETag: info.ETag, LastModified: info.LastModified}
-			resume := Hold(ctx) // a busy scheduler is not a stalled listing
-			ok := yield(it)
-			resume()
-			if !ok {
-				return final{errStopWalk}
-			}
-			return nil
+		return e.prefixItems(ctx, e.source(), src, f, yield, func(rel string, info object.Info) (Item, bool) {
+			return Item{Op: Copy, Source: object.Ref{Bucket: src.Bucket, Key: info.Key},
+				Object: object.Ref{Bucket: dst.Bucket, Key: dst.Key + rel}, Size: info.Size, ETag: info.ETag, LastModified: info.LastModified}, true
 		})
-		if errors.Is(err, errStopWalk) {
-			return nil
-		}
-		return err
 	}
 }
 

@@ -250,10 +250,9 @@ func (e *Engine) ObjectItem(src object.Ref, path string) Producer {
 // over; a key that would land outside dir is an item with its Err set.
 func (e *Engine) PrefixItems(src object.Ref, dir string, f Filter) Producer {
 	return func(ctx context.Context, yield func(Item) bool) error {
-		err := e.ListPrefix(ctx, src.Bucket, src.Key, func(ctx context.Context, info object.Info) error {
-			rel := strings.TrimPrefix(info.Key, src.Key)
-			if strings.HasSuffix(info.Key, "/") || (f != nil && !f.Match(rel)) {
-				return nil
+		return e.prefixItems(ctx, e.store, src, f, yield, func(rel string, info object.Info) (Item, bool) {
+			if strings.HasSuffix(info.Key, "/") {
+				return Item{}, false
 			}
 			ref := object.Ref{Bucket: src.Bucket, Key: info.Key}
 			it := Item{Op: Download, Object: ref, Size: info.Size, ETag: info.ETag, LastModified: info.LastModified}
@@ -262,19 +261,37 @@ func (e *Engine) PrefixItems(src object.Ref, dir string, f Filter) Producer {
 				it.Err = fmt.Errorf("refused: %w", err)
 			}
 			it.Path = path
-			resume := Hold(ctx) // a busy scheduler is not a stalled listing
-			ok := yield(it)
-			resume()
-			if !ok {
-				return final{errStopWalk}
-			}
-			return nil
+			return it, true
 		})
-		if errors.Is(err, errStopWalk) {
+	}
+}
+
+// prefixItems lists src.Key on st and yields, in the listing's order, the item that item
+// makes of each key whose rest (rel) f (nil: every key) matches; item's false passes a key
+// over. The listing's stall watch is held while yield waits for a busy scheduler.
+func (e *Engine) prefixItems(ctx context.Context, st Store, src object.Ref, f Filter, yield func(Item) bool,
+	item func(rel string, info object.Info) (Item, bool)) error {
+	err := e.Policy().ListPrefix(ctx, st, src.Bucket, src.Key, func(ctx context.Context, info object.Info) error {
+		rel := strings.TrimPrefix(info.Key, src.Key)
+		if f != nil && !f.Match(rel) {
 			return nil
 		}
-		return err
+		it, ok := item(rel, info)
+		if !ok {
+			return nil
+		}
+		resume := Hold(ctx) // a busy scheduler is not a stalled listing
+		ok = yield(it)
+		resume()
+		if !ok {
+			return final{errStopWalk}
+		}
+		return nil
+	})
+	if errors.Is(err, errStopWalk) {
+		return nil
 	}
+	return err
 }
 
 // final wraps an error that must not be retried.
