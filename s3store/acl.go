@@ -3,6 +3,7 @@ package s3store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -11,12 +12,16 @@ import (
 	"github.com/haul-s3/haul/object"
 )
 
-// objectGrants returns the grants of an object beyond its owner's FULL_CONTROL (GetObjectAcl),
-// for a copy to carry. A server that keeps no object ACLs (versitygw answers 501
-// NotImplemented) and a caller not allowed to read them (AccessDenied: READ_ACP is a
-// permission of its own) give none: the copy then gets the bucket's default, as a copy by
-// aws-cli does.
-func (s *Store) objectGrants(ctx context.Context, ref object.Ref) ([]object.Grant, error) {
+// ObjectGrants returns the grants of an object beyond its owner's FULL_CONTROL (GetObjectAcl),
+// for a copy to carry: none for a private object, the common case, so that its copy sends no
+// grant header (a bucket with ACLs disabled refuses any). When no grant can be read, whatever
+// the object (the server keeps no object ACLs and answers 501 NotImplemented or 405
+// MethodNotAllowed, as versitygw does; the caller may not read them, AccessDenied, READ_ACP
+// being a permission of its own; ACLs are disabled on the bucket,
+// AccessControlListNotSupported), the error wraps object.ErrUnreadable and says what the
+// server answered; the store's own error is not wrapped, so that it does not read as a
+// failure that stops a run. Any other failure is returned as it is.
+func (s *Store) ObjectGrants(ctx context.Context, ref object.Ref) ([]object.Grant, error) {
 	var grants []object.Grant
 	err := s.observe(ctx, "GetObjectAcl", ref.Bucket, ref.Key, 0, "", func(ctx context.Context) error {
 		out, err := s.client.GetObjectAcl(ctx, &s3.GetObjectAclInput{Bucket: &ref.Bucket, Key: &ref.Key})
@@ -25,11 +30,27 @@ func (s *Store) objectGrants(ctx context.Context, ref object.Ref) ([]object.Gran
 		}
 		return err
 	})
-	var e *Error
-	if errors.As(err, &e) && (e.Code == "NotImplemented" || e.Status == 501 || e.Code == "AccessDenied") {
-		return nil, nil
+	if u := unreadable(err); u != nil {
+		return nil, u
 	}
 	return grants, err
+}
+
+// unreadable returns, for a failure that means no object's property can be read with these
+// credentials on this server, an error wrapping object.ErrUnreadable that names the answer;
+// nil for any other.
+func unreadable(err error) error {
+	var e *Error
+	if !errors.As(err, &e) {
+		return nil
+	}
+	switch {
+	case e.Code == "NotImplemented" || e.Code == "AccessDenied" || e.Code == "AccessControlListNotSupported" || e.Code == "MethodNotAllowed":
+		return fmt.Errorf("%w: %s answered %s", object.ErrUnreadable, e.Op, e.Code)
+	case e.Code == "" && (e.Status == 501 || e.Status == 405 || e.Status == 403):
+		return fmt.Errorf("%w: %s answered HTTP %d", object.ErrUnreadable, e.Op, e.Status)
+	}
+	return nil
 }
 
 // grantsOf turns an ACL into grants in the form of the x-amz-grant-* headers, leaving out

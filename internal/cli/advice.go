@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/haul-s3/haul/object"
 	"github.com/haul-s3/haul/s3store"
 	"github.com/haul-s3/haul/transfer"
 	"github.com/haul-s3/haul/transfer/journal"
@@ -50,6 +51,12 @@ func storeAdvice(e *s3store.Error) string {
 		return e.Code + ": this server cannot create the bucket in the region asked for (many S3-compatible servers have one region); omit --region or give the server's own"
 	case e.Op == "UploadPartCopy" && e.Code == "InvalidArgument":
 		return e.Code + ": the server refused a part copied on the server; MinIO refuses them into an upload with a checksum algorithm: copy without --checksum (the bytes do not leave the server); else check --sse and --storage-class"
+	case e.Option == "tags":
+		return e.Code + ": this server does not keep object tags; run without --tags"
+	case e.Op == "GetObjectAcl":
+		return e.Detail() + "; the source's ACL could not be read, so the copy was not made: give --acl to set the copy's ACL, or --no-copy-acl to copy without reading it"
+	case e.Op == "GetObjectTagging":
+		return e.Detail() + "; the source's tags could not be read, so the copy was not made: give --tags to set the copy's tags"
 	case e.Option == "sse":
 		return e.Code + ": the server does not support --sse " + e.Value + " (MinIO, for one, needs a KMS configured for any --sse); run without --sse, or set encryption up on the server"
 	case e.Advice != "":
@@ -95,6 +102,8 @@ func advise(err error) string {
 		damaged *journal.DamagedError
 	)
 	switch {
+	case errors.Is(err, object.ErrUnreadable) && strings.Contains(msg, "GetObjectTagging"):
+		msg += "; give --tags to set the copy's tags"
 	case errors.As(err, &tooMany):
 		msg += " (give a larger --part-size)"
 	case errors.As(err, &stall):
