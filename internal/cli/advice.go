@@ -26,6 +26,7 @@ var adviceByCode = map[string]string{
 	"EntityTooSmall":               "a part other than the last is smaller than the server's minimum (5 MiB on S3); use a larger --part-size",
 	"EntityTooLarge":               "the object or part is larger than the server accepts; use a smaller --part-size or --multipart-threshold",
 	"InvalidArgument":              "the server rejected an argument of the request; check the options given (--sse, --storage-class, --acl)",
+	"InvalidTag":                   "the server refused a tag; check --tags (MinIO takes only ASCII letters and digits, spaces and + - = . _ : / @)",
 	"InvalidStorageClass":          "the server does not know this storage class; check --storage-class",
 	"AuthorizationHeaderMalformed": "the request was signed for the wrong region; pass the bucket's region with --region",
 	"PermanentRedirect":            "the bucket is in another region or must be reached at another endpoint; pass its region with --region",
