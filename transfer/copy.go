@@ -170,8 +170,9 @@ func (t *task) describe(ctx context.Context, from Store, ref object.Ref) (object
 		t.noGrants = gerr.Error()
 	case gerr != nil:
 		return info, o, fmt.Errorf("copy %s: its grants: %w", ref, gerr)
+	default:
+		o.Grants = grants
 	}
-	o.Grants = grants
 	return info, o, nil
 }
 
