@@ -101,21 +101,20 @@ func (t *task) copyObject(ctx context.Context) (int64, error) {
 	o := t.copyOptions(ctx, info, props)
 	t.whole, _ = StoredChecksum(o.Metadata)
 	cs := object.CopySource{Ref: src, ETag: info.ETag}
-	if serverSide {
-		if t.givenChecksum() == "" {
-			// No byte travels to be checked, and MinIO refuses UploadPartCopy into an
-			// upload with a checksum algorithm: the provider's default is not declared.
-			o.Checksum = ""
-		}
-		if whole {
-			cs.ReplaceMetadata = t.e.opts.ReplaceMetadata
-			err = t.copyWhole(ctx, c, cs, size, o)
-		} else {
-			err = t.copyParts(ctx, c, cs, size, fp, o)
-		}
-	} else if whole {
+	if serverSide && t.givenChecksum() == "" {
+		// No byte travels to be checked, and MinIO refuses UploadPartCopy into an upload
+		// with a checksum algorithm: the provider's default is not declared.
+		o.Checksum = ""
+	}
+	switch {
+	case serverSide && whole:
+		cs.ReplaceMetadata = t.e.opts.ReplaceMetadata
+		err = t.copyWhole(ctx, c, cs, size, o)
+	case serverSide:
+		err = t.copyParts(ctx, c, cs, size, fp, o)
+	case whole:
 		err = t.relayWhole(ctx, from, info, o)
-	} else {
+	default:
 		err = t.relayParts(ctx, from, info, o)
 	}
 	if err == nil && j != nil {

@@ -135,7 +135,7 @@ func (e *Engine) copyRequests(it Item, q *Requests) error {
 		q.GetObjectAcl = 1
 	}
 	whole := it.Size <= e.opts.MultipartThreshold && (!serverSide || it.Size <= MaxPartSize)
-	if _, ok := e.source().(TagReader); ok && given.Tags == nil && !(serverSide && whole) && it.Size >= 0 {
+	if _, ok := e.source().(TagReader); ok && given.Tags == nil && (!serverSide || !whole) && it.Size >= 0 {
 		switch {
 		case it.head == nil:
 			q.GetObjectTagging = -1
