@@ -43,7 +43,7 @@ func statTags(t *testing.T, srv *s3test.Server, url string) (map[string]string, 
 }
 
 // Tags given with --tags go with every kind of upload (one PutObject, a multipart upload,
-// a stream from stdin), keys and values with spaces and + / = @ : _ . - arriving as given,
+// a stream from stdin, a sync), keys and values with spaces and + / = @ : _ . - arriving as given,
 // and non-ASCII letters where the server takes them (not MinIO); stat shows them. A copy on one server keeps the source's tags, in one
 // CopyObject (the server copies them) and in a multipart copy (haul reads them, as
 // x-amz-tagging-count says there are some, and creates the upload with them), and --tags
@@ -64,7 +64,8 @@ func TestTagsOnUploadsAndCopies(t *testing.T) {
 		if r.code != 0 {
 			t.Fatalf("cp - with --tags: exit %d\n%s", r.code, r.stderr)
 		}
-		for key, want := range map[string]map[string]string{"src/small": given, "src/big": given, "src/stream": {"from": "stdin"}} {
+		must(t, srv, "sync", dir, "s3://"+b+"/synced/", "--tags", "by=sync")
+		for key, want := range map[string]map[string]string{"src/small": given, "src/big": given, "src/stream": {"from": "stdin"}, "synced/small": {"by": "sync"}} {
 			if got := serverTags(t, srv, b, key); !maps.Equal(got, want) {
 				t.Errorf("%s: the server holds tags %v, want %v", key, got, want)
 			}
