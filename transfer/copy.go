@@ -140,7 +140,12 @@ func (t *task) describe(ctx context.Context, from Store, ref object.Ref) (object
 		gerr   error
 		wg     sync.WaitGroup
 	)
-	if g, ok := from.(GrantReader); ok && t.wantsGrants() {
+	g, ask := from.(GrantReader)
+	ask = ask && t.wantsGrants()
+	if why, known := t.e.noGrants.Load(ref.Bucket); ask && known {
+		ask, gerr = false, why.(error)
+	}
+	if ask {
 		wg.Go(func() {
 			gerr = t.call(ctx, false, func(ctx context.Context) error {
 				var err error
@@ -167,6 +172,7 @@ func (t *task) describe(ctx context.Context, from Store, ref object.Ref) (object
 		return info, o, err
 	case errors.Is(gerr, object.ErrUnreadable):
 		t.noGrants = gerr.Error()
+		t.e.noGrants.Store(ref.Bucket, gerr)
 	case gerr != nil:
 		return info, o, fmt.Errorf("copy %s: its grants: %w", ref, gerr)
 	default:

@@ -181,3 +181,24 @@ func TestCopyTags(t *testing.T) {
 		})
 	}
 }
+
+// Once a bucket's grants turn out unreadable (object.ErrUnreadable), the engine does not ask
+// for the grants of its other objects, and each copy from it still says why it has none.
+func TestCopyGrantsUnreadableAskedOnce(t *testing.T) {
+	st := &propsStore{copyStore: newCopyStore("a", "b"), grantsErr: fmt.Errorf("%w: GetObjectAcl answered NotImplemented", object.ErrUnreadable)}
+	for i := range 3 {
+		put(t, st, object.Ref{Bucket: "a", Key: fmt.Sprintf("p/%d", i)}, randomBytes(100, uint64(i)), object.Options{})
+	}
+	var noted int
+	e := New(st, fastOpts(Options{Concurrency: 1, Observer: ObserverFunc(func(ev Event) {
+		if ev.Kind == Done && ev.NoGrants != "" {
+			noted++
+		}
+	})}))
+	if _, err := e.Run(context.Background(), e.CopyPrefixItems(object.Ref{Bucket: "a", Key: "p/"}, object.Ref{Bucket: "b", Key: "q/"}, nil)); err != nil {
+		t.Fatal(err)
+	}
+	if n := st.count("GetObjectAcl"); n != 1 || noted != 3 {
+		t.Errorf("%d GetObjectAcl and %d copies noted, want 1 and 3", n, noted)
+	}
+}

@@ -76,7 +76,8 @@ func (q Requests) String() string {
 // download counts the HeadObject its producer makes (ObjectItem), a stream's download one
 // HeadObject of its own; a copy counts the HeadObject it makes of its source (and the one
 // Engine.CopyItem makes first) and the GetObjectAcl beside it unless the copy is given an ACL
-// or Options.IgnoreGrants, and a GetObjectTagging when the copy is not made in one
+// or Options.IgnoreGrants (fewer are sent from a bucket whose grants cannot be read: it is
+// asked until the first answer says so), and a GetObjectTagging when the copy is not made in one
 // CopyObject and the source has tags (not known before the copy when the item came from a
 // listing: counted as unknown), and a move the DeleteObject of an object it read.
 func (e *Engine) Requests(it Item) (Requests, error) {

@@ -148,6 +148,9 @@ type Engine struct {
 	bufs  sync.Pool           // stream part buffers (*[]byte), reused between parts
 
 	checksums sync.Map // bucket -> the store's default checksum algorithm
+	// noGrants holds, for a source bucket of which no object's grants can be read
+	// (object.ErrUnreadable), why: later copies from it do not ask again.
+	noGrants sync.Map
 }
 
 // New returns an Engine that uses store.
