@@ -2,7 +2,6 @@ package localfs
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 )
@@ -40,14 +39,4 @@ func SafeJoin(dir, rel string) (string, error) {
 		return "", fmt.Errorf("key %q would be written outside the destination", rel)
 	}
 	return p, nil
-}
-
-// CreateTemp creates a new temporary file in the directory of target, named after it, for
-// a download that is renamed onto target once complete. The caller closes and removes it.
-func CreateTemp(target string) (*os.File, error) {
-	dir, base := filepath.Split(target)
-	if dir == "" {
-		dir = "."
-	}
-	return os.CreateTemp(dir, "."+base+".haul-*.tmp")
 }

@@ -5,6 +5,7 @@ package localfs
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -48,23 +49,54 @@ func fileOf(path, rel string, info os.FileInfo) File {
 }
 
 // Walk calls fn for every regular file under root, in the byte order of the paths relative
-// to root (the order S3 lists their keys in), following symbolic
-// links to files and to directories. A directory reached again through a link that points
-// at one of its own ancestors (a loop) is reported to onErr and not entered twice; a
-// directory is known by os.SameFile (device and inode on Unix; volume serial number and file
-// index on Windows, where a directory whose index cannot be read is never taken for an
-// ancestor, so a loop through it is not caught). Empty
-// directories produce nothing. Entries that cannot be read, and special files (FIFOs,
-// devices, sockets), are reported to onErr and skipped; the walk goes on. Walk stops early
-// when fn returns an error (which it returns) or ctx is cancelled.
+// to root (the order S3 lists their keys in), following symbolic links to files and to
+// directories: WalkWith with the zero WalkOptions.
 func Walk(ctx context.Context, root string, fn func(File) error, onErr func(path string, err error)) error {
-	return WalkSkipping(ctx, root, nil, fn, onErr)
+	return WalkWith(ctx, root, WalkOptions{}, fn, onErr)
 }
 
 // WalkSkipping is Walk that does not enter a directory for which skip (nil: none) returns
-// true, given the directory's path relative to the root with "/" separators; nothing under
-// it is reported, files or errors.
+// true: WalkWith with WalkOptions{Prune: skip}.
 func WalkSkipping(ctx context.Context, root string, skip func(rel string) bool, fn func(File) error, onErr func(path string, err error)) error {
+	return WalkWith(ctx, root, WalkOptions{Prune: skip}, fn, onErr)
+}
+
+// WalkOptions say how WalkWith treats what it finds. The zero value follows every link and
+// enters every directory.
+type WalkOptions struct {
+	// Prune (nil: none) is asked of each directory, given its path relative to the root
+	// with "/" separators; one it returns true for is not entered, and nothing under it is
+	// reported, files or errors.
+	Prune func(rel string) bool
+	// NoFollowSymlinks passes over every symbolic link under the root, to a file, to a
+	// directory or to nothing (a broken one), without looking at what it points to: each is
+	// reported to onErr as a *SkipError of kind SkipLink. The root itself is followed when
+	// it is a link: it was named, not found.
+	NoFollowSymlinks bool
+}
+
+// WalkWith calls fn for every regular file under root, in the byte order of the paths
+// relative to root (the order S3 lists their keys in). Symbolic links to files and to
+// directories are followed, under the link's name, unless o.NoFollowSymlinks. Empty
+// directories produce nothing. The walk goes on past everything it cannot or will not
+// take, and reports each to onErr (which is called from the walking goroutine, one call at
+// a time):
+//
+//   - what it passes over on purpose, which is not a failure, as a *SkipError (tell it with
+//     errors.As): a link not followed (SkipLink); a special file, such as a named pipe
+//     (FIFO), a socket or a device, found directly or through a link, which is never
+//     opened (SkipSpecial); a directory reached again through a link that leads to one of
+//     its own ancestors, a loop, which is not entered twice (SkipLoop);
+//   - what cannot be read, as any other error: an entry that cannot be stat'ed, a broken
+//     symbolic link (its error says so and wraps the cause: fs.ErrNotExist for a missing
+//     target), a directory that cannot be listed.
+//
+// A directory is known by os.SameFile (device and inode on Unix; volume serial number and
+// file index on Windows, where a directory whose index cannot be read is never taken for an
+// ancestor, so a loop through it is not caught). WalkWith stops early when fn returns an
+// error (which it returns) or ctx is cancelled; a root that is missing or not a directory
+// is its error, and nothing is reported.
+func WalkWith(ctx context.Context, root string, o WalkOptions, fn func(File) error, onErr func(path string, err error)) error {
 	info, err := os.Stat(root)
 	if err != nil {
 		return err
@@ -72,25 +104,31 @@ func WalkSkipping(ctx context.Context, root string, skip func(rel string) bool, 
 	if !info.IsDir() {
 		return fmt.Errorf("%s is not a directory", root)
 	}
-	w := walker{fn: fn, onErr: onErr, skip: skip}
-	return w.dir(ctx, root, "", []os.FileInfo{info})
+	w := walker{fn: fn, onErr: onErr, o: o}
+	return w.dir(ctx, root, "", []ancestor{{root, info}})
 }
 
 type walker struct {
 	fn    func(File) error
 	onErr func(path string, err error)
-	skip  func(rel string) bool
+	o     WalkOptions
 }
 
-// dir walks dir; ancestors are the directories from the root down to dir, as os.Stat saw them.
+// ancestor is a directory being walked: its path and what os.Stat said of it.
+type ancestor struct {
+	path string
+	info os.FileInfo
+}
+
+// dir walks dir; ancestors are the directories from the root down to dir.
 // The entries are walked in the byte order of the keys they become (S3's listing order):
 // a directory's name sorts as if it ended in "/", so "a-b" comes before "a/x" (as in S3:
 // '-' < '/'), which a plain sort by name would put after. This holds the names of the
 // directories being walked (see names), never the tree's, and no os.FileInfo but those
 // of the ancestors: each entry is stat'ed when it is reached.
-func (w *walker) dir(ctx context.Context, dir, rel string, ancestors []os.FileInfo) error {
+func (w *walker) dir(ctx context.Context, dir, rel string, ancestors []ancestor) error {
 	var ns names
-	if err := ns.read(dir); err != nil {
+	if err := ns.read(dir, !w.o.NoFollowSymlinks); err != nil {
 		w.onErr(dir, err)
 		return nil
 	}
@@ -102,7 +140,7 @@ func (w *walker) dir(ctx context.Context, dir, rel string, ancestors []os.FileIn
 		name, wasDir := ns.entry(i)
 		p := filepath.Join(dir, name)
 		r := path.Join(rel, name)
-		info, err := os.Stat(p) // follows symlinks
+		info, err := w.stat(p)
 		if err != nil {
 			w.onErr(p, err)
 			continue
@@ -114,14 +152,14 @@ func (w *walker) dir(ctx context.Context, dir, rel string, ancestors []os.FileIn
 		}
 		switch {
 		case info.IsDir():
-			if w.skip != nil && w.skip(r) {
+			if w.o.Prune != nil && w.o.Prune(r) {
 				continue
 			}
-			if isAncestor(ancestors, info) {
-				w.onErr(p, fmt.Errorf("symbolic link loop: %s leads back to a directory above it; skipped", p))
+			if a, ok := ancestorOf(ancestors, info); ok {
+				w.onErr(p, &SkipError{Path: p, Kind: SkipLoop, Target: a})
 				continue
 			}
-			if err := w.dir(ctx, p, r, append(ancestors, info)); err != nil {
+			if err := w.dir(ctx, p, r, append(ancestors, ancestor{p, info})); err != nil {
 				return err
 			}
 		case info.Mode().IsRegular():
@@ -129,10 +167,35 @@ func (w *walker) dir(ctx context.Context, dir, rel string, ancestors []os.FileIn
 				return err
 			}
 		default:
-			w.onErr(p, fmt.Errorf("%s is not a regular file (%s); skipped", p, info.Mode().Type()))
+			w.onErr(p, &SkipError{Path: p, Kind: SkipSpecial, Mode: info.Mode().Type()})
 		}
 	}
 	return nil
+}
+
+// stat returns what the entry at p is: what it leads to, following links, or, with
+// NoFollowSymlinks, the entry itself, and a *SkipError for a link. Neither opens p.
+func (w *walker) stat(p string) (os.FileInfo, error) {
+	if w.o.NoFollowSymlinks {
+		info, err := os.Lstat(p)
+		if err == nil && info.Mode()&fs.ModeSymlink != 0 {
+			target, _ := os.Readlink(p)
+			return nil, &SkipError{Path: p, Kind: SkipLink, Target: target}
+		}
+		return info, err
+	}
+	info, err := os.Stat(p) // follows symlinks
+	if err != nil {
+		if li, lerr := os.Lstat(p); lerr == nil && li.Mode()&fs.ModeSymlink != 0 {
+			target, _ := os.Readlink(p)
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err // the path is the link's: the caller names it
+			}
+			return nil, fmt.Errorf("broken symbolic link (to %s): %w", target, err)
+		}
+	}
+	return info, err
 }
 
 // names holds one directory's entries, compactly: each entry's key (its name, with "/"
@@ -151,10 +214,12 @@ type names struct {
 // batch is how many entries names.read takes from the directory at a time.
 const batch = 1024
 
-// read reads every entry of dir. An entry's type comes with it (no stat), except for a
-// symbolic link or an entry of another kind, which is stat'ed to learn whether it leads
-// to a directory; one that cannot be is taken for a file, to be reported when reached.
-func (ns *names) read(dir string) error {
+// read reads every entry of dir. An entry's type comes with it (no stat), except, when
+// follow is set, for a symbolic link or an entry of another kind, which is stat'ed to learn
+// whether it leads to a directory; one that cannot be is taken for a file, to be reported
+// when reached. Without follow, a link is taken for a file: it is passed over when
+// reached, and what it leads to is never looked at.
+func (ns *names) read(dir string, follow bool) error {
 	n, size := 0, 0
 	err := readDir(dir, func(de fs.DirEntry) error {
 		n, size = n+1, size+len(de.Name())+2
@@ -172,7 +237,7 @@ func (ns *names) read(dir string) error {
 			return fmt.Errorf("reading %s: too many entries (their names exceed 4 GiB)", dir)
 		}
 		isDir := de.IsDir()
-		if t := de.Type(); !isDir && !t.IsRegular() {
+		if t := de.Type(); !isDir && !t.IsRegular() && (follow || t&fs.ModeSymlink == 0) {
 			info, err := os.Stat(filepath.Join(dir, name)) // follows symlinks
 			isDir = err == nil && info.IsDir()
 		}
@@ -236,12 +301,12 @@ func (ns *names) sort() {
 	slices.SortFunc(ns.offs, func(a, b uint32) int { return bytes.Compare(ns.key(a), ns.key(b)) })
 }
 
-// isAncestor reports whether dir is one of ancestors: the same directory, however reached.
-func isAncestor(ancestors []os.FileInfo, dir os.FileInfo) bool {
+// ancestorOf returns the path of the one of ancestors that dir is, however reached, if any.
+func ancestorOf(ancestors []ancestor, dir os.FileInfo) (string, bool) {
 	for _, a := range ancestors {
-		if os.SameFile(a, dir) {
-			return true
+		if os.SameFile(a.info, dir) {
+			return a.path, true
 		}
 	}
-	return false
+	return "", false
 }

@@ -31,7 +31,7 @@ func (s *Store) PutObject(ctx context.Context, ref object.Ref, body io.ReadSeeke
 	putChecksum(in, sum)
 	var etag string
 	err := sseHint(s.observe(ctx, "PutObject", ref.Bucket, ref.Key, 0, "", func(ctx context.Context) error {
-		out, err := s.client.PutObject(ctx, in, unsignedPayload)
+		out, err := s.client.PutObject(withMemoryBody(ctx, body), in, unsignedPayload)
 		if err == nil {
 			etag = trimETag(out.ETag)
 		}

@@ -43,12 +43,31 @@ const sentPoll = 50 * time.Millisecond
 // known and tested on Linux only.
 const sendfileOS = runtime.GOOS == "linux"
 
-type fileBodyKey struct{}
+// MemoryBody is a request body its caller holds in memory whole (a small file read once,
+// to be summed and sent from the same bytes). The store sends Bytes as they are, with no
+// copy, and reports them with Sent (as FileBody's: n more bytes sent other than through
+// Read) before the request starts. Bytes must not change until the call returns.
+type MemoryBody interface {
+	io.ReadSeeker
+	Bytes() []byte
+	Sent(n int64)
+}
 
-// withFileBody marks ctx as carrying a request whose body is fb, for fileSender.
+type bodyKey struct{}
+
+// withFileBody marks ctx as carrying a request whose body is a FileBody, for fileSender;
+// UploadPart's only (see FileBody).
 func withFileBody(ctx context.Context, body io.Reader) context.Context {
 	if fb, ok := body.(FileBody); ok {
-		return context.WithValue(ctx, fileBodyKey{}, fb)
+		return context.WithValue(ctx, bodyKey{}, fb)
+	}
+	return ctx
+}
+
+// withMemoryBody marks ctx as carrying a request whose body is a MemoryBody, for fileSender.
+func withMemoryBody(ctx context.Context, body io.Reader) context.Context {
+	if mb, ok := body.(MemoryBody); ok {
+		return context.WithValue(ctx, bodyKey{}, mb)
 	}
 	return ctx
 }
@@ -61,7 +80,7 @@ func (c fileSender) Do(req *http.Request) (*http.Response, error) {
 	if req.ContentLength > 0 && req.ContentLength <= smallBodyMax && req.Body != nil {
 		return c.doInMemory(req)
 	}
-	fb, ok := req.Context().Value(fileBodyKey{}).(FileBody)
+	fb, ok := req.Context().Value(bodyKey{}).(FileBody)
 	if !ok || !sendfileOS || req.URL.Scheme != "http" || req.ContentLength < sendfileMin {
 		return c.HTTPClient.Do(req)
 	}
@@ -189,12 +208,26 @@ const smallBodyMax = 128 << 10
 // unchanged-file check), only before the request starts rather than during it; an error
 // from it fails the request with that error before anything is sent.
 func (c fileSender) doInMemory(req *http.Request) (*http.Response, error) {
-	buf := make([]byte, req.ContentLength)
-	_, err := io.ReadFull(req.Body, buf)
+	buf, err := bodyBytes(req)
 	req.Body.Close()
 	if err != nil {
 		return nil, err
 	}
 	req.Body = io.NopCloser(bytes.NewReader(buf))
 	return c.HTTPClient.Do(req)
+}
+
+// bodyBytes returns the bytes of a small request body: a MemoryBody's own, when nothing of
+// it was read yet, else a copy read from the body.
+func bodyBytes(req *http.Request) ([]byte, error) {
+	if mb, ok := req.Context().Value(bodyKey{}).(MemoryBody); ok {
+		b := mb.Bytes()
+		if pos, err := mb.Seek(0, io.SeekCurrent); err == nil && pos == 0 && int64(len(b)) == req.ContentLength {
+			mb.Sent(int64(len(b)))
+			return b, nil
+		}
+	}
+	buf := make([]byte, req.ContentLength)
+	_, err := io.ReadFull(req.Body, buf)
+	return buf, err
 }

@@ -181,3 +181,55 @@ func TestSmallBodyGoesWithTheHeadersInOneWrite(t *testing.T) {
 		t.Errorf("a failing body: %d writes, the server got %d bytes; want nothing sent", writes.Load(), got.Load())
 	}
 }
+
+// memoryBody is a MemoryBody whose Read counts the bytes it gives.
+type memoryBody struct {
+	*bytes.Reader
+	b          []byte
+	read, sent int64
+}
+
+func (m *memoryBody) Read(p []byte) (int, error) {
+	n, err := m.Reader.Read(p)
+	m.read += int64(n)
+	return n, err
+}
+func (m *memoryBody) Bytes() []byte { return m.b }
+func (m *memoryBody) Sent(n int64)  { m.sent += n }
+
+// A MemoryBody's bytes are sent as they are, not read through the SDK's wrapping of the
+// body and copied, and reported with Sent; one already read from is read and copied.
+func TestMemoryBodyIsSentWithoutACopy(t *testing.T) {
+	var got []byte
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, _ = io.ReadAll(r.Body)
+	}))
+	defer srv.Close()
+	c := fileSender{srv.Client()}
+	for _, readFirst := range []int64{0, 10} {
+		want := bytes.Repeat([]byte("haul"), 1000)
+		mb := &memoryBody{Reader: bytes.NewReader(want), b: want}
+		if readFirst > 0 {
+			mb.Read(make([]byte, readFirst))
+		}
+		req, err := http.NewRequestWithContext(withMemoryBody(t.Context(), mb), http.MethodPut, srv.URL+"/b/k", opaqueReader{mb})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.ContentLength = int64(len(want)) - readFirst
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if !bytes.Equal(got, want[readFirst:]) {
+			t.Errorf("read first %d: the server got %d bytes, want %d", readFirst, len(got), len(want)-int(readFirst))
+		}
+		if readFirst == 0 && (mb.read != 0 || mb.sent != int64(len(want))) {
+			t.Errorf("read %d bytes, Sent %d; want 0 and %d: the bytes sent as they are", mb.read, mb.sent, len(want))
+		}
+		if readFirst > 0 && (mb.sent != 0 || mb.read != int64(len(want))) {
+			t.Errorf("read first %d: read %d, Sent %d; want all read, none Sent", readFirst, mb.read, mb.sent)
+		}
+	}
+}

@@ -34,7 +34,8 @@ func (s *Sync) localStream(dest bool) Stream {
 		if _, err := os.Stat(s.o.Local); dest && errors.Is(err, os.ErrNotExist) {
 			return nil // a destination not made yet (a dry run's) holds nothing
 		}
-		err := localfs.WalkSkipping(ctx, s.o.Local, prune, func(f localfs.File) error {
+		walk := localfs.WalkOptions{Prune: prune, NoFollowSymlinks: s.o.NoFollowSymlinks}
+		err := localfs.WalkWith(ctx, s.o.Local, walk, func(f localfs.File) error {
 			if s.excluded(f.Rel, dest) {
 				return nil
 			}
@@ -53,10 +54,11 @@ func (s *Sync) localStream(dest bool) Stream {
 			if s.excluded(rel, dest) {
 				return
 			}
+			skipped := errors.As(err, new(*localfs.SkipError))
 			s.mu.Lock()
 			defer s.mu.Unlock()
-			s.problems = append(s.problems, problem{rel: rel, path: p, err: err})
-			s.protect = append(s.protect, rel)
+			s.problems = append(s.problems, problem{rel: rel, path: p, err: err, skipped: skipped})
+			s.protect = append(s.protect, protection{key: rel, skipped: skipped})
 		})
 		if errors.Is(err, errStop) {
 			return nil

@@ -65,6 +65,12 @@ type Options struct {
 	DryRun bool
 	// Note, when set, hears of keys kept from deletion and of names that cannot be synced.
 	Note func(Note)
+	// NoFollowSymlinks passes over the symbolic links under Local instead of following
+	// them (localfs.WalkOptions). Whatever the local walk passes over on purpose (such a
+	// link, a loop, a named pipe, socket or device) is an item with Skip set, not a
+	// failure, and, as an entry that could not be read, keeps its key and every key under
+	// it from deletion: a link not followed is not a file deleted.
+	NoFollowSymlinks bool
 	// Checks is how many decisions that need a request or a read (a HEAD, a file's
 	// checksum) are made at once; 0 is DefaultChecks.
 	Checks int
@@ -98,7 +104,7 @@ const PercentFloor = 100
 // Note is something a sync tells its caller about a key that is neither a transfer nor a
 // deletion.
 type Note struct {
-	Kind string // "protect": a destination key not deleted because its source could not be read
+	Kind string // "protect": a destination key not deleted because its source could not be read or was skipped
 	Key  string // the key, relative to the sync roots
 	Err  error  // why
 }
@@ -130,8 +136,8 @@ type Sync struct {
 	mu       sync.Mutex
 	counts   Counts
 	inflight map[string]inflight // key -> a transfer whose outcome goes in the state
-	problems []problem           // unreadable local entries not yet reported
-	protect  []string            // keys (and the prefixes under them) that must not be deleted
+	problems []problem           // unreadable or skipped local entries not yet reported
+	protect  []protection        // keys (and the prefixes under them) that must not be deleted
 
 	held  twinHold        // one-sided keys not in NFC, waiting for a twin (twins.go)
 	names *nameCheck      // downloading: the names a local directory cannot hold apart (names.go)
@@ -146,9 +152,19 @@ type inflight struct {
 	local Entry
 }
 
+// problem is a local entry that could not be read, or that the walk passed over on
+// purpose (skipped: err is a *localfs.SkipError).
 type problem struct {
 	rel, path string
 	err       error
+	skipped   bool
+}
+
+// protection is a key kept from deletion, with every key under it: its local entry could
+// not be read, or was skipped.
+type protection struct {
+	key     string
+	skipped bool
 }
 
 // New prepares a sync. The destination's listing is not read until Items is.
@@ -279,12 +295,16 @@ func (s *Sync) takeProblems() []problem {
 	return ps
 }
 
-// yieldProblems yields a failed item for each local entry that could not be read.
+// yieldProblems yields a failed item for each local entry that could not be read, and an
+// item with Skip set for each that the walk passed over.
 func (s *Sync) yieldProblems(ps []problem, yield func(transfer.Item) bool) bool {
 	for _, p := range ps {
 		it := transfer.Item{Op: transfer.Upload, Path: p.path, Object: s.ref(p.rel), Size: -1, Err: &transfer.SourceError{Path: p.path, Err: p.err}}
 		if s.o.Dir == Down {
 			it = transfer.Item{Op: transfer.Download, Path: p.path, Object: s.ref(p.rel), Size: -1, Err: p.err}
+		}
+		if p.skipped {
+			it.Err, it.Skip = nil, p.err
 		}
 		if !yield(it) {
 			return false
@@ -429,20 +449,28 @@ func (s *Sync) destOnly(key string, e *Entry) {
 		return
 	}
 	s.mu.Lock()
-	protected := ""
-	for _, p := range s.protect {
-		if key == p || strings.HasPrefix(key, p+"/") {
-			protected = p
+	var protected *protection
+	for i, p := range s.protect {
+		if key == p.key || strings.HasPrefix(key, p.key+"/") {
+			protected = &s.protect[i]
 			break
 		}
 	}
-	if protected != "" {
+	var why error
+	switch {
+	case protected == nil:
+	case protected.skipped:
+		why = fmt.Errorf("not deleted: the source's %s was skipped", protected.key)
+	default:
+		why = fmt.Errorf("not deleted: the source's %s could not be read", protected.key)
+	}
+	if protected != nil {
 		s.counts.Protected++
 	}
 	s.mu.Unlock()
-	if protected != "" {
+	if why != nil {
 		if s.o.Note != nil {
-			s.o.Note(Note{Kind: "protect", Key: key, Err: fmt.Errorf("not deleted: the source's %s could not be read", protected)})
+			s.o.Note(Note{Kind: "protect", Key: key, Err: why})
 		}
 		return
 	}

@@ -86,9 +86,6 @@ func (t *task) download(ctx context.Context, src object.Ref, info object.Info, p
 	if err != nil {
 		return err
 	}
-	if err := f.Chmod(0o644); err != nil {
-		return err
-	}
 	if err := f.Close(); err != nil {
 		return err
 	}

@@ -34,6 +34,10 @@ const (
 	// stopped (Err: the cause). Its multipart upload, if any, was aborted (or,
 	// with a journal, kept) and no partial file was left.
 	NotDone
+	// Ignored: a producer passed an entry over on purpose (Item.Skip, also in Err): a
+	// symbolic link not followed, a loop, a special file. Nothing was sent; it is neither
+	// done nor failed.
+	Ignored
 )
 
 // Event reports what happened to an item. Fields that do not apply to a Kind are zero; an

@@ -53,6 +53,11 @@ type Item struct {
 	// file, a key that would land outside the destination): the run reports the item as
 	// failed and goes on.
 	Err error
+	// Skip, when set by a producer, is why an entry it found is passed over on purpose
+	// and is not a failure (a *localfs.SkipError: a symbolic link not followed, a loop, a
+	// named pipe): the run reports it in an Ignored event, counts it in Summary.Ignored,
+	// and neither transfers nor fails it. Err wins when both are set.
+	Skip error
 
 	stream io.Reader    // UploadStream's source
 	sink   io.Writer    // DownloadStream's destination

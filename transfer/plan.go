@@ -87,6 +87,10 @@ func (e *Engine) Run(ctx context.Context, produce Producer, opts ...CallOption) 
 			r.failed(ctx, it, it.Err)
 			return true
 		}
+		if it.Skip != nil {
+			r.ignored(it)
+			return true
+		}
 		r.emit(Event{Kind: Queued, Item: it})
 		select {
 		case work <- it: // an idle worker took it
@@ -115,8 +119,9 @@ func (e *Engine) UploadFile(ctx context.Context, path string, dst object.Ref, op
 
 // UploadDir uploads every regular file under dir to dst.Bucket, at the key dst.Key + the
 // file's path relative to dir with "/" separators (dst.Key should be empty or end in "/").
-// Symbolic links are followed, loops are reported and skipped, empty directories produce
-// nothing. A failed file does not stop the others.
+// Symbolic links are followed; loops and special files (named pipes, sockets, devices) are
+// passed over and reported in Ignored events; empty directories produce nothing. A failed
+// file (a broken link among them) does not stop the others.
 func (e *Engine) UploadDir(ctx context.Context, dir string, dst object.Ref, opts ...CallOption) (Summary, error) {
 	return e.Run(ctx, TreeItems(dir, dst, collect(opts).filter), opts...)
 }
@@ -191,11 +196,32 @@ func FileItem(path string, dst object.Ref) Producer {
 var errStopWalk = errors.New("walk stopped")
 
 // TreeItems is the producer of the uploads of every regular file under dir that f (nil:
-// every file) matches, to dst.Key + its path relative to dir, in the walk's order. A file
-// or directory that cannot be read is an item with its Err set, unless f excludes it. A
-// filter with a Prune(dir string) bool method (filter.Filter) lets the walk skip a
-// directory under which nothing can match without reading it.
+// every file) matches, to dst.Key + its path relative to dir, in the walk's order:
+// TreeItemsWith with TreeOptions{Filter: f}.
 func TreeItems(dir string, dst object.Ref, f Filter) Producer {
+	return TreeItemsWith(dir, dst, TreeOptions{Filter: f})
+}
+
+// TreeOptions say which entries of a local tree TreeItemsWith takes.
+type TreeOptions struct {
+	// Filter (nil: every file) keeps the files it matches, by their paths relative to the
+	// tree's root. One with a Prune(dir string) bool method (filter.Filter) lets the walk
+	// skip a directory under which nothing can match without reading it.
+	Filter Filter
+	// NoFollowSymlinks passes over every symbolic link under the root instead of
+	// following it (localfs.WalkOptions.NoFollowSymlinks).
+	NoFollowSymlinks bool
+}
+
+// TreeItemsWith is the producer of the uploads of every regular file under dir that
+// o.Filter matches, to dst.Key + its path relative to dir, in the walk's order. A file or
+// directory that cannot be read (a broken symbolic link among them) is an item with its
+// Err set; an entry the walk passes over on purpose (a link not followed, a loop, a named
+// pipe, socket or device) is an item with its Skip set (a *localfs.SkipError), which the
+// run reports and does not fail. The filter applies to both: a path it excludes makes no
+// item at all.
+func TreeItemsWith(dir string, dst object.Ref, o TreeOptions) Producer {
+	f := o.Filter
 	var prune func(string) bool
 	if p, ok := f.(interface{ Prune(dir string) bool }); ok {
 		prune = p.Prune
@@ -205,7 +231,9 @@ func TreeItems(dir string, dst object.Ref, f Filter) Producer {
 		return f != nil && err == nil && !f.Match(filepath.ToSlash(rel))
 	}
 	return func(ctx context.Context, yield func(Item) bool) error {
-		err := localfs.WalkSkipping(ctx, dir, prune, func(lf localfs.File) error {
+		walk := localfs.WalkOptions{Prune: prune, NoFollowSymlinks: o.NoFollowSymlinks}
+		stopped := false
+		err := localfs.WalkWith(ctx, dir, walk, func(lf localfs.File) error {
 			if f != nil && !f.Match(lf.Rel) {
 				return nil
 			}
@@ -215,9 +243,16 @@ func TreeItems(dir string, dst object.Ref, f Filter) Producer {
 			}
 			return nil
 		}, func(p string, err error) {
-			if !excluded(p) { // a path the filter excludes fails nothing
-				yield(Item{Op: Upload, Path: p, Object: dst, Size: -1, Err: &SourceError{Path: p, Err: err}})
+			if stopped || excluded(p) { // a path the filter excludes fails nothing
+				return
 			}
+			it := Item{Op: Upload, Path: p, Object: dst, Size: -1}
+			if errors.As(err, new(*localfs.SkipError)) {
+				it.Skip = err
+			} else {
+				it.Err = &SourceError{Path: p, Err: err}
+			}
+			stopped = !yield(it)
 		})
 		if errors.Is(err, errStopWalk) {
 			return nil

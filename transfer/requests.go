@@ -82,11 +82,11 @@ func (q Requests) String() string {
 // listing: counted as unknown), and a move the DeleteObject of an object it read.
 func (e *Engine) Requests(it Item) (Requests, error) {
 	var q Requests
-	if it.Move && it.Err == nil && (it.Op == Copy || it.Op == Download && it.sink == nil) {
+	if it.Move && it.Err == nil && it.Skip == nil && (it.Op == Copy || it.Op == Download && it.sink == nil) {
 		q.DeleteObject = 1
 	}
 	switch {
-	case it.Err != nil:
+	case it.Err != nil || it.Skip != nil:
 		return q, nil
 	case it.Op == Copy:
 		return q, e.copyRequests(it, &q)

@@ -147,6 +147,14 @@ func (r *run) failed(ctx context.Context, it Item, err error) {
 	r.emit(Event{Kind: Failed, Item: it, Err: err, StopsRun: stops})
 }
 
+// ignored records an entry a producer passed over on purpose (Item.Skip).
+func (r *run) ignored(it Item) {
+	r.mu.Lock()
+	r.sum.Ignored++
+	r.mu.Unlock()
+	r.emit(Event{Kind: Ignored, Item: it, Err: it.Skip})
+}
+
 // finish ends the run and returns its summary and error:
 //   - a *StoppedError when a failure that every item would meet stopped it;
 //   - the caller's context's error when the call was cancelled before every item it had

@@ -1,6 +1,7 @@
 package transfer
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -35,20 +36,48 @@ func checkUnchanged(f *os.File, size int64, mtime time.Time) error {
 	return nil
 }
 
+// reported is the progress a request body has reported: its high-water mark, so that a
+// byte read again after a seek is not counted twice, and undo can take it all back.
+type reported struct {
+	hw       int64
+	progress func(int64)
+}
+
+// upTo reports the bytes up to pos not reported yet.
+func (r *reported) upTo(pos int64) {
+	if pos > r.hw {
+		r.progress(pos - r.hw)
+		r.hw = pos
+	}
+}
+
+// Sent reports n more bytes of the body sent by a store that sent them itself (from the
+// file, or from memory) rather than through Read.
+func (r *reported) Sent(n int64) {
+	r.hw += n
+	r.progress(n)
+}
+
+// undo takes back the progress reported by a failed attempt.
+func (r *reported) undo() {
+	r.progress(-r.hw)
+	r.hw = 0
+}
+
 // partReader is the body of one request: length bytes of a file from off. It reports
 // progress as bytes are first read, fails with a SourceError if the file ends early, and,
 // when last is set, checks that the file did not change before it hands over the final
 // bytes, so that a changed file never becomes a complete object.
 type partReader struct {
-	sr       *io.SectionReader
-	f        *os.File
-	off      int64
-	length   int64
-	pos, hw  int64 // read position; high-water mark reported as progress
-	last     bool
-	size     int64
-	mtime    time.Time
-	progress func(int64)
+	reported
+	sr     *io.SectionReader
+	f      *os.File
+	off    int64
+	length int64
+	pos    int64 // read position
+	last   bool
+	size   int64
+	mtime  time.Time
 }
 
 func (p *partReader) Read(b []byte) (int, error) {
@@ -65,10 +94,7 @@ func (p *partReader) Read(b []byte) (int, error) {
 			return 0, cerr
 		}
 	}
-	if p.pos > p.hw {
-		p.progress(p.pos - p.hw)
-		p.hw = p.pos
-	}
+	p.upTo(p.pos)
 	return n, err
 }
 
@@ -84,18 +110,29 @@ func (p *partReader) FileSection() (*os.File, int64, int64) {
 	return p.f, p.off, p.length
 }
 
-// Sent reports n more bytes of the body sent by a store that sent them from the file
-// itself rather than through Read.
-func (p *partReader) Sent(n int64) {
-	p.hw += n
-	p.progress(n)
+// memBody is the body of a small file's PutObject, held in memory (putSmallFile). It
+// reports progress as it is first read, or, when a store sends Bytes itself (s3store's
+// MemoryBody), through Sent. It has no WriteTo, so that a copy of it goes through Read.
+type memBody struct {
+	reported
+	r   *bytes.Reader
+	buf []byte
 }
 
-// undo takes back the progress reported by a failed attempt.
-func (p *partReader) undo() {
-	p.progress(-p.hw)
-	p.hw = 0
+func newMemBody(buf []byte, progress func(int64)) *memBody {
+	return &memBody{reported: reported{progress: progress}, r: bytes.NewReader(buf), buf: buf}
 }
+
+func (m *memBody) Read(b []byte) (int, error) {
+	n, err := m.r.Read(b)
+	m.upTo(m.r.Size() - int64(m.r.Len()))
+	return n, err
+}
+
+func (m *memBody) Seek(offset int64, whence int) (int64, error) { return m.r.Seek(offset, whence) }
+
+// Bytes returns the whole body, which does not change.
+func (m *memBody) Bytes() []byte { return m.buf }
 
 // failed blames a failed request on the file when the file changed under it.
 func (p *partReader) failed(err error) error {

@@ -19,7 +19,8 @@
 // DownloadStream) returns a Summary that counts each item it found once: Done (stored or
 // written; Done == 1 after UploadFile means the object is stored), Failed (listed with
 // reasons in Failures) or NotDone (listed in Unfinished: started or queued when the call was
-// cancelled or stopped). Its error is
+// cancelled or stopped); an entry a producer passes over on purpose (Item.Skip: a symbolic
+// link not followed, a named pipe) is counted in Ignored and fails nothing. Its error is
 //
 //   - nil when every item was done, even if ctx was cancelled after the last one finished;
 //   - ctx's error (context.Canceled) when a cancel cut the call short: the items counted
@@ -221,6 +222,7 @@ type Summary struct {
 	Skipped  int   // items a journal showed were already done
 	Failed   int   // items that failed
 	NotDone  int   // items started or queued but not finished: the run was cancelled or stopped
+	Ignored  int   // entries passed over on purpose (Item.Skip): links not followed, special files
 	Bytes    int64 // bytes of the items done
 	Elapsed  time.Duration
 	Failures []Failure

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/haul-s3/haul/localfs"
 	"github.com/haul-s3/haul/object"
 	"github.com/haul-s3/haul/transfer/journal"
 )
@@ -22,7 +23,7 @@ func (t *task) uploadFile(ctx context.Context, path string, dst object.Ref) (int
 	if err := object.CheckKey(dst.Key); err != nil {
 		return 0, fmt.Errorf("upload %s: %w", path, err)
 	}
-	f, err := os.Open(path)
+	f, err := localfs.Open(path)
 	if err != nil {
 		return 0, &SourceError{Path: path, Err: err}
 	}
@@ -99,6 +100,9 @@ func (e *Engine) defaultChecksum(ctx context.Context, bucket string) string {
 }
 
 func (t *task) putFile(ctx context.Context, f *os.File, fi os.FileInfo, dst object.Ref, o *object.Options) error {
+	if fi.Size() <= smallFileMax {
+		return t.putSmallFile(ctx, f, fi, dst, o)
+	}
 	sums, err := sumFile(ctx, o.Checksum, f, fi.Size(), max(fi.Size(), 1))
 	if err != nil {
 		return err
@@ -121,9 +125,49 @@ func (t *task) putFile(ctx context.Context, f *os.File, fi os.FileInfo, dst obje
 	})
 }
 
+// smallFileMax is the largest file read whole into memory to be uploaded: once, for its
+// checksum and its body both (putSmallFile), where a larger file is read twice from the
+// page cache and never held whole. It is the size up to which s3store sends a body from
+// memory anyway.
+const smallFileMax = 128 << 10
+
+// putSmallFile sends a file of at most smallFileMax bytes in one PutObject from a single
+// read: the bytes are read into memory, the file checked unchanged since it was opened
+// (so the checksum and the body are the bytes of the file as it was), summed, and sent
+// from there, on every attempt.
+func (t *task) putSmallFile(ctx context.Context, f *os.File, fi os.FileInfo, dst object.Ref, o *object.Options) error {
+	buf := make([]byte, fi.Size())
+	if n, err := f.ReadAt(buf, 0); n < len(buf) {
+		if errors.Is(err, io.EOF) {
+			err = fmt.Errorf("%w: it ended early", errChanged)
+		}
+		return &SourceError{Path: f.Name(), Err: err}
+	}
+	if err := checkUnchanged(f, fi.Size(), fi.ModTime()); err != nil {
+		return err
+	}
+	sums := sumBytes(o.Checksum, buf)
+	var sum object.Checksum
+	if sums.parts != nil {
+		sum = sums.parts[0]
+	}
+	o = withChecksumMetadata(o, sums.whole)
+	t.whole = sums.whole
+	return t.call(ctx, false, func(ctx context.Context) error {
+		body := newMemBody(buf, t.moved(ctx))
+		etag, err := t.e.store.PutObject(ctx, dst, body, int64(len(buf)), o, sum)
+		if err != nil {
+			body.undo()
+			return err
+		}
+		t.etag = etag
+		return nil
+	})
+}
+
 func newPartReader(f *os.File, fi os.FileInfo, off, length int64, last bool, progress func(int64)) *partReader {
-	return &partReader{sr: io.NewSectionReader(f, off, length), f: f, off: off, length: length, last: last,
-		size: fi.Size(), mtime: fi.ModTime(), progress: progress}
+	return &partReader{reported: reported{progress: progress}, sr: io.NewSectionReader(f, off, length), f: f,
+		off: off, length: length, last: last, size: fi.Size(), mtime: fi.ModTime()}
 }
 
 // uploadParts sends a file as a multipart upload with its parts in parallel (one session).

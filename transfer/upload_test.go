@@ -324,9 +324,10 @@ func TestFileThatShrinksDuringSinglePutFails(t *testing.T) {
 
 func TestFileThatChangesAtTheEndOfASinglePutFails(t *testing.T) {
 	// The mtime changes but not the size: caught by the check before the last bytes go.
+	// (A file of at most smallFileMax is read whole before the request: see the next test.)
 	fs := newFake()
 	p := filepath.Join(t.TempDir(), "log")
-	writeFile(t, p, randomBytes(1000, 9))
+	writeFile(t, p, randomBytes(smallFileMax+1, 9))
 	fs.hook = func(c fakeCall, _ int) error {
 		if c.Op == "PutObject" {
 			return os.Chtimes(p, time.Now().Add(time.Hour), time.Now().Add(time.Hour))
@@ -336,6 +337,47 @@ func TestFileThatChangesAtTheEndOfASinglePutFails(t *testing.T) {
 	_, err := New(fs, fastOpts(Options{})).UploadFile(context.Background(), p, dst)
 	if !errors.Is(err, errChanged) {
 		t.Fatalf("err = %v, want a changed-source error", err)
+	}
+}
+
+// A small file is read once, whole, before its PutObject: checksum, body and mtime
+// metadata are of the file as it was then. A change during the request (here its content
+// and mtime, size kept) does not reach the object, and a retry sends the same bytes.
+func TestSmallFileIsSentAsItWasRead(t *testing.T) {
+	fs := newFake()
+	p := filepath.Join(t.TempDir(), "log")
+	want := randomBytes(smallFileMax, 10)
+	writeFile(t, p, want)
+	fi, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs.hook = func(c fakeCall, attempt int) error {
+		if c.Op != "PutObject" {
+			return nil
+		}
+		if err := os.WriteFile(p, randomBytes(smallFileMax, 11), 0o644); err != nil {
+			return err
+		}
+		if err := os.Chtimes(p, time.Now().Add(time.Hour), time.Now().Add(time.Hour)); err != nil {
+			return err
+		}
+		if attempt == 1 {
+			return &fakeErr{code: "SlowDown", retryable: true}
+		}
+		return nil
+	}
+	if _, err := New(fs, fastOpts(Options{})).UploadFile(context.Background(), p, dst); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := fs.object(dst); !bytes.Equal(got, want) {
+		t.Fatal("the object is not the file as it was read")
+	}
+	if n := fs.count("PutObject"); n != 2 {
+		t.Fatalf("%d PutObject calls, want 2 (one retried)", n)
+	}
+	if m, ok := StoredMtime(fs.meta["b/k"]); !ok || !m.Equal(fi.ModTime()) {
+		t.Fatalf("mtime metadata %v, want the file's when read (%v)", m, fi.ModTime())
 	}
 }
 

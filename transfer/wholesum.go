@@ -143,22 +143,13 @@ func sumFile(ctx context.Context, alg string, f *os.File, size, partSize int64) 
 	n := max(PartCount(size, partSize), 1)
 	sums := fileSums{parts: make([]object.Checksum, n)}
 	pieces := make([]pieceCRC, n)
-	sumPart := func(i int) error {
+	sumPart := func(i int) (err error) {
 		off := int64(i) * partSize
 		length := min(partSize, size-off)
-		h, _ := object.NewHash(alg)
-		c := h
-		var w io.Writer = h
-		if walg != alg {
-			c, _ = object.NewHash(walg)
-			w = io.MultiWriter(h, c)
-		}
-		if err := readSection(f, off, length, w); err != nil {
-			return err
-		}
-		sums.parts[i] = object.Checksum{Algorithm: alg, Value: base64.StdEncoding.EncodeToString(h.Sum(nil))}
-		pieces[i] = pieceCRC{value: crcValue(c), length: length}
-		return nil
+		sums.parts[i], pieces[i], err = sumPiece(alg, walg, length, func(w io.Writer) error {
+			return readSection(f, off, length, w)
+		})
+		return err
 	}
 	if n == 1 { // a single PutObject: no goroutine for a small file
 		if err := sumPart(0); err != nil {
@@ -182,6 +173,37 @@ func sumFile(ctx context.Context, alg string, f *os.File, size, partSize int64) 
 	}
 	sums.whole = combinePieces(walg, pieces)
 	return sums, nil
+}
+
+// sumBytes returns the checksums of a file of one part held in memory, as sumFile does of
+// one read from the file.
+func sumBytes(alg string, b []byte) fileSums {
+	if alg == "" {
+		return fileSums{}
+	}
+	walg := wholeAlgorithm(alg)
+	part, piece, _ := sumPiece(alg, walg, int64(len(b)), func(w io.Writer) error {
+		_, err := w.Write(b) // a hash's Write never fails
+		return err
+	})
+	return fileSums{parts: []object.Checksum{part}, whole: combinePieces(walg, []pieceCRC{piece})}
+}
+
+// sumPiece returns the checksum with alg of the length bytes that feed writes, and their
+// CRC with walg (the whole file's algorithm) as a piece to combine.
+func sumPiece(alg, walg string, length int64, feed func(io.Writer) error) (object.Checksum, pieceCRC, error) {
+	h, _ := object.NewHash(alg)
+	c := h
+	var w io.Writer = h
+	if walg != alg {
+		c, _ = object.NewHash(walg)
+		w = io.MultiWriter(h, c)
+	}
+	if err := feed(w); err != nil {
+		return object.Checksum{}, pieceCRC{}, err
+	}
+	return object.Checksum{Algorithm: alg, Value: base64.StdEncoding.EncodeToString(h.Sum(nil))},
+		pieceCRC{value: crcValue(c), length: length}, nil
 }
 
 // withChecksumMetadata returns o with the whole-file checksum added to its metadata (o is

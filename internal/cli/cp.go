@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/haul-s3/haul/filter"
+	"github.com/haul-s3/haul/localfs"
 	"github.com/haul-s3/haul/object"
 	"github.com/haul-s3/haul/s3store"
 	"github.com/haul-s3/haul/transfer"
@@ -59,6 +60,8 @@ type cpFlags struct {
 	filter      transfer.Filter // from rules; nil when there are none
 	copy        copyFlags       // S3 to S3 (cp, mv)
 	move        bool            // mv: remove each source once its copy is verified
+	// noFollow is --no-follow-symlinks: links under a local source directory are skipped.
+	noFollow bool
 }
 
 func (a *app) cpCommand() *cobra.Command {
@@ -128,6 +131,7 @@ func (f *cpFlags) register(fl *pflag.FlagSet, checksumFlag, filterScope string) 
 	fl.Lookup("verify").NoOptDefVal = "true"
 	fl.BoolVar(&f.resume, "resume", false, "keep a journal so an interrupted copy continues where it stopped (run the same command again, or haul resume)")
 	fl.StringVar(&f.journal, "journal", "", "journal file for --resume (default: one per source and destination in "+journalDirHint+")")
+	fl.BoolVar(&f.noFollow, "no-follow-symlinks", false, "do not follow symbolic links found under a local source directory: each is skipped with a skip: line, not sent (a directory or file named on the command line is still followed)")
 }
 
 // verifyMode is the value of --verify: true, false or required.
@@ -297,6 +301,8 @@ func (a *app) cp(ctx context.Context, f *cpFlags, src, dst string) error {
 		return usagef("--source-endpoint-url, --source-profile, --source-region, --metadata-directive and --no-copy-acl are for copies from S3 to S3")
 	case f.move && (src == "-" || dst == "-"):
 		return usagef("mv moves files and objects, not a stream: use cp with -")
+	case f.noFollow && (srcS3 || src == "-"):
+		return usagef("--no-follow-symlinks is for a local source: it skips the symbolic links found under a directory being sent")
 	}
 	if f.move && srcS3 && !dstS3 && !f.flags.Changed("verify") {
 		opts.VerifyRequired = true // the object is removed only once the file is verified
@@ -339,7 +345,7 @@ func (a *app) cp(ctx context.Context, f *cpFlags, src, dst string) error {
 			}
 		}
 		e := transfer.New(store, opts)
-		return a.dryRun(ctx, e, items(e))
+		return a.dryRun(ctx, e, items(e), dstS3 && !srcS3 && f.recursive)
 	}
 	if dstS3 && f.createBucket {
 		if err := a.ensureBucket(ctx, store, target); err != nil {
@@ -347,6 +353,7 @@ func (a *app) cp(ctx context.Context, f *cpFlags, src, dst string) error {
 		}
 	}
 	rep := a.newReporter(src == "-", dst == "-")
+	rep.walks = dstS3 && !srcS3 && f.recursive
 	opts.Observer = rep
 	var j *journal.Journal
 	if f.resume {
@@ -463,10 +470,16 @@ func (a *app) planUpload(f *cpFlags, src, dst string) (plan, string, error) {
 			prefix += "/"
 		}
 		ref := object.Ref{Bucket: u.Bucket, Key: prefix}
-		return func(*transfer.Engine) transfer.Producer { return transfer.TreeItems(src, ref, f.filter) }, u.Bucket, nil
+		tree := transfer.TreeOptions{Filter: f.filter, NoFollowSymlinks: f.noFollow}
+		return func(*transfer.Engine) transfer.Producer { return transfer.TreeItemsWith(src, ref, tree) }, u.Bucket, nil
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, "", usagef("%s is not a regular file (%s): haul copies regular files, directories (-r) and standard input (-)", src, fi.Mode().Type())
+		// Stat'ed, never opened: opening a named pipe would wait for a writer.
+		msg := fmt.Sprintf("%s is a %s, not a regular file: haul copies regular files, directories (-r) and standard input (-)", src, localfs.SpecialKind(fi.Mode().Type()))
+		if fi.Mode()&fs.ModeNamedPipe != 0 {
+			msg += fmt.Sprintf("; to send what the pipe carries: haul cp - %s < %s", dst, src)
+		}
+		return nil, "", usagef("%s", msg)
 	}
 	key := u.Key
 	if u.IsDir() {

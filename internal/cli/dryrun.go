@@ -38,8 +38,10 @@ func requestsOf(q transfer.Requests) *requestsJSON {
 // totals, and carries out nothing: the producer lists and asks for sizes (ListObjectsV2,
 // HeadObject), but no request that carries or fetches an object's bytes is sent. An item
 // the real run would fail at once (a key refused) is printed as failed and makes the exit
-// code 1, as the run would; a producer that cannot go on ends it as the run would.
-func (a *app) dryRun(ctx context.Context, e *transfer.Engine, produce transfer.Producer) error {
+// code 1, as the run would; a producer that cannot go on ends it as the run would. An
+// entry the real run would skip (a link not followed) gets its skip line; walks says a
+// local directory is walked, so that the --json summary counts skips (0 too).
+func (a *app) dryRun(ctx context.Context, e *transfer.Engine, produce transfer.Producer, walks bool) error {
 	out := a.output()
 	p := &planTally{e: e, out: out}
 	items := 0
@@ -68,7 +70,14 @@ func (a *app) dryRun(ctx context.Context, e *transfer.Engine, produce transfer.P
 	if p.failed > 0 {
 		text += fmt.Sprintf("; %d would fail", p.failed)
 	}
-	out.summary(event{Items: new(items), Failed: new(p.failed), Bytes: new(p.bytes), Requests: requestsOf(p.total)}, text, err)
+	if p.skipped > 0 {
+		text += fmt.Sprintf("; %d skipped", p.skipped)
+	}
+	sev := event{Items: new(items), Failed: new(p.failed), Bytes: new(p.bytes), Requests: requestsOf(p.total)}
+	if walks || p.skipped > 0 {
+		sev.Skipped = new(p.skipped)
+	}
+	out.summary(sev, text, err)
 	switch {
 	case err != nil:
 		return err
@@ -79,20 +88,26 @@ func (a *app) dryRun(ctx context.Context, e *transfer.Engine, produce transfer.P
 }
 
 // planTally counts the items of a dry run (cp's and sync's): the requests and bytes of
-// those that would run, and the failures, which it prints.
+// those that would run, and the failures and skips, which it prints.
 type planTally struct {
-	e      *transfer.Engine
-	out    *output
-	total  transfer.Requests
-	bytes  int64
-	failed int
+	e       *transfer.Engine
+	out     *output
+	total   transfer.Requests
+	bytes   int64
+	failed  int
+	skipped int
 }
 
 // add takes one item of the plan. For one that would run it returns its plan event (the
-// caller prints it) and its requests; one that would fail it prints and counts, and returns
-// false.
+// caller prints it) and its requests; one that would fail or be skipped it prints and
+// counts, and returns false.
 func (p *planTally) add(it transfer.Item) (event, transfer.Requests, bool) {
 	ev := event{Op: string(it.Op), Src: it.Src(), Dst: it.Dst(), Reason: it.Reason}
+	if it.Skip != nil && it.Err == nil {
+		p.skipped++
+		p.out.did(skippedEvent(it, it.Skip), "skip: "+it.Path+": "+skipWhy(it, it.Skip))
+		return ev, transfer.Requests{}, false
+	}
 	q, err := p.e.Requests(it)
 	if err == nil {
 		err = it.Err

@@ -65,6 +65,7 @@ type event struct {
 	Done        *int `json:"done,omitempty"`         // cp: items done (skipped ones included)
 	Failed      *int `json:"failed,omitempty"`       // items that failed
 	NotDone     *int `json:"not_done,omitempty"`     // cp: items not finished when the run stopped (reserved)
+	Skipped     *int `json:"skipped,omitempty"`      // cp, mv, sync: local entries passed over (links not followed, loops, special files)
 	Deleted     *int `json:"deleted,omitempty"`      // rm
 	Objects     *int `json:"objects,omitempty"`      // ls
 	Prefixes    *int `json:"prefixes,omitempty"`     // ls
@@ -92,7 +93,7 @@ type event struct {
 // nothing.
 func (ev *event) counted() int {
 	n := 0
-	for _, c := range []*int{ev.Done, ev.Failed, ev.NotDone, ev.Deleted, ev.Objects, ev.Prefixes, ev.Buckets, ev.Created, ev.Removed,
+	for _, c := range []*int{ev.Done, ev.Failed, ev.NotDone, ev.Skipped, ev.Deleted, ev.Objects, ev.Prefixes, ev.Buckets, ev.Created, ev.Removed,
 		ev.Uploads, ev.Aborted, ev.WouldAbort, ev.Rules, ev.Installed, ev.Replaced, ev.Uploaded, ev.Downloaded, ev.Copied, ev.Unchanged, ev.Protected} {
 		if c != nil {
 			n += *c

@@ -32,6 +32,7 @@ type reporter struct {
 	noGrants            int       // copies made without their source's grants: none could be read
 	noGrantsWhy         string    // why, for the first of them
 	silentDone          bool      // print no line for an item done (cat: the bytes are the answer)
+	walks               bool      // the run walks a local directory: its --json summary counts what it skipped
 }
 
 func (a *app) newReporter(unknownSize, dataOnStdout bool) *reporter {
@@ -123,6 +124,8 @@ func (r *reporter) Observe(ev transfer.Event) {
 		case !r.a.quiet:
 			r.line(r.lines, "skip: %s -> %s %s (already done by the interrupted run)", ev.Item.Src(), ev.Item.Dst(), bytesize.Format(ev.Item.Size))
 		}
+	case transfer.Ignored:
+		r.skipped(r.lines, ev.Item, ev.Err)
 	case transfer.Notice:
 		switch {
 		case r.a.json:
@@ -240,6 +243,9 @@ func (r *reporter) finish(sum transfer.Summary, err error) error {
 	if r.a.json {
 		done, failed, notDone := sum.Done, sum.Failed, sum.NotDone
 		ev := event{Event: "summary", Done: &done, Failed: &failed, NotDone: &notDone, Bytes: new(sum.Bytes), Seconds: sum.Elapsed.Seconds()}
+		if r.walks || sum.Ignored > 0 {
+			ev.Skipped = new(sum.Ignored)
+		}
 		switch {
 		case interrupted:
 			ev.Error = "interrupted"
@@ -250,7 +256,7 @@ func (r *reporter) finish(sum transfer.Summary, err error) error {
 	} else if !r.a.quiet || sum.Failed > 0 || sum.NotDone > 0 || interrupted {
 		r.noteUnverified()
 		r.noteNoGrants()
-		many := r.files > 1 || (sum.Failed > 0 && !isStop) || sum.NotDone > 0 || interrupted
+		many := r.files > 1 || (sum.Failed > 0 && !isStop) || sum.NotDone > 0 || interrupted || sum.Ignored > 0
 		if many {
 			why := ""
 			switch {
@@ -260,8 +266,8 @@ func (r *reporter) finish(sum transfer.Summary, err error) error {
 				why = " (stopped)"
 			}
 			rate := float64(sum.Bytes) / max(sum.Elapsed.Seconds(), 1e-9)
-			fmt.Fprintf(r.a.stderr, "summary: %d done, %d failed, %d not done%s, %s in %.1fs (%s/s)\n",
-				sum.Done, sum.Failed, sum.NotDone, why, bytesize.Format(sum.Bytes), sum.Elapsed.Seconds(), bytesize.Format(int64(rate)))
+			fmt.Fprintf(r.a.stderr, "summary: %d done, %d failed, %d not done%s%s, %s in %.1fs (%s/s)\n",
+				sum.Done, sum.Failed, sum.NotDone, why, skippedText(sum.Ignored), bytesize.Format(sum.Bytes), sum.Elapsed.Seconds(), bytesize.Format(int64(rate)))
 		}
 	}
 	switch {

@@ -64,9 +64,16 @@ A file is unchanged when its size matches and: the state file says so (both side
 recorded); or the mtime haul stored with the object equals the file's; or their checksums
 are equal. Between two S3 prefixes an object is unchanged when its size matches and their
 ETags or checksums are equal, or, with no checksum to compare, the copy is not older than
-the source. Exit codes: 0 done; 1 some item or a listing failed; 2 usage; 3 a delete guard
-refused the deletions (transfers done); 4 changes pending (--dry-run --detailed-exitcode);
-130 interrupted.`,
+the source.
+
+Symbolic links under a local SOURCE are followed (a loop is skipped, a broken link fails).
+With --no-follow-symlinks each link is skipped with a skip: line, and what DEST holds under
+its name is kept, not deleted. Named pipes, sockets and devices are always skipped, and
+kept likewise.
+
+Exit codes: 0 done; 1 some item or a listing failed; 2 usage; 3 a delete guard refused the
+deletions (transfers done); 4 changes pending (--dry-run --detailed-exitcode); 130
+interrupted.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f.checksumSet = cmd.Flags().Changed(f.checksumFlag)
@@ -122,6 +129,9 @@ func (a *app) checkSync(f *syncFlags, src, dst string) (syncJob, error) {
 	if err := f.check(); err != nil {
 		return j, err
 	}
+	if f.noFollow && srcS3 {
+		return j, usagef("--no-follow-symlinks is for a local source: it skips the symbolic links found under the directory being sent")
+	}
 	url := dst
 	j.dir, j.local = syncplan.Up, src
 	if srcS3 {
@@ -171,6 +181,9 @@ func (a *app) checkSyncCopy(f *syncFlags, src, dst string) (syncJob, error) {
 	j := syncJob{dir: syncplan.Copy}
 	if err := f.check(); err != nil {
 		return j, err
+	}
+	if f.noFollow {
+		return j, usagef("--no-follow-symlinks is for a local source: it skips the symbolic links found under the directory being sent")
 	}
 	if f.state != "" {
 		return j, usagef("--state: a sync from S3 to S3 keeps no state file (both sides are listings with sizes and ETags)")
@@ -261,7 +274,7 @@ func (a *app) sync(ctx context.Context, f *syncFlags, src, dst string) error {
 		Delete: f.delete, DeleteExcluded: f.deleteExcluded,
 		Guards:   syncplan.Guards{AllowEmptySource: f.allowEmpty, MaxDelete: f.maxDelete, MaxDeleteSize: f.maxDeleteSize, MaxDeletePercent: f.maxDeletePercent},
 		SizeOnly: f.sizeOnly, Checksum: f.content, Update: f.update, IgnoreExisting: f.ignoreOld,
-		StatePath: state, DryRun: f.dryRun, Checks: f.concurrency,
+		StatePath: state, DryRun: f.dryRun, Checks: f.concurrency, NoFollowSymlinks: f.noFollow,
 		Note: func(n syncplan.Note) {
 			out.did(event{Event: n.Kind, Dst: refOrPath(job, n.Key), Message: n.Err.Error()}, fmt.Sprintf("%s: %s (%v)", n.Kind, refOrPath(job, n.Key), n.Err))
 		},

@@ -79,6 +79,9 @@ func (a *app) syncFinish(rep *reporter, s *syncplan.Sync, dir syncplan.Direction
 	interrupted := !isStop && errors.Is(err, context.Canceled)
 	ev := event{Failed: &failed, NotDone: &notDone, Bytes: new(run.Bytes), Seconds: elapsed.Seconds(),
 		Deleted: &deleted, Unchanged: &c.Unchanged, Protected: &c.Protected, Calls: a.callCounts()}
+	if dir != syncplan.Copy {
+		ev.Skipped = new(run.Ignored) // what the local walk passed over
+	}
 	verb := "uploaded"
 	switch dir {
 	case syncplan.Down:
@@ -92,6 +95,7 @@ func (a *app) syncFinish(rep *reporter, s *syncplan.Sync, dir syncplan.Direction
 	if notDone > 0 {
 		text += fmt.Sprintf(", %d not done", notDone)
 	}
+	text += skippedText(run.Ignored)
 	if c.Protected > 0 {
 		text += fmt.Sprintf(", %d protected", c.Protected)
 	}
@@ -198,6 +202,7 @@ func (a *app) syncPlan(ctx context.Context, f *syncFlags, dir syncplan.Direction
 	if p.failed > 0 {
 		text += fmt.Sprintf(", %d would fail", p.failed)
 	}
+	text += skippedText(p.skipped)
 	if c.Protected > 0 {
 		text += fmt.Sprintf(", %d protected", c.Protected)
 	}
@@ -205,8 +210,12 @@ func (a *app) syncPlan(ctx context.Context, f *syncFlags, dir syncplan.Direction
 	items := uploads + downloads + copies + deletes
 	q := requestsOf(p.total)
 	q.DeleteObjects = delBatches
-	out.summary(event{Items: &items, Failed: &p.failed, Bytes: new(p.bytes), Deleted: &deletes, Unchanged: &c.Unchanged, Protected: &c.Protected,
-		Requests: q, Calls: calls}, strings.TrimPrefix(text, "plan: "), err)
+	sev := event{Items: &items, Failed: &p.failed, Bytes: new(p.bytes), Deleted: &deletes, Unchanged: &c.Unchanged, Protected: &c.Protected,
+		Requests: q, Calls: calls}
+	if dir != syncplan.Copy {
+		sev.Skipped = &p.skipped
+	}
+	out.summary(sev, strings.TrimPrefix(text, "plan: "), err)
 	switch {
 	case err != nil:
 		return err
