@@ -20,6 +20,22 @@ import (
 // ranged GETs and UploadParts).
 var copyFlags = []string{"--part-size", "5MiB", "--multipart-threshold", "8MiB"}
 
+// readACL is what a copy from S3 to S3 of an object haul uploaded in parts adds on srv to
+// copyFlags: on moto, --no-copy-acl. moto 5.2.1 keeps no ACL for an object completed from a
+// multipart upload created without ACL headers (its FakeMultipart's acl stays None, where
+// PutObject and CopyObject fall back to the bucket's) and answers GetObjectAcl for it with
+// HTTP 500 (its log: AttributeError: 'NoneType' object has no attribute 'grants'). haul
+// cannot tell that from a real failure and fails the copy rather than make it without the
+// source's grants (TestCopyFailsWhereGrantsCannotBeRead); these tests copy such objects, so
+// on moto they skip the read.
+func readACL(srv *s3test.Server, flags ...string) []string {
+	flags = append(slices.Clone(flags), copyFlags...)
+	if srv.Kind == "moto" {
+		flags = append(flags, "--no-copy-acl")
+	}
+	return flags
+}
+
 // copied is what a copy's source and destination hold, read back with the SDK.
 type copied struct {
 	meta         map[string]string
@@ -88,7 +104,7 @@ func TestCopyS3ToS3SameServer(t *testing.T) {
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				dst := "s3://" + b + "/copy/" + tc.key
-				r := must(t, srv, append([]string{"--debug", "cp", "s3://" + a + "/" + tc.key, dst}, copyFlags...)...)
+				r := must(t, srv, readACL(srv, "--debug", "cp", "s3://"+a+"/"+tc.key, dst)...)
 				ops := countOps(r.stderr)
 				for op, n := range tc.ops {
 					if ops[op] != n {
@@ -112,7 +128,7 @@ func TestCopyS3ToS3SameServer(t *testing.T) {
 
 				// REPLACE: the copy has only the metadata given, and haul's checksum.
 				dst = "s3://" + b + "/replaced/" + tc.key
-				must(t, srv, append([]string{"cp", "s3://" + a + "/" + tc.key, dst, "--metadata", "owner=ops"}, copyFlags...)...)
+				must(t, srv, readACL(srv, "cp", "s3://"+a+"/"+tc.key, dst, "--metadata", "owner=ops")...)
 				got = headObject(t, srv, b, "replaced/"+tc.key)
 				if got.meta["owner"] != "ops" || got.meta["team"] != "" || got.contentType == "text/x-test" || got.cacheControl != "" {
 					t.Errorf("--metadata did not replace the source's metadata: %+v", got)
@@ -127,7 +143,7 @@ func TestCopyS3ToS3SameServer(t *testing.T) {
 		}
 
 		t.Run("prefix", func(t *testing.T) {
-			must(t, srv, append([]string{"cp", "-r", "s3://" + a + "/p/", "s3://" + b + "/q/"}, copyFlags...)...)
+			must(t, srv, readACL(srv, "cp", "-r", "s3://"+a+"/p/", "s3://"+b+"/q/")...)
 			if got, want := keys(t, srv, b, "q/"), []string{"q/small.txt", "q/sub/big.bin"}; !slices.Equal(got, want) {
 				t.Fatalf("keys %v, want %v", got, want)
 			}
@@ -198,7 +214,7 @@ func TestCancelMidCopyLeavesNoMultipartUpload(t *testing.T) {
 		// Each part copy is held 300ms, so the copy takes 3s or more and the signal lands
 		// mid-way even on a loaded machine.
 		slow := srv.Delay(t, 300*time.Millisecond, s3test.IsUploadPart)
-		cmd := haulCmd(t, slow, "--debug", "cp", "s3://"+bucket+"/src/big", "s3://"+bucket+"/dst/big", "--part-size", "5MiB", "--concurrency", "2")
+		cmd := haulCmd(t, slow, readACL(srv, "--debug", "cp", "s3://"+bucket+"/src/big", "s3://"+bucket+"/dst/big", "--concurrency", "2")...)
 		code, stderr := runUntil(t, cmd, "UploadPartCopy", func() { _ = cmd.Process.Signal(syscall.SIGINT) })
 		if code != 130 {
 			t.Fatalf("exit %d, want 130; stderr:\n%s", code, stderr)
@@ -227,7 +243,7 @@ func TestCopyThroughFaults(t *testing.T) {
 			Add(1, s3test.IsUploadPart, s3test.Fault{Kind: s3test.ResetResponse, After: -1}).
 			Add(1, s3test.All(s3test.IsPut, s3test.KeyIs("dst/small")), s3test.Fault{Kind: s3test.SlowDown}).
 			Add(1, s3test.IsCompleteUpload, s3test.Fault{Kind: s3test.ResetResponse, After: -1})
-		r := haulWithin(t, view, faultRunLimit, append([]string{"--json", "cp", "-r", "s3://" + bucket + "/src/", "s3://" + bucket + "/dst/", "--retries", "3"}, copyFlags...)...)
+		r := haulWithin(t, view, faultRunLimit, readACL(srv, "--json", "cp", "-r", "s3://"+bucket+"/src/", "s3://"+bucket+"/dst/", "--retries", "3")...)
 		t.Logf("proxy: %s; haul: exit %d", faults.Stats(), r.code)
 		rep := parseReport(t, r.stdout)
 		if r.code != 0 || len(rep.done) != 2 || rep.retries < 4 {
@@ -257,7 +273,7 @@ func TestCopyChecksum(t *testing.T) {
 		randomFile(t, filepath.Join(dir, "p", "big"), 12<<20)
 		must(t, srv, append([]string{"cp", "-r", filepath.Join(dir, "p"), "s3://" + bucket + "/p/", "--checksum", "crc32"}, copyFlags...)...)
 		for _, key := range []string{"small", "big"} {
-			r := haul(t, srv, nil, append([]string{"cp", "s3://" + bucket + "/p/" + key, "s3://" + bucket + "/q/" + key, "--checksum", "crc32c"}, copyFlags...)...)
+			r := haul(t, srv, nil, readACL(srv, "cp", "s3://"+bucket+"/p/"+key, "s3://"+bucket+"/q/"+key, "--checksum", "crc32c")...)
 			if srv.Kind == "minio" && key == "big" {
 				if r.code != 1 || !strings.Contains(r.stderr, "without --checksum") {
 					t.Fatalf("exit %d, want 1 and advice to copy without --checksum:\n%s", r.code, r.stderr)
@@ -295,8 +311,8 @@ func TestCopyBetweenEndpointsBoundedMemory(t *testing.T) {
 	if other == srv.Endpoint {
 		t.Fatalf("cannot name endpoint %s another way", srv.Endpoint)
 	}
-	r, rss := haulMeasured(t, srv, faultRunLimit, "--json", "--debug", "cp", "s3://"+bucket+"/src/big", "s3://"+bucket+"/dst/big",
-		"--source-endpoint-url", other, "--memory", "16MiB", "--part-size", "5MiB", "--concurrency", "4")
+	r, rss := haulMeasured(t, srv, faultRunLimit, readACL(srv, "--json", "--debug", "cp", "s3://"+bucket+"/src/big", "s3://"+bucket+"/dst/big",
+		"--source-endpoint-url", other, "--memory", "16MiB", "--concurrency", "4")...)
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s", r.code, tail(r.stderr, 3000))
 	}
@@ -337,7 +353,7 @@ func killThenResumeCopy(t *testing.T, command, src, dst string) {
 		must(t, srv, "cp", f, "s3://"+bucket+"/src/big")
 		state := t.TempDir()
 		slow := srv.Delay(t, 150*time.Millisecond, s3test.IsUploadPart)
-		args := []string{"--debug", command, "--resume", "s3://" + bucket + src, "s3://" + bucket + dst, "--part-size", "5MiB", "--concurrency", "2"}
+		args := readACL(srv, "--debug", command, "--resume", "s3://"+bucket+src, "s3://"+bucket+dst, "--concurrency", "2")
 		killAfter(t, resumeEnv(haulCmd(t, slow, args...), state), "UploadPartCopy", 4)
 		if ups := srv.IncompleteUploads(t, bucket, "dst/"); len(ups) != 1 {
 			t.Fatalf("uploads after the kill: %v, want the one kept", ups)
@@ -385,11 +401,14 @@ func TestCopyDryRun(t *testing.T) {
 		randomFile(t, filepath.Join(dir, "p", "small"), 1000)
 		randomFile(t, filepath.Join(dir, "p", "big"), 12<<20)
 		must(t, srv, append([]string{"cp", "-r", filepath.Join(dir, "p"), "s3://" + bucket + "/p/"}, copyFlags...)...)
+		// The ACL is read beside the HEAD (GetObjectAcl) unless --acl or --no-copy-acl is given;
+		// a multipart copy reads the tags when the source has some, which a listing does not
+		// tell ("?"), unless --tags replaces them; a CopyObject copies them itself.
 		for _, cmd := range []string{"cp", "mv"} {
 			r := must(t, srv, append([]string{cmd, "--dry-run", "-r", "s3://" + bucket + "/p/", "s3://" + bucket + "/q/"}, copyFlags...)...)
 			for _, want := range []string{
-				"plan: copy: s3://" + bucket + "/p/big -> s3://" + bucket + "/q/big 12.0 MiB (1 HeadObject + 1 CreateMultipartUpload + 1 CompleteMultipartUpload + 3 UploadPartCopy",
-				"plan: copy: s3://" + bucket + "/p/small -> s3://" + bucket + "/q/small 1000 B (1 HeadObject + 1 CopyObject",
+				"plan: copy: s3://" + bucket + "/p/big -> s3://" + bucket + "/q/big 12.0 MiB (1 HeadObject + 1 GetObjectAcl + ? GetObjectTagging + 1 CreateMultipartUpload + 1 CompleteMultipartUpload + 3 UploadPartCopy",
+				"plan: copy: s3://" + bucket + "/p/small -> s3://" + bucket + "/q/small 1000 B (1 HeadObject + 1 GetObjectAcl + 1 CopyObject",
 			} {
 				if !strings.Contains(r.stdout, want) {
 					t.Errorf("%s --dry-run printed no %q:\n%s", cmd, want, r.stdout)
@@ -400,6 +419,13 @@ func TestCopyDryRun(t *testing.T) {
 			}
 			if got := keys(t, srv, bucket, ""); !slices.Equal(got, []string{"p/big", "p/small"}) {
 				t.Fatalf("%s --dry-run changed the bucket: %v", cmd, got)
+			}
+		}
+		for _, flags := range [][]string{{"--no-copy-acl", "--tags", "a=b"}, {"--acl", "private", "--tags", "a=b"}} {
+			r := must(t, srv, append(append([]string{"cp", "--dry-run", "-r", "s3://" + bucket + "/p/", "s3://" + bucket + "/q/"}, flags...), copyFlags...)...)
+			want := "plan: copy: s3://" + bucket + "/p/big -> s3://" + bucket + "/q/big 12.0 MiB (1 HeadObject + 1 CreateMultipartUpload"
+			if !strings.Contains(r.stdout, want) || strings.Contains(r.stdout, "GetObjectAcl") || strings.Contains(r.stdout, "GetObjectTagging") {
+				t.Errorf("cp --dry-run %s counts a read of the source's ACL or tags, or printed no %q:\n%s", flags, want, r.stdout)
 			}
 		}
 	})

@@ -24,7 +24,7 @@ func TestMove(t *testing.T) {
 			t.Fatalf("the moved file is still there (%v)", err)
 		}
 		// S3 to S3: the source is removed once the copy is checked.
-		must(t, srv, append([]string{"mv", "s3://" + bucket + "/a/f", "s3://" + bucket + "/b/f"}, copyFlags...)...)
+		must(t, srv, readACL(srv, "mv", "s3://"+bucket+"/a/f", "s3://"+bucket+"/b/f")...)
 		if got := keys(t, srv, bucket, ""); !slices.Equal(got, []string{"b/f"}) {
 			t.Fatalf("keys after mv %v, want [b/f]", got)
 		}
@@ -42,7 +42,7 @@ func TestMove(t *testing.T) {
 		must(t, srv, append([]string{"cp", f, "s3://" + bucket + "/c/f"}, copyFlags...)...)
 		view, faults := srv.Faults(t)
 		faults.Add(-1, s3test.IsUploadPart, s3test.Fault{Kind: s3test.InternalError})
-		r := haulWithin(t, view, faultRunLimit, append([]string{"mv", "s3://" + bucket + "/c/f", "s3://" + bucket + "/d/f", "--retries", "1"}, copyFlags...)...)
+		r := haulWithin(t, view, faultRunLimit, readACL(srv, "mv", "s3://"+bucket+"/c/f", "s3://"+bucket+"/d/f", "--retries", "1")...)
 		if r.code != 1 || !strings.Contains(r.stderr, "InternalError") {
 			t.Fatalf("exit %d, want 1 with InternalError:\n%s", r.code, r.stderr)
 		}

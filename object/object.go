@@ -5,7 +5,9 @@
 package object
 
 import (
+	"errors"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -29,6 +31,8 @@ type Info struct {
 	// Checksum is the server's own checksum of the whole object (x-amz-checksum-*), when it
 	// keeps one for the whole object rather than a composite of its parts; HEAD only.
 	Checksum Checksum
+	// TagCount is how many tags the object has (x-amz-tagging-count); HEAD only.
+	TagCount int
 }
 
 // Options are the properties given to an object when it is uploaded. The zero value means
@@ -41,11 +45,35 @@ type Options struct {
 	StorageClass string
 	ContentType  string // empty: the engine detects it from the file name
 	CacheControl string
+	// Grants are access grants beyond the owner's, as a copy carries them from its source
+	// object when no canned ACL is given; ignored when ACL is set.
+	Grants []Grant
+	// Tags are the object's tags (x-amz-tagging). On a copy, nil keeps the source's and
+	// a map, even empty, replaces them.
+	Tags map[string]string
 	// Checksum is the algorithm of the checksum sent with every PUT and part for the server
 	// to verify: one of the Checksum* constants; ChecksumNone for none; "" for the store's
 	// default (the engine asks a store that can say, else sends CRC32C).
 	Checksum string
 }
+
+// Grant is one access grant of an object: a grantee as S3's x-amz-grant-* headers name it
+// (id="canonical-id", uri="http://acs.amazonaws.com/groups/global/AllUsers" or
+// emailAddress="...") and a permission: FULL_CONTROL, READ, READ_ACP or WRITE_ACP.
+type Grant struct {
+	Grantee    string
+	Permission string
+}
+
+// Portable reports whether the grantee means the same on every server and account: a group
+// (uri=), not a canonical user ID or an e-mail address of one account.
+func (g Grant) Portable() bool { return strings.HasPrefix(g.Grantee, "uri=") }
+
+// ErrUnreadable is the error (wrapped) of a store asked for a property of an object that it
+// cannot read at all, whatever the object: the server keeps none (it answers NotImplemented),
+// or the caller may not read it (AccessDenied; ACLs disabled on the bucket). It is not a
+// failure of the object: a copy goes on without the property, and says so.
+var ErrUnreadable = errors.New("the store cannot read it")
 
 // Checksum algorithms. ChecksumMD5 is sent as Content-MD5; the others as x-amz-checksum-*.
 const (

@@ -26,6 +26,8 @@ func unsignedPayload(o *s3.Options) {
 func (s *Store) PutObject(ctx context.Context, ref object.Ref, body io.ReadSeeker, size int64, o *object.Options, sum object.Checksum) (string, error) {
 	in := &s3.PutObjectInput{Bucket: &ref.Bucket, Key: &ref.Key, Body: body, ContentLength: aws.Int64(size)}
 	optionFields{&in.ACL, &in.Metadata, &in.ServerSideEncryption, &in.SSEKMSKeyId, &in.StorageClass, &in.ContentType, &in.CacheControl}.set(o)
+	grantFields{&in.GrantFullControl, &in.GrantRead, &in.GrantReadACP, &in.GrantWriteACP}.set(o)
+	in.Tagging = tagging(o)
 	putChecksum(in, sum)
 	var etag string
 	err := sseHint(s.observe(ctx, "PutObject", ref.Bucket, ref.Key, 0, "", func(ctx context.Context) error {
@@ -46,6 +48,18 @@ func sseHint(err error, o *object.Options) error {
 		e.Option, e.Value = "sse", o.SSE
 		e.Advice = "the server does not support server-side encryption " + o.SSE + " (MinIO, for one, needs a KMS configured for any); send without it, or set encryption up on the server"
 	}
+	return tagsHint(err, o)
+}
+
+// tagsHint names the tags as the cause of a server's NotImplemented answer to a request
+// that sent some (x-amz-tagging), when nothing else was named: a server that keeps no
+// object tags.
+func tagsHint(err error, o *object.Options) error {
+	var e *Error
+	if o != nil && len(o.Tags) > 0 && errors.As(err, &e) && e.Option == "" && (e.Code == "NotImplemented" || e.Status == 501) {
+		e.Option, e.Value = "tags", encodeTags(o.Tags)
+		e.Advice = "the server does not keep object tags; send without them"
+	}
 	return err
 }
 
@@ -53,6 +67,8 @@ func sseHint(err error, o *object.Options) error {
 func (s *Store) CreateMultipartUpload(ctx context.Context, ref object.Ref, o *object.Options) (string, error) {
 	in := &s3.CreateMultipartUploadInput{Bucket: &ref.Bucket, Key: &ref.Key}
 	optionFields{&in.ACL, &in.Metadata, &in.ServerSideEncryption, &in.SSEKMSKeyId, &in.StorageClass, &in.ContentType, &in.CacheControl}.set(o)
+	grantFields{&in.GrantFullControl, &in.GrantRead, &in.GrantReadACP, &in.GrantWriteACP}.set(o)
+	in.Tagging = tagging(o)
 	if o != nil {
 		in.ChecksumAlgorithm = algorithm(o.Checksum)
 	}
@@ -142,7 +158,8 @@ func (s *Store) headObject(ctx context.Context, ref object.Ref) (object.Info, er
 			info = object.Info{Key: ref.Key, Size: aws.ToInt64(out.ContentLength), ETag: trimETag(out.ETag),
 				LastModified: aws.ToTime(out.LastModified), ContentType: aws.ToString(out.ContentType), Metadata: out.Metadata,
 				Checksum: fullObjectChecksum(out.ChecksumType, types.Part{ChecksumCRC32C: out.ChecksumCRC32C, ChecksumCRC32: out.ChecksumCRC32,
-					ChecksumCRC64NVME: out.ChecksumCRC64NVME, ChecksumSHA256: out.ChecksumSHA256, ChecksumSHA1: out.ChecksumSHA1}, aws.ToString(out.ETag))}
+					ChecksumCRC64NVME: out.ChecksumCRC64NVME, ChecksumSHA256: out.ChecksumSHA256, ChecksumSHA1: out.ChecksumSHA1}, aws.ToString(out.ETag)),
+				TagCount: int(aws.ToInt32(out.TagCount))}
 		}
 		return err
 	})

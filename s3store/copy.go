@@ -22,7 +22,9 @@ import (
 // that changed fails with PreconditionFailed. With src.ReplaceMetadata the copy gets o's
 // metadata, content type and cache control (directive REPLACE); without it the server
 // copies the source's (directive COPY, which also keeps headers haul has no option for,
-// such as Content-Encoding). o's ACL, storage class and encryption apply either way, and
+// such as Content-Encoding). o's ACL (or grants), storage class and encryption apply
+// either way; o.Tags, when not nil, replace the source's tags (tagging directive REPLACE),
+// which the server copies otherwise (COPY, S3's default); and
 // o.Checksum, when set, is the algorithm of the checksum the server computes for the copy.
 // o may be nil.
 func (s *Store) CopyObject(ctx context.Context, dst object.Ref, src object.CopySource, o *object.Options) (string, error) {
@@ -38,8 +40,12 @@ func (s *Store) CopyObject(ctx context.Context, dst object.Ref, src object.CopyS
 		in.ACL, in.StorageClass = types.ObjectCannedACL(o.ACL), types.StorageClass(o.StorageClass)
 		in.ServerSideEncryption, in.SSEKMSKeyId = types.ServerSideEncryption(o.SSE), optional(o.SSEKMSKeyID)
 	}
+	grantFields{&in.GrantFullControl, &in.GrantRead, &in.GrantReadACP, &in.GrantWriteACP}.set(o)
 	if o != nil {
 		in.ChecksumAlgorithm = algorithm(o.Checksum)
+		if o.Tags != nil {
+			in.TaggingDirective, in.Tagging = types.TaggingDirectiveReplace, optional(encodeTags(o.Tags))
+		}
 	}
 	var etag string
 	err := sseHint(s.observe(ctx, "CopyObject", dst.Bucket, dst.Key, 0, "", func(ctx context.Context) error {
@@ -84,8 +90,9 @@ func (s *Store) UploadPartCopy(ctx context.Context, dst object.Ref, uploadID str
 
 // DescribeObject is HeadObject (checksum mode on) with the properties an upload gives an
 // object: content type, cache control, storage class, encryption and its KMS key ID, and
-// user metadata, as an object.Options to create a copy with. The ACL is not in a HEAD
-// answer and stays empty; so does Checksum.
+// user metadata, as an object.Options to create a copy with, and the number of its tags in
+// Info.TagCount. The ACL and the tags are not in a HEAD answer (ObjectGrants and ObjectTags
+// ask for them): ACL, Grants, Tags and Checksum stay empty.
 func (s *Store) DescribeObject(ctx context.Context, ref object.Ref) (object.Info, object.Options, error) {
 	var info object.Info
 	var o object.Options
@@ -97,7 +104,8 @@ func (s *Store) DescribeObject(ctx context.Context, ref object.Ref) (object.Info
 		info = object.Info{Key: ref.Key, Size: aws.ToInt64(out.ContentLength), ETag: trimETag(out.ETag),
 			LastModified: aws.ToTime(out.LastModified), ContentType: aws.ToString(out.ContentType), Metadata: out.Metadata,
 			Checksum: fullObjectChecksum(out.ChecksumType, types.Part{ChecksumCRC32C: out.ChecksumCRC32C, ChecksumCRC32: out.ChecksumCRC32,
-				ChecksumCRC64NVME: out.ChecksumCRC64NVME, ChecksumSHA256: out.ChecksumSHA256, ChecksumSHA1: out.ChecksumSHA1}, aws.ToString(out.ETag))}
+				ChecksumCRC64NVME: out.ChecksumCRC64NVME, ChecksumSHA256: out.ChecksumSHA256, ChecksumSHA1: out.ChecksumSHA1}, aws.ToString(out.ETag)),
+			TagCount: int(aws.ToInt32(out.TagCount))}
 		o = object.Options{Metadata: out.Metadata, ContentType: aws.ToString(out.ContentType), CacheControl: aws.ToString(out.CacheControl),
 			StorageClass: string(out.StorageClass), SSE: string(out.ServerSideEncryption), SSEKMSKeyID: aws.ToString(out.SSEKMSKeyId)}
 		return nil

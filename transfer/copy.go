@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/haul-s3/haul/object"
@@ -89,24 +90,31 @@ func (t *task) copyObject(ctx context.Context) (int64, error) {
 	if j != nil && j.Uploaded(dst.Bucket, dst.Key, fp) {
 		return size, errAlreadyDone
 	}
+	c, serverSide := t.e.store.(Copier)
+	serverSide = serverSide && t.e.opts.Source == nil
+	whole := size <= t.e.opts.MultipartThreshold && (!serverSide || size <= MaxPartSize)
+	if !serverSide || !whole { // CopyObject copies the tags itself
+		if props.Tags, err = t.sourceTags(ctx, from, src, info); err != nil {
+			return size, err
+		}
+	}
 	o := t.copyOptions(ctx, info, props)
 	t.whole, _ = StoredChecksum(o.Metadata)
 	cs := object.CopySource{Ref: src, ETag: info.ETag}
-	if c, ok := t.e.store.(Copier); ok && t.e.opts.Source == nil {
-		if t.givenChecksum() == "" {
-			// No byte travels to be checked, and MinIO refuses UploadPartCopy into an
-			// upload with a checksum algorithm: the provider's default is not declared.
-			o.Checksum = ""
-		}
-		if size <= t.e.opts.MultipartThreshold && size <= MaxPartSize {
-			cs.ReplaceMetadata = t.e.opts.ReplaceMetadata
-			err = t.copyWhole(ctx, c, cs, size, o)
-		} else {
-			err = t.copyParts(ctx, c, cs, size, fp, o)
-		}
-	} else if size <= t.e.opts.MultipartThreshold {
+	if serverSide && t.givenChecksum() == "" {
+		// No byte travels to be checked, and MinIO refuses UploadPartCopy into an upload
+		// with a checksum algorithm: the provider's default is not declared.
+		o.Checksum = ""
+	}
+	switch {
+	case serverSide && whole:
+		cs.ReplaceMetadata = t.e.opts.ReplaceMetadata
+		err = t.copyWhole(ctx, c, cs, size, o)
+	case serverSide:
+		err = t.copyParts(ctx, c, cs, size, fp, o)
+	case whole:
 		err = t.relayWhole(ctx, from, info, o)
-	} else {
+	default:
 		err = t.relayParts(ctx, from, info, o)
 	}
 	if err == nil && j != nil {
@@ -120,8 +128,32 @@ func copyFingerprint(info object.Info) journal.Fingerprint {
 	return journal.Fingerprint{Size: info.Size, MtimeNs: info.LastModified.UnixNano(), ETag: info.ETag}
 }
 
-// describe asks the source store for the object's size, ETag and properties (retried).
+// describe asks the source store for the object's size, ETag and properties (retried) and,
+// unless the copy is given a canned ACL or Options.IgnoreGrants is set, for its grants at
+// the same time (GetObjectAcl beside the HEAD, so that it adds no wait). Grants no object's
+// can be read of (object.ErrUnreadable) leave the copy without them, noted in t.noGrants;
+// any other failure to read them fails the copy: haul does not make a copy that lacks its
+// source's grants without saying so.
 func (t *task) describe(ctx context.Context, from Store, ref object.Ref) (object.Info, object.Options, error) {
+	var (
+		grants []object.Grant
+		gerr   error
+		wg     sync.WaitGroup
+	)
+	g, ask := from.(GrantReader)
+	ask = ask && t.wantsGrants()
+	if why, known := t.e.noGrants.Load(ref.Bucket); ask && known {
+		ask, gerr = false, why.(error)
+	}
+	if ask {
+		wg.Go(func() {
+			gerr = t.call(ctx, false, func(ctx context.Context) error {
+				var err error
+				grants, err = g.ObjectGrants(ctx, ref)
+				return err
+			})
+		})
+	}
 	var info object.Info
 	var o object.Options
 	err := t.call(ctx, false, func(ctx context.Context) error {
@@ -134,23 +166,70 @@ func (t *task) describe(ctx context.Context, from Store, ref object.Ref) (object
 		o = object.Options{ContentType: info.ContentType, Metadata: info.Metadata}
 		return err
 	})
-	return info, o, err
+	wg.Wait()
+	switch {
+	case err != nil:
+		return info, o, err
+	case errors.Is(gerr, object.ErrUnreadable):
+		t.noGrants = gerr.Error()
+		t.e.noGrants.Store(ref.Bucket, gerr)
+	case gerr != nil:
+		return info, o, fmt.Errorf("copy %s: its grants: %w", ref, gerr)
+	default:
+		o.Grants = grants
+	}
+	return info, o, nil
+}
+
+// wantsGrants reports whether the copy carries its source's grants: it is given no canned
+// ACL, and Options.IgnoreGrants is not set.
+func (t *task) wantsGrants() bool {
+	return !t.e.opts.IgnoreGrants && t.given().ACL == ""
+}
+
+// given is the object options given to the item (its own, else the call's).
+func (t *task) given() object.Options {
+	if t.it.Options != nil {
+		return *t.it.Options
+	}
+	return t.object
+}
+
+// sourceTags returns the source's tags for a copy that the server does not make in one
+// request, which would copy them itself: nil when the copy is given tags, the source has
+// none (Info.TagCount), or the source store cannot tell tags.
+func (t *task) sourceTags(ctx context.Context, from Store, ref object.Ref, info object.Info) (map[string]string, error) {
+	r, ok := from.(TagReader)
+	if !ok || info.TagCount == 0 || t.given().Tags != nil {
+		return nil, nil
+	}
+	var tags map[string]string
+	err := t.call(ctx, false, func(ctx context.Context) error {
+		var err error
+		tags, err = r.ObjectTags(ctx, ref)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("copy %s: its %d tags: %w", ref, info.TagCount, err)
+	}
+	return tags, nil
 }
 
 // copyOptions returns the options of a copy: the source's properties (props), with the
 // metadata, content type and cache control given to the call instead when
 // Options.ReplaceMetadata is set (a content type not given is then the server's default,
 // as with aws-cli; haul's own metadata, its whole-file checksum and file time, is kept), and the ACL, storage class and encryption given replacing the source's. The
+// source's grants are kept unless a canned ACL is given; to another store only those to a
+// group (AllUsers, AuthenticatedUsers) go, since user IDs belong to one account. Tags
+// given replace the source's (props.Tags, which a CopyObject leaves nil: the server copies
+// them). The
 // source's encryption is not carried to another store, whose keys are not the source's. The
 // checksum algorithm is resolved as for an upload. When the source has no haul checksum
 // but the server keeps a CRC of the whole object, that CRC becomes the copy's haul
 // checksum, so that a multipart copy, which has no whole-object checksum of its own, can be
 // verified when it is downloaded.
 func (t *task) copyOptions(ctx context.Context, info object.Info, props object.Options) *object.Options {
-	given := t.object
-	if t.it.Options != nil {
-		given = *t.it.Options
-	}
+	given := t.given()
 	o := props
 	o.Metadata = copyMetadata(props.Metadata)
 	if t.e.opts.ReplaceMetadata {
@@ -164,7 +243,16 @@ func (t *task) copyOptions(ctx context.Context, info object.Info, props object.O
 		}
 		o.ContentType, o.CacheControl = given.ContentType, given.CacheControl
 	}
+	if given.Tags != nil {
+		o.Tags = given.Tags
+	}
 	o.ACL = given.ACL
+	switch {
+	case o.ACL != "":
+		o.Grants = nil
+	case t.e.opts.Source != nil:
+		o.Grants = portable(o.Grants) // another server's or account's IDs mean nothing here
+	}
 	if given.StorageClass != "" {
 		o.StorageClass = given.StorageClass
 	}
@@ -186,6 +274,17 @@ func (t *task) copyOptions(ctx context.Context, info object.Info, props object.O
 		return withChecksumMetadata(&o, info.Checksum)
 	}
 	return &o
+}
+
+// portable returns the grants whose grantee means the same on any server (object.Grant.Portable).
+func portable(grants []object.Grant) []object.Grant {
+	var out []object.Grant
+	for _, g := range grants {
+		if g.Portable() {
+			out = append(out, g)
+		}
+	}
+	return out
 }
 
 // givenChecksum is the checksum algorithm the caller gave the item ("" for none given).

@@ -63,6 +63,10 @@ type Event struct {
 	Verified string
 	// Unverified is, with a Done whose Verified is "none", why the bytes were not checked.
 	Unverified string
+	// NoGrants is, with the Done of a copy given no ACL, why the source's grants could not
+	// be read ("GetObjectAcl answered NotImplemented"): the copy has the destination's
+	// default ACL, not the source's grants. Empty when they were read (or not asked for).
+	NoGrants string
 	// StopsRun is set, with Failed, when this failure will be every other item's too and
 	// stops the run (the call returns a *StoppedError with it).
 	StopsRun bool

@@ -9,6 +9,8 @@ import (
 // of -1 means not known before the item runs (the parts of a stream of unknown length).
 type Requests struct {
 	HeadObject              int // asking for an object's size and version
+	GetObjectAcl            int // a copy asking for its source's grants (beside the HEAD)
+	GetObjectTagging        int // a copy in parts asking for its source's tags, when it has some
 	PutObject               int // a whole object in one request
 	CreateMultipartUpload   int
 	UploadPart              int
@@ -30,6 +32,8 @@ func (q *Requests) Add(o Requests) {
 		*a += b
 	}
 	add(&q.HeadObject, o.HeadObject)
+	add(&q.GetObjectAcl, o.GetObjectAcl)
+	add(&q.GetObjectTagging, o.GetObjectTagging)
 	add(&q.PutObject, o.PutObject)
 	add(&q.CreateMultipartUpload, o.CreateMultipartUpload)
 	add(&q.UploadPart, o.UploadPart)
@@ -49,7 +53,7 @@ func (q Requests) String() string {
 		n    int
 		name string
 	}{
-		{q.HeadObject, "HeadObject"}, {q.PutObject, "PutObject"}, {q.CreateMultipartUpload, "CreateMultipartUpload"},
+		{q.HeadObject, "HeadObject"}, {q.GetObjectAcl, "GetObjectAcl"}, {q.GetObjectTagging, "GetObjectTagging"}, {q.PutObject, "PutObject"}, {q.CreateMultipartUpload, "CreateMultipartUpload"},
 		{q.UploadPart, "UploadPart"}, {q.CompleteMultipartUpload, "CompleteMultipartUpload"},
 		{q.GetObject, "GetObject"}, {q.RangedGet, "ranged GetObject"},
 		{q.CopyObject, "CopyObject"}, {q.UploadPartCopy, "UploadPartCopy"}, {q.DeleteObject, "DeleteObject"},
@@ -71,7 +75,11 @@ func (q Requests) String() string {
 // (threshold, part size) and when nothing fails: what a dry run reports. A single-object
 // download counts the HeadObject its producer makes (ObjectItem), a stream's download one
 // HeadObject of its own; a copy counts the HeadObject it makes of its source (and the one
-// Engine.CopyItem makes first), and a move the DeleteObject of an object it read.
+// Engine.CopyItem makes first) and the GetObjectAcl beside it unless the copy is given an ACL
+// or Options.IgnoreGrants (fewer are sent from a bucket whose grants cannot be read: it is
+// asked until the first answer says so), and a GetObjectTagging when the copy is not made in one
+// CopyObject and the source has tags (not known before the copy when the item came from a
+// listing: counted as unknown), and a move the DeleteObject of an object it read.
 func (e *Engine) Requests(it Item) (Requests, error) {
 	var q Requests
 	if it.Move && it.Err == nil && it.Skip == nil && (it.Op == Copy || it.Op == Download && it.sink == nil) {
@@ -120,6 +128,22 @@ func (e *Engine) copyRequests(it Item, q *Requests) error {
 	}
 	_, copier := e.store.(Copier)
 	serverSide := copier && e.opts.Source == nil
+	given := e.opts.Object
+	if it.Options != nil {
+		given = *it.Options
+	}
+	if _, ok := e.source().(GrantReader); ok && !e.opts.IgnoreGrants && given.ACL == "" {
+		q.GetObjectAcl = 1
+	}
+	whole := it.Size <= e.opts.MultipartThreshold && (!serverSide || it.Size <= MaxPartSize)
+	if _, ok := e.source().(TagReader); ok && given.Tags == nil && (!serverSide || !whole) && it.Size >= 0 {
+		switch {
+		case it.head == nil:
+			q.GetObjectTagging = -1
+		case it.head.TagCount > 0:
+			q.GetObjectTagging = 1
+		}
+	}
 	switch {
 	case it.Size < 0:
 		return nil

@@ -64,3 +64,37 @@ func TestRequestsOfACopy(t *testing.T) {
 		}
 	}
 }
+
+// A copy from a store that tells grants and tags counts the GetObjectAcl beside its HEAD
+// (not with a canned ACL or IgnoreGrants) and, when it is not one CopyObject, the
+// GetObjectTagging it makes when the source has tags: unknown ("?") without a HEAD first.
+func TestRequestsOfACopyWithGrantsAndTags(t *testing.T) {
+	st := &propsStore{copyStore: newCopyStore("a", "b")}
+	opts := Options{MultipartThreshold: 16 * mib, PartSize: 5 * mib}
+	same := New(st, opts)
+	ignore := opts
+	ignore.IgnoreGrants, ignore.Object.Tags = true, map[string]string{"a": "b"}
+	given := New(st, ignore)
+	for _, c := range []struct {
+		name string
+		e    *Engine
+		it   Item
+		text string
+	}{
+		{"small copy", same, Item{Op: Copy, Size: 10}, "1 HeadObject + 1 GetObjectAcl + 1 CopyObject"},
+		{"with a canned ACL", same, Item{Op: Copy, Size: 10, Options: &object.Options{ACL: "private"}}, "1 HeadObject + 1 CopyObject"},
+		{"multipart copy from a listing", same, Item{Op: Copy, Size: 16*mib + 1},
+			"1 HeadObject + 1 GetObjectAcl + ? GetObjectTagging + 1 CreateMultipartUpload + 1 CompleteMultipartUpload + 4 UploadPartCopy"},
+		{"multipart copy of tagged object", same, Item{Op: Copy, Size: 16*mib + 1, head: &object.Info{TagCount: 2}},
+			"2 HeadObject + 1 GetObjectAcl + 1 GetObjectTagging + 1 CreateMultipartUpload + 1 CompleteMultipartUpload + 4 UploadPartCopy"},
+		{"multipart copy of untagged object", same, Item{Op: Copy, Size: 16*mib + 1, head: &object.Info{}},
+			"2 HeadObject + 1 GetObjectAcl + 1 CreateMultipartUpload + 1 CompleteMultipartUpload + 4 UploadPartCopy"},
+		{"IgnoreGrants and tags given", given, Item{Op: Copy, Size: 16*mib + 1},
+			"1 HeadObject + 1 CreateMultipartUpload + 1 CompleteMultipartUpload + 4 UploadPartCopy"},
+	} {
+		got, err := c.e.Requests(c.it)
+		if err != nil || got.String() != c.text {
+			t.Errorf("%s: %q, %v; want %q", c.name, got.String(), err, c.text)
+		}
+	}
+}

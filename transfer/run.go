@@ -59,6 +59,7 @@ type task struct {
 	it         Item
 	verified   string          // what the item's bytes were checked against, once they were
 	unverified string          // why a download's bytes could not be checked, when they could not
+	noGrants   string          // why a copy's source grants could not be read, when they could not
 	etag       string          // the ETag of the object an upload wrote, once it did
 	whole      object.Checksum // the whole-file checksum an upload recorded (haul-checksum)
 	meta       seenMetadata    // the user metadata a download's GET brought
@@ -107,7 +108,7 @@ func (r *run) runItem(ctx context.Context, it Item) {
 		r.sum.Done++
 		r.sum.Bytes += size
 		r.mu.Unlock()
-		r.emit(Event{Kind: Done, Item: t.it, Elapsed: time.Since(start), Verified: t.verified, Unverified: t.unverified, Checksum: t.whole})
+		r.emit(Event{Kind: Done, Item: t.it, Elapsed: time.Since(start), Verified: t.verified, Unverified: t.unverified, NoGrants: t.noGrants, Checksum: t.whole})
 	}
 }
 

@@ -173,9 +173,27 @@ type Copier interface {
 }
 
 // Describer is the optional capability of describing an object with the properties an
-// upload gives it (content type, cache control, storage class, encryption, metadata; not
-// the ACL, which a HEAD answer does not tell), with which a copy keeps them. Without it a
-// copy keeps what HeadObject tells: content type and metadata.
+// upload gives it (content type, cache control, storage class, encryption, metadata, the
+// number of its tags; not the ACL or the tags themselves, which a HEAD answer does not
+// tell), with which a copy keeps them. Without it a copy keeps what HeadObject tells:
+// content type and metadata.
 type Describer interface {
 	DescribeObject(ctx context.Context, ref object.Ref) (object.Info, object.Options, error)
+}
+
+// GrantReader is the optional capability of reading an object's grants beyond its owner's,
+// with which a copy carries them (the engine asks beside the HEAD, at the same time). A
+// store that cannot read any object's grants (the server keeps none, the caller may not
+// read them) returns an error wrapping object.ErrUnreadable: the copy goes on without them
+// and its Done event says so (Event.NoGrants). A private object has none: nil.
+type GrantReader interface {
+	ObjectGrants(ctx context.Context, ref object.Ref) ([]object.Grant, error)
+}
+
+// TagReader is the optional capability of reading an object's tags, with which a copy that
+// the server does not make in one request (a multipart copy, a copy between stores)
+// carries them; the engine asks only when Info.TagCount says there are some. An error
+// wrapping object.ErrUnreadable fails the copy, which would lose the tags.
+type TagReader interface {
+	ObjectTags(ctx context.Context, ref object.Ref) (map[string]string, error)
 }

@@ -123,6 +123,11 @@ type Options struct {
 	// (S3's metadata directive REPLACE; COPY without it). The ACL, storage class and
 	// encryption given are applied either way; those not given are the source's.
 	ReplaceMetadata bool
+	// IgnoreGrants makes copies neither read nor carry their source's grants (no
+	// GetObjectAcl per object): a copy then gets the ACL given in its object options, or
+	// the destination bucket's default. Without it a copy given no canned ACL carries the
+	// source's grants beyond its owner's (see copyOptions).
+	IgnoreGrants bool
 	// Journal, when set, makes the run resumable: multipart uploads and downloads are
 	// recorded as they progress, finished items are skipped when the run is repeated, and
 	// a cancelled or failed run keeps its uploaded parts and temporary files for the next
@@ -144,6 +149,9 @@ type Engine struct {
 	bufs  sync.Pool           // stream part buffers (*[]byte), reused between parts
 
 	checksums sync.Map // bucket -> the store's default checksum algorithm
+	// noGrants holds, for a source bucket of which no object's grants can be read
+	// (object.ErrUnreadable), why: later copies from it do not ask again.
+	noGrants sync.Map
 }
 
 // New returns an Engine that uses store.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/haul-s3/haul/object"
 	"github.com/haul-s3/haul/s3store"
 	"github.com/haul-s3/haul/transfer"
 	"github.com/haul-s3/haul/transfer/journal"
@@ -25,6 +26,7 @@ var adviceByCode = map[string]string{
 	"EntityTooSmall":               "a part other than the last is smaller than the server's minimum (5 MiB on S3); use a larger --part-size",
 	"EntityTooLarge":               "the object or part is larger than the server accepts; use a smaller --part-size or --multipart-threshold",
 	"InvalidArgument":              "the server rejected an argument of the request; check the options given (--sse, --storage-class, --acl)",
+	"InvalidTag":                   "the server refused a tag; check --tags (MinIO takes only ASCII letters and digits, spaces and + - = . _ : / @)",
 	"InvalidStorageClass":          "the server does not know this storage class; check --storage-class",
 	"AuthorizationHeaderMalformed": "the request was signed for the wrong region; pass the bucket's region with --region",
 	"PermanentRedirect":            "the bucket is in another region or must be reached at another endpoint; pass its region with --region",
@@ -50,6 +52,12 @@ func storeAdvice(e *s3store.Error) string {
 		return e.Code + ": this server cannot create the bucket in the region asked for (many S3-compatible servers have one region); omit --region or give the server's own"
 	case e.Op == "UploadPartCopy" && e.Code == "InvalidArgument":
 		return e.Code + ": the server refused a part copied on the server; MinIO refuses them into an upload with a checksum algorithm: copy without --checksum (the bytes do not leave the server); else check --sse and --storage-class"
+	case e.Option == "tags":
+		return e.Code + ": this server does not keep object tags; run without --tags"
+	case e.Op == "GetObjectAcl":
+		return e.Detail() + "; the source's ACL could not be read, so the copy was not made: give --acl to set the copy's ACL, or --no-copy-acl to copy without reading it"
+	case e.Op == "GetObjectTagging":
+		return e.Detail() + "; the source's tags could not be read, so the copy was not made: give --tags to set the copy's tags"
 	case e.Option == "sse":
 		return e.Code + ": the server does not support --sse " + e.Value + " (MinIO, for one, needs a KMS configured for any --sse); run without --sse, or set encryption up on the server"
 	case e.Advice != "":
@@ -95,6 +103,8 @@ func advise(err error) string {
 		damaged *journal.DamagedError
 	)
 	switch {
+	case errors.Is(err, object.ErrUnreadable) && strings.Contains(msg, "GetObjectTagging"):
+		msg += "; give --tags to set the copy's tags"
 	case errors.As(err, &tooMany):
 		msg += " (give a larger --part-size)"
 	case errors.As(err, &stall):

@@ -17,6 +17,7 @@ import (
 type copyFlags struct {
 	srcEndpoint, srcProfile, srcRegion string
 	directive                          string // --metadata-directive: "", COPY or REPLACE
+	noCopyACL                          bool   // --no-copy-acl: copies do not read their source's grants
 }
 
 func (c *copyFlags) register(fl *pflag.FlagSet) {
@@ -24,11 +25,12 @@ func (c *copyFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&c.srcProfile, "source-profile", "", "S3 to S3: shared-config profile of the source (default: the destination's, --profile)")
 	fl.StringVar(&c.srcRegion, "source-region", "", "S3 to S3: region of the source (default: the destination's, --region)")
 	fl.StringVar(&c.directive, "metadata-directive", "", "S3 to S3: COPY keeps the source's metadata, content type and cache control; REPLACE gives the copy only those given with --metadata, --content-type and --cache-control (default: REPLACE when one of those is given, else COPY)")
+	fl.BoolVar(&c.noCopyACL, "no-copy-acl", false, "S3 to S3: do not read each source object's ACL (one GetObjectAcl per object, sent beside its HEAD) to give its grants to the copy; the copy gets --acl, else the destination bucket's default (--acl alone also skips the read)")
 }
 
 // given reports whether any flag of a copy from S3 to S3 was given.
 func (c *copyFlags) given() bool {
-	return c.srcEndpoint != "" || c.srcProfile != "" || c.srcRegion != "" || c.directive != ""
+	return c.srcEndpoint != "" || c.srcProfile != "" || c.srcRegion != "" || c.directive != "" || c.noCopyACL
 }
 
 // replaceMetadata checks --metadata-directive against the metadata flags and reports
@@ -63,6 +65,7 @@ func (a *app) planCopy(f *cpFlags, opts *transfer.Options, src, dst string) (pla
 	if opts.ReplaceMetadata, err = f.replaceMetadata(); err != nil {
 		return nil, "", err
 	}
+	opts.IgnoreGrants = f.copy.noCopyACL
 	if e := f.copy.srcEndpoint; e != "" && !strings.HasPrefix(e, "http://") && !strings.HasPrefix(e, "https://") {
 		return nil, "", usagef("--source-endpoint-url %q: give a URL starting with http:// or https://", e)
 	}

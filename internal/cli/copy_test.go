@@ -18,6 +18,8 @@ func TestCopyAndMoveUsage(t *testing.T) {
 		wantErr string
 	}{
 		{"directive with an upload", []string{"cp", file, "s3://dst-bucket/k", "--metadata-directive", "COPY"}, "copies from S3 to S3"},
+		{"--no-copy-acl with an upload", []string{"cp", file, "s3://dst-bucket/k", "--no-copy-acl"}, "copies from S3 to S3"},
+		{"--no-copy-acl with a sync upload", []string{"sync", filepath.Dir(file), "s3://dst-bucket/p", "--no-copy-acl"}, "syncs from S3 to S3"},
 		{"source flag with a download", []string{"cp", "s3://dst-bucket/k", file, "--source-profile", "p"}, "copies from S3 to S3"},
 		{"unknown directive", []string{"cp", "s3://src-bucket/k", "s3://dst-bucket/k", "--metadata-directive", "KEEP"}, "use COPY or REPLACE"},
 		{"metadata with COPY", []string{"cp", "s3://src-bucket/k", "s3://dst-bucket/k", "--metadata-directive", "copy", "--metadata", "a=b"}, "--metadata-directive REPLACE"},

@@ -38,6 +38,7 @@ type cpFlags struct {
 	throttle     time.Duration
 	acl          string
 	metadata     []string
+	tags         []string
 	sse, kmsKey  string
 	storageClass string
 	contentType  string
@@ -115,6 +116,7 @@ func (f *cpFlags) register(fl *pflag.FlagSet, checksumFlag, filterScope string) 
 	fl.DurationVar(&f.throttle, "throttle-timeout", transfer.DefaultThrottleTimeout, "give up when the server has throttled every request (503 SlowDown, 429) for this long (0: never); throttled requests wait together and use up no --retries")
 	fl.StringVar(&f.acl, "acl", "", "canned ACL: "+strings.Join(cannedACLs, ", "))
 	fl.StringArrayVar(&f.metadata, "metadata", nil, "user metadata key=value (repeatable)")
+	fl.StringArrayVar(&f.tags, "tags", nil, "object tag key=value (repeatable, at most 10; key up to 128 characters, value up to 256); on a copy from S3 to S3 they replace the source's tags, which are copied otherwise")
 	fl.StringVar(&f.sse, "sse", "", "server-side encryption: AES256, aws:kms or aws:kms:dsse")
 	fl.StringVar(&f.kmsKey, "sse-kms-key-id", "", "KMS key ID for --sse aws:kms")
 	fl.StringVar(&f.storageClass, "storage-class", "", "storage class, e.g. STANDARD_IA (as the server names them)")
@@ -211,6 +213,10 @@ func (f *cpFlags) options() (transfer.Options, error) {
 	if err != nil {
 		return o, err
 	}
+	tags, err := parseTags(f.tags)
+	if err != nil {
+		return o, err
+	}
 	if len(f.rules) > 0 {
 		if !f.recursive {
 			return o, usagef("--include and --exclude select among the files of a directory or the keys of a prefix: add -r")
@@ -237,7 +243,7 @@ func (f *cpFlags) options() (transfer.Options, error) {
 		Concurrency: concurrency, PartSize: f.partSize, MultipartThreshold: f.threshold,
 		MemoryBudget: f.memory, Retries: retries, StallTimeout: stall, ThrottleTimeout: throttle, SkipVerify: f.verify == verifyOff, VerifyRequired: f.verify == verifyRequired,
 		Object: object.Options{ACL: f.acl, Metadata: meta, SSE: f.sse, SSEKMSKeyID: f.kmsKey,
-			StorageClass: f.storageClass, ContentType: f.contentType, CacheControl: f.cacheControl, Checksum: sum},
+			StorageClass: f.storageClass, ContentType: f.contentType, CacheControl: f.cacheControl, Checksum: sum, Tags: tags},
 	}, nil
 }
 
@@ -292,7 +298,7 @@ func (a *app) cp(ctx context.Context, f *cpFlags, src, dst string) error {
 	case !srcS3 && !dstS3:
 		return usagef("neither %q nor %q is an S3 URL (s3://bucket/key); one side must be", src, dst)
 	case (!srcS3 || !dstS3) && f.copy.given():
-		return usagef("--source-endpoint-url, --source-profile, --source-region and --metadata-directive are for copies from S3 to S3")
+		return usagef("--source-endpoint-url, --source-profile, --source-region, --metadata-directive and --no-copy-acl are for copies from S3 to S3")
 	case f.move && (src == "-" || dst == "-"):
 		return usagef("mv moves files and objects, not a stream: use cp with -")
 	case f.noFollow && (srcS3 || src == "-"):

@@ -13,6 +13,8 @@ import (
 // requestsJSON is a plan's count of requests by operation; -1 is not known in advance.
 type requestsJSON struct {
 	HeadObject              int `json:"head_object,omitempty"`
+	GetObjectAcl            int `json:"get_object_acl,omitempty"`
+	GetObjectTagging        int `json:"get_object_tagging,omitempty"`
 	PutObject               int `json:"put_object,omitempty"`
 	CreateMultipartUpload   int `json:"create_multipart_upload,omitempty"`
 	UploadPart              int `json:"upload_part,omitempty"`
@@ -26,7 +28,7 @@ type requestsJSON struct {
 }
 
 func requestsOf(q transfer.Requests) *requestsJSON {
-	r := requestsJSON{HeadObject: q.HeadObject, PutObject: q.PutObject, CreateMultipartUpload: q.CreateMultipartUpload,
+	r := requestsJSON{HeadObject: q.HeadObject, GetObjectAcl: q.GetObjectAcl, GetObjectTagging: q.GetObjectTagging, PutObject: q.PutObject, CreateMultipartUpload: q.CreateMultipartUpload,
 		UploadPart: q.UploadPart, CompleteMultipartUpload: q.CompleteMultipartUpload, GetObject: q.GetObject, RangedGet: q.RangedGet,
 		CopyObject: q.CopyObject, UploadPartCopy: q.UploadPartCopy, DeleteObject: q.DeleteObject}
 	return &r

@@ -42,8 +42,11 @@ type event struct {
 	Verified string  `json:"verified,omitempty"`  // what a download was checked against; "none" when nothing could be
 	// Unverified says why a download with "verified":"none" could not be checked.
 	Unverified string `json:"unverified,omitempty"`
-	Reason     string `json:"reason,omitempty"` // sync: why an item is in the plan (new, size 1 B -> 2 B, ...)
-	Moved      bool   `json:"moved,omitempty"`  // mv: the source was removed once the item was verified
+	// NoGrants says, on a copy's done event, why its source's grants could not be read (the
+	// copy has the destination bucket's default ACL).
+	NoGrants string `json:"no_grants,omitempty"`
+	Reason   string `json:"reason,omitempty"` // sync: why an item is in the plan (new, size 1 B -> 2 B, ...)
+	Moved    bool   `json:"moved,omitempty"`  // mv: the source was removed once the item was verified
 
 	// Listings.
 	Bucket       string        `json:"bucket,omitempty"`        // a bucket's name

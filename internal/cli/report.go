@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
 	"github.com/haul-s3/haul/internal/bytesize"
+	"github.com/haul-s3/haul/object"
 	"github.com/haul-s3/haul/transfer"
 )
 
@@ -27,6 +29,8 @@ type reporter struct {
 	out                 *output   // --json events
 	unverified          int       // downloads that nothing could verify
 	unverifiedWhy       string    // why the first of them could not be
+	noGrants            int       // copies made without their source's grants: none could be read
+	noGrantsWhy         string    // why, for the first of them
 	silentDone          bool      // print no line for an item done (cat: the bytes are the answer)
 	walks               bool      // the run walks a local directory: its --json summary counts what it skipped
 }
@@ -90,6 +94,11 @@ func (r *reporter) Observe(ev transfer.Event) {
 		}
 	case transfer.Done:
 		r.done++
+		if ev.NoGrants != "" {
+			if r.noGrants++; r.noGrants == 1 {
+				r.noGrantsWhy = ev.NoGrants
+			}
+		}
 		if ev.Verified == "none" {
 			if r.unverified++; r.unverified == 1 {
 				r.unverifiedWhy = ev.Unverified
@@ -98,7 +107,7 @@ func (r *reporter) Observe(ev transfer.Event) {
 		switch {
 		case r.a.json:
 			r.emitJSON(event{Event: "done", Op: string(ev.Item.Op), Src: ev.Item.Src(), Dst: ev.Item.Dst(), Bytes: new(ev.Item.Size), Seconds: ev.Elapsed.Seconds(),
-				Verified: ev.Verified, Unverified: ev.Unverified, Reason: ev.Item.Reason, Moved: ev.Item.Move})
+				Verified: ev.Verified, Unverified: ev.Unverified, NoGrants: ev.NoGrants, Reason: ev.Item.Reason, Moved: ev.Item.Move})
 		case r.a.quiet || r.silentDone:
 		case ev.Item.Op == transfer.Delete:
 			r.line(r.lines, "delete: %s", ev.Item.Dst())
@@ -212,6 +221,20 @@ func (r *reporter) noteUnverified() {
 	fmt.Fprintf(r.a.stderr, "note: %d downloaded %s could not be verified (%s); --verify=required makes that a failure\n", r.unverified, files, r.unverifiedWhy)
 }
 
+// noteNoGrants says, once per run, how many copies were made without their source's grants
+// because none could be read.
+func (r *reporter) noteNoGrants() {
+	if r.noGrants == 0 {
+		return
+	}
+	copies := "copy was"
+	if r.noGrants > 1 {
+		copies = "copies were"
+	}
+	fmt.Fprintf(r.a.stderr, "note: %d %s made without the source's grants, which could not be read (%s): they have the destination bucket's default ACL; give --acl to set one, or --no-copy-acl to skip the read\n",
+		r.noGrants, copies, strings.TrimPrefix(r.noGrantsWhy, object.ErrUnreadable.Error()+": "))
+}
+
 // finish prints the summary and returns the error that decides the exit code.
 func (r *reporter) finish(sum transfer.Summary, err error) error {
 	r.endBar()
@@ -232,6 +255,7 @@ func (r *reporter) finish(sum transfer.Summary, err error) error {
 		r.emitJSON(ev)
 	} else if !r.a.quiet || sum.Failed > 0 || sum.NotDone > 0 || interrupted {
 		r.noteUnverified()
+		r.noteNoGrants()
 		many := r.files > 1 || (sum.Failed > 0 && !isStop) || sum.NotDone > 0 || interrupted || sum.Ignored > 0
 		if many {
 			why := ""

@@ -18,12 +18,14 @@ import (
 func (a *app) statCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "stat s3://bucket/key",
-		Short: "Print an object's size, ETag, time, storage class, checksums, encryption and metadata",
+		Short: "Print an object's size, ETag, time, storage class, checksums, encryption, metadata and tags",
 		Long: `Print what the server says of an object (one HEAD request, with checksum mode on):
 its size, ETag, last-modified time, storage class, content type, every checksum the server
 returns, server-side encryption (and the KMS key), version ID and user metadata, one
-"Field: value" line each. A field the server does not return is left out (S3 leaves the
-storage class out for STANDARD). --json prints the same as one JSON object.`,
+"Field: value" line each, and the object's tags (a second request, GetObjectTagging; a
+server that keeps no tags is said in a "Tags:" line, and stat still succeeds). A field the
+server does not return is left out (S3 leaves the storage class out for STANDARD). --json
+prints the same as one JSON object.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.stat(cmd.Context(), args[0])
@@ -52,6 +54,8 @@ type statJSON struct {
 	SSEKMSKeyID     string            `json:"sse_kms_key_id,omitempty"`
 	SSECustomer     string            `json:"sse_customer_algorithm,omitempty"`
 	Metadata        map[string]string `json:"metadata,omitempty"`
+	Tags            map[string]string `json:"tags,omitempty"`
+	TagsUnread      string            `json:"tags_unread,omitempty"` // why the tags could not be read
 }
 
 func (a *app) stat(ctx context.Context, arg string) error {
@@ -78,6 +82,13 @@ func (a *app) stat(ctx context.Context, arg string) error {
 		SSE: st.SSE, SSEKMSKeyID: st.SSEKMSKeyID, SSECustomer: st.SSECustomer, Metadata: st.Metadata}
 	if !st.LastModified.IsZero() {
 		j.LastModified = st.LastModified.UTC().Format(time.RFC3339)
+	}
+	err = retrying(store).do(ctx, func(ctx context.Context) error {
+		j.Tags, err = store.ObjectTags(ctx, u)
+		return err
+	})
+	if err != nil { // the rest is known: said in a line, not a failure of stat
+		j.Tags, j.TagsUnread = nil, tagsUnread(err)
 	}
 	if a.json {
 		b, err := json.Marshal(j)
@@ -123,6 +134,12 @@ func statText(j *statJSON) string {
 	fields = append(fields, field{"Encryption", sse})
 	for _, k := range slices.Sorted(maps.Keys(j.Metadata)) {
 		fields = append(fields, field{"Metadata " + k, j.Metadata[k]})
+	}
+	for _, k := range slices.Sorted(maps.Keys(j.Tags)) {
+		fields = append(fields, field{"Tag " + k, j.Tags[k]})
+	}
+	if j.TagsUnread != "" {
+		fields = append(fields, field{"Tags", "not read: " + j.TagsUnread})
 	}
 	width := 0
 	for _, f := range fields {

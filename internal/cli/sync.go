@@ -120,7 +120,7 @@ func (a *app) checkSync(f *syncFlags, src, dst string) (syncJob, error) {
 	case srcS3 && dstS3:
 		return a.checkSyncCopy(f, src, dst)
 	case f.copy.given():
-		return j, usagef("--source-endpoint-url, --source-profile, --source-region and --metadata-directive are for syncs from S3 to S3")
+		return j, usagef("--source-endpoint-url, --source-profile, --source-region, --metadata-directive and --no-copy-acl are for syncs from S3 to S3")
 	case !srcS3 && !dstS3:
 		return j, usagef("neither %q nor %q is an S3 URL (s3://bucket/prefix); one side must be", src, dst)
 	case src == "-" || dst == "-":
@@ -340,6 +340,7 @@ func (a *app) syncSource(ctx context.Context, f *syncFlags, opts *transfer.Optio
 	if opts.ReplaceMetadata, err = f.replaceMetadata(); err != nil {
 		return nil, err
 	}
+	opts.IgnoreGrants = f.copy.noCopyACL
 	if opts.Source, err = a.sourceStore(ctx, &f.cpFlags, store); err != nil {
 		return nil, err
 	}
