@@ -70,7 +70,7 @@ var hhmm = regexp.MustCompile(`^([0-9]{1,2}):([0-9]{2})$`)
 // wrap ErrSyntax and name the accepted forms.
 func Parse(s string) (Schedule, error) {
 	fail := func(why string) error {
-		return fmt.Errorf("%w: %q: %s; give %s", ErrSyntax, s, why, Forms)
+		return fmt.Errorf("%w: %s; give %s", ErrSyntax, why, Forms)
 	}
 	t := strings.TrimSpace(s)
 	if t == "" {
@@ -114,18 +114,27 @@ func parseRates(s string) (Rates, error) {
 		return Rates{}, fmt.Errorf("%s is a time of day without a rate (a timetable entry is HH:MM,RATE)", s)
 	}
 	up, down, pair := strings.Cut(s, ":")
-	u, err := bytesize.ParseRate(up)
+	u, err := parseRate(up)
 	if err != nil {
 		return Rates{}, err
 	}
 	if !pair {
 		return Rates{Up: u, Down: u, Shared: true}, nil
 	}
-	d, err := bytesize.ParseRate(down)
+	d, err := parseRate(down)
 	if err != nil {
 		return Rates{}, err
 	}
 	return Rates{Up: u, Down: d}, nil
+}
+
+// parseRate is bytesize.ParseRate, whose forms Parse's error names already.
+func parseRate(s string) (int64, error) {
+	r, err := bytesize.ParseRate(s)
+	if errors.Is(err, bytesize.ErrNotRate) {
+		return 0, fmt.Errorf("%q is not a rate", s)
+	}
+	return r, err
 }
 
 // timeOfDay reads HH:MM (00:00 to 23:59) as the duration from midnight.

@@ -3,6 +3,7 @@
 package bytesize
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/big"
@@ -52,6 +53,9 @@ var bitUnits = map[string]int64{
 	"bit": 1, "kbit": 1000, "mbit": 1000 * 1000, "gbit": 1000 * 1000 * 1000, "tbit": 1000 * 1000 * 1000 * 1000,
 }
 
+// ErrNotRate is wrapped by ParseRate's error for a text that is no rate at all.
+var ErrNotRate = errors.New("not a rate")
+
 // RateForms names the forms ParseRate takes, for messages.
 const RateForms = "100MiB/s, 50MB/s, 800Mbit/s, 1048576 (bytes per second) or off"
 
@@ -60,7 +64,7 @@ const RateForms = "100MiB/s, 50MB/s, 800Mbit/s, 1048576 (bytes per second) or of
 // "100MiB/s", "50MB/s", "800Mbit/s" (100,000,000 bytes a second), "1048576". "off" and "0"
 // mean no limit, and return 0. A rate in bits is rounded down to whole bytes.
 func ParseRate(s string) (int64, error) {
-	notRate := fmt.Errorf("%q is not a rate: write it like %s", s, RateForms)
+	notRate := fmt.Errorf("%q is %w: write it like %s", s, ErrNotRate, RateForms)
 	t := strings.TrimSpace(s)
 	if strings.EqualFold(t, "off") {
 		return 0, nil

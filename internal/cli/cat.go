@@ -31,6 +31,7 @@ something fails or nothing could check the bytes.`,
 	fl.DurationVar(&f.throttle, "throttle-timeout", transfer.DefaultThrottleTimeout, "give up when the server has throttled every request (503 SlowDown, 429) for this long (0: never)")
 	fl.Var(&f.verify, "verify", "check the bytes: true (against what haul can check, else a note says nothing could), required (an object nothing can check fails before a byte is written) or false")
 	fl.Lookup("verify").NoOptDefVal = "true"
+	fl.Var(bwlimitFlag{&f.bwlimit}, "bwlimit", "cap the bytes received per second: RATE (100MiB/s, 50MB/s, 800Mbit/s, bytes per second, or off), or a timetable in local time, \"08:00,10MiB/s 19:00,off\" (see haul cp --help)")
 	return cmd
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/haul-s3/haul/bwlimit"
 	"github.com/haul-s3/haul/filter"
 	"github.com/haul-s3/haul/object"
 	"github.com/haul-s3/haul/s3store"
@@ -58,6 +59,7 @@ type cpFlags struct {
 	filter      transfer.Filter // from rules; nil when there are none
 	copy        copyFlags       // S3 to S3 (cp, mv)
 	move        bool            // mv: remove each source once its copy is verified
+	bwlimit     bwlimit.Schedule
 }
 
 func (a *app) cpCommand() *cobra.Command {
@@ -126,6 +128,7 @@ func (f *cpFlags) register(fl *pflag.FlagSet, checksumFlag, filterScope string) 
 	fl.Lookup("verify").NoOptDefVal = "true"
 	fl.BoolVar(&f.resume, "resume", false, "keep a journal so an interrupted copy continues where it stopped (run the same command again, or haul resume)")
 	fl.StringVar(&f.journal, "journal", "", "journal file for --resume (default: one per source and destination in "+journalDirHint+")")
+	fl.Var(bwlimitFlag{&f.bwlimit}, "bwlimit", bwlimitHelp)
 }
 
 // verifyMode is the value of --verify: true, false or required.
@@ -232,6 +235,7 @@ func (f *cpFlags) options() (transfer.Options, error) {
 	return transfer.Options{
 		Concurrency: concurrency, PartSize: f.partSize, MultipartThreshold: f.threshold,
 		MemoryBudget: f.memory, Retries: retries, StallTimeout: stall, ThrottleTimeout: throttle, SkipVerify: f.verify == verifyOff, VerifyRequired: f.verify == verifyRequired,
+		Bandwidth: bandwidth(f.bwlimit),
 		Object: object.Options{ACL: f.acl, Metadata: meta, SSE: f.sse, SSEKMSKeyID: f.kmsKey,
 			StorageClass: f.storageClass, ContentType: f.contentType, CacheControl: f.cacheControl, Checksum: sum},
 	}, nil
