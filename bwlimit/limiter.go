@@ -8,15 +8,16 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// MaxBurst is the largest burst of a bucket: the most bytes that move at once after a
-// pause, and the most one wait asks for.
-const MaxBurst = 64 << 10
+// MaxChunk is the most bytes one wait should ask for (Direction.Burst): short waits, so
+// that the readers of a run take turns often and a change of the timetable is felt soon.
+const MaxChunk = 64 << 10
 
-// burst is the bucket size for r bytes a second: a tenth of a second of bytes, at least
-// one and at most MaxBurst. A small bucket keeps each wait short, so that the readers of a
-// run take turns often, and a change of the timetable is felt within a few waits.
+// burst is the bucket size for r bytes a second: a tenth of a second of bytes (at least
+// one). After a pause of the readers (a busy server or CPU, the requests between parts)
+// that much may go at once, so that the run keeps to its rate on average; a smaller bucket
+// loses the time of every pause longer than it lasts.
 func burst(r int64) int {
-	return int(min(max(r/10, 1), MaxBurst))
+	return int(max(r/10, 1))
 }
 
 // Limiter paces the bytes of a run by a Schedule: Up for the bytes sent (request bodies),
@@ -120,13 +121,13 @@ func (d *Direction) WaitN(ctx context.Context, n int) error {
 	return nil
 }
 
-// Burst returns the most bytes one wait should ask for: the burst of the bucket in force
-// (a tenth of a second of bytes, at most MaxBurst), or MaxBurst with no limit in force.
+// Burst returns the most bytes one wait should ask for: MaxChunk, or less when the
+// bucket in force holds less (a tenth of a second of bytes).
 // More may be asked for (WaitN cuts it into pieces), as the burst may change before the
 // wait when the timetable moves on.
 func (d *Direction) Burst() int {
 	d.l.update()
-	n := MaxBurst
+	n := MaxChunk
 	for _, b := range []*rate.Limiter{d.l.shared, d.own} {
 		if b.Limit() != rate.Inf {
 			n = min(n, max(b.Burst(), 1))

@@ -47,14 +47,14 @@ func TestLimiterFollowsTimetable(t *testing.T) {
 		want               string
 		burstUp, burstDown int
 	}{
-		{day(1, 7, 0), 0, 0, 0, "off", MaxBurst, MaxBurst}, // 19:00 of the day before
-		{day(1, 7, 59), 0, 0, 0, "off", MaxBurst, MaxBurst},
-		{day(1, 8, 0), rate.Limit(10 * mib), 0, 0, "10.0MiB/s", MaxBurst, MaxBurst},
-		{day(1, 11, 59), rate.Limit(10 * mib), 0, 0, "10.0MiB/s", MaxBurst, MaxBurst},
-		{day(1, 12, 0), 0, rate.Limit(256 * kib), rate.Limit(2 * mib), "256.0KiB/s:2.0MiB/s", int(256 * kib / 10), MaxBurst},
-		{day(1, 19, 0), 0, 0, 0, "off", MaxBurst, MaxBurst},
-		{day(2, 0, 30), 0, 0, 0, "off", MaxBurst, MaxBurst},
-		{day(2, 8, 1), rate.Limit(10 * mib), 0, 0, "10.0MiB/s", MaxBurst, MaxBurst},
+		{day(1, 7, 0), 0, 0, 0, "off", MaxChunk, MaxChunk}, // 19:00 of the day before
+		{day(1, 7, 59), 0, 0, 0, "off", MaxChunk, MaxChunk},
+		{day(1, 8, 0), rate.Limit(10 * mib), 0, 0, "10.0MiB/s", MaxChunk, MaxChunk},
+		{day(1, 11, 59), rate.Limit(10 * mib), 0, 0, "10.0MiB/s", MaxChunk, MaxChunk},
+		{day(1, 12, 0), 0, rate.Limit(256 * kib), rate.Limit(2 * mib), "256.0KiB/s:2.0MiB/s", int(256 * kib / 10), MaxChunk},
+		{day(1, 19, 0), 0, 0, 0, "off", MaxChunk, MaxChunk},
+		{day(2, 0, 30), 0, 0, 0, "off", MaxChunk, MaxChunk},
+		{day(2, 8, 1), rate.Limit(10 * mib), 0, 0, "10.0MiB/s", MaxChunk, MaxChunk},
 	}
 	for _, st := range steps {
 		c.set(st.at)
@@ -143,13 +143,13 @@ func TestLimiterOff(t *testing.T) {
 	if err := l.Up().WaitN(context.Background(), 1<<30); err != nil {
 		t.Fatal(err)
 	}
-	if b := l.Down().Burst(); b != MaxBurst {
-		t.Errorf("Burst() = %d, want MaxBurst", b)
+	if b := l.Down().Burst(); b != MaxChunk {
+		t.Errorf("Burst() = %d, want MaxChunk", b)
 	}
 }
 
 func TestBurst(t *testing.T) {
-	for r, want := range map[int64]int{1: 1, 9: 1, 10: 1, 1000: 100, 512 * kib: int(512 * kib / 10), mib: MaxBurst, 100 * mib: MaxBurst} {
+	for r, want := range map[int64]int{1: 1, 9: 1, 10: 1, 1000: 100, 512 * kib: int(512 * kib / 10), mib: int(mib / 10), 100 * mib: int(10 * mib)} {
 		if got := burst(r); got != want {
 			t.Errorf("burst(%d) = %d, want %d", r, got, want)
 		}
