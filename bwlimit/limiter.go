@@ -29,9 +29,10 @@ type Limiter struct {
 	sched Schedule
 	now   func() time.Time // time.Now; a test's clock
 
-	mu   sync.Mutex
-	cur  int       // the entry in force, -1 before the first wait
-	next time.Time // when the next entry takes over
+	mu       sync.Mutex
+	cur      int       // the entry in force, -1 before the first wait
+	next     time.Time // when the next entry takes over
+	onChange func(Slot)
 
 	shared, up, down *rate.Limiter
 }
@@ -57,6 +58,16 @@ func (l *Limiter) Now() Rates {
 	return l.sched[l.cur].Rates
 }
 
+// OnChange sets fn to be called when another entry of the timetable comes into force
+// while the limiter is in use (not for the entry found in force first), with that entry.
+// fn runs in the goroutine of the wait that found the change, after the buckets changed,
+// and must return quickly.
+func (l *Limiter) OnChange(fn func(Slot)) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.onChange = fn
+}
+
 // update applies the timetable's entry in force now, if it is not the one applied.
 func (l *Limiter) update() {
 	if len(l.sched) == 0 {
@@ -64,17 +75,25 @@ func (l *Limiter) update() {
 	}
 	now := l.now()
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	if l.cur >= 0 && now.Before(l.next) {
+		l.mu.Unlock()
 		return
 	}
 	i, next := l.sched.in(now)
 	l.next = next
-	if i == l.cur {
-		return
+	first, changed, fn := l.cur < 0, i != l.cur, l.onChange
+	if changed {
+		l.cur = i
+		l.apply(now, l.sched[i].Rates)
 	}
-	l.cur = i
-	r := l.sched[i].Rates
+	l.mu.Unlock()
+	if changed && !first && fn != nil {
+		fn(l.sched[i])
+	}
+}
+
+// apply sets the buckets' rates to r from now.
+func (l *Limiter) apply(now time.Time, r Rates) {
 	if r.Shared {
 		set(l.shared, now, r.Up)
 		set(l.up, now, 0)

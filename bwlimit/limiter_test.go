@@ -3,6 +3,7 @@ package bwlimit
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -40,6 +41,8 @@ func TestLimiterFollowsTimetable(t *testing.T) {
 	day := func(d, hh, mm int) time.Time { return time.Date(2026, 12, d, hh, mm, 0, 0, time.Local) }
 	c := &fakeClock{t: day(1, 7, 0)}
 	l := newAt(s, c.now)
+	var changes []string
+	l.OnChange(func(sl Slot) { changes = append(changes, clock(sl.At)+" "+sl.Rates.String()) })
 	ctx := context.Background()
 	steps := []struct {
 		at                 time.Time
@@ -74,6 +77,11 @@ func TestLimiterFollowsTimetable(t *testing.T) {
 		if b := l.Down().Burst(); b != st.burstDown {
 			t.Errorf("at %s: Down().Burst() = %d, want %d", st.at.Format("Jan 2 15:04"), b, st.burstDown)
 		}
+	}
+	// Told of each entry that came into force after the first, once.
+	want := []string{"08:00 10.0MiB/s", "12:00 256.0KiB/s:2.0MiB/s", "19:00 off", "08:00 10.0MiB/s"}
+	if strings.Join(changes, ", ") != strings.Join(want, ", ") {
+		t.Errorf("OnChange told of %q, want %q", changes, want)
 	}
 }
 

@@ -48,6 +48,9 @@ type Slot struct {
 	Rates Rates
 }
 
+// Time returns the entry's time of day as HH:MM.
+func (s Slot) Time() string { return clock(s.At) }
+
 // Schedule is a run's limits: one Slot at midnight for a single limit (which then holds
 // all day), or a timetable's entries in order of At. The entry in force at a time is the
 // last whose time of day has passed; before the first, the last of the day before.

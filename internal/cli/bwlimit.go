@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"sync"
+
 	"github.com/haul-s3/haul/bwlimit"
 	"github.com/haul-s3/haul/transfer"
 )
@@ -29,11 +31,40 @@ func (b bwlimitFlag) Set(v string) error {
 
 func (b bwlimitFlag) Type() string { return "rate" }
 
-// bandwidth returns the engine's pacing for the schedule: none when it never limits.
-func bandwidth(s bwlimit.Schedule) transfer.Bandwidth {
-	if s.Off() {
+// bandwidth returns the engine's pacing for --bwlimit, none when it never limits, and
+// keeps the limiter for noteBandwidthChanges.
+func (f *cpFlags) bandwidth() transfer.Bandwidth {
+	f.limiter = nil
+	if f.bwlimit.Off() {
 		return transfer.Bandwidth{}
 	}
-	l := bwlimit.New(s)
-	return transfer.Bandwidth{Up: l.Up(), Down: l.Down()}
+	f.limiter = bwlimit.New(f.bwlimit)
+	return transfer.Bandwidth{Up: f.limiter.Up(), Down: f.limiter.Down()}
+}
+
+// noteBandwidthChanges returns the observer to give the engine: obs, which with a
+// --bwlimit timetable also receives a note (a "note" event with --json) each time another
+// entry comes into force during the run. The note comes from the goroutine of a transfer,
+// so obs is then called through a lock, one event at a time.
+func (f *cpFlags) noteBandwidthChanges(obs transfer.Observer) transfer.Observer {
+	if f.limiter == nil || len(f.bwlimit) < 2 {
+		return obs
+	}
+	so := &serialObserver{o: obs}
+	f.limiter.OnChange(func(s bwlimit.Slot) {
+		so.Observe(transfer.Event{Kind: transfer.Notice, Note: "--bwlimit: " + s.Rates.String() + " from " + s.Time() + " (timetable)"})
+	})
+	return so
+}
+
+// serialObserver passes events to o one at a time.
+type serialObserver struct {
+	mu sync.Mutex
+	o  transfer.Observer
+}
+
+func (s *serialObserver) Observe(ev transfer.Event) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.o.Observe(ev)
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/haul-s3/haul/bwlimit"
+	"github.com/haul-s3/haul/transfer"
 )
 
 // A --bwlimit that does not parse is a usage error (exit 2) on every command that has it,
@@ -61,6 +62,28 @@ func TestBwlimitOptions(t *testing.T) {
 		}
 		if (o.Bandwidth.Up != nil) != tt.up || (o.Bandwidth.Down != nil) != tt.down {
 			t.Errorf("--bwlimit %q: up %v, down %v; want paced up %v, down %v", tt.flag, o.Bandwidth.Up, o.Bandwidth.Down, tt.up, tt.down)
+		}
+	}
+}
+
+// Only a timetable's changes are noted, through a lock (they come from a transfer's
+// goroutine); a single rate leaves the observer as it is.
+func TestBwlimitNotesTimetableOnly(t *testing.T) {
+	obs := transfer.ObserverFunc(func(transfer.Event) {})
+	for flag, wrapped := range map[string]bool{"": false, "off": false, "10MiB/s": false, "1MiB/s:off": false, "08:00,10MiB/s 19:00,off": true} {
+		var f cpFlags
+		if flag != "" {
+			if err := (bwlimitFlag{&f.bwlimit}).Set(flag); err != nil {
+				t.Fatal(err)
+			}
+		}
+		f.concurrency = 1
+		if _, err := f.options(); err != nil {
+			t.Fatal(err)
+		}
+		_, isSerial := f.noteBandwidthChanges(obs).(*serialObserver)
+		if isSerial != wrapped {
+			t.Errorf("--bwlimit %q: observer wrapped %v, want %v", flag, isSerial, wrapped)
 		}
 	}
 }

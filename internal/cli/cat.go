@@ -56,7 +56,7 @@ func (a *app) cat(ctx context.Context, f *cpFlags, arg string) error {
 	rep := a.newReporter(false, true)
 	rep.silentDone = true
 	rep.bar = nil // cat's output is often the terminal that stderr is too
-	opts.Observer = rep
+	opts.Observer = f.noteBandwidthChanges(rep)
 	sum, err := transfer.New(store, opts).DownloadStream(ctx, object.Ref{Bucket: u.Bucket, Key: u.Key}, a.stdout)
 	return rep.finish(sum, err)
 }

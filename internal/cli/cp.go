@@ -60,6 +60,7 @@ type cpFlags struct {
 	copy        copyFlags       // S3 to S3 (cp, mv)
 	move        bool            // mv: remove each source once its copy is verified
 	bwlimit     bwlimit.Schedule
+	limiter     *bwlimit.Limiter // made by options from bwlimit; nil when it never limits
 }
 
 func (a *app) cpCommand() *cobra.Command {
@@ -235,7 +236,7 @@ func (f *cpFlags) options() (transfer.Options, error) {
 	return transfer.Options{
 		Concurrency: concurrency, PartSize: f.partSize, MultipartThreshold: f.threshold,
 		MemoryBudget: f.memory, Retries: retries, StallTimeout: stall, ThrottleTimeout: throttle, SkipVerify: f.verify == verifyOff, VerifyRequired: f.verify == verifyRequired,
-		Bandwidth: bandwidth(f.bwlimit),
+		Bandwidth: f.bandwidth(),
 		Object: object.Options{ACL: f.acl, Metadata: meta, SSE: f.sse, SSEKMSKeyID: f.kmsKey,
 			StorageClass: f.storageClass, ContentType: f.contentType, CacheControl: f.cacheControl, Checksum: sum},
 	}, nil
@@ -345,7 +346,7 @@ func (a *app) cp(ctx context.Context, f *cpFlags, src, dst string) error {
 		}
 	}
 	rep := a.newReporter(src == "-", dst == "-")
-	opts.Observer = rep
+	opts.Observer = f.noteBandwidthChanges(rep)
 	var j *journal.Journal
 	if f.resume {
 		if j, err = a.openJournal(f, src, dst); err != nil {
