@@ -14,7 +14,7 @@ import (
 
 // TestBandwidthLimit moves data under --bwlimit on each server and times it: a 24 MiB
 // file up (in parts) and down (in ranges) at 8 MiB/s, and a directory of small files (each
-// sent from memory in one PUT) up at 4 MiB/s, and 16 small files at once at 200 KB/s with a
+// sent from memory in one PUT) up at 4 MiB/s, and 48 small files at once at 200 KB/s with a
 // stall timeout shorter than each waits for its turn. Each run's rate, bytes over wall seconds
 // (the whole haul process: start, HEADs and all), must stay under the cap plus 15% (with
 // no cap, these take a fraction of a second on loopback) and above a quarter of the cap
@@ -44,14 +44,14 @@ func TestBandwidthLimit(t *testing.T) {
 			t.Fatalf("%d small objects stored, want 48", n)
 		}
 
-		// 16 requests at once share 200 KB/s in waits of a tenth of a second each: a request
-		// waits its turn for up to 1.6 s, longer than the stall timeout, and is not stalled.
+		// 48 requests at once share 200 KB/s in waits of a tenth of a second each: a request
+		// waits its turn for up to 4.8 s, longer than the stall timeout, and is not stalled.
 		slow := filepath.Join(dir, "slow")
 		var slowBytes int
-		for i := range 16 {
+		for i := range 48 {
 			slowBytes += len(randomFile(t, filepath.Join(slow, fmt.Sprintf("f%02d", i)), 20_000))
 		}
-		capped(t, srv, slowBytes, 200_000, "cp", "-r", slow, "s3://"+bucket+"/slow/", "--bwlimit", "200KB/s", "--stall-timeout", "1s")
+		capped(t, srv, slowBytes, 200_000, "cp", "-r", slow, "s3://"+bucket+"/slow/", "--bwlimit", "200KB/s", "--stall-timeout", "3s", "--concurrency", "48")
 	})
 }
 

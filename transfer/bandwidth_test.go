@@ -227,6 +227,7 @@ func TestBandwidthWaitIsNotAStall(t *testing.T) {
 		t.Run(dir, func(t *testing.T) {
 			stalls := 0
 			o := stallEvents(&stalls)
+			o.StallTimeout = 500 * time.Millisecond
 			lim := &slowLimiter{d: 4 * o.StallTimeout}
 			fs := &cancelledStore{fakeStore: newFake()}
 			var err error
@@ -247,16 +248,25 @@ func TestBandwidthWaitIsNotAStall(t *testing.T) {
 	}
 }
 
-// cancelledStore fails an upload whose context ended while its body was read, as an HTTP
+// cancelledStore fails an upload whose context ends while its body is read, as an HTTP
 // request does (the fake reads bodies to the end regardless).
 type cancelledStore struct{ *fakeStore }
 
 func (c *cancelledStore) UploadPart(ctx context.Context, ref object.Ref, id string, num int32, body io.ReadSeeker, size int64, sum object.Checksum) (string, error) {
-	etag, err := c.fakeStore.UploadPart(ctx, ref, id, num, body, size, sum)
-	if err == nil {
-		err = ctx.Err()
+	return c.fakeStore.UploadPart(ctx, ref, id, num, ctxBody{ctx: ctx, ReadSeeker: body}, size, sum)
+}
+
+// ctxBody is a body whose reads fail once ctx has ended, as a connection's writes do.
+type ctxBody struct {
+	ctx context.Context //nolint:containedctx // it stands for a connection
+	io.ReadSeeker
+}
+
+func (b ctxBody) Read(p []byte) (int, error) {
+	if err := b.ctx.Err(); err != nil {
+		return 0, err
 	}
-	return etag, err
+	return b.ReadSeeker.Read(p)
 }
 
 // blockingLimiter waits until ctx ends, and says when the first wait began.
