@@ -4,7 +4,7 @@ BIN     := bin/haul
 GOLANGCI_LINT_VERSION := v2.15.0
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 
-.PHONY: build tools test unit fuzz demo soak storm bench bench-resume bench-sync bench-scale bench-concurrency bench-sendcost lint fmt-check clean bench-checksum cross
+.PHONY: build tools test unit fuzz demo soak storm bench bench-resume bench-sync bench-scale bench-concurrency bench-sendcost bench-bwlimit lint fmt-check clean bench-checksum cross
 
 build:
 	$(GO) build -o $(BIN) ./cmd/haul
@@ -114,6 +114,11 @@ bench-sendcost: build
 # A 1 GiB upload killed (kill -9) half way and resumed, against a fresh upload, on MinIO on tmpfs (BENCH_RUNS=3).
 bench-resume: tools build
 	scripts/bench-resume.sh
+
+# A 1 GiB upload and download under --bwlimit 50MiB/s against MinIO on tmpfs, each run's
+# achieved rate beside the cap (BENCH_RUNS=3, BENCH_RATE, BENCH_MIB).
+bench-bwlimit: tools build
+	scripts/bench-bwlimit.sh
 
 # haul sync beside aws s3 sync, rclone sync and s5cmd sync on a 2,000-file tree (first run,
 # unchanged, 1% changed; up and down) against MinIO on tmpfs: medians of wall, CPU, RSS

@@ -454,7 +454,7 @@ func (t *task) readRange(ctx context.Context, from Getter, src object.Ref, etag 
 	if m, ok := body.(interface{ ETagMayBeMD5() bool }); ok {
 		md5ETag = m.ETagMayBeMD5()
 	}
-	r := touchReader{ctx: ctx, r: body}
+	r := touchReader{ctx: ctx, r: t.downBody(ctx, body)}
 	n, err := io.ReadFull(r, p)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
 		return false, err

@@ -320,7 +320,7 @@ func (t *task) getRange(ctx context.Context, src object.Ref, etag string, f io.W
 	if sum != nil {
 		dst = io.MultiWriter(w, sum)
 	}
-	n, err := io.CopyBuffer(dst, io.LimitReader(body, length+1), *bp)
+	n, err := io.CopyBuffer(dst, io.LimitReader(t.downBody(ctx, body), length+1), *bp)
 	if err == nil && n != length {
 		err = &lengthError{ref: src, want: length, got: n}
 	}
@@ -454,7 +454,7 @@ func (t *task) downloadStream(ctx context.Context, src object.Ref, w io.Writer) 
 		defer body.Close()
 		notMD5 = notMD5 || !etagMayBeMD5(body)
 		pw := &progressWriter{w: w, progress: t.moved(ctx)}
-		_, err = io.Copy(pw, io.LimitReader(body, info.Size-written))
+		_, err = io.Copy(pw, io.LimitReader(t.downBody(ctx, body), info.Size-written))
 		written += pw.n // a failed write to w is not retryable: it ends the loop
 		if err == nil && written != info.Size {
 			err = &lengthError{ref: src, want: info.Size, got: written}

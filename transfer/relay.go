@@ -100,7 +100,7 @@ func (t *task) relayPart(from Store, s *session, info object.Info, alg, walg str
 			filled = true
 		}
 		body := &countingReader{Reader: bytes.NewReader(data), progress: t.moved(ctx)}
-		etag, err := t.e.store.UploadPart(ctx, s.dst, s.id, num, body, int64(len(data)), sum)
+		etag, err := t.e.store.UploadPart(ctx, s.dst, s.id, num, t.upBody(ctx, body), int64(len(data)), sum)
 		if err != nil {
 			body.undo()
 			return object.Part{}, err

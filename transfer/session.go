@@ -98,7 +98,7 @@ func (t *task) eachMissing(parts []object.Part, have map[int32]object.Part, send
 func (s *session) send(num int32, length int64, sum object.Checksum, open func(progress func(int64)) partBody, done func(object.Part, error)) bool {
 	return s.start(num, s.t.e.opts.StallTimeout, func(ctx context.Context) (object.Part, error) {
 		body := open(s.t.moved(ctx))
-		etag, err := s.t.e.store.UploadPart(ctx, s.dst, s.id, num, body, length, sum)
+		etag, err := s.t.e.store.UploadPart(ctx, s.dst, s.id, num, s.t.upBody(ctx, body), length, sum)
 		if err != nil {
 			body.undo()
 			return object.Part{}, body.failed(err)

@@ -135,6 +135,9 @@ type Options struct {
 	// nor is a copy between stores (Options.Source) in parts, which starts over (its
 	// end-to-end check needs every byte read in one run).
 	Journal *journal.Journal
+	// Bandwidth caps the bytes sent and received by every request of the engine (see
+	// Bandwidth); the zero value caps nothing.
+	Bandwidth Bandwidth
 }
 
 // Engine moves data between local files and a Store. It is safe for concurrent use; calls

@@ -115,7 +115,7 @@ func (t *task) putFile(ctx context.Context, f *os.File, fi os.FileInfo, dst obje
 	t.whole = sums.whole
 	return t.call(ctx, false, func(ctx context.Context) error {
 		body := newPartReader(f, fi, 0, fi.Size(), true, t.moved(ctx))
-		etag, err := t.e.store.PutObject(ctx, dst, body, fi.Size(), o, sum)
+		etag, err := t.e.store.PutObject(ctx, dst, t.upBody(ctx, body), fi.Size(), o, sum)
 		if err != nil {
 			body.undo()
 			return changedOr(f, fi, err)

@@ -469,7 +469,7 @@ func (t *task) receive(ctx context.Context, src object.Ref, body io.Reader, f io
 	bp := copyBufs.Get().(*[]byte)
 	defer copyBufs.Put(bp)
 	w := &progressWriter{w: io.NewOffsetWriter(f, off), progress: t.moved(ctx)}
-	n, err := io.CopyBuffer(io.MultiWriter(w, h), io.LimitReader(body, length+1), *bp)
+	n, err := io.CopyBuffer(io.MultiWriter(w, h), io.LimitReader(t.downBody(ctx, body), length+1), *bp)
 	if err == nil && n != length {
 		err = &lengthError{ref: src, want: length, got: n}
 	}

@@ -210,3 +210,73 @@ func FuzzParseSize(f *testing.F) {
 		_ = Format(n)
 	})
 }
+
+func TestParseRate(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int64
+	}{
+		{"100MiB/s", 100 * MiB},
+		{"50MB/s", 50 * 1000 * 1000},
+		{"800Mbit/s", 100 * 1000 * 1000},
+		{"800mbit/S", 100 * 1000 * 1000},
+		{"1Gbit/s", 125 * 1000 * 1000},
+		{"8kbit/s", 1000},
+		{"12bit/s", 1}, // rounded down to whole bytes
+		{"1048576", 1048576},
+		{"1048576/s", 1048576},
+		{"64KiB", 64 * KiB},
+		{"1.5MiB/s", 3 * MiB / 2},
+		{" 10 MiB/s ", 10 * MiB},
+		{"off", 0},
+		{"OFF", 0},
+		{"0", 0},
+		{"0MiB/s", 0},
+		{"0.0", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := ParseRate(tt.in)
+			if err != nil {
+				t.Fatalf("ParseRate(%q) error: %v", tt.in, err)
+			}
+			if got != tt.want {
+				t.Errorf("ParseRate(%q) = %d, want %d", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseRateErrors(t *testing.T) {
+	tests := []struct {
+		name, in, wantErr string
+	}{
+		{"empty", "", "not a rate"},
+		{"negative", "-1MiB/s", "not a rate"},
+		{"unknown unit", "10XB/s", "not a rate"},
+		{"per minute", "10MiB/m", "not a rate"},
+		{"bits per byte unit", "10MiBit/s", "not a rate"},
+		{"unit only", "MiB/s", "not a rate"},
+		{"two dots", "1.2.3MB/s", "not a rate"},
+		{"exponent", "1e9", "not a rate"},
+		{"below one byte", "7bit/s", "at least one byte per second"},
+		{"below one byte decimal", "0.5", "at least one byte per second"},
+		{"too large", "99999999999TiB/s", "too large"},
+		{"timetable", "08:00,10MiB/s", "not a rate"},
+		{"pair", "10MiB/s:off", "not a rate"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseRate(tt.in)
+			if err == nil {
+				t.Fatalf("ParseRate(%q) = %d, want an error mentioning %q", tt.in, got, tt.wantErr)
+			}
+			if !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("ParseRate(%q) error = %q, want it to mention %q", tt.in, err, tt.wantErr)
+			}
+			if strings.Contains(tt.wantErr, "not a rate") && !strings.Contains(err.Error(), RateForms) {
+				t.Errorf("ParseRate(%q) error = %q, want it to name the forms (%s)", tt.in, err, RateForms)
+			}
+		})
+	}
+}

@@ -31,6 +31,7 @@ something fails or nothing could check the bytes.`,
 	fl.DurationVar(&f.throttle, "throttle-timeout", transfer.DefaultThrottleTimeout, "give up when the server has throttled every request (503 SlowDown, 429) for this long (0: never)")
 	fl.Var(&f.verify, "verify", "check the bytes: true (against what haul can check, else a note says nothing could), required (an object nothing can check fails before a byte is written) or false")
 	fl.Lookup("verify").NoOptDefVal = "true"
+	fl.Var(bwlimitFlag{&f.bwlimit}, "bwlimit", "cap the bytes received per second: RATE (100MiB/s, 50MB/s, 800Mbit/s, bytes per second, or off), or a timetable in local time, \"08:00,10MiB/s 19:00,off\" (see haul cp --help)")
 	return cmd
 }
 
@@ -55,7 +56,7 @@ func (a *app) cat(ctx context.Context, f *cpFlags, arg string) error {
 	rep := a.newReporter(false, true)
 	rep.silentDone = true
 	rep.bar = nil // cat's output is often the terminal that stderr is too
-	opts.Observer = rep
+	opts.Observer = f.noteBandwidthChanges(rep)
 	sum, err := transfer.New(store, opts).DownloadStream(ctx, object.Ref{Bucket: u.Bucket, Key: u.Key}, a.stdout)
 	return rep.finish(sum, err)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/haul-s3/haul/bwlimit"
 	"github.com/haul-s3/haul/filter"
 	"github.com/haul-s3/haul/localfs"
 	"github.com/haul-s3/haul/object"
@@ -62,6 +63,8 @@ type cpFlags struct {
 	move        bool            // mv: remove each source once its copy is verified
 	// noFollow is --no-follow-symlinks: links under a local source directory are skipped.
 	noFollow bool
+	bwlimit  bwlimit.Schedule
+	limiter  *bwlimit.Limiter // made by options from bwlimit; nil when it never limits
 }
 
 func (a *app) cpCommand() *cobra.Command {
@@ -132,6 +135,7 @@ func (f *cpFlags) register(fl *pflag.FlagSet, checksumFlag, filterScope string) 
 	fl.BoolVar(&f.resume, "resume", false, "keep a journal so an interrupted copy continues where it stopped (run the same command again, or haul resume)")
 	fl.StringVar(&f.journal, "journal", "", "journal file for --resume (default: one per source and destination in "+journalDirHint+")")
 	fl.BoolVar(&f.noFollow, "no-follow-symlinks", false, "do not follow symbolic links found under a local source directory: each is skipped with a skip: line, not sent (a directory or file named on the command line is still followed)")
+	fl.Var(bwlimitFlag{&f.bwlimit}, "bwlimit", bwlimitHelp)
 }
 
 // verifyMode is the value of --verify: true, false or required.
@@ -242,6 +246,7 @@ func (f *cpFlags) options() (transfer.Options, error) {
 	return transfer.Options{
 		Concurrency: concurrency, PartSize: f.partSize, MultipartThreshold: f.threshold,
 		MemoryBudget: f.memory, Retries: retries, StallTimeout: stall, ThrottleTimeout: throttle, SkipVerify: f.verify == verifyOff, VerifyRequired: f.verify == verifyRequired,
+		Bandwidth: f.bandwidth(),
 		Object: object.Options{ACL: f.acl, Metadata: meta, SSE: f.sse, SSEKMSKeyID: f.kmsKey,
 			StorageClass: f.storageClass, ContentType: f.contentType, CacheControl: f.cacheControl, Checksum: sum, Tags: tags},
 	}, nil
@@ -354,7 +359,7 @@ func (a *app) cp(ctx context.Context, f *cpFlags, src, dst string) error {
 	}
 	rep := a.newReporter(src == "-", dst == "-")
 	rep.walks = dstS3 && !srcS3 && f.recursive
-	opts.Observer = rep
+	opts.Observer = f.noteBandwidthChanges(rep)
 	var j *journal.Journal
 	if f.resume {
 		if j, err = a.openJournal(f, src, dst); err != nil {

@@ -306,7 +306,7 @@ func (a *app) sync(ctx context.Context, f *syncFlags, src, dst string) error {
 	if err != nil {
 		return &usageError{err}
 	}
-	obs := transfer.WithObserver(s.Observer(rep))
+	obs := transfer.WithObserver(f.noteBandwidthChanges(s.Observer(rep)))
 	sum, runErr := e.Run(ctx, s.Items, obs)
 	var dsum transfer.Summary
 	var delErr, guardErr error
