@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/haul-s3/haul/filelist"
 	"github.com/haul-s3/haul/filter"
 	"github.com/haul-s3/haul/object"
 	"github.com/haul-s3/haul/s3store"
@@ -54,10 +55,12 @@ type cpFlags struct {
 	failIfEmpty bool
 	createdDir  bool // the destination directory of a recursive download did not exist
 	dryRun      bool
-	rules       []filter.Rule   // --include and --exclude, in command-line order
-	filter      transfer.Filter // from rules; nil when there are none
-	copy        copyFlags       // S3 to S3 (cp, mv)
-	move        bool            // mv: remove each source once its copy is verified
+	rules       []filter.Rule    // --include and --exclude, in command-line order
+	filter      transfer.Filter  // from rules; nil when there are none
+	copy        copyFlags        // S3 to S3 (cp, mv)
+	list        listFlags        // --files-from, --files-from0 (cp, sync)
+	names       *filelist.Reader // the list opened, while the command runs; nil: none given
+	move        bool             // mv: remove each source once its copy is verified
 }
 
 func (a *app) cpCommand() *cobra.Command {
@@ -90,6 +93,7 @@ Between S3 locations on one endpoint with one profile the server copies the byte
 	f.register(fl, "checksum", "with -r, ")
 	fl.BoolVar(&f.failIfEmpty, "fail-if-empty", false, "exit 1 if the prefix holds no objects (cp -r from S3)")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "print what would be copied, one line per item, and the requests it takes; send nothing that carries or fetches object bodies")
+	f.list.register(fl, "with -r, ")
 	f.copy.register(fl)
 	return cmd
 }
@@ -207,6 +211,9 @@ func (f *cpFlags) options() (transfer.Options, error) {
 	if err != nil {
 		return o, err
 	}
+	if err := f.list.check(f.recursive); err != nil {
+		return o, err
+	}
 	if len(f.rules) > 0 {
 		if !f.recursive {
 			return o, usagef("--include and --exclude select among the files of a directory or the keys of a prefix: add -r")
@@ -291,7 +298,15 @@ func (a *app) cp(ctx context.Context, f *cpFlags, src, dst string) error {
 		return usagef("--source-endpoint-url, --source-profile, --source-region and --metadata-directive are for copies from S3 to S3")
 	case f.move && (src == "-" || dst == "-"):
 		return usagef("mv moves files and objects, not a stream: use cp with -")
+	case f.list.given() && (src == "-" || dst == "-"):
+		return usagef("--files-from and --files-from0 list the files of a directory or the keys of a prefix, not a stream")
 	}
+	names, closeList, err := f.list.open(a.stdin)
+	if err != nil {
+		return err
+	}
+	defer closeList()
+	f.names = names
 	if f.move && srcS3 && !dstS3 && !f.flags.Changed("verify") {
 		opts.VerifyRequired = true // the object is removed only once the file is verified
 	}
@@ -355,7 +370,7 @@ func (a *app) cp(ctx context.Context, f *cpFlags, src, dst string) error {
 	if j != nil {
 		a.closeJournal(j, err)
 	}
-	if err == nil && srcS3 && f.recursive && sum.Done+sum.Failed+sum.NotDone == 0 {
+	if err == nil && srcS3 && f.recursive && !f.list.given() && sum.Done+sum.Failed+sum.NotDone == 0 {
 		return a.emptyPrefix(f, src, dst)
 	}
 	return err
@@ -457,7 +472,13 @@ func (a *app) planUpload(f *cpFlags, src, dst string) (plan, string, error) {
 			prefix += "/"
 		}
 		ref := object.Ref{Bucket: u.Bucket, Key: prefix}
+		if f.names != nil {
+			return func(*transfer.Engine) transfer.Producer { return transfer.ListedFiles(f.names, src, ref, f.filter) }, u.Bucket, nil
+		}
 		return func(*transfer.Engine) transfer.Producer { return transfer.TreeItems(src, ref, f.filter) }, u.Bucket, nil
+	}
+	if f.names != nil {
+		return nil, "", usagef("%s is not a directory: --files-from and --files-from0 name files under a directory", src)
 	}
 	if !fi.Mode().IsRegular() {
 		return nil, "", usagef("%s is not a regular file (%s): haul copies regular files, directories (-r) and standard input (-)", src, fi.Mode().Type())
@@ -505,6 +526,9 @@ func (a *app) planDownload(f *cpFlags, src, dst string) (plan, string, error) {
 			return nil, "", err
 		}
 		ref := object.Ref{Bucket: u.Bucket, Key: prefix}
+		if f.names != nil {
+			return func(e *transfer.Engine) transfer.Producer { return e.ListedObjects(f.names, ref, dst, f.filter) }, u.Bucket, nil
+		}
 		return func(e *transfer.Engine) transfer.Producer { return e.PrefixItems(ref, dst, f.filter) }, u.Bucket, nil
 	}
 	if u.IsDir() {

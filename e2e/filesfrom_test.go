@@ -1,0 +1,193 @@
+package e2e
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/haul-s3/haul/internal/s3test"
+)
+
+// listedTree is a local tree and a list of some of its files for --files-from: names
+// with spaces (at either end too), '+', '#' inside a name and non-ASCII, some files left
+// out of the list, some listed names that do not exist, comments, blank lines and CRLFs.
+type listedTree struct {
+	dir      string
+	listed   []string // names listed that exist, in the list's order
+	missing  []string // names listed that do not exist
+	unlisted []string // files in the tree not listed
+	lines    int      // lines of the newline list
+}
+
+// filesFromLines is how many lines the list of TestCpFilesFrom has on each server: 10,000,
+// but 2,000 on moto, whose Python server answers some 200 requests a second here (10,000
+// names up and down, 30,000 requests, took it 144 s; MinIO and versitygw 37 and 40 s).
+func filesFromLines(srv *s3test.Server) int {
+	if srv.Kind == "moto" {
+		return 2_000
+	}
+	return 10_000
+}
+
+func makeListedTree(t *testing.T, lines int) listedTree {
+	t.Helper()
+	lt := listedTree{dir: t.TempDir()}
+	special := []string{"with space.txt", " lead and trail ", "a+b+c.txt", "100%+plus #hash.txt", "café/ü ñ.txt", "日本/データ 1.txt", "emoji 🎉.txt"}
+	write := func(name string) {
+		p := filepath.Join(lt.dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("bytes of "+name), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, n := range special {
+		write(n)
+		lt.listed = append(lt.listed, n)
+	}
+	for i := range 20 {
+		n := fmt.Sprintf("unlisted/u%02d.txt", i)
+		write(n)
+		lt.unlisted = append(lt.unlisted, n)
+	}
+	write("d00/f00000 skipped.txt") // a neighbour of listed files, not listed
+	lt.unlisted = append(lt.unlisted, "d00/f00000 skipped.txt")
+	// 4 lines of comments and blanks; the rest names, one in 100 of them missing.
+	for i := 0; len(lt.listed)+len(lt.missing)+4 < lines; i++ {
+		n := fmt.Sprintf("d%02d/f%05d.txt", i%50, i)
+		if i%100 == 7 {
+			lt.missing = append(lt.missing, "missing "+n)
+			continue
+		}
+		write(n)
+		lt.listed = append(lt.listed, n)
+	}
+	return lt
+}
+
+// list writes the list in its newline form (nul false: comments, blank lines, some lines
+// ended by CRLF, missing names among the rest) or NUL-separated, and returns its path.
+func (lt listedTree) list(t *testing.T, nul bool) string {
+	t.Helper()
+	var b bytes.Buffer
+	sep := "\n"
+	if nul {
+		sep = "\x00"
+	} else {
+		b.WriteString("# made by TestCpFilesFrom\n\n")
+	}
+	mi := 0
+	for i, n := range lt.listed {
+		end := sep
+		if !nul && i%3 == 0 {
+			end = "\r\n"
+		}
+		b.WriteString(n + end)
+		if i%99 == 50 && mi < len(lt.missing) {
+			b.WriteString(lt.missing[mi] + sep)
+			mi++
+		}
+	}
+	for ; mi < len(lt.missing); mi++ {
+		b.WriteString(lt.missing[mi] + sep)
+	}
+	if !nul {
+		b.WriteString("# the end\n\r\n")
+		if n := strings.Count(b.String(), "\n"); n != lt.lines && lt.lines != 0 {
+			t.Fatalf("the list has %d lines, want %d", n, lt.lines)
+		}
+	}
+	p := filepath.Join(t.TempDir(), "list")
+	if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// failedSrcs returns the src of each failed event of a --json run, sorted, and its
+// summary's done and failed counts.
+func failedSrcs(t *testing.T, stdout string) (srcs []string, done, failed int) {
+	t.Helper()
+	for _, ev := range jsonLines[struct {
+		Event, Src   string
+		Done, Failed *int
+	}](t, stdout) {
+		switch ev.Event {
+		case "failed":
+			srcs = append(srcs, ev.Src)
+		case "summary":
+			if ev.Done != nil {
+				done = *ev.Done
+			}
+			if ev.Failed != nil {
+				failed = *ev.Failed
+			}
+		}
+	}
+	slices.Sort(srcs)
+	return srcs, done, failed
+}
+
+// TestCpFilesFrom copies 10,000 listed names up with --files-from and down with
+// --files-from0: exactly the listed files arrive, byte for byte; every missing name is a
+// failed item named by its path or URL, the others go on, and the exit code is 1.
+func TestCpFilesFrom(t *testing.T) {
+	forEachServer(t, func(t *testing.T, srv *s3test.Server) {
+		lt := makeListedTree(t, filesFromLines(srv))
+		lt.lines = filesFromLines(srv)
+		list, list0 := lt.list(t, false), lt.list(t, true)
+		bucket := srv.NewBucket(t)
+		r := haul(t, srv, nil, "--json", "cp", "-r", "--files-from", list, lt.dir, "s3://"+bucket+"/up/")
+		if r.code != 1 {
+			t.Fatalf("upload: exit %d, want 1\nstderr: %s", r.code, r.stderr)
+		}
+		var want []string
+		for _, n := range lt.missing {
+			want = append(want, filepath.Join(lt.dir, filepath.FromSlash(n)))
+		}
+		slices.Sort(want)
+		srcs, done, failed := failedSrcs(t, r.stdout)
+		if !slices.Equal(srcs, want) || done != len(lt.listed) || failed != len(lt.missing) {
+			t.Fatalf("upload: done %d, failed %d %q; want %d done and the %d missing named", done, failed, srcs[:min(len(srcs), 5)], len(lt.listed), len(lt.missing))
+		}
+		got := keys(t, srv, bucket, "up/")
+		wantKeys := make([]string, 0, len(lt.listed))
+		for _, n := range lt.listed {
+			wantKeys = append(wantKeys, "up/"+n)
+		}
+		slices.Sort(wantKeys)
+		slices.Sort(got)
+		if !slices.Equal(got, wantKeys) {
+			t.Fatalf("upload: %d keys, want exactly the %d listed", len(got), len(wantKeys))
+		}
+
+		dst := filepath.Join(t.TempDir(), "down")
+		r = haul(t, srv, nil, "--json", "cp", "-r", "--files-from0", list0, "s3://"+bucket+"/up", dst)
+		if r.code != 1 {
+			t.Fatalf("download: exit %d, want 1\nstderr: %s", r.code, r.stderr)
+		}
+		want = want[:0]
+		for _, n := range lt.missing {
+			want = append(want, "s3://"+bucket+"/up/"+n)
+		}
+		slices.Sort(want)
+		srcs, done, failed = failedSrcs(t, r.stdout)
+		if !slices.Equal(srcs, want) || done != len(lt.listed) || failed != len(lt.missing) {
+			t.Fatalf("download: done %d, failed %d %q; want %d done and the %d missing named", done, failed, srcs[:min(len(srcs), 5)], len(lt.listed), len(lt.missing))
+		}
+		files := treeFiles(t, dst)
+		if len(files) != len(lt.listed) {
+			t.Fatalf("download: %d files, want the %d listed", len(files), len(lt.listed))
+		}
+		for _, n := range lt.listed {
+			if string(files[n]) != "bytes of "+n {
+				t.Fatalf("download: %q holds %q", n, files[n])
+			}
+		}
+	})
+}
