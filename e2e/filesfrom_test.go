@@ -191,3 +191,66 @@ func TestCpFilesFrom(t *testing.T) {
 		}
 	})
 }
+
+// TestCpFilesFromCopyPlanAndRules reads the list from standard input, copies between two
+// prefixes of one server (the server copies), applies --exclude to the listed names,
+// refuses a name that would leave the root with its line number, and plans with --dry-run
+// (the plan printed, the missing names failed, nothing sent); and the usage errors.
+func TestCpFilesFromCopyPlanAndRules(t *testing.T) {
+	forEachServer(t, func(t *testing.T, srv *s3test.Server) {
+		bucket := srv.NewBucket(t)
+		dir := t.TempDir()
+		for _, n := range []string{"a.txt", "sub/b c+d.txt", "x.tmp", "unlisted.txt"} {
+			randomFile(t, filepath.Join(dir, filepath.FromSlash(n)), 100)
+		}
+		must(t, srv, "cp", "-r", dir, "s3://"+bucket+"/src/")
+		list := "a.txt\n../escape\nmissing.txt\nsub/b c+d.txt\nx.tmp\n"
+
+		plan := haul(t, srv, strings.NewReader(list), "cp", "-r", "--dry-run", "--files-from", "-", "--exclude", "*.tmp", dir, "s3://"+bucket+"/plan/")
+		if plan.code != 1 {
+			t.Fatalf("dry run: exit %d, want 1\nstdout: %s\nstderr: %s", plan.code, plan.stdout, plan.stderr)
+		}
+		for _, want := range []string{"plan: upload: " + filepath.Join(dir, "a.txt") + " -> s3://" + bucket + "/plan/a.txt",
+			"plan: upload: " + filepath.Join(dir, "sub", "b c+d.txt") + " -> s3://" + bucket + "/plan/sub/b c+d.txt"} {
+			if !strings.Contains(plan.stdout, want) {
+				t.Errorf("dry run: no %q in\n%s", want, plan.stdout)
+			}
+		}
+		for _, want := range []string{filepath.Join(dir, "missing.txt") + ": no such file", `entry 2 of the list ("../escape"): refused`, "dry run: 2 items", "2 would fail"} {
+			if !strings.Contains(plan.stderr, want) {
+				t.Errorf("dry run: no %q in\n%s", want, plan.stderr)
+			}
+		}
+		if strings.Contains(plan.stdout+plan.stderr, "x.tmp") {
+			t.Errorf("dry run: the excluded x.tmp is in the plan\n%s%s", plan.stdout, plan.stderr)
+		}
+		if ks := keys(t, srv, bucket, "plan/"); len(ks) != 0 {
+			t.Errorf("dry run sent %q", ks)
+		}
+
+		r := haul(t, srv, strings.NewReader(list), "--json", "cp", "-r", "--files-from", "-", "--exclude", "*.tmp", "s3://"+bucket+"/src", "s3://"+bucket+"/dst/")
+		srcs, done, failed := failedSrcs(t, r.stdout)
+		if want := []string{"s3://" + bucket + "/src/../escape", "s3://" + bucket + "/src/missing.txt"}; r.code != 1 || !slices.Equal(srcs, want) || done != 2 || failed != 2 {
+			t.Fatalf("copy: exit %d, done %d, failed %d %q; want 1, 2, 2 %q\n%s", r.code, done, failed, srcs, want, r.stderr)
+		}
+		got := keys(t, srv, bucket, "dst/")
+		slices.Sort(got)
+		if want := []string{"dst/a.txt", "dst/sub/b c+d.txt"}; !slices.Equal(got, want) {
+			t.Errorf("copy: keys %q, want %q", got, want)
+		}
+
+		for _, args := range [][]string{
+			{"cp", "--files-from", "-", dir, "s3://" + bucket + "/u/"},
+			{"cp", "-r", "--files-from", "-", "--files-from0", "-", dir, "s3://" + bucket + "/u/"},
+			{"cp", "-r", "--files-from", filepath.Join(dir, "no such list"), dir, "s3://" + bucket + "/u/"},
+			{"cp", "-r", "--files-from", "-", filepath.Join(dir, "a.txt"), "s3://" + bucket + "/u/"},
+		} {
+			if r := haul(t, srv, strings.NewReader(list), args...); r.code != 2 {
+				t.Errorf("%q: exit %d, want 2 (usage)\n%s", args, r.code, r.stderr)
+			}
+		}
+		if ks := keys(t, srv, bucket, "u/"); len(ks) != 0 {
+			t.Errorf("a refused command sent %q", ks)
+		}
+	})
+}

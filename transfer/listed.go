@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 
 	"github.com/haul-s3/haul/filelist"
@@ -45,6 +46,9 @@ func ListedFiles(names Names, dir string, dst object.Ref, f Filter) Producer {
 			it := Item{Op: Upload, Path: p, Object: ref, Size: -1}
 			switch fi, err := os.Stat(p); {
 			case err != nil:
+				if pe, ok := errors.AsType[*fs.PathError](err); ok {
+					err = pe.Err // the path is the SourceError's
+				}
 				it.Err = &SourceError{Path: p, Err: err}
 			case !fi.Mode().IsRegular():
 				it.Err = &SourceError{Path: p, Err: fmt.Errorf("not a regular file (%s): a list names files, not directories", describeMode(fi))}
