@@ -254,3 +254,96 @@ func TestCpFilesFromCopyPlanAndRules(t *testing.T) {
 		}
 	})
 }
+
+// TestSyncFilesFrom syncs up and down with a list (unsorted, 1,000 names with spaces, '+'
+// and non-ASCII): only listed names are looked at on both sides. Without --delete a listed
+// name the source lacks is a failed item (exit 1) and nothing is deleted; the plan of
+// --dry-run --delete shows the one deletion; with --delete the listed name only the
+// destination holds is deleted, what is not listed stays, and what is unchanged is not sent.
+func TestSyncFilesFrom(t *testing.T) {
+	forEachServer(t, func(t *testing.T, srv *s3test.Server) {
+		bucket := srv.NewBucket(t)
+		dir := t.TempDir()
+		var listed []string
+		for i := range 1000 {
+			n := fmt.Sprintf("d%d/f %03d+ü.txt", i%10, 999-i) // written, and listed, out of order
+			randomFile(t, filepath.Join(dir, filepath.FromSlash(n)), 10)
+			listed = append(listed, n)
+		}
+		randomFile(t, filepath.Join(dir, "unlisted.txt"), 10)
+		for _, k := range []string{"p/gone.txt", "p/kept unlisted.txt"} {
+			if _, err := srv.Client(t).PutObject(t.Context(), putInput(bucket, k)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		list := filepath.Join(t.TempDir(), "list")
+		text := strings.Join(listed[:500], "\n") + "\ngone.txt\nmissing.txt\n" + strings.Join(listed[500:], "\r\n") + "\n"
+		if err := os.WriteFile(list, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		url := "s3://" + bucket + "/p/"
+		wantKeys := func(extra ...string) []string {
+			ks := append([]string{"p/kept unlisted.txt"}, extra...)
+			for _, n := range listed {
+				ks = append(ks, "p/"+n)
+			}
+			slices.Sort(ks)
+			return ks
+		}
+		sortedKeys := func() []string {
+			ks := keys(t, srv, bucket, "p/")
+			slices.Sort(ks)
+			return ks
+		}
+
+		r := haul(t, srv, nil, "--json", "sync", "--no-state", "--files-from", list, dir, url)
+		srcs, _, _ := failedSrcs(t, r.stdout)
+		if want := []string{filepath.Join(dir, "gone.txt"), filepath.Join(dir, "missing.txt")}; r.code != 1 || !slices.Equal(srcs, want) {
+			t.Fatalf("sync up: exit %d, failed %q; want 1 and %q\n%s", r.code, srcs, want, r.stderr)
+		}
+		if got := sortedKeys(); !slices.Equal(got, wantKeys("p/gone.txt")) {
+			t.Fatalf("sync up: %d keys, want the 1,000 listed and the 2 there before", len(got))
+		}
+
+		plan := haul(t, srv, nil, "sync", "--no-state", "--dry-run", "--delete", "--files-from", list, dir, url)
+		if plan.code != 0 || !strings.Contains(plan.stdout, "delete") || !strings.Contains(plan.stdout, url+"gone.txt") ||
+			strings.Contains(plan.stdout, "upload") || strings.Contains(plan.stdout, "kept unlisted") {
+			t.Fatalf("dry run: exit %d, want 0 and one deletion, of gone.txt\nstdout: %s\nstderr: %s", plan.code, plan.stdout, plan.stderr)
+		}
+
+		r = haul(t, srv, nil, "--debug", "sync", "--no-state", "--delete", "--files-from", list, dir, url)
+		if r.code != 0 {
+			t.Fatalf("sync up --delete: exit %d\n%s", r.code, r.stderr)
+		}
+		if ops := countOps(r.stderr); ops["PutObject"] != 0 || ops["ListObjectsV2"] != 0 || ops["DeleteObjects"] != 1 || ops["HeadObject"] < 1002 {
+			t.Errorf("sync up --delete: requests %v; want no PutObject, no listing, a HEAD per listed name, 1 DeleteObjects", ops)
+		}
+		if got := sortedKeys(); !slices.Equal(got, wantKeys()) {
+			t.Fatalf("sync up --delete: %d keys, want the listed 1,000 and the unlisted one kept", len(got))
+		}
+
+		// Down, NUL-separated: a listed local file the prefix lacks is removed, an unlisted
+		// one stays.
+		down := t.TempDir()
+		randomFile(t, filepath.Join(down, "local only.txt"), 5)
+		randomFile(t, filepath.Join(down, "local unlisted.txt"), 5)
+		list0 := filepath.Join(t.TempDir(), "list0")
+		if err := os.WriteFile(list0, []byte(strings.Join(append(slices.Clone(listed[:100]), "local only.txt"), "\x00")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r = haul(t, srv, nil, "sync", "--no-state", "--delete", "--files-from0", list0, url, down)
+		if r.code != 0 {
+			t.Fatalf("sync down: exit %d\n%s", r.code, r.stderr)
+		}
+		files := treeFiles(t, down)
+		if _, ok := files["local only.txt"]; ok || len(files) != 101 {
+			t.Fatalf("sync down: %d files (local only.txt there: %v), want the 100 listed and local unlisted.txt", len(files), ok)
+		}
+		for _, n := range listed[:100] {
+			want, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(n)))
+			if err != nil || !bytes.Equal(files[n], want) {
+				t.Fatalf("sync down: %q differs (%v)", n, err)
+			}
+		}
+	})
+}

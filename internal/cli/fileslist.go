@@ -16,8 +16,8 @@ type listFlags struct {
 }
 
 func (l *listFlags) register(fl *pflag.FlagSet, scope string) {
-	fl.StringVar(&l.filesFrom, "files-from", "", scope+"move only the files or keys FILE lists ('-': standard input), one per line, each relative to SOURCE; blank lines and lines that start with # are passed over; every other character belongs to the name, spaces at either end too (only a CR before the newline is dropped); a name SOURCE does not hold is a failed item, and --include/--exclude still apply")
-	fl.StringVar(&l.filesFrom0, "files-from0", "", "as --files-from, with the names separated by NUL bytes (find -print0, git ls-files -z); no comments, no character dropped")
+	fl.StringVar(&l.filesFrom, "files-from", "", scope+"move only the files or keys `FILE` lists ('-': standard input), one per line, each relative to SOURCE; blank lines and lines that start with # are passed over; every other character belongs to the name, spaces at either end too (only a CR before the newline is dropped); a name SOURCE does not hold is a failed item, and --include/--exclude still apply")
+	fl.StringVar(&l.filesFrom0, "files-from0", "", "as --files-from, with the names in `FILE` separated by NUL bytes (find -print0, git ls-files -z); no comments, no character dropped")
 }
 
 // given reports whether a list was given.

@@ -64,9 +64,15 @@ A file is unchanged when its size matches and: the state file says so (both side
 recorded); or the mtime haul stored with the object equals the file's; or their checksums
 are equal. Between two S3 prefixes an object is unchanged when its size matches and their
 ETags or checksums are equal, or, with no checksum to compare, the copy is not older than
-the source. Exit codes: 0 done; 1 some item or a listing failed; 2 usage; 3 a delete guard
-refused the deletions (transfers done); 4 changes pending (--dry-run --detailed-exitcode);
-130 interrupted.`,
+the source.
+
+With --files-from only the listed names are looked at, on both sides (a stat or a HEAD
+each; nothing is walked or listed): a listed name SOURCE does not hold is deleted from DEST
+with --delete (the guards count only listed names), and is a failed item without it.
+
+Exit codes: 0 done; 1 some item or a listing failed; 2 usage; 3 a delete guard refused the
+deletions (transfers done); 4 changes pending (--dry-run --detailed-exitcode); 130
+interrupted.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f.checksumSet = cmd.Flags().Changed(f.checksumFlag)
@@ -92,6 +98,7 @@ refused the deletions (transfers done); 4 changes pending (--dry-run --detailed-
 	fl.BoolVar(&f.allowEmpty, "allow-empty-source", false, "with --delete: delete everything DEST holds when SOURCE is empty (refused otherwise)")
 	fl.StringVar(&f.state, "state", "", "the state file of this pair (default: one per SOURCE, DEST and endpoint in "+stateDirHint+")")
 	fl.BoolVar(&f.noState, "no-state", false, "keep no state file: every run checks each same-size object (one HEAD)")
+	f.list.register(fl, "")
 	f.copy.register(fl)
 	return cmd
 }
@@ -256,8 +263,13 @@ func (a *app) sync(ctx context.Context, f *syncFlags, src, dst string) error {
 			return err
 		}
 	}
+	names, closeList, err := f.list.open(a.stdin)
+	if err != nil {
+		return err
+	}
+	defer closeList()
 	out := a.output()
-	so := syncplan.Options{Dir: job.dir, Local: job.local, Remote: job.remote, Source: job.source, SourceStore: from, Filter: f.filter,
+	so := syncplan.Options{List: names, Dir: job.dir, Local: job.local, Remote: job.remote, Source: job.source, SourceStore: from, Filter: f.filter,
 		Delete: f.delete, DeleteExcluded: f.deleteExcluded,
 		Guards:   syncplan.Guards{AllowEmptySource: f.allowEmpty, MaxDelete: f.maxDelete, MaxDeleteSize: f.maxDeleteSize, MaxDeletePercent: f.maxDeletePercent},
 		SizeOnly: f.sizeOnly, Checksum: f.content, Update: f.update, IgnoreExisting: f.ignoreOld,
