@@ -345,5 +345,15 @@ func TestSyncFilesFrom(t *testing.T) {
 				t.Fatalf("sync down: %q differs (%v)", n, err)
 			}
 		}
+
+		// Between two prefixes, the list from standard input.
+		r = haul(t, srv, strings.NewReader(listed[0]+"\nmissing.txt\n"+listed[1]+"\n"), "sync", "--files-from", "-", url, "s3://"+bucket+"/c/")
+		got := keys(t, srv, bucket, "c/")
+		slices.Sort(got)
+		want := []string{"c/" + listed[0], "c/" + listed[1]}
+		slices.Sort(want)
+		if r.code != 1 || !slices.Equal(got, want) || !strings.Contains(r.stderr, url+"missing.txt") {
+			t.Fatalf("sync between prefixes: exit %d, keys %q; want 1 (missing.txt failed) and %q\n%s", r.code, got, want, r.stderr)
+		}
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/haul-s3/haul/filelist"
+	"github.com/haul-s3/haul/transfer"
 )
 
 // A sync with a list looks only at the listed names, on both sides: a listed name only the
@@ -78,5 +79,43 @@ func TestListedSyncGuards(t *testing.T) {
 	var ge *GuardError
 	if !errors.As(r.delErr, &ge) || ge.Guard != GuardEmptySource || len(r.deleted) != 0 {
 		t.Fatalf("Deletes: %v, deleted %q; want the empty-source guard", r.delErr, r.deleted)
+	}
+}
+
+// Between two S3 locations, on one server or two, a list works as up and down: each name a
+// HEAD on each side, only listed keys copied or deleted.
+func TestListedCopySync(t *testing.T) {
+	for _, apart := range []bool{false, true} {
+		t.Run(map[bool]string{false: "one server", true: "two servers"}[apart], func(t *testing.T) {
+			f := withSource(t, apart)
+			for _, k := range []string{"a", "b c", "unlisted"} {
+				f.put(f.sourceMem(), srcRef(k), "12345", base, nil, false)
+			}
+			for _, k := range []string{"gone", "kept"} {
+				f.put(f.mem, ref(k), "12345", base, nil, false)
+			}
+			r := f.copySync(func(o *Options) {
+				o.List = filelist.Lines(strings.NewReader("gone\nb c\nmissing\na\n"))
+			})
+			if sent := slices.Sorted(maps.Keys(r.done)); !slices.Equal(sent, []string{"a", "b c"}) {
+				t.Errorf("copied %q", sent)
+			}
+			if failed := slices.Sorted(maps.Keys(r.failed)); !slices.Equal(failed, []string{"gone", "missing"}) {
+				t.Errorf("failed %q", failed)
+			}
+			if it := r.items["missing"]; it.Op != transfer.Copy || it.Source != srcRef("missing") {
+				t.Errorf("the failed item of missing: %+v", it)
+			}
+			r = f.copySync(func(o *Options) {
+				o.List = filelist.Lines(strings.NewReader("gone\nb c\nmissing\na\n"))
+				o.Delete = true
+			})
+			if len(r.done) != 0 || len(r.failed) != 0 || !slices.Equal(r.deleted, []string{"gone"}) {
+				t.Errorf("with --delete: copied %v, failed %v, deleted %q; want only gone deleted", r.done, r.failed, r.deleted)
+			}
+			if got := f.remoteKeys(); !slices.Equal(got, []string{"a", "b c", "kept"}) {
+				t.Errorf("the destination holds %q", got)
+			}
+		})
 	}
 }
