@@ -176,7 +176,7 @@ func (s *Sync) lookLocal(_ context.Context, l *lookup) {
 // lookRemote returns the HEAD of a listed name on the destination's store, or the
 // source's in a sync between two S3 locations.
 func (s *Sync) lookRemote(dest bool) func(context.Context, *lookup) {
-	var st Store = s.st
+	st := s.st
 	at := s.o.Remote
 	if s.o.Dir == Copy && !dest {
 		st, at = s.sourceStore(), s.o.Source
