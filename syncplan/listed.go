@@ -84,12 +84,16 @@ func (s *Sync) listedStream(sorted *filelist.Sorted, dest bool) Stream {
 			eachErr = sorted.Each(func(name string) bool {
 				l := &lookup{name: name, done: make(chan struct{})}
 				l.skip = s.excluded(name, dest) || s.refused(name, dest)
+				if !l.skip && window == 1 { // a stat: no goroutine
+					look(ctx, l)
+					l.skip = ctx.Err() != nil
+				}
 				select {
 				case queue <- l:
 				case <-ctx.Done():
 					return false
 				}
-				if l.skip {
+				if l.skip || window == 1 {
 					close(l.done)
 					return true
 				}
