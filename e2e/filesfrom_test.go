@@ -255,18 +255,19 @@ func TestCpFilesFromCopyPlanAndRules(t *testing.T) {
 	})
 }
 
-// TestSyncFilesFrom syncs up and down with a list (unsorted, 1,000 names with spaces, '+'
+// TestSyncFilesFrom syncs up and down with a list (unsorted, 300 names with spaces, '+'
 // and non-ASCII): only listed names are looked at on both sides. Without --delete a listed
 // name the source lacks is a failed item (exit 1) and nothing is deleted; the plan of
 // --dry-run --delete shows the one deletion; with --delete the listed name only the
 // destination holds is deleted, what is not listed stays, and what is unchanged is not sent.
 func TestSyncFilesFrom(t *testing.T) {
+	const syncListed = 300 // enough to keep Options.Checks HEADs in flight; the scale is TestCpFilesFrom's
 	forEachServer(t, func(t *testing.T, srv *s3test.Server) {
 		bucket := srv.NewBucket(t)
 		dir := t.TempDir()
 		var listed []string
-		for i := range 1000 {
-			n := fmt.Sprintf("d%d/f %03d+ü.txt", i%10, 999-i) // written, and listed, out of order
+		for i := range syncListed {
+			n := fmt.Sprintf("d%d/f %03d+ü.txt", i%10, syncListed-1-i) // written, and listed, out of order
 			randomFile(t, filepath.Join(dir, filepath.FromSlash(n)), 10)
 			listed = append(listed, n)
 		}
@@ -277,7 +278,7 @@ func TestSyncFilesFrom(t *testing.T) {
 			}
 		}
 		list := filepath.Join(t.TempDir(), "list")
-		text := strings.Join(listed[:500], "\n") + "\ngone.txt\nmissing.txt\n" + strings.Join(listed[500:], "\r\n") + "\n"
+		text := strings.Join(listed[:150], "\n") + "\ngone.txt\nmissing.txt\n" + strings.Join(listed[150:], "\r\n") + "\n"
 		if err := os.WriteFile(list, []byte(text), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -302,7 +303,7 @@ func TestSyncFilesFrom(t *testing.T) {
 			t.Fatalf("sync up: exit %d, failed %q; want 1 and %q\n%s", r.code, srcs, want, r.stderr)
 		}
 		if got := sortedKeys(); !slices.Equal(got, wantKeys("p/gone.txt")) {
-			t.Fatalf("sync up: %d keys, want the 1,000 listed and the 2 there before", len(got))
+			t.Fatalf("sync up: %d keys, want the %d listed and the 2 there before", len(got), syncListed)
 		}
 
 		plan := haul(t, srv, nil, "sync", "--no-state", "--dry-run", "--delete", "--files-from", list, dir, url)
@@ -315,11 +316,11 @@ func TestSyncFilesFrom(t *testing.T) {
 		if r.code != 0 {
 			t.Fatalf("sync up --delete: exit %d\n%s", r.code, r.stderr)
 		}
-		if ops := countOps(r.stderr); ops["PutObject"] != 0 || ops["ListObjectsV2"] != 0 || ops["DeleteObjects"] != 1 || ops["HeadObject"] < 1002 {
+		if ops := countOps(r.stderr); ops["PutObject"] != 0 || ops["ListObjectsV2"] != 0 || ops["DeleteObjects"] != 1 || ops["HeadObject"] < syncListed+2 {
 			t.Errorf("sync up --delete: requests %v; want no PutObject, no listing, a HEAD per listed name, 1 DeleteObjects", ops)
 		}
 		if got := sortedKeys(); !slices.Equal(got, wantKeys()) {
-			t.Fatalf("sync up --delete: %d keys, want the listed 1,000 and the unlisted one kept", len(got))
+			t.Fatalf("sync up --delete: %d keys, want the listed %d and the unlisted one kept", len(got), syncListed)
 		}
 
 		// Down, NUL-separated: a listed local file the prefix lacks is removed, an unlisted
