@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/haul-s3/haul/filelist"
 	"github.com/haul-s3/haul/localfs"
 	"github.com/haul-s3/haul/object"
 	"github.com/haul-s3/haul/transfer"
@@ -74,6 +75,10 @@ type Options struct {
 	// Checks is how many decisions that need a request or a read (a HEAD, a file's
 	// checksum) are made at once; 0 is DefaultChecks.
 	Checks int
+	// List, when set, is the list of names to sync (--files-from): only they are looked at,
+	// on both sides, and nothing is walked or listed (see listed.go). The state file is
+	// read but not written: it would keep only the listed keys.
+	List *filelist.Reader
 	// CaseInsensitive says the local directory's filesystem takes names equal but for case
 	// as one (macOS by default; see localfs.CaseInsensitive): downloading, such keys are
 	// conflicts rather than one overwriting the other.
@@ -184,7 +189,7 @@ func New(e *transfer.Engine, st Store, o Options) (*Sync, error) {
 	s.counts.UnchangedBy = map[string]int{}
 	if o.StatePath != "" {
 		s.state = openState(o.StatePath)
-		if !o.DryRun {
+		if !o.DryRun && o.List == nil {
 			w, err := createState(o.StatePath)
 			if err != nil {
 				return nil, fmt.Errorf("sync: state file: %w", err)
@@ -234,10 +239,18 @@ func (stopError) Retryable() bool { return false }
 // order all the same.
 func (s *Sync) Items(ctx context.Context, yield func(transfer.Item) bool) error {
 	var src, dst Stream
-	switch s.o.Dir {
-	case Up:
+	switch {
+	case s.o.List != nil:
+		var done func()
+		var err error
+		if src, dst, done, err = s.listedStreams(); err != nil {
+			s.listErr = err
+			return err
+		}
+		defer done()
+	case s.o.Dir == Up:
 		src, dst = s.localStream(false), s.remoteStream(true)
-	case Down:
+	case s.o.Dir == Down:
 		src, dst = s.remoteStream(false), s.localStream(true)
 	default:
 		src, dst = s.remoteStream(false), s.remoteStream(true)
@@ -300,8 +313,11 @@ func (s *Sync) takeProblems() []problem {
 func (s *Sync) yieldProblems(ps []problem, yield func(transfer.Item) bool) bool {
 	for _, p := range ps {
 		it := transfer.Item{Op: transfer.Upload, Path: p.path, Object: s.ref(p.rel), Size: -1, Err: &transfer.SourceError{Path: p.path, Err: p.err}}
-		if s.o.Dir == Down {
+		switch s.o.Dir {
+		case Down:
 			it = transfer.Item{Op: transfer.Download, Path: p.path, Object: s.ref(p.rel), Size: -1, Err: p.err}
+		case Copy:
+			it = s.listedItem(p)
 		}
 		if p.skipped {
 			it.Err, it.Skip = nil, p.err

@@ -75,6 +75,9 @@ func (a *app) planCopy(f *cpFlags, opts *transfer.Options, src, dst string) (pla
 		if inside(sref, dref) && f.copy.srcEndpoint == "" && f.copy.srcProfile == "" {
 			return nil, "", usagef("%s is under %s: a copy into the prefix it copies would copy its own copies", dst, src)
 		}
+		if f.names != nil {
+			return func(e *transfer.Engine) transfer.Producer { return e.ListedCopies(f.names, sref, dref, f.filter) }, du.Bucket, nil
+		}
 		return func(e *transfer.Engine) transfer.Producer { return e.CopyPrefixItems(sref, dref, f.filter) }, du.Bucket, nil
 	}
 	if su.IsDir() {

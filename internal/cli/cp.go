@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/haul-s3/haul/bwlimit"
+	"github.com/haul-s3/haul/filelist"
 	"github.com/haul-s3/haul/filter"
 	"github.com/haul-s3/haul/localfs"
 	"github.com/haul-s3/haul/object"
@@ -57,10 +58,12 @@ type cpFlags struct {
 	failIfEmpty bool
 	createdDir  bool // the destination directory of a recursive download did not exist
 	dryRun      bool
-	rules       []filter.Rule   // --include and --exclude, in command-line order
-	filter      transfer.Filter // from rules; nil when there are none
-	copy        copyFlags       // S3 to S3 (cp, mv)
-	move        bool            // mv: remove each source once its copy is verified
+	rules       []filter.Rule    // --include and --exclude, in command-line order
+	filter      transfer.Filter  // from rules; nil when there are none
+	copy        copyFlags        // S3 to S3 (cp, mv)
+	move        bool             // mv: remove each source once its copy is verified
+	list        listFlags        // --files-from, --files-from0 (cp, sync)
+	names       *filelist.Reader // the list opened, while the command runs; nil: none given
 	// noFollow is --no-follow-symlinks: links under a local source directory are skipped.
 	noFollow bool
 	bwlimit  bwlimit.Schedule
@@ -97,6 +100,7 @@ Between S3 locations on one endpoint with one profile the server copies the byte
 	f.register(fl, "checksum", "with -r, ")
 	fl.BoolVar(&f.failIfEmpty, "fail-if-empty", false, "exit 1 if the prefix holds no objects (cp -r from S3)")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "print what would be copied, one line per item, and the requests it takes; send nothing that carries or fetches object bodies")
+	f.list.register(fl, "with -r, ")
 	f.copy.register(fl)
 	return cmd
 }
@@ -221,6 +225,12 @@ func (f *cpFlags) options() (transfer.Options, error) {
 	if err != nil {
 		return o, err
 	}
+	if err := f.list.check(f.recursive); err != nil {
+		return o, err
+	}
+	if f.noFollow && f.list.given() {
+		return o, usagef("--no-follow-symlinks is for a directory being walked; with --files-from each listed name is sent as it is (a listed link is followed): leave the links out of the list")
+	}
 	if len(f.rules) > 0 {
 		if !f.recursive {
 			return o, usagef("--include and --exclude select among the files of a directory or the keys of a prefix: add -r")
@@ -308,7 +318,15 @@ func (a *app) cp(ctx context.Context, f *cpFlags, src, dst string) error {
 		return usagef("mv moves files and objects, not a stream: use cp with -")
 	case f.noFollow && (srcS3 || src == "-"):
 		return usagef("--no-follow-symlinks is for a local source: it skips the symbolic links found under a directory being sent")
+	case f.list.given() && (src == "-" || dst == "-"):
+		return usagef("--files-from and --files-from0 list the files of a directory or the keys of a prefix, not a stream")
 	}
+	names, closeList, err := f.list.open(a.stdin)
+	if err != nil {
+		return err
+	}
+	defer closeList()
+	f.names = names
 	if f.move && srcS3 && !dstS3 && !f.flags.Changed("verify") {
 		opts.VerifyRequired = true // the object is removed only once the file is verified
 	}
@@ -373,7 +391,7 @@ func (a *app) cp(ctx context.Context, f *cpFlags, src, dst string) error {
 	if j != nil {
 		a.closeJournal(j, err)
 	}
-	if err == nil && srcS3 && f.recursive && sum.Done+sum.Failed+sum.NotDone == 0 {
+	if err == nil && srcS3 && f.recursive && !f.list.given() && sum.Done+sum.Failed+sum.NotDone == 0 {
 		return a.emptyPrefix(f, src, dst)
 	}
 	return err
@@ -475,8 +493,14 @@ func (a *app) planUpload(f *cpFlags, src, dst string) (plan, string, error) {
 			prefix += "/"
 		}
 		ref := object.Ref{Bucket: u.Bucket, Key: prefix}
+		if f.names != nil {
+			return func(*transfer.Engine) transfer.Producer { return transfer.ListedFiles(f.names, src, ref, f.filter) }, u.Bucket, nil
+		}
 		tree := transfer.TreeOptions{Filter: f.filter, NoFollowSymlinks: f.noFollow}
 		return func(*transfer.Engine) transfer.Producer { return transfer.TreeItemsWith(src, ref, tree) }, u.Bucket, nil
+	}
+	if f.names != nil {
+		return nil, "", usagef("%s is not a directory: --files-from and --files-from0 name files under a directory", src)
 	}
 	if !fi.Mode().IsRegular() {
 		// Stat'ed, never opened: opening a named pipe would wait for a writer.
@@ -529,6 +553,9 @@ func (a *app) planDownload(f *cpFlags, src, dst string) (plan, string, error) {
 			return nil, "", err
 		}
 		ref := object.Ref{Bucket: u.Bucket, Key: prefix}
+		if f.names != nil {
+			return func(e *transfer.Engine) transfer.Producer { return e.ListedObjects(f.names, ref, dst, f.filter) }, u.Bucket, nil
+		}
 		return func(e *transfer.Engine) transfer.Producer { return e.PrefixItems(ref, dst, f.filter) }, u.Bucket, nil
 	}
 	if u.IsDir() {

@@ -70,6 +70,9 @@ Symbolic links under a local SOURCE are followed (a loop is skipped, a broken li
 With --no-follow-symlinks each link is skipped with a skip: line, and what DEST holds under
 its name is kept, not deleted. Named pipes, sockets and devices are always skipped, and
 kept likewise.
+With --files-from only the listed names are looked at, on both sides (a stat or a HEAD
+each; nothing is walked or listed): a listed name SOURCE does not hold is deleted from DEST
+with --delete (the guards count only listed names), and is a failed item without it.
 
 Exit codes: 0 done; 1 some item or a listing failed; 2 usage; 3 a delete guard refused the
 deletions (transfers done); 4 changes pending (--dry-run --detailed-exitcode); 130
@@ -99,6 +102,7 @@ interrupted.`,
 	fl.BoolVar(&f.allowEmpty, "allow-empty-source", false, "with --delete: delete everything DEST holds when SOURCE is empty (refused otherwise)")
 	fl.StringVar(&f.state, "state", "", "the state file of this pair (default: one per SOURCE, DEST and endpoint in "+stateDirHint+")")
 	fl.BoolVar(&f.noState, "no-state", false, "keep no state file: every run checks each same-size object (one HEAD)")
+	f.list.register(fl, "")
 	f.copy.register(fl)
 	return cmd
 }
@@ -269,8 +273,13 @@ func (a *app) sync(ctx context.Context, f *syncFlags, src, dst string) error {
 			return err
 		}
 	}
+	names, closeList, err := f.list.open(a.stdin)
+	if err != nil {
+		return err
+	}
+	defer closeList()
 	out := a.output()
-	so := syncplan.Options{Dir: job.dir, Local: job.local, Remote: job.remote, Source: job.source, SourceStore: from, Filter: f.filter,
+	so := syncplan.Options{List: names, Dir: job.dir, Local: job.local, Remote: job.remote, Source: job.source, SourceStore: from, Filter: f.filter,
 		Delete: f.delete, DeleteExcluded: f.deleteExcluded,
 		Guards:   syncplan.Guards{AllowEmptySource: f.allowEmpty, MaxDelete: f.maxDelete, MaxDeleteSize: f.maxDeleteSize, MaxDeletePercent: f.maxDeletePercent},
 		SizeOnly: f.sizeOnly, Checksum: f.content, Update: f.update, IgnoreExisting: f.ignoreOld,
