@@ -71,13 +71,13 @@ func (s *Sync) guard() error {
 	switch {
 	case c.Deletes == 0:
 		return nil
-	case c.Source == 0 && !g.AllowEmptySource:
+	case c.Source+c.OtherSource == 0 && !g.AllowEmptySource: // the whole source (shard.go)
 		ge.Guard = GuardEmptySource
 	case g.MaxDelete >= 0 && int64(c.Deletes) > g.MaxDelete:
 		ge.Guard, ge.Limit = GuardMaxDelete, g.MaxDelete
 	case g.MaxDeleteSize >= 0 && c.DeleteBytes > g.MaxDeleteSize:
 		ge.Guard, ge.Limit = GuardMaxDeleteSize, g.MaxDeleteSize
-	case g.MaxDeletePercent < 100 && c.Dest >= PercentFloor && int64(c.Deletes)*100 > g.MaxDeletePercent*int64(c.Dest):
+	case g.MaxDeletePercent < 100 && c.Dest+c.OtherDest >= PercentFloor && int64(c.Deletes)*100 > g.MaxDeletePercent*int64(c.Dest):
 		ge.Guard, ge.Limit = GuardPercent, g.MaxDeletePercent
 	default:
 		return nil

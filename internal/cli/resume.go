@@ -71,6 +71,7 @@ func (a *app) openJournal(f *cpFlags, src, dst string) (*journal.Journal, error)
 		if path, err = defaultJournal(src, dst); err != nil {
 			return nil, err
 		}
+		path = f.shard.file(path)
 	}
 	cwd, _ := os.Getwd()
 	args := a.args
