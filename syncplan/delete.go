@@ -17,6 +17,9 @@ type GuardError struct {
 	Bytes   int64  // their bytes
 	Dest    int    // keys the destination holds (after filters)
 	Limit   int64  // the guard's limit: a count, bytes or a percentage (0 for GuardEmptySource)
+	// Sharded says the sync is one shard of a job (Options.Shard): Deletes, Bytes and Dest
+	// are this shard's (shard.go).
+	Sharded bool
 }
 
 // The guards.
@@ -67,7 +70,7 @@ func (s *Sync) Deletes() (transfer.Producer, error) {
 
 func (s *Sync) guard() error {
 	c, g := s.Counts(), s.o.Guards
-	ge := &GuardError{Deletes: c.Deletes, Bytes: c.DeleteBytes, Dest: c.Dest}
+	ge := &GuardError{Deletes: c.Deletes, Bytes: c.DeleteBytes, Dest: c.Dest, Sharded: s.o.Shard != nil}
 	switch {
 	case c.Deletes == 0:
 		return nil
