@@ -315,3 +315,76 @@ func TestShardSyncGuards(t *testing.T) {
 		}
 	})
 }
+
+// Sharded syncs down and between two prefixes, and a sharded cp -r between two prefixes:
+// each shard moves exactly its keys, deletes exactly its stale ones, and --delete-excluded
+// deletes the excluded keys of its own shard only.
+func TestShardSyncDownAndCopy(t *testing.T) {
+	forEachServer(t, func(t *testing.T, srv *s3test.Server) {
+		const n = 3
+		bucket := srv.NewBucket(t)
+		s := newSyncer(t, srv)
+		names := numbered("k", 60)
+		putObjects(t, srv, bucket, 16, numberedWith("s/", names)...)
+		src := "s3://" + bucket + "/s/"
+
+		// cp -r from S3 to S3: one CopyObject per key, over the shards.
+		seen := map[string]int{}
+		for i := range n {
+			args, env := shardArgs(i, i, n)
+			r := haulEnv(t, srv, env, append([]string{"--json", "--debug", "cp", "-r", src, "s3://" + bucket + "/c/"}, args...)...)
+			checkShardRun(t, r, "CopyObject", i, inShard(names, "", i, n, true), "c/", seen)
+		}
+		if got := keys(t, srv, bucket, "c/"); !slices.Equal(got, numberedWith("c/", names)) {
+			t.Fatalf("cp -r S3 to S3 in %d shards: the copy holds %d keys, want %d", n, len(got), len(names))
+		}
+
+		// sync down with --delete: stale local files, and excluded ones.
+		local := t.TempDir()
+		staleFiles := []string{"old1.txt", "old2.txt", "old3.txt", "old4.txt", "old5.txt", "old6.txt"}
+		tmps := []string{"a.tmp", "b.tmp", "c.tmp", "d.tmp", "e.tmp", "f.tmp"}
+		makeFiles(t, local, 4, append(slices.Clone(staleFiles), tmps...)...)
+		if k := len(inShard(tmps, "", 0, n, true)); k == 0 || k == len(tmps) {
+			t.Fatalf("%v all in shard 0 or none: pick other names", tmps)
+		}
+		// S3 to S3 sync: stale destination keys.
+		putObjects(t, srv, bucket, 4, numberedWith("y/", staleFiles)...)
+		for i := range n {
+			args, env := shardArgs(i, i, n)
+			env = append(env, "XDG_STATE_HOME="+s.state)
+			want := inShard(names, "", i, n, true)
+			for _, c := range []struct{ dst, op string }{{local, "downloaded"}, {"s3://" + bucket + "/y/", "copied"}} {
+				r := haulEnv(t, srv, env, append([]string{"--json", "sync", "--delete", "--delete-excluded", "--exclude", "*.tmp", src, c.dst}, args...)...)
+				o := syncOut{result: r, events: jsonLines[syncEvent](t, r.stdout)}
+				for _, e := range o.events {
+					if e.Event == "summary" {
+						o.sum = e
+					}
+				}
+				moved := o.sum.Downloaded
+				wantDel := len(inShard(staleFiles, "", i, n, true))
+				if c.op == "downloaded" {
+					wantDel += len(inShard(tmps, "", i, n, true))
+				} else {
+					moved = o.sum.Copied
+				}
+				if r.code != 0 || num(moved) != len(want) || num(o.sum.Deleted) != wantDel {
+					t.Fatalf("sync %s -> %s, shard %d/%d: exit %d, %s %d, deleted %d; want 0, %d, %d\n%s", src, c.dst, i, n, r.code, c.op, num(moved), num(o.sum.Deleted), len(want), wantDel, o)
+				}
+			}
+			// What is left of the stale and excluded files is the later shards'.
+			for _, f := range append(slices.Clone(staleFiles), tmps...) {
+				_, err := os.Stat(filepath.Join(local, f))
+				if gone, later := err != nil, filter.Of(f, n) > i; gone == later {
+					t.Errorf("after shard %d/%d, %s: gone %v; want it gone only if its shard (%d) has run", i, n, f, gone, filter.Of(f, n))
+				}
+			}
+		}
+		if got := treeFiles(t, local); len(got) != len(names) {
+			t.Errorf("after every shard the local copy holds %d files, want %d", len(got), len(names))
+		}
+		if got := keys(t, srv, bucket, "y/"); !slices.Equal(got, numberedWith("y/", names)) {
+			t.Errorf("after every shard the S3 copy holds %v, want the source's %d keys", got, len(names))
+		}
+	})
+}
