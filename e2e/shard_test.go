@@ -388,3 +388,42 @@ func TestShardSyncDownAndCopy(t *testing.T) {
 		}
 	})
 }
+
+// A local entry that cannot be read (here a broken symbolic link, which a sync treats as a
+// directory it could not read) keeps every key under its name from deletion in every
+// shard, since those keys are spread over all of them; the failure is reported once, by
+// the shard of its own name.
+func TestShardSyncUnreadableProtects(t *testing.T) {
+	forEachServer(t, func(t *testing.T, srv *s3test.Server) {
+		const n = 3
+		bucket := srv.NewBucket(t)
+		s := newSyncer(t, srv)
+		dir := t.TempDir()
+		makeFiles(t, dir, 10, "a.txt")
+		if err := os.Symlink("/nonexistent/haul-e2e", filepath.Join(dir, "lnk")); err != nil {
+			t.Fatal(err)
+		}
+		under := numberedWith("p/lnk/", numbered("x", 12))
+		putObjects(t, srv, bucket, 10, under...)
+		for i := range n {
+			if len(inShard(under, "p/", i, n, true)) == 0 {
+				t.Fatalf("no key of %v in shard %d: pick other names", under, i)
+			}
+		}
+		failed := 0
+		for i := range n {
+			o := s.json(t, "--delete", "--shard", fmt.Sprintf("%d/%d", i, n), dir, "s3://"+bucket+"/p/")
+			owner := filter.Of("lnk", n) == i
+			if want := map[bool]int{true: 1, false: 0}[owner]; o.code != want || num(o.sum.Deleted) != 0 {
+				t.Fatalf("shard %d/%d (lnk's shard: %v): exit %d, deleted %d; want exit %d, nothing deleted\n%s", i, n, owner, o.code, num(o.sum.Deleted), want, o)
+			}
+			failed += num(o.sum.Failed)
+		}
+		if failed != 1 {
+			t.Errorf("the shards report %d failures of the broken link, want 1", failed)
+		}
+		if left := keys(t, srv, bucket, "p/lnk/"); !slices.Equal(left, under) {
+			t.Errorf("keys under the unreadable name: %v left, want all %d", left, len(under))
+		}
+	})
+}
