@@ -153,7 +153,8 @@ func varName(part string) (string, bool, error) {
 		return "", false, fmt.Errorf("$ names no environment variable")
 	}
 	for i, c := range name {
-		if !(c == '_' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || i > 0 && c >= '0' && c <= '9') {
+		letter := c == '_' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z'
+		if digit := c >= '0' && c <= '9'; !letter && (i == 0 || !digit) {
 			return "", false, fmt.Errorf("%q is not an environment variable name (letters, digits and _, not starting with a digit)", name)
 		}
 	}
