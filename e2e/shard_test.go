@@ -218,14 +218,29 @@ func TestShardSyncDelete(t *testing.T) {
 		left := keys(t, srv, bucket, "p/")
 		for i := range n {
 			args, env := shardArgs(i, i, n)
-			r := haulEnv(t, srv, append(env, "XDG_STATE_HOME="+s.state), append([]string{"--json", "sync", "--delete", dir, dst}, args...)...)
+			mine := inShard(stale, "p/", i, n, true)
+			// The plan of the shard first: its deletions alone, and nothing done.
+			r := haulEnv(t, srv, append(env, "XDG_STATE_HOME="+s.state), append([]string{"--json", "sync", "--dry-run", "--delete", dir, dst}, args...)...)
 			o := syncOut{result: r, events: jsonLines[syncEvent](t, r.stdout)}
+			var planned []string
+			for _, e := range o.of("plan", "delete") {
+				planned = append(planned, strings.TrimPrefix(e.Dst, "s3://"+bucket+"/"))
+			}
+			slices.Sort(planned)
+			if r.code != 0 || !slices.Equal(planned, mine) || len(o.of("plan", "upload")) != 0 {
+				t.Fatalf("dry run of shard %d/%d: exit %d, deletes %v, want exactly %v\n%s", i, n, r.code, planned, mine, o)
+			}
+			if now := keys(t, srv, bucket, "p/"); !slices.Equal(now, left) {
+				t.Fatalf("the dry run of shard %d deleted keys", i)
+			}
+
+			r = haulEnv(t, srv, append(env, "XDG_STATE_HOME="+s.state), append([]string{"--json", "sync", "--delete", dir, dst}, args...)...)
+			o = syncOut{result: r, events: jsonLines[syncEvent](t, r.stdout)}
 			for _, e := range o.events {
 				if e.Event == "summary" {
 					o.sum = e
 				}
 			}
-			mine := inShard(stale, "p/", i, n, true)
 			if r.code != 0 || num(o.sum.Deleted) != len(mine) || o.puts() != 0 {
 				t.Fatalf("shard %d/%d: exit %d, deleted %d, %d PUT; want 0, %d, 0\n%s", i, n, r.code, num(o.sum.Deleted), o.puts(), len(mine), o)
 			}
