@@ -78,6 +78,7 @@ func (a *app) openJournal(f *cpFlags, src, dst string) (*journal.Journal, error)
 	if !slices.Contains(args, "--journal") && f.journal == "" {
 		args = append(slices.Clone(args), "--journal", path)
 	}
+	args = f.shard.record(args)
 	j, err := journal.Open(path, journal.Header{Args: args, Dir: cwd})
 	if err != nil {
 		return nil, &usageError{err}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -80,4 +81,14 @@ func (s *shardFlags) file(path string) string {
 	}
 	ext := filepath.Ext(path)
 	return strings.TrimSuffix(path, ext) + fmt.Sprintf(".shard-%d-of-%d", s.shard.Index, s.shard.Count) + ext
+}
+
+// record returns the command line a journal records with the shard made literal
+// ("--shard I/N" appended; the last --shard given wins), so that haul resume continues
+// the same shard whatever the environment it runs in.
+func (s *shardFlags) record(args []string) []string {
+	if !s.shard.Sharded() {
+		return args
+	}
+	return append(slices.Clone(args), "--shard", s.shard.String())
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/haul-s3/haul/filter"
+	"github.com/haul-s3/haul/transfer/journal"
 )
 
 func TestShardFlag(t *testing.T) {
@@ -56,5 +57,29 @@ func TestShardFile(t *testing.T) {
 	s.shard = filter.Shard{Index: 1, Count: 4}
 	if got := s.file("/x/ab.state"); got != "/x/ab.shard-1-of-4.state" {
 		t.Errorf("sharded: %q", got)
+	}
+}
+
+// A sharded run's journal is its own, and records the shard literally: haul resume
+// continues the same shard even where HAUL_SHARD or JOB_COMPLETION_INDEX is not set.
+func TestShardJournal(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	a := &app{args: []string{"cp", "-r", "--resume", "--shard", "$JOB_COMPLETION_INDEX/4", "d", "s3://b/p/"}}
+	f := &cpFlags{recursive: true}
+	f.shard.shard = filter.Shard{Index: 1, Count: 4}
+	j, err := a.openJournal(f, "d", "s3://b/p/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Remove()
+	if !strings.HasSuffix(j.Path(), ".shard-1-of-4.journal") {
+		t.Errorf("journal %s: want a file of shard 1 of 4", j.Path())
+	}
+	h, err := journal.Inspect(j.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(h.Args, " "); !strings.HasSuffix(got, " --shard 1/4") {
+		t.Errorf("the journal records %q; want it to end with --shard 1/4", got)
 	}
 }
