@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/haul-s3/haul/filter"
 	"github.com/haul-s3/haul/internal/s3test"
 )
@@ -439,6 +441,47 @@ func TestShardSyncUnreadableProtects(t *testing.T) {
 		}
 		if left := keys(t, srv, bucket, "p/lnk/"); !slices.Equal(left, under) {
 			t.Errorf("keys under the unreadable name: %v left, want all %d", left, len(under))
+		}
+	})
+}
+
+// Sync pairs a local NFD name with the NFC key of the same name (SYNC.md case 27); the shard
+// of a name is that of its NFC form, so the pair is in one shard: no shard sends the NFD
+// name as a new key or deletes the NFC one.
+func TestShardSyncUnicodeTwins(t *testing.T) {
+	forEachServer(t, func(t *testing.T, srv *s3test.Server) {
+		const n = 4
+		bucket := srv.NewBucket(t)
+		s := newSyncer(t, srv)
+		names := []string{"café.txt", "naïve.txt", "Ångström/résumé.txt", "über.txt", "señor.txt", "crème brûlée.txt"}
+		nfcDir, nfdDir := t.TempDir(), t.TempDir()
+		for _, name := range names {
+			makeFiles(t, nfcDir, 10, norm.NFC.String(name))
+		}
+		s.want(t, 0, nfcDir, "s3://"+bucket+"/u/")
+		for _, name := range names {
+			data, err := os.ReadFile(filepath.Join(nfcDir, norm.NFC.String(name)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := filepath.Join(nfdDir, norm.NFD.String(name))
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			setMtime(t, p, oldMtime)
+		}
+		before := keys(t, srv, bucket, "u/")
+		for i := range n {
+			o := s.want(t, 0, "--delete", "--max-delete-percent", "100", "--shard", fmt.Sprintf("%d/%d", i, n), nfdDir, "s3://"+bucket+"/u/")
+			if o.puts() != 0 || num(o.sum.Deleted) != 0 {
+				t.Fatalf("shard %d/%d of NFD names against their NFC keys: %d PUT, %d deleted; want none\n%s", i, n, o.puts(), num(o.sum.Deleted), o)
+			}
+		}
+		if after := keys(t, srv, bucket, "u/"); !slices.Equal(after, before) {
+			t.Errorf("keys %q, want %q", after, before)
 		}
 	})
 }
