@@ -17,6 +17,9 @@ type GuardError struct {
 	Bytes   int64  // their bytes
 	Dest    int    // keys the destination holds (after filters)
 	Limit   int64  // the guard's limit: a count, bytes or a percentage (0 for GuardEmptySource)
+	// Sharded says the sync is one shard of a job (Options.Shard): Deletes, Bytes and Dest
+	// are this shard's (shard.go).
+	Sharded bool
 }
 
 // The guards.
@@ -67,17 +70,17 @@ func (s *Sync) Deletes() (transfer.Producer, error) {
 
 func (s *Sync) guard() error {
 	c, g := s.Counts(), s.o.Guards
-	ge := &GuardError{Deletes: c.Deletes, Bytes: c.DeleteBytes, Dest: c.Dest}
+	ge := &GuardError{Deletes: c.Deletes, Bytes: c.DeleteBytes, Dest: c.Dest, Sharded: s.o.Shard != nil}
 	switch {
 	case c.Deletes == 0:
 		return nil
-	case c.Source == 0 && !g.AllowEmptySource:
+	case c.Source+c.OtherSource == 0 && !g.AllowEmptySource: // the whole source (shard.go)
 		ge.Guard = GuardEmptySource
 	case g.MaxDelete >= 0 && int64(c.Deletes) > g.MaxDelete:
 		ge.Guard, ge.Limit = GuardMaxDelete, g.MaxDelete
 	case g.MaxDeleteSize >= 0 && c.DeleteBytes > g.MaxDeleteSize:
 		ge.Guard, ge.Limit = GuardMaxDeleteSize, g.MaxDeleteSize
-	case g.MaxDeletePercent < 100 && c.Dest >= PercentFloor && int64(c.Deletes)*100 > g.MaxDeletePercent*int64(c.Dest):
+	case g.MaxDeletePercent < 100 && c.Dest+c.OtherDest >= PercentFloor && int64(c.Deletes)*100 > g.MaxDeletePercent*int64(c.Dest):
 		ge.Guard, ge.Limit = GuardPercent, g.MaxDeletePercent
 	default:
 		return nil

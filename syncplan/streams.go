@@ -16,8 +16,20 @@ import (
 
 // The two sides' streams of entries, in key order: the local walk and the listing.
 
-// excluded reports whether the filter leaves rel out of the sync on this side.
+// excluded reports whether the filter, or the shard, leaves rel out of the sync on this
+// side. A key of another shard that the filter keeps is counted (OtherSource, OtherDest).
 func (s *Sync) excluded(rel string, dest bool) bool {
+	if s.otherShard(rel) {
+		if s.o.Filter == nil || s.o.Filter.Match(rel) {
+			s.countOther(dest)
+		}
+		return true
+	}
+	return s.filtered(rel, dest)
+}
+
+// filtered reports whether the filter leaves rel out of the sync on this side.
+func (s *Sync) filtered(rel string, dest bool) bool {
 	if s.o.Filter == nil || s.o.Filter.Match(rel) {
 		return false
 	}
@@ -51,13 +63,18 @@ func (s *Sync) localStream(dest bool) Stream {
 				return
 			}
 			rel = filepath.ToSlash(rel)
-			if s.excluded(rel, dest) {
+			if s.filtered(rel, dest) {
 				return
 			}
 			skipped := errors.As(err, new(*localfs.SkipError))
 			s.mu.Lock()
 			defer s.mu.Unlock()
-			s.problems = append(s.problems, problem{rel: rel, path: p, err: err, skipped: skipped})
+			// An entry that cannot be read protects its key, and a directory every key
+			// under it, in every shard: the keys under a directory are spread over all
+			// of them. It is reported (a failed or skipped item) by its own shard alone.
+			if !s.otherShard(rel) {
+				s.problems = append(s.problems, problem{rel: rel, path: p, err: err, skipped: skipped})
+			}
 			s.protect = append(s.protect, protection{key: rel, skipped: skipped})
 		})
 		if errors.Is(err, errStop) {

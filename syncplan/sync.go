@@ -48,7 +48,13 @@ type Options struct {
 	// Filter keeps the keys it matches (relative to the sync roots) on both sides; nil
 	// keeps every key. Keys it excludes are neither sent nor deleted, unless
 	// DeleteExcluded: then excluded destination keys are deleted.
-	Filter         transfer.Filter
+	Filter transfer.Filter
+	// Shard, when set, is this run's shard of a job split over several (--shard I/N;
+	// filter.Shard): the keys it does not match belong to other runs and are neither sent
+	// nor deleted here, whatever DeleteExcluded says. The guards count this shard's keys,
+	// except the empty-source guard and the floor of the percentage guard, which look at
+	// the whole source and destination (shard.go).
+	Shard          transfer.Filter
 	Delete         bool
 	DeleteExcluded bool
 	Guards         Guards
@@ -116,15 +122,18 @@ type Note struct {
 
 // Counts are what a sync found and decided, for its summary.
 type Counts struct {
-	Source, Dest int            // keys on each side, after filters
-	Unchanged    int            // keys the same on both sides
-	UnchangedBy  map[string]int // Unchanged by the rule that said so: state, mtime, same checksum, ...
-	Heads        int            // HeadObject requests made to decide
-	Hashed       int            // local files read to compare checksums
-	HashedBytes  int64
-	Deletes      int // deletion candidates (made only if the guards and listings allow)
-	DeleteBytes  int64
-	Protected    int // destination keys kept because their source could not be read
+	Source, Dest int // keys on each side, after filters (and in the shard)
+	// OtherSource and OtherDest are the keys on each side that the filters keep and that
+	// belong to other shards (Options.Shard): seen, left to their shards.
+	OtherSource, OtherDest int
+	Unchanged              int            // keys the same on both sides
+	UnchangedBy            map[string]int // Unchanged by the rule that said so: state, mtime, same checksum, ...
+	Heads                  int            // HeadObject requests made to decide
+	Hashed                 int            // local files read to compare checksums
+	HashedBytes            int64
+	Deletes                int // deletion candidates (made only if the guards and listings allow)
+	DeleteBytes            int64
+	Protected              int // destination keys kept because their source could not be read
 }
 
 // Sync plans and carries out one sync between a local directory and a prefix. Its Items

@@ -68,6 +68,7 @@ type cpFlags struct {
 	noFollow bool
 	bwlimit  bwlimit.Schedule
 	limiter  *bwlimit.Limiter // made by options from bwlimit; nil when it never limits
+	shard    shardFlags       // --shard I/N (shard.go)
 }
 
 func (a *app) cpCommand() *cobra.Command {
@@ -138,6 +139,7 @@ func (f *cpFlags) register(fl *pflag.FlagSet, checksumFlag, filterScope string) 
 	fl.Lookup("verify").NoOptDefVal = "true"
 	fl.BoolVar(&f.resume, "resume", false, "keep a journal so an interrupted copy continues where it stopped (run the same command again, or haul resume)")
 	fl.StringVar(&f.journal, "journal", "", "journal file for --resume (default: one per source and destination in "+journalDirHint+")")
+	f.shard.register(fl)
 	fl.BoolVar(&f.noFollow, "no-follow-symlinks", false, "do not follow symbolic links found under a local source directory: each is skipped with a skip: line, not sent (a directory or file named on the command line is still followed)")
 	fl.Var(bwlimitFlag{&f.bwlimit}, "bwlimit", bwlimitHelp)
 }
@@ -241,6 +243,9 @@ func (f *cpFlags) options() (transfer.Options, error) {
 		}
 		f.filter = flt
 	}
+	if err := f.shard.check(f.recursive, os.LookupEnv); err != nil {
+		return o, err
+	}
 	sum, ok := checksumNames[f.checksum]
 	if !ok && f.checksum != "" {
 		return o, usagef("--%s %q: use crc32c, crc32, crc64nvme, sha256, sha1, md5 or none", f.checksumFlag, f.checksum)
@@ -308,6 +313,7 @@ func (a *app) cp(ctx context.Context, f *cpFlags, src, dst string) error {
 	if err != nil {
 		return err
 	}
+	f.filter = f.shard.sharded(f.filter)
 	srcS3, dstS3 := object.IsURL(src), object.IsURL(dst)
 	switch {
 	case !srcS3 && !dstS3:
@@ -409,6 +415,9 @@ func (a *app) emptyPrefix(f *cpFlags, src, dst string) error {
 		op, done = "copy", "copied"
 	}
 	text := "no objects under " + src + "; nothing was " + done
+	if f.shard.shard.Sharded() {
+		text = "no objects of shard " + f.shard.shard.String() + " under " + src + "; nothing was " + done
+	}
 	if f.failIfEmpty {
 		o.failingNote(event{Op: op, Src: src}, text+" (--fail-if-empty)")
 		return errReported

@@ -71,12 +71,14 @@ func (a *app) openJournal(f *cpFlags, src, dst string) (*journal.Journal, error)
 		if path, err = defaultJournal(src, dst); err != nil {
 			return nil, err
 		}
+		path = f.shard.file(path)
 	}
 	cwd, _ := os.Getwd()
 	args := a.args
 	if !slices.Contains(args, "--journal") && f.journal == "" {
 		args = append(slices.Clone(args), "--journal", path)
 	}
+	args = f.shard.record(args)
 	j, err := journal.Open(path, journal.Header{Args: args, Dir: cwd})
 	if err != nil {
 		return nil, &usageError{err}

@@ -230,7 +230,7 @@ func (a *app) statePath(f *syncFlags, src, dst, endpoint string) (string, error)
 	}
 	strip := func(s string) string { return strings.TrimRight(absLocal(s), `/\`) }
 	sum := sha256.Sum256([]byte(strip(src) + "\x00" + strip(dst) + "\x00" + endpoint))
-	return filepath.Join(dir, "sync", hex.EncodeToString(sum[:8])+".state"), nil
+	return f.shard.file(filepath.Join(dir, "sync", hex.EncodeToString(sum[:8])+".state")), nil
 }
 
 func (a *app) sync(ctx context.Context, f *syncFlags, src, dst string) error {
@@ -279,7 +279,7 @@ func (a *app) sync(ctx context.Context, f *syncFlags, src, dst string) error {
 	}
 	defer closeList()
 	out := a.output()
-	so := syncplan.Options{List: names, Dir: job.dir, Local: job.local, Remote: job.remote, Source: job.source, SourceStore: from, Filter: f.filter,
+	so := syncplan.Options{List: names, Dir: job.dir, Local: job.local, Remote: job.remote, Source: job.source, SourceStore: from, Filter: f.filter, Shard: f.shard.filter(),
 		Delete: f.delete, DeleteExcluded: f.deleteExcluded,
 		Guards:   syncplan.Guards{AllowEmptySource: f.allowEmpty, MaxDelete: f.maxDelete, MaxDeleteSize: f.maxDeleteSize, MaxDeletePercent: f.maxDeletePercent},
 		SizeOnly: f.sizeOnly, Checksum: f.content, Update: f.update, IgnoreExisting: f.ignoreOld,

@@ -29,8 +29,12 @@ func guardText(err error) string {
 	case syncplan.GuardMaxDeleteSize:
 		return fmt.Sprintf("nothing deleted: %s planned, %s, more than --max-delete-size %s", n, bytesize.Format(g.Bytes), bytesize.Format(g.Limit))
 	}
-	return fmt.Sprintf("nothing deleted: %s planned, %d%% of the destination's %d keys, more than --max-delete-percent %d; raise it (100: no limit) if that is meant",
-		n, int64(g.Deletes)*100/int64(max(g.Dest, 1)), g.Dest, g.Limit)
+	of := "the destination's"
+	if g.Sharded {
+		of = "this shard's share of the destination,"
+	}
+	return fmt.Sprintf("nothing deleted: %s planned, %d%% of %s %d keys, more than --max-delete-percent %d; raise it (100: no limit) if that is meant",
+		n, int64(g.Deletes)*100/int64(max(g.Dest, 1)), of, g.Dest, g.Limit)
 }
 
 // callsText is "3 ListObjectsV2, 50 PutObject", by operation name.

@@ -1,0 +1,37 @@
+package syncplan
+
+// A sharded sync (Options.Shard, --shard I/N) is one of N runs that share a job: each lists
+// both sides whole, and takes only the keys of its shard. So it sends and deletes only
+// keys of its own shard: a destination key of another shard is never a deletion candidate
+// here, even with DeleteExcluded, as it is another run's to judge.
+//
+// The delete guards are checked per shard, on this run's own plan, with two exceptions
+// that keep their meaning for the job as a whole:
+//
+//   - The empty-source guard asks whether the SOURCE is empty, not the shard: an empty
+//     shard of a source that holds keys is what N runs over few keys give, and its stale
+//     destination keys are deleted as any other shard's are. A source empty as a whole
+//     (after filters) refuses in every shard that has something to delete. The run lists
+//     the whole source anyway, so it knows.
+//   - The percentage guard applies once the whole destination (after filters) holds
+//     PercentFloor keys, and compares this shard's deletions with this shard's
+//     destination keys: with a uniform hash that share is the job's share, and the guard
+//     does not switch off because each shard holds fewer than PercentFloor keys.
+//
+// --max-delete and --max-delete-size limit each shard's deletions: N shards may delete up
+// to N times as much in all.
+
+// otherShard reports whether rel belongs to another run's shard.
+func (s *Sync) otherShard(rel string) bool {
+	return s.o.Shard != nil && !s.o.Shard.Match(rel)
+}
+
+func (s *Sync) countOther(dest bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if dest {
+		s.counts.OtherDest++
+	} else {
+		s.counts.OtherSource++
+	}
+}
