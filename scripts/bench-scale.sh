@@ -95,14 +95,7 @@ BASE_DIR=""
 # shellcheck source=scripts/lib/minio.sh
 . "$(dirname "$0")/lib/minio.sh"
 
-cleanup() {
-	local rc=$?
-	stop_bench
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_traps
 
 # locked CMD... runs CMD under BENCH_LOCK when it is set.
 locked() {

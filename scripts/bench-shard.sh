@@ -35,14 +35,7 @@ log() { echo "bench-shard: $*" >&2; }
 WORK="" MOUNTED="" MINIO_PID="" BASE_DIR=""
 # shellcheck source=scripts/lib/minio.sh
 . "$(dirname "$0")/lib/minio.sh"
-cleanup() {
-	local rc=$?
-	stop_bench
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_traps
 
 bench_binaries
 tmpfs_work haul-bench-shard $((1024 * 1024 + FILES * 40)) $((FILES * 20 + 10000))

@@ -206,14 +206,7 @@ MINIO_PID=""
 # shellcheck source=scripts/lib/minio.sh
 . "$(dirname "$0")/lib/minio.sh"
 
-cleanup() {
-	local rc=$?
-	stop_bench
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_traps
 
 T_START=$EPOCHREALTIME
 

@@ -118,6 +118,19 @@ tmpfs_work() {
 
 # stop_bench stops MinIO (MINIO_PID), removes WORK and BASE_DIR (bench_baseline's build)
 # and unmounts MOUNTED: the part of a bench script's exit trap every script needs.
+# bench_traps makes the caller stop the bench (stop_bench) when it exits, with its exit
+# status kept, and turns INT and TERM into exits 130 and 143.
+bench_traps() {
+	trap 'bench_exit $?' EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+}
+
+bench_exit() {
+	stop_bench
+	exit "$1"
+}
+
 stop_bench() {
 	if [[ -n ${MINIO_PID:-} ]] && kill -0 "$MINIO_PID" 2>/dev/null; then
 		kill "$MINIO_PID" 2>/dev/null || true
