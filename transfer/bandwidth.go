@@ -36,7 +36,8 @@ const pacedChunk = 64 << 10
 
 // upBody returns body paced by the engine's upload limit, or body itself when there is
 // none. The paced body has only Read and Seek: a store does not see the file under it
-// (s3store would send a file's section with sendfile, past the pacing).
+// (s3store would send a file's section with sendfile, past the pacing), nor a small file's
+// bytes in memory (which s3store would send without reading them).
 func (t *task) upBody(ctx context.Context, body io.ReadSeeker) io.ReadSeeker {
 	lim := t.e.opts.Bandwidth.Up
 	if lim == nil {

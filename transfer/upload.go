@@ -155,7 +155,7 @@ func (t *task) putSmallFile(ctx context.Context, f *os.File, fi os.FileInfo, dst
 	t.whole = sums.whole
 	return t.call(ctx, false, func(ctx context.Context) error {
 		body := newMemBody(buf, t.moved(ctx))
-		etag, err := t.e.store.PutObject(ctx, dst, body, int64(len(buf)), o, sum)
+		etag, err := t.e.store.PutObject(ctx, dst, t.upBody(ctx, body), int64(len(buf)), o, sum)
 		if err != nil {
 			body.undo()
 			return err
