@@ -107,12 +107,7 @@ func (t *task) putFile(ctx context.Context, f *os.File, fi os.FileInfo, dst obje
 	if err != nil {
 		return err
 	}
-	var sum object.Checksum
-	if sums.parts != nil {
-		sum = sums.parts[0]
-	}
-	o = withChecksumMetadata(o, sums.whole)
-	t.whole = sums.whole
+	sum, o := t.singlePart(sums, o)
 	return t.call(ctx, false, func(ctx context.Context) error {
 		body := newPartReader(f, fi, 0, fi.Size(), true, t.moved(ctx))
 		etag, err := t.e.store.PutObject(ctx, dst, t.upBody(ctx, body), fi.Size(), o, sum)
@@ -123,6 +118,17 @@ func (t *task) putFile(ctx context.Context, f *os.File, fi os.FileInfo, dst obje
 		t.etag = etag
 		return nil
 	})
+}
+
+// singlePart returns the checksum a single PutObject sends with its body (none without a
+// checksum algorithm), and o with the whole file's checksum in its metadata, which the
+// task records.
+func (t *task) singlePart(sums fileSums, o *object.Options) (object.Checksum, *object.Options) {
+	t.whole = sums.whole
+	if sums.parts == nil {
+		return object.Checksum{}, withChecksumMetadata(o, sums.whole)
+	}
+	return sums.parts[0], withChecksumMetadata(o, sums.whole)
 }
 
 // smallFileMax is the largest file read whole into memory to be uploaded: once, for its
@@ -147,12 +153,7 @@ func (t *task) putSmallFile(ctx context.Context, f *os.File, fi os.FileInfo, dst
 		return err
 	}
 	sums := sumBytes(o.Checksum, buf)
-	var sum object.Checksum
-	if sums.parts != nil {
-		sum = sums.parts[0]
-	}
-	o = withChecksumMetadata(o, sums.whole)
-	t.whole = sums.whole
+	sum, o := t.singlePart(sums, o)
 	return t.call(ctx, false, func(ctx context.Context) error {
 		body := newMemBody(buf, t.moved(ctx))
 		etag, err := t.e.store.PutObject(ctx, dst, t.upBody(ctx, body), int64(len(buf)), o, sum)
