@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -249,5 +250,42 @@ func TestListedReadError(t *testing.T) {
 	sum, err := e.Run(context.Background(), e.ListedObjects(&errList{}, object.Ref{Bucket: "b"}, t.TempDir(), nil))
 	if !errors.Is(err, errBroken) || sum.Done != 1 {
 		t.Fatalf("done %d, err %v; want 1 and the list's error", sum.Done, err)
+	}
+}
+
+// A list with --shard: of the listed files each run takes only its shard's, and the runs
+// of all shards together take each file exactly once.
+func TestListedFilesSharded(t *testing.T) {
+	dir := t.TempDir()
+	var list strings.Builder
+	for i := range 100 {
+		name := fmt.Sprintf("f%03d", i)
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(name), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		list.WriteString(name + "\n")
+	}
+	st := memstore.New(memstore.Config{Buckets: []string{"b"}})
+	for i := range 3 {
+		shard := filter.InShard{Shard: filter.Shard{Index: i, Count: 3}}
+		e := transfer.New(st, transfer.Options{Concurrency: 4})
+		sum, err := e.Run(context.Background(), transfer.ListedFiles(filelist.Lines(strings.NewReader(list.String())), dir, object.Ref{Bucket: "b", Key: "s/"}, shard))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := 0
+		for j := range 100 {
+			if filter.Of(fmt.Sprintf("f%03d", j), 3) == i {
+				want++
+			}
+		}
+		if sum.Done != want || want == 0 {
+			t.Errorf("shard %d/3: %d files done, want its %d", i, sum.Done, want)
+		}
+	}
+	for j := range 100 {
+		if _, ok := st.Object(object.Ref{Bucket: "b", Key: fmt.Sprintf("s/f%03d", j)}); !ok {
+			t.Errorf("f%03d was taken by no shard", j)
+		}
 	}
 }
