@@ -42,22 +42,40 @@ func (r Rates) String() string {
 }
 
 // Slot is one entry of a timetable: from At (the time of day, local time, as a duration
-// from midnight) until the next entry's, Rates hold.
+// from midnight) on Day, or on every day, until the next entry's, Rates hold.
 type Slot struct {
+	Day   Day
 	At    time.Duration
 	Rates Rates
 }
 
-// Time returns the entry's time of day as HH:MM.
-func (s Slot) Time() string { return clock(s.At) }
+// Day is the day of the week of a timetable entry (rclone's Mon-HH:MM form): 1 for
+// Monday to 7 for Sunday, or EveryDay.
+type Day int
+
+// EveryDay, the zero Day, is that of an entry with no day named: it comes into force each
+// day.
+const EveryDay Day = 0
+
+// days are the names Parse reads, Monday first (rclone's order); a Day is its index + 1.
+var days = []string{"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}
+
+// Time returns the entry's time as HH:MM, after its day (Mon-HH:MM) when it has one.
+func (s Slot) Time() string {
+	if s.Day == EveryDay {
+		return clock(s.At)
+	}
+	return days[s.Day-1] + "-" + clock(s.At)
+}
 
 // Schedule is a run's limits: one Slot at midnight for a single limit (which then holds
-// all day), or a timetable's entries in order of At. The entry in force at a time is the
-// last whose time of day has passed; before the first, the last of the day before.
+// all day), or a timetable's entries in order of Day and At. The entry in force at a time
+// is the last that came into force: that day's last entry whose time has passed, else the
+// last one of the days before, wrapping round the week.
 type Schedule []Slot
 
 // Forms names the forms Parse takes, for messages.
-const Forms = "a rate (" + bytesize.RateForms + "), UP:DOWN (10MiB/s:off) or a timetable of HH:MM,RATE entries (\"08:00,10MiB/s 19:00,off\")"
+const Forms = "a rate (" + bytesize.RateForms + "), UP:DOWN (10MiB/s:off) or a timetable of HH:MM,RATE or Mon-HH:MM,RATE entries (\"08:00,10MiB/s 19:00,off\", \"Mon-08:00,10MiB/s Sat-00:00,off\")"
 
 // ErrSyntax is wrapped by every error of Parse.
 var ErrSyntax = errors.New("not a bandwidth limit")
@@ -69,8 +87,10 @@ var hhmm = regexp.MustCompile(`^([0-9]{1,2}):([0-9]{2})$`)
 // "off"; see bytesize.ParseRate) for one bucket shared by uploads and downloads; UP:DOWN
 // ("10MiB/s:off") for the two directions apart; or a timetable, entries HH:MM,RATE or
 // HH:MM,UP:DOWN separated by spaces or semicolons ("08:00,10MiB/s 19:00,off"), in local
-// time. The entries need not be in order; two at the same time are an error. Its errors
-// wrap ErrSyntax and name the accepted forms.
+// time; an entry's time may name a day of the week, as rclone's do ("Mon-08:00,10MiB/s
+// Sat-00:00,off"): it then comes into force that day only, and one without a day every
+// day. The entries need not be in order; two that come into force at the same time (on a
+// day both name) are an error. Its errors wrap ErrSyntax and name the accepted forms.
 func Parse(s string) (Schedule, error) {
 	fail := func(why string) error {
 		return fmt.Errorf("%w: %s; give %s", ErrSyntax, why, Forms)
@@ -92,7 +112,7 @@ func Parse(s string) (Schedule, error) {
 		if !ok {
 			return nil, fail(fmt.Sprintf("timetable entry %q is not HH:MM,RATE", e))
 		}
-		d, err := timeOfDay(at)
+		day, d, err := dayAndTime(at)
 		if err != nil {
 			return nil, fail(fmt.Sprintf("timetable entry %q: %v", e, err))
 		}
@@ -100,15 +120,53 @@ func Parse(s string) (Schedule, error) {
 		if err != nil {
 			return nil, fail(fmt.Sprintf("timetable entry %q: %v", e, err))
 		}
-		sched = append(sched, Slot{At: d, Rates: r})
+		sched = append(sched, Slot{Day: day, At: d, Rates: r})
 	}
-	slices.SortStableFunc(sched, func(a, b Slot) int { return int(a.At - b.At) })
-	for i := 1; i < len(sched); i++ {
-		if sched[i].At == sched[i-1].At {
-			return nil, fail(fmt.Sprintf("two entries for %s", clock(sched[i].At)))
+	slices.SortStableFunc(sched, func(a, b Slot) int {
+		if a.Day != b.Day {
+			return int(a.Day - b.Day)
+		}
+		return int(a.At - b.At)
+	})
+	seen := map[time.Duration]Slot{}
+	for _, sl := range sched {
+		for _, w := range sl.week() {
+			if other, ok := seen[w]; ok && other.Time() == sl.Time() {
+				return nil, fail("two entries for " + sl.Time())
+			} else if ok {
+				return nil, fail(fmt.Sprintf("%s and %s come into force at the same time", other.Time(), sl.Time()))
+			}
+			seen[w] = sl
 		}
 	}
 	return sched, nil
+}
+
+// dayAndTime reads HH:MM or DAY-HH:MM (DAY: Mon, Tue, ... Sun, any case).
+func dayAndTime(s string) (Day, time.Duration, error) {
+	day := EveryDay
+	if name, at, ok := strings.Cut(s, "-"); ok {
+		i := slices.IndexFunc(days, func(d string) bool { return strings.EqualFold(d, name) })
+		if i < 0 {
+			return 0, 0, fmt.Errorf("%q is not a day (Mon, Tue, Wed, Thu, Fri, Sat, Sun)", name)
+		}
+		day, s = Day(i+1), at
+	}
+	d, err := timeOfDay(s)
+	return day, d, err
+}
+
+// week returns when the entry comes into force, as durations from Monday 00:00: once a
+// week for an entry with a day, seven times for one without.
+func (sl Slot) week() []time.Duration {
+	if sl.Day != EveryDay {
+		return []time.Duration{time.Duration(sl.Day-1)*24*time.Hour + sl.At}
+	}
+	w := make([]time.Duration, 7)
+	for d := range w {
+		w[d] = time.Duration(d)*24*time.Hour + sl.At
+	}
+	return w
 }
 
 // parseRates reads RATE or UP:DOWN.
@@ -170,25 +228,32 @@ func (s Schedule) Off() bool {
 }
 
 // in returns the index of the entry in force at t (in t's location), and when the next
-// entry takes over.
+// entry takes over: the entry that came into force last, over this week, the one before
+// and the one after (so that the week wraps round), and the first to come after t.
 func (s Schedule) in(t time.Time) (int, time.Time) {
 	y, mo, d := t.Date()
-	day := func(offset int, at time.Duration) time.Time {
-		return time.Date(y, mo, d+offset, int(at/time.Hour), int(at%time.Hour/time.Minute), 0, 0, t.Location())
+	monday := d - (int(t.Weekday())+6)%7
+	when := func(week int, w time.Duration) time.Time {
+		day := int(w / (24 * time.Hour))
+		at := w % (24 * time.Hour)
+		return time.Date(y, mo, monday+7*week+day, int(at/time.Hour), int(at%time.Hour/time.Minute), 0, 0, t.Location())
 	}
 	i := -1
+	var since, next time.Time
 	for j, sl := range s {
-		if !day(0, sl.At).After(t) {
-			i = j
+		for _, w := range sl.week() {
+			for week := -1; week <= 1; week++ {
+				at := when(week, w)
+				switch {
+				case !at.After(t) && (i < 0 || at.After(since)):
+					i, since = j, at
+				case at.After(t) && (next.IsZero() || at.Before(next)):
+					next = at
+				}
+			}
 		}
 	}
-	switch {
-	case i < 0: // before the first entry of the day: the last of the day before
-		return len(s) - 1, day(0, s[0].At)
-	case i == len(s)-1:
-		return i, day(1, s[0].At)
-	}
-	return i, day(0, s[i+1].At)
+	return i, next
 }
 
 // At returns the rates in force at t, in t's location (time.Now() is local time).
@@ -207,7 +272,7 @@ func (s Schedule) String() string {
 	}
 	parts := make([]string, len(s))
 	for i, sl := range s {
-		parts[i] = clock(sl.At) + "," + sl.Rates.String()
+		parts[i] = sl.Time() + "," + sl.Rates.String()
 	}
 	return strings.Join(parts, " ")
 }

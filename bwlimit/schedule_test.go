@@ -39,6 +39,15 @@ func TestParse(t *testing.T) {
 			{At: h(23, 59), Rates: Rates{Up: 100e6, Down: 100e6, Shared: true}},
 		}},
 		{"00:00,5MB/s", Schedule{{At: 0, Rates: Rates{Up: 5e6, Down: 5e6, Shared: true}}}},
+		{"Sat-00:00,off Mon-08:00,10MiB/s fri-18:00,1MiB/s", Schedule{ // rclone's weekly form, any case
+			{Day: 1, At: h(8, 0), Rates: Rates{Up: 10 * mib, Down: 10 * mib, Shared: true}},
+			{Day: 5, At: h(18, 0), Rates: Rates{Up: mib, Down: mib, Shared: true}},
+			{Day: 6, At: 0, Rates: Rates{Shared: true}},
+		}},
+		{"Sun-20:00,off 09:00,1MiB/s", Schedule{ // every day and one day, mixed
+			{At: h(9, 0), Rates: Rates{Up: mib, Down: mib, Shared: true}},
+			{Day: 7, At: h(20, 0), Rates: Rates{Shared: true}},
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -76,7 +85,10 @@ func TestParseErrors(t *testing.T) {
 		{"12:60,10MiB/s", "00:00 to 23:59"},
 		{"08:00,10MiB/s 19:00", "not HH:MM,RATE"},
 		{"08:00,10MiB/s 08:00,off", "two entries for 08:00"},
-		{"Mon-08:00,10MiB/s", "not a time of day"},
+		{"Xyz-08:00,10MiB/s", "not a day"},
+		{"Mon-25:00,10MiB/s", "not a time of day"},
+		{"Mon-08:00,1MiB/s mon-08:00,off", "two entries for Mon-08:00"},
+		{"08:00,1MiB/s Tue-08:00,off", "08:00 and Tue-08:00 come into force at the same time"},
 		{"08:00,10MiB/s,off", "not a rate"},
 	}
 	for _, tt := range tests {
@@ -169,6 +181,54 @@ func TestScheduleOff(t *testing.T) {
 		}
 		if s.Off() != want {
 			t.Errorf("Parse(%q).Off() = %v, want %v", in, s.Off(), want)
+		}
+	}
+}
+
+// A weekly timetable (rclone's Mon-HH:MM entries): the entry in force is the one that
+// came into force last, wrapping round the week; an entry with no day comes into force
+// every day.
+func TestScheduleWeekly(t *testing.T) {
+	s, err := Parse("Mon-08:00,10MiB/s Fri-18:00,1MiB/s Sat-00:00,off")
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc := time.FixedZone("test", 3600)
+	day := func(d, hh, mm int) time.Time { return time.Date(2026, 11, 30+d, hh, mm, 0, 0, loc) } // 30 Nov 2026: a Monday
+	tests := []struct {
+		t        time.Time
+		want     string
+		wantNext time.Time
+	}{
+		{day(0, 7, 59), "off", day(0, 8, 0)},                                                      // Monday before 08:00: Saturday's, from last week
+		{day(0, 8, 0), "10.0MiB/s", day(4, 18, 0)},                                                // Monday 08:00 until Friday 18:00
+		{day(2, 3, 0), "10.0MiB/s", day(4, 18, 0)},                                                // Wednesday
+		{day(4, 18, 0), "1.0MiB/s", day(5, 0, 0)},                                                 // Friday evening
+		{day(6, 23, 59), "off", day(7, 8, 0)},                                                     // Sunday night: next Monday 08:00
+		{day(13, 12, 0), "off", day(14, 8, 0)},                                                    // a week later, the same
+		{day(4, 18, 30).In(time.UTC), "10.0MiB/s", time.Date(2026, 12, 4, 18, 0, 0, 0, time.UTC)}, // 17:30 in UTC: t's location counts
+	}
+	for _, tt := range tests {
+		i, next := s.in(tt.t)
+		if got := s[i].Rates.String(); got != tt.want || !next.Equal(tt.wantNext) {
+			t.Errorf("in(%s) = %s until %s; want %s until %s", tt.t.Format("Mon 15:04 MST"), got, next, tt.want, tt.wantNext)
+		}
+	}
+	mixed, err := Parse("09:00,1MiB/s Sun-20:00,off")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		t    time.Time
+		want string
+	}{
+		{day(6, 19, 0), "1.0MiB/s"}, // Sunday 19:00: that day's 09:00
+		{day(6, 21, 0), "off"},      // Sunday 21:00
+		{day(7, 8, 0), "off"},       // Monday 08:00: still Sunday's 20:00
+		{day(7, 9, 0), "1.0MiB/s"},  // Monday 09:00
+	} {
+		if got := mixed.At(tt.t).String(); got != tt.want {
+			t.Errorf("mixed: At(%s) = %s, want %s", tt.t.Format("Mon 15:04"), got, tt.want)
 		}
 	}
 }

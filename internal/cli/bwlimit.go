@@ -8,7 +8,7 @@ import (
 )
 
 // bwlimitHelp is the help of --bwlimit.
-const bwlimitHelp = `cap the bytes moved per second, shared by every request of the run: RATE (100MiB/s, 50MB/s, 800Mbit/s, bytes per second, or off) for uploads and downloads together, UP:DOWN (10MiB/s:off) for each apart, or a timetable in local time, "08:00,10MiB/s 19:00,off" (each entry holds from its time until the next; before the first, the last of the day before; a note says when another comes into force); a copy within one server (CopyObject) moves no byte through haul and is not capped`
+const bwlimitHelp = `cap the bytes moved per second, shared by every request of the run: RATE (100MiB/s, 50MB/s, 800Mbit/s, bytes per second, or off) for uploads and downloads together, UP:DOWN (10MiB/s:off) for each apart, or a timetable in local time, "08:00,10MiB/s 19:00,off" or weekly, "Mon-08:00,10MiB/s Sat-00:00,off" (each entry holds from its time until the next; before the first, the last one before it; a note says when another comes into force); a copy within one server (CopyObject) moves no byte through haul and is not capped`
 
 // bwlimitFlag is the pflag.Value of --bwlimit.
 type bwlimitFlag struct{ s *bwlimit.Schedule }
