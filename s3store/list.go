@@ -184,7 +184,7 @@ const (
 )
 
 // directoryBucket matches the name of an S3 Express One Zone directory bucket as AWS
-// documents it: base name, "--", the zone ID (use1-az4), then "--x-s3".
+// documents it: a base name, two hyphens, the zone ID (use1-az4), two hyphens and x-s3.
 var directoryBucket = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*--[a-z0-9-]+--x-s3$`)
 
 // unordered reports whether bucket is a directory bucket, whose listings AWS documents as
