@@ -35,19 +35,23 @@ func CopyItem(src, dst object.Ref) Producer {
 
 // ObjectCopyItem is CopyItem that asks the source store for the object first (HeadObject,
 // retried), so that a missing source ends the run before any item and a plan (dry run)
-// knows the size.
+// knows the size. The copy takes the source's properties from that answer: it does not
+// ask again.
 func (e *Engine) ObjectCopyItem(src, dst object.Ref) Producer {
 	return func(ctx context.Context, yield func(Item) bool) error {
-		var info object.Info
+		var (
+			info object.Info
+			o    object.Options
+		)
 		err := e.Retry(ctx, func(ctx context.Context) error {
 			var err error
-			info, err = e.source().HeadObject(ctx, src)
+			info, o, err = describeObject(ctx, e.source(), src)
 			return err
 		})
 		if err != nil {
 			return err
 		}
-		yield(Item{Op: Copy, Source: src, Object: dst, Size: info.Size, ETag: info.ETag, LastModified: info.LastModified, head: &info})
+		yield(Item{Op: Copy, Source: src, Object: dst, Size: info.Size, ETag: info.ETag, LastModified: info.LastModified, head: &info, props: &o})
 		return nil
 	}
 }
@@ -156,16 +160,16 @@ func (t *task) describe(ctx context.Context, from Store, ref object.Ref) (object
 	}
 	var info object.Info
 	var o object.Options
-	err := t.call(ctx, false, func(ctx context.Context) error {
-		var err error
-		if d, ok := from.(Describer); ok {
-			info, o, err = d.DescribeObject(ctx, ref)
+	var err error
+	if t.it.head != nil && t.it.props != nil { // the producer asked already
+		info, o = *t.it.head, *t.it.props
+	} else {
+		err = t.call(ctx, false, func(ctx context.Context) error {
+			var err error
+			info, o, err = describeObject(ctx, from, ref)
 			return err
-		}
-		info, err = from.HeadObject(ctx, ref)
-		o = object.Options{ContentType: info.ContentType, Metadata: info.Metadata}
-		return err
-	})
+		})
+	}
 	wg.Wait()
 	switch {
 	case err != nil:
@@ -179,6 +183,16 @@ func (t *task) describe(ctx context.Context, from Store, ref object.Ref) (object
 		o.Grants = grants
 	}
 	return info, o, nil
+}
+
+// describeObject asks from for the object's size, ETag and the properties a copy keeps:
+// DescribeObject where the store can, else HeadObject's content type and metadata.
+func describeObject(ctx context.Context, from Store, ref object.Ref) (object.Info, object.Options, error) {
+	if d, ok := from.(Describer); ok {
+		return d.DescribeObject(ctx, ref)
+	}
+	info, err := from.HeadObject(ctx, ref)
+	return info, object.Options{ContentType: info.ContentType, Metadata: info.Metadata}, err
 }
 
 // wantsGrants reports whether the copy carries its source's grants: it is given no canned

@@ -8,10 +8,12 @@ import (
 	"io"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 
+	"github.com/haul-s3/haul/filelist"
 	"github.com/haul-s3/haul/memstore"
 	"github.com/haul-s3/haul/object"
 )
@@ -46,6 +48,16 @@ func (s *copyStore) called(op string) {
 func (s *copyStore) CopyObject(ctx context.Context, dst object.Ref, src object.CopySource, o *object.Options) (string, error) {
 	s.called("CopyObject")
 	return s.Store.CopyObject(ctx, dst, src, o)
+}
+
+func (s *copyStore) HeadObject(ctx context.Context, ref object.Ref) (object.Info, error) {
+	s.called("HeadObject")
+	return s.Store.HeadObject(ctx, ref)
+}
+
+func (s *copyStore) DescribeObject(ctx context.Context, ref object.Ref) (object.Info, object.Options, error) {
+	s.called("HeadObject") // DescribeObject is one HEAD
+	return s.Store.DescribeObject(ctx, ref)
 }
 
 func (s *copyStore) UploadPartCopy(ctx context.Context, dst object.Ref, id string, num int32, src object.CopySource) (object.Part, error) {
@@ -505,4 +517,32 @@ func TestCopyLargerThanOneCopyObject(t *testing.T) {
 	if n := st.count("UploadPartCopy"); n != PartCount(st.size, ps) || st.count("CopyObject") != 0 || sum.Bytes != st.size {
 		t.Fatalf("%d UploadPartCopy of %d bytes (want %d), %d CopyObject, %d bytes done", n, ps, PartCount(st.size, ps), st.count("CopyObject"), sum.Bytes)
 	}
+}
+
+// A copy whose producer asked for its source (ObjectCopyItem, ListedCopies) takes the
+// source's size, ETag and properties from that answer: one HEAD per object, as the plan
+// counts.
+func TestCopyAsksForItsSourceOnce(t *testing.T) {
+	st := newCopyStore("a", "b")
+	data := randomBytes(1000, 3)
+	put(t, st, copySrc, data, object.Options{Metadata: map[string]string{"team": "blue"}, ContentType: "application/x-test"})
+	put(t, st, object.Ref{Bucket: "a", Key: "dir/two"}, data, object.Options{})
+	e := New(st, fastOpts(Options{Concurrency: 4}))
+	if _, err := e.Run(context.Background(), e.ObjectCopyItem(copySrc, copyDst)); err != nil {
+		t.Fatal(err)
+	}
+	if got := stored(t, st, copyDst); got.Options.ContentType != "application/x-test" || got.Info.Metadata["team"] != "blue" {
+		t.Errorf("the copy lost its source's properties: %+v", got.Options)
+	}
+	names := filelist.Lines(strings.NewReader("src.bin\ntwo\n"))
+	if _, err := e.Run(context.Background(), e.ListedCopies(names, object.Ref{Bucket: "a", Key: "dir/"}, object.Ref{Bucket: "b", Key: "listed/"}, nil)); err != nil {
+		t.Fatal(err)
+	}
+	if n := st.count("HeadObject"); n != 3 {
+		t.Errorf("%d HEADs for 3 copies, want 3", n)
+	}
+	if got := stored(t, st, object.Ref{Bucket: "b", Key: "listed/src.bin"}); got.Options.ContentType != "application/x-test" {
+		t.Errorf("the listed copy lost its source's properties: %+v", got.Options)
+	}
+
 }

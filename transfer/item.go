@@ -59,9 +59,10 @@ type Item struct {
 	// and neither transfers nor fails it. Err wins when both are set.
 	Skip error
 
-	stream io.Reader    // UploadStream's source
-	sink   io.Writer    // DownloadStream's destination
-	head   *object.Info // what HeadObject said of a download's object, when it was asked
+	stream io.Reader       // UploadStream's source
+	sink   io.Writer       // DownloadStream's destination
+	head   *object.Info    // what HeadObject said of a download's object or a copy's source, when the producer asked
+	props  *object.Options // with head, what the producer learnt of a copy's source's properties
 }
 
 // Src names where the item's bytes come from, for people: a path, "-" or an s3:// URL;

@@ -181,20 +181,28 @@ func (e *Engine) listedObjects(names Names, st Store, f Filter, item, bad func(f
 }
 
 // headListed asks st for the object of it (a copy's Source), under the engine's policy and
-// a request slot, and fills in its size, ETag and time, or its error.
+// a request slot, and fills in its size, ETag and time (and a copy's source properties,
+// so that the copy does not ask again), or its error.
 func (e *Engine) headListed(ctx context.Context, st Store, it *Item) {
 	ref := it.Object
 	if it.Op == Copy {
 		ref = it.Source
 	}
 	p := e.Policy()
-	var info object.Info
+	var (
+		info object.Info
+		o    object.Options
+	)
 	err := p.Do(ctx, func(ctx context.Context) error {
 		release, err := p.slot(ctx)
 		if err != nil {
 			return err
 		}
-		info, err = st.HeadObject(ctx, ref)
+		if it.Op == Copy {
+			info, o, err = describeObject(ctx, st, ref)
+		} else {
+			info, err = st.HeadObject(ctx, ref)
+		}
 		release(err)
 		return err
 	}, nil)
@@ -203,7 +211,8 @@ func (e *Engine) headListed(ctx context.Context, st Store, it *Item) {
 		return
 	}
 	it.Size, it.ETag, it.LastModified = info.Size, info.ETag, info.LastModified
-	if it.Op == Download {
-		it.head = &info
+	it.head = &info
+	if it.Op == Copy {
+		it.props = &o
 	}
 }

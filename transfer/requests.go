@@ -122,10 +122,7 @@ func (e *Engine) Requests(it Item) (Requests, error) {
 // copyRequests counts the requests of a copy: server-side on one store that can copy,
 // else through the client.
 func (e *Engine) copyRequests(it Item, q *Requests) error {
-	q.HeadObject = 1
-	if it.head != nil {
-		q.HeadObject = 2
-	}
+	q.HeadObject = 1 // the producer's, whose answer the copy takes, or the copy's own
 	_, copier := e.store.(Copier)
 	serverSide := copier && e.opts.Source == nil
 	given := e.opts.Object
