@@ -276,6 +276,9 @@ func (t *task) check(src object.Ref, want object.Checksum, got string) error {
 		return &VerifyError{Ref: src, Algorithm: alg, Want: want.Value, Got: got}
 	}
 	t.verified = alg
+	if _, err := object.NewHash(want.Algorithm); t.it.Op == Download && err == nil && want.Algorithm != object.ChecksumMD5 {
+		t.whole = want // a whole-object checksum (an MD5 checked is the ETag, which the item carries)
+	}
 	return nil
 }
 

@@ -61,7 +61,7 @@ type task struct {
 	unverified string          // why a download's bytes could not be checked, when they could not
 	noGrants   string          // why a copy's source grants could not be read, when they could not
 	etag       string          // the ETag of the object an upload wrote, once it did
-	whole      object.Checksum // the whole-file checksum an upload recorded (haul-checksum)
+	whole      object.Checksum // the whole-file checksum an upload recorded (haul-checksum), or a download was checked against
 	meta       seenMetadata    // the user metadata a download's GET brought
 }
 

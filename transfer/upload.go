@@ -35,6 +35,7 @@ func (t *task) uploadFile(ctx context.Context, path string, dst object.Ref) (int
 	if !fi.Mode().IsRegular() {
 		return 0, &SourceError{Path: path, Err: fmt.Errorf("not a regular file (%s)", describeMode(fi))}
 	}
+	t.it.LastModified = fi.ModTime() // the Done event's: the time of the file as sent
 	j := t.e.opts.Journal
 	fp := journal.FingerprintOf(fi)
 	if j != nil && j.Uploaded(dst.Bucket, dst.Key, fp) {
