@@ -24,12 +24,15 @@ const (
 	Unchanged = "unchanged" // a sync found the object at URL and its source (or Path) the same
 )
 
-// Line is one object done. A field that does not apply is left out; Size is always there.
+// Line is one object done. A field that does not apply is left out; Op, Size and Time are
+// always there.
 type Line struct {
-	Op     string `json:"op"`
-	URL    string `json:"url"` // s3://bucket/key of the object written (a download: read)
-	Bucket string `json:"bucket"`
-	Key    string `json:"key"`
+	Op string `json:"op"`
+	// URL, Bucket and Key name the object written (a download: read); a local file a sync
+	// from S3 deleted has none, only Path.
+	URL    string `json:"url,omitempty"`
+	Bucket string `json:"bucket,omitempty"`
+	Key    string `json:"key,omitempty"`
 	Size   int64  `json:"size"`
 	ETag   string `json:"etag,omitempty"` // without quotes
 	// VersionID is the version the server gave the object written, when it gave one.
@@ -49,6 +52,7 @@ type Line struct {
 	// none), an upload's ("server": the server checked the checksum sent with them).
 	Verified string    `json:"verified,omitempty"`
 	Reason   string    `json:"reason,omitempty"` // sync: why it was sent, or the rule that found it unchanged
+	Moved    bool      `json:"moved,omitempty"`  // mv: the source was removed once the copy was verified
 	Time     time.Time `json:"time"`             // when it was done, UTC
 	Shard    string    `json:"shard,omitempty"`  // I/N of a sharded run
 }

@@ -111,7 +111,7 @@ func (rc *receipts) done(ev transfer.Event) receipt.Line {
 // line is what every line of it says: the object, where its bytes came from or went, and
 // when.
 func (rc *receipts) line(op string, it transfer.Item) receipt.Line {
-	l := receipt.Line{Op: op, Size: it.Size, ETag: strings.Trim(it.ETag, `"`), Reason: it.Reason, Time: time.Now().UTC(), Shard: rc.shard}
+	l := receipt.Line{Op: op, Size: it.Size, ETag: strings.Trim(it.ETag, `"`), Reason: it.Reason, Moved: it.Move, Time: time.Now().UTC(), Shard: rc.shard}
 	if ref := it.Object; ref.Bucket != "" {
 		l.URL, l.Bucket, l.Key = ref.String(), ref.Bucket, ref.Key
 	}
