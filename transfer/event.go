@@ -76,6 +76,9 @@ type Event struct {
 	// the server's CRC); zero when they were checked against an MD5 ETag, part by part, or
 	// not at all. With the Done of a copy, the source's haul checksum, which the copy keeps.
 	Checksum object.Checksum
+	// VersionID is, with the Done of an upload or a copy, the version ID the server gave the
+	// object written; empty when the bucket keeps no versions (or the store tells none).
+	VersionID string
 }
 
 // Observer receives a run's events. Within one call into the Engine (one UploadDir, say)

@@ -98,7 +98,7 @@ func (rc *receipts) Observe(ev transfer.Event) {
 func (rc *receipts) done(ev transfer.Event) receipt.Line {
 	it := ev.Item
 	l := rc.line(string(it.Op), it)
-	l.Verified = ev.Verified
+	l.Verified, l.VersionID = ev.Verified, ev.VersionID
 	if ev.Checksum.Algorithm != "" {
 		l.ChecksumAlgorithm, l.Checksum = ev.Checksum.Algorithm, ev.Checksum.Value
 		if it.Op == transfer.Upload {

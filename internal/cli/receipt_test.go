@@ -32,9 +32,9 @@ func TestReceiptLines(t *testing.T) {
 	obj := object.Ref{Bucket: "bkt", Key: "p/f"}
 	src := object.Ref{Bucket: "src", Key: "q/f"}
 	events := []transfer.Event{
-		{Kind: transfer.Done, Item: transfer.Item{Op: transfer.Upload, Path: file, Object: obj, Size: 1, ETag: `"e1"`, LastModified: mtime, Move: true}, Checksum: crc},
+		{Kind: transfer.Done, Item: transfer.Item{Op: transfer.Upload, Path: file, Object: obj, Size: 1, ETag: `"e1"`, LastModified: mtime, Move: true}, Checksum: crc, VersionID: "v1"},
 		{Kind: transfer.Done, Item: transfer.Item{Op: transfer.Download, Path: file, Object: obj, Size: 1, ETag: "e2"}, Verified: "crc32c", Checksum: crc},
-		{Kind: transfer.Done, Item: transfer.Item{Op: transfer.Copy, Source: src, Object: obj, Size: 1, ETag: "e3"}, Verified: "none"},
+		{Kind: transfer.Done, Item: transfer.Item{Op: transfer.Copy, Source: src, Object: obj, Size: 1, ETag: "e3"}, Verified: "none", VersionID: "v3"},
 		{Kind: transfer.Done, Item: transfer.Item{Op: transfer.Delete, Object: obj, Size: 1, Reason: "not in the source"}},
 		{Kind: transfer.Done, Item: transfer.Item{Op: transfer.Delete, Path: file, Size: 1}},
 		{Kind: transfer.Failed, Item: transfer.Item{Op: transfer.Upload, Path: file, Object: obj}, Err: errors.New("no")},
@@ -65,9 +65,9 @@ func TestReceiptLines(t *testing.T) {
 	}
 	u := obj.String()
 	want := []receipt.Line{
-		{Op: "upload", URL: u, Bucket: "bkt", Key: "p/f", Size: 1, ETag: "e1", ChecksumAlgorithm: "CRC32C", Checksum: crc.Value, Source: file, SourceMtime: mtime, Verified: "server", Moved: true},
+		{Op: "upload", URL: u, Bucket: "bkt", Key: "p/f", Size: 1, ETag: "e1", VersionID: "v1", ChecksumAlgorithm: "CRC32C", Checksum: crc.Value, Source: file, SourceMtime: mtime, Verified: "server", Moved: true},
 		{Op: "download", URL: u, Bucket: "bkt", Key: "p/f", Size: 1, ETag: "e2", ChecksumAlgorithm: "CRC32C", Checksum: crc.Value, Source: u, Path: file, Mtime: mtime, Verified: "crc32c"},
-		{Op: "copy", URL: u, Bucket: "bkt", Key: "p/f", Size: 1, ETag: "e3", Source: src.String(), Verified: "none"},
+		{Op: "copy", URL: u, Bucket: "bkt", Key: "p/f", Size: 1, ETag: "e3", VersionID: "v3", Source: src.String(), Verified: "none"},
 		{Op: "delete", URL: u, Bucket: "bkt", Key: "p/f", Size: 1, Reason: "not in the source"},
 		{Op: "delete", Size: 1, Path: file},
 		{Op: "unchanged", URL: u, Bucket: "bkt", Key: "p/f", Size: 1, ETag: "e4", ChecksumAlgorithm: "CRC32C", Checksum: crc.Value, Source: file, SourceMtime: mtime, Reason: "state"},
