@@ -54,8 +54,7 @@ func (v *verifier) find(ctx context.Context, l receipt.Line) (receipt.Found, err
 // that its own check fails is a changed object, as is one gone since the HEAD.
 func (v *verifier) readObject(ctx context.Context, l receipt.Line, ref object.Ref, f receipt.Found) (receipt.Found, error) {
 	c, ok := l.Content()
-	var w io.Writer = io.Discard
-	h := c.New()
+	w, h := io.Discard, c.New()
 	if ok {
 		w = h
 	}
