@@ -7,9 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
-	"slices"
-	"strings"
 
 	"github.com/haul-s3/haul/object"
 )
@@ -84,51 +81,11 @@ func parse(b []byte) (Line, error) {
 	return l, nil
 }
 
-// Index holds the last line of each object (and, for downloads, of each local file) of
-// one or more receipts: a later line of an object stands over an earlier one, as a rerun
-// of a sync states what is there now. It keeps every object in memory (a map): some 300
-// bytes a line.
-type Index struct {
-	lines map[string]Line
-}
-
-// NewIndex returns an empty Index.
-func NewIndex() *Index { return &Index{lines: map[string]Line{}} }
-
-// Add records l, over an earlier line of the same object or file.
-func (x *Index) Add(l Line) { x.lines[l.id()] = l }
-
 // id is what makes two lines about the same thing: the local file a download wrote (one
 // object may be downloaded to several), else the object.
-func (x Line) id() string {
-	if x.Path != "" {
-		return "file:" + x.Path
+func (l Line) id() string {
+	if l.Path != "" {
+		return "file:" + l.Path
 	}
-	return x.URL
-}
-
-// Len is the number of objects and files indexed.
-func (x *Index) Len() int { return len(x.lines) }
-
-// Lines returns the lines indexed, by URL and then path.
-func (x *Index) Lines() []Line {
-	ids := slices.Sorted(maps.Keys(x.lines))
-	out := make([]Line, len(ids))
-	for i, id := range ids {
-		out[i] = x.lines[id]
-	}
-	slices.SortStableFunc(out, func(a, b Line) int { return strings.Compare(a.URL, b.URL) })
-	return out
-}
-
-// Sources returns the sources that the lines account for: the Source of every line but a
-// deletion's (a local path, or an s3:// URL), each once.
-func (x *Index) Sources() map[string]bool {
-	s := make(map[string]bool, len(x.lines))
-	for _, l := range x.lines {
-		if l.Op != Delete && l.Source != "" {
-			s[l.Source] = true
-		}
-	}
-	return s
+	return l.URL
 }

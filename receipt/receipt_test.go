@@ -120,32 +120,37 @@ func TestReadRefusesWhatIsNotAReceipt(t *testing.T) {
 
 // The last line of an object stands; a download's line is its file's, apart from the
 // object's own lines.
-func TestIndexLaterLineWins(t *testing.T) {
-	x := NewIndex()
+func TestLatestLineWins(t *testing.T) {
 	up := line(Upload, "k", 1)
 	up.Source = "/d/k"
-	x.Add(up)
 	down := line(Download, "k", 1)
 	down.Path, down.Source = "/out/k", down.URL
-	x.Add(down)
-	again := line(Unchanged, "k", 1)
+	again := line(Unchanged, "k", 2)
 	again.Source = "/d/k"
-	x.Add(again)
-	ls := x.Lines()
-	if x.Len() != 2 || len(ls) != 2 {
-		t.Fatalf("%d lines indexed: %+v", x.Len(), ls)
+	other := line(Upload, "a", 3)
+	x, err := Collect(func(add func(Line) error) error {
+		for _, l := range []Line{up, down, other, again} {
+			if err := add(l); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	ops := map[string]bool{ls[0].Op: true, ls[1].Op: true}
-	if !ops[Unchanged] || !ops[Download] {
-		t.Fatalf("lines %+v; want the unchanged line over the upload, and the download", ls)
+	defer x.Close()
+	var got []Line
+	if err := x.Each(func(l Line) bool { got = append(got, l); return true }); err != nil {
+		t.Fatal(err)
 	}
-	src := x.Sources()
-	if !src["/d/k"] || !src["s3://bkt/k"] || len(src) != 2 {
-		t.Fatalf("sources %v", src)
+	// In the order of the ids: the download's file ("file:/out/k"), then the URLs.
+	if len(got) != 3 || got[0] != down || got[1] != other || got[2] != again {
+		t.Fatalf("lines %+v", got)
 	}
-	x.Add(line(Delete, "k", 1))
-	if x.Sources()["/d/k"] {
-		t.Fatal("a deleted object's source still counts as covered")
+	n := 0
+	if err := x.Each(func(Line) bool { n++; return false }); err != nil || n != 1 {
+		t.Fatalf("Each stopped by fn: %d lines, %v", n, err)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/haul-s3/haul/filelist"
 	"github.com/haul-s3/haul/internal/bytesize"
 	"github.com/haul-s3/haul/object"
 	"github.com/haul-s3/haul/receipt"
@@ -99,13 +100,13 @@ func (a *app) verify(ctx context.Context, f *verifyFlags, files []string) error 
 			return usagef("--against %s: give a directory or an s3://bucket/prefix", f.against)
 		}
 	}
-	idx, err := a.readReceipts(files)
+	latest, remote, err := a.readReceipts(files)
 	if err != nil {
 		return err
 	}
-	lines := idx.Lines()
+	defer latest.Close()
 	v := &verifier{out: a.output(), deep: f.deep}
-	if against.Bucket != "" || needsStore(lines) {
+	if against.Bucket != "" || remote {
 		store, err := a.store(ctx, f.concurrency)
 		if err != nil {
 			return err
@@ -113,55 +114,65 @@ func (a *app) verify(ctx context.Context, f *verifyFlags, files []string) error 
 		v.e = transfer.New(store, transfer.Options{Concurrency: f.concurrency})
 		v.head = store.HeadObject
 	}
-	err = v.checkAll(ctx, lines, f.concurrency)
-	if err == nil && f.against != "" {
-		err = v.against(ctx, f.against, against, idx.Sources())
+	if f.against == "" {
+		return v.finish(len(files), v.checkAll(ctx, latest, f.concurrency, nil))
+	}
+	sources, err := filelist.Collect(func(add func(string) error) error {
+		return v.checkAll(ctx, latest, f.concurrency, add)
+	})
+	if err == nil {
+		defer sources.Close()
+		err = v.against(ctx, f.against, against, sources)
 	}
 	return v.finish(len(files), err)
 }
 
-// needsStore reports whether a line names an object to look at.
-func needsStore(lines []receipt.Line) bool {
-	for _, l := range lines {
-		if !l.Local() {
-			return true
+// readReceipts reads every receipt, keeping the last line of each object and file: a
+// later line of an object, in a later file or further down one, stands over an earlier
+// one. remote says whether a line names an object to look at (rather than only local
+// files). A receipt that cannot be read, or holds a line that is not a receipt line, is a
+// usage error; a last line a crash cut short is passed over with a warning.
+func (a *app) readReceipts(files []string) (latest *receipt.Latest, remote bool, err error) {
+	latest, err = receipt.Collect(func(add func(receipt.Line) error) error {
+		for _, name := range files {
+			f, err := os.Open(name)
+			if err != nil {
+				return usagef("cannot read the receipt: %v", err)
+			}
+			torn, err := receipt.Read(f, func(l receipt.Line) error {
+				remote = remote || !l.Local()
+				return add(l)
+			})
+			_ = f.Close()
+			var se *receipt.SyntaxError
+			switch {
+			case errors.As(err, &se):
+				return usagef("receipt %s: %v", name, err)
+			case err != nil:
+				return fmt.Errorf("receipt %s: %w", name, err)
+			}
+			if torn {
+				a.output().warning(fmt.Sprintf("receipt %s ends in a partial line, passed over (a run that crashed while writing it)", name))
+			}
 		}
-	}
-	return false
+		return nil
+	})
+	return latest, remote, err
 }
 
-// readReceipts reads every receipt into one index: a later line of an object, in a later
-// file or further down one, stands over an earlier one. A receipt that cannot be read, or
-// holds a line that is not a receipt line, is a usage error; a last line a crash cut short
-// is passed over with a warning.
-func (a *app) readReceipts(files []string) (*receipt.Index, error) {
-	idx := receipt.NewIndex()
-	for _, name := range files {
-		f, err := os.Open(name)
-		if err != nil {
-			return nil, usagef("cannot read the receipt: %v", err)
-		}
-		torn, err := receipt.Read(f, func(l receipt.Line) error { idx.Add(l); return nil })
-		_ = f.Close()
-		if err != nil {
-			return nil, usagef("receipt %s: %v", name, err)
-		}
-		if torn {
-			a.output().warning(fmt.Sprintf("receipt %s ends in a partial line, passed over (a run that crashed while writing it)", name))
-		}
-	}
-	return idx, nil
-}
-
-// checkAll checks every line, up to n at a time. It returns only an error that ends the
-// run (a cancel, a store that refuses every request); a line that cannot be checked is a
-// failure, printed and counted.
-func (v *verifier) checkAll(ctx context.Context, lines []receipt.Line, n int) error {
+// checkAll checks the last line of each object and file, up to n at a time, and gives
+// source (when not nil) the source of each line but a deletion's. It returns only an error
+// that ends the run (a cancel, a store that refuses every request, a source not taken); a
+// line that cannot be checked is a failure, printed and counted.
+func (v *verifier) checkAll(ctx context.Context, latest *receipt.Latest, n int, source func(string) error) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(n)
-	for _, l := range lines {
-		if gctx.Err() != nil {
-			break
+	var serr error
+	err := latest.Each(func(l receipt.Line) bool {
+		if source != nil && l.Op != receipt.Delete && l.Source != "" {
+			if serr = source(l.Source); serr != nil {
+				return false
+			}
 		}
 		g.Go(func() error {
 			found, err := v.find(gctx, l)
@@ -170,15 +181,21 @@ func (v *verifier) checkAll(ctx context.Context, lines []receipt.Line, n int) er
 			}
 			v.mu.Lock()
 			v.checked++
-			v.bytes += l.Size
+			if l.Op != receipt.Delete {
+				v.bytes += l.Size // what is there, not what was deleted
+			}
 			v.mu.Unlock()
 			if d := l.Compare(found); d != nil {
 				v.difference(*d, name(l), l.Op)
 			}
 			return nil
 		})
+		return gctx.Err() == nil
+	})
+	if werr := g.Wait(); werr != nil {
+		return werr
 	}
-	if err := g.Wait(); err != nil {
+	if err := errors.Join(err, serr); err != nil {
 		return err
 	}
 	return ctx.Err()

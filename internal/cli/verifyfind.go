@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"iter"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/haul-s3/haul/filelist"
 	"github.com/haul-s3/haul/localfs"
 	"github.com/haul-s3/haul/object"
 	"github.com/haul-s3/haul/receipt"
@@ -120,33 +122,46 @@ func (c contextReader) Read(p []byte) (int, error) {
 }
 
 // against prints what under dir (a local directory) or ref (an S3 prefix, when its bucket
-// is set) no line accounts for: a file or key that is not the source of a line.
-func (v *verifier) against(ctx context.Context, dir string, ref object.Ref, sources map[string]bool) error {
-	if ref.Bucket != "" {
-		return v.e.ListPrefix(ctx, ref.Bucket, ref.Key, func(_ context.Context, o object.Info) error {
-			if strings.HasSuffix(o.Key, "/") && o.Size == 0 {
-				return nil // a directory marker: cp -r passes over them
+// is set) no line accounts for: a file or key that is not among sources. Both sides are
+// sorted (filelist.Collect) and merged, in bounded memory; the differences come in byte
+// order.
+func (v *verifier) against(ctx context.Context, dir string, ref object.Ref, sources *filelist.Sorted) error {
+	found, err := filelist.Collect(func(add func(string) error) error {
+		if ref.Bucket != "" {
+			return v.e.ListPrefix(ctx, ref.Bucket, ref.Key, func(_ context.Context, o object.Info) error {
+				if strings.HasSuffix(o.Key, "/") && o.Size == 0 {
+					return nil // a directory marker: cp -r passes over them
+				}
+				return add(object.Ref{Bucket: ref.Bucket, Key: o.Key}.String())
+			})
+		}
+		root, err := filepath.Abs(dir)
+		if err != nil {
+			return err
+		}
+		return localfs.Walk(ctx, root, func(f localfs.File) error { return add(f.Path) }, func(path string, err error) {
+			if !errors.As(err, new(*localfs.SkipError)) { // cp -r skips the rest too: nothing to cover
+				v.difference(receipt.Difference{Kind: receipt.NotCovered, Detail: err.Error()}, path, "")
 			}
-			if u := (object.Ref{Bucket: ref.Bucket, Key: o.Key}).String(); !sources[u] {
-				v.difference(receipt.Difference{Kind: receipt.NotCovered}, u, "")
-			}
-			return nil
 		})
-	}
-	root, err := filepath.Abs(dir)
+	})
 	if err != nil {
 		return err
 	}
-	return localfs.Walk(ctx, root, func(f localfs.File) error {
-		if !sources[f.Path] {
-			v.difference(receipt.Difference{Kind: receipt.NotCovered}, f.Path, "")
+	defer found.Close()
+	var serr error
+	next, stop := iter.Pull(func(yield func(string) bool) { serr = sources.Each(yield) })
+	defer stop()
+	src, ok := next()
+	err = found.Each(func(name string) bool {
+		for ok && src < name {
+			src, ok = next()
 		}
-		return nil
-	}, func(path string, err error) {
-		var skip *localfs.SkipError
-		if errors.As(err, &skip) {
-			return // cp -r skips it too: nothing to cover
+		if !ok || src != name {
+			v.difference(receipt.Difference{Kind: receipt.NotCovered}, name, "")
 		}
-		v.difference(receipt.Difference{Kind: receipt.NotCovered, Detail: err.Error()}, path, "")
+		return ctx.Err() == nil
 	})
+	stop()
+	return errors.Join(err, serr, ctx.Err())
 }
