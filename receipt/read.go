@@ -75,9 +75,6 @@ func parse(b []byte) (Line, error) {
 	if ref.Bucket != l.Bucket || ref.Key != l.Key {
 		return l, fmt.Errorf("url %s is not bucket %q, key %q", l.URL, l.Bucket, l.Key)
 	}
-	if l.Op == Download && l.Path == "" {
-		return l, errors.New("a download line without a path")
-	}
 	return l, nil
 }
 

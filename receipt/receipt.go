@@ -46,7 +46,7 @@ type Line struct {
 	// (copy, download).
 	Source      string    `json:"source,omitempty"`
 	SourceMtime time.Time `json:"source_mtime,omitzero"` // a local source's mtime as it was read
-	Path        string    `json:"path,omitempty"`        // the absolute local file a download wrote
+	Path        string    `json:"path,omitempty"`        // the absolute local file a download wrote (none for a download to standard output)
 	Mtime       time.Time `json:"mtime,omitzero"`        // that file's mtime once written
 	// Verified is how the bytes were checked: a download's (md5, crc32c, crc32-parts, ...,
 	// none), an upload's ("server": the server checked the checksum sent with them).

@@ -100,7 +100,7 @@ func TestReadRefusesWhatIsNotAReceipt(t *testing.T) {
 		{name: "bad line in the middle", text: good + "\nnot json\n" + good + "\n", line: 2},
 		{name: "unknown op", text: strings.Replace(good, `"upload"`, `"rename"`, 1) + "\n", line: 1},
 		{name: "url and key differ", text: strings.Replace(good, `"key":"k"`, `"key":"x"`, 1) + "\n", line: 1},
-		{name: "download without a path", text: strings.Replace(good, `"upload"`, `"download"`, 1) + "\n", line: 1},
+		{name: "download to a stream, without a path", text: strings.Replace(good, `"upload"`, `"download"`, 1) + "\n"},
 		{name: "two values on a line", text: good + good + "\n", line: 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -20,7 +20,7 @@ type receiptFlag struct {
 }
 
 func (r *receiptFlag) register(fl *pflag.FlagSet) {
-	fl.StringVar(&r.path, "receipt", "", "append one JSON line per object done (uploaded, downloaded, copied, deleted; with sync also unchanged) to FILE, as each is done, for haul verify; with --shard the file name gets .shard-I-of-N; - writes them to stdout (with --quiet)")
+	fl.StringVar(&r.path, "receipt", "", "append one JSON line per object done (uploaded, downloaded, copied, deleted; with sync also unchanged) to FILE as each is done, for haul verify; with --shard I/N, FILE gets .shard-I-of-N before its extension; - writes them to stdout (with --quiet)")
 }
 
 // receipts is the receipt of a run: an observer that writes a line for each item done and
@@ -121,8 +121,11 @@ func (rc *receipts) line(op string, it transfer.Item) receipt.Line {
 	case transfer.Copy:
 		l.Source = it.Source.String()
 	case transfer.Download:
-		l.Source, l.Path = l.URL, absLocal(it.Path)
-		l.Mtime = fileMtime(l.Path)
+		l.Source = l.URL
+		if it.Path != "-" { // a download to standard output leaves no file: its line is the object's
+			l.Path = absLocal(it.Path)
+			l.Mtime = fileMtime(l.Path)
+		}
 	case transfer.Delete:
 		if it.Object.Bucket == "" { // a local file (a sync from S3)
 			l.Path = absLocal(it.Path)

@@ -39,13 +39,16 @@ several lines of one object (a sync run again), the last stands.
                                                        ... and every file of ./data is in one
   haul verify pull.receipt --deep                      read the bytes back, too
 
-What is checked, line by line:
-  upload, copy, unchanged   a HEAD of the object's current version (checksum mode on): it
-                            must be there with the recorded size and ETag, and the recorded
+What is checked, line by line (of an object, always its current version, whatever
+version_id the line names: an object written over since the job is a difference, even
+where the bucket keeps the version the job wrote):
+  upload, copy, unchanged   a HEAD of the object (checksum mode on): it must be there
+                            with the recorded size and ETag, and the recorded
                             checksum where the object carries one of that algorithm (haul's
                             own, recorded at upload, or the server's)
   delete                    the object (or, from a sync from S3, the local file) must be gone
   download                  the local file must be there with the recorded size and mtime
+                            (a download to standard output: its object, as for upload)
 
 --deep also reads the bytes: each object is downloaded (and checked as cp checks a
 download) and each local file read, and their checksum must be the recorded one (or, with
