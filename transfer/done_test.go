@@ -76,4 +76,13 @@ func TestDoneCarriesWhatWasRecordedAndChecked(t *testing.T) {
 	if plain.Checksum != (object.Checksum{}) || plain.Verified != "md5" {
 		t.Fatalf("download checked by its ETag: checksum %+v, verified %q", plain.Checksum, plain.Verified)
 	}
+
+	// A download to a stream names the ETag of the object it read, and its checksum.
+	stream := doneOf(t, func(obs Observer) error {
+		_, err := e.DownloadStream(context.Background(), dst, io.Discard, WithObserver(obs))
+		return err
+	})
+	if stream.Item.ETag != up.Item.ETag || stream.Checksum != up.Checksum {
+		t.Fatalf("stream download's Done: ETag %q, checksum %+v; want %q, %+v", stream.Item.ETag, stream.Checksum, up.Item.ETag, up.Checksum)
+	}
 }

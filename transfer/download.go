@@ -420,6 +420,7 @@ func (t *task) downloadStream(ctx context.Context, src object.Ref, w io.Writer) 
 	if err != nil {
 		return 0, err
 	}
+	t.it.ETag = info.ETag // the Done event's: the object read
 	var sc *streamCheck
 	notMD5 := false // a GET said the ETag is not the object's MD5 (SSE-KMS, SSE-C)
 	if !t.e.opts.SkipVerify {
