@@ -37,33 +37,53 @@ type Sorted struct {
 // cannot be used (too long, or a name with a NUL byte) and leaves it out. An error reading
 // the list, or writing a run, is returned, and nothing is kept.
 func Sort(r *Reader, bad func(Entry)) (*Sorted, error) {
+	return Collect(func(add func(string) error) error {
+		for {
+			e, err := r.Next()
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if e.Err == nil && strings.IndexByte(e.Name, 0) >= 0 {
+				e.Err, e.Name = ErrNUL, ""
+			}
+			if e.Err != nil {
+				bad(e)
+				continue
+			}
+			if err := add(e.Name); err != nil {
+				return err
+			}
+		}
+	})
+}
+
+// Collect sorts the names that fill gives to add, as Sort sorts a list's: held in memory
+// while they fit in runBytes, else in sorted runs in temporary files. A name with a NUL
+// byte makes add fail with ErrNUL (wrapped); add fails too once a run could not be
+// written. fill's error, or add's, is returned, and nothing is kept.
+func Collect(fill func(add func(name string) error) error) (*Sorted, error) {
 	s := &Sorted{}
 	var names []string
 	held := 0
-	for {
-		e, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			break
+	err := fill(func(name string) error {
+		if strings.IndexByte(name, 0) >= 0 {
+			return fmt.Errorf("sorting %q: %w", name, ErrNUL)
 		}
-		if err != nil {
-			s.Close()
-			return nil, err
-		}
-		if e.Err == nil && strings.IndexByte(e.Name, 0) >= 0 {
-			e.Err, e.Name = ErrNUL, ""
-		}
-		if e.Err != nil {
-			bad(e)
-			continue
-		}
-		names = append(names, e.Name)
-		if held += len(e.Name) + 16; held >= runBytes {
+		names = append(names, name)
+		if held += len(name) + 16; held >= runBytes {
 			if err := s.spill(names); err != nil {
-				s.Close()
-				return nil, err
+				return err
 			}
 			names, held = names[:0], 0
 		}
+		return nil
+	})
+	if err != nil {
+		s.Close()
+		return nil, err
 	}
 	slices.Sort(names)
 	names = slices.Compact(names)

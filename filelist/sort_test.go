@@ -85,3 +85,35 @@ func TestSortBadEntries(t *testing.T) {
 		t.Errorf("bad %+v", bad)
 	}
 }
+
+// Collect sorts names given one by one, in memory and in runs on disk alike, and refuses a
+// name with a NUL byte.
+func TestCollect(t *testing.T) {
+	for _, rb := range []int{1 << 20, 40} {
+		defer func(n int) { runBytes = n }(runBytes)
+		runBytes = rb
+		s, err := Collect(func(add func(string) error) error {
+			for _, n := range []string{"b", "a/x", "a-b", "b", "c"} {
+				if err := add(n); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		if err := s.Each(func(n string) bool { got = append(got, n); return true }); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		if want := []string{"a-b", "a/x", "b", "c"}; !slices.Equal(got, want) {
+			t.Errorf("runBytes %d: %q, want %q", rb, got, want)
+		}
+	}
+	_, err := Collect(func(add func(string) error) error { return add("a\x00b") })
+	if !errors.Is(err, ErrNUL) {
+		t.Fatalf("a name with a NUL: %v", err)
+	}
+}

@@ -14,13 +14,13 @@ import (
 // else the source's; it takes o's ACL, storage class and encryption either way (o may be
 // nil). The copy's whole checksum is computed with o.Checksum when that is set, else it is
 // the source's. It returns the copy's ETag, the MD5 of its bytes.
-func (s *Store) CopyObject(ctx context.Context, dst object.Ref, src object.CopySource, o *object.Options) (string, error) {
+func (s *Store) CopyObject(ctx context.Context, dst object.Ref, src object.CopySource, o *object.Options) (object.Written, error) {
 	if err := ctx.Err(); err != nil {
-		return "", err
+		return object.Written{}, err
 	}
 	e, err := s.copySource("CopyObject", dst, "", 0, src)
 	if err != nil {
-		return "", err
+		return object.Written{}, err
 	}
 	opts := storedOptions(o)
 	if !src.ReplaceMetadata {
@@ -34,10 +34,10 @@ func (s *Store) CopyObject(ctx context.Context, dst object.Ref, src object.CopyS
 	defer s.mu.Unlock()
 	b, err := s.bucket("CopyObject", dst)
 	if err != nil {
-		return "", err
+		return object.Written{}, err
 	}
 	b.objects[dst.Key] = c
-	return c.etag, nil
+	return object.Written{ETag: c.etag}, nil
 }
 
 // UploadPartCopy makes part num of the upload from src.Length bytes of src from src.Offset

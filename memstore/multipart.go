@@ -136,49 +136,49 @@ func orNone(alg string) string {
 // given, the checksum it was stored with (an MD5 is not compared: S3 has no field for it). Parts not listed are dropped. See the package
 // documentation for the errors; after one the upload remains. After success the upload is
 // gone and the object's ETag is the multipart one ("<md5 of the parts' md5s>-<parts>").
-func (s *Store) CompleteMultipartUpload(ctx context.Context, ref object.Ref, uploadID string, parts []object.Part) (string, error) {
+func (s *Store) CompleteMultipartUpload(ctx context.Context, ref object.Ref, uploadID string, parts []object.Part) (object.Written, error) {
 	if err := ctx.Err(); err != nil {
-		return "", err
+		return object.Written{}, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	u, err := s.upload("CompleteMultipartUpload", ref, uploadID, 0)
 	if err != nil {
-		return "", err
+		return object.Written{}, err
 	}
 	refuse := func(code string, num int32, msg string) error {
 		return &Error{Op: "CompleteMultipartUpload", Bucket: ref.Bucket, Key: ref.Key, UploadID: uploadID, Part: num, Code: code, Message: msg}
 	}
 	if len(parts) == 0 {
-		return "", refuse(CodeMalformedXML, 0, "no parts listed")
+		return object.Written{}, refuse(CodeMalformedXML, 0, "no parts listed")
 	}
 	var size int64
 	held := make([]*part, len(parts))
 	for i, p := range parts {
 		if i > 0 && p.Number <= parts[i-1].Number {
-			return "", refuse(CodeInvalidPartOrder, p.Number, "parts must be listed in ascending order")
+			return object.Written{}, refuse(CodeInvalidPartOrder, p.Number, "parts must be listed in ascending order")
 		}
 		h, ok := u.parts[p.Number]
 		if !ok {
-			return "", refuse(CodeInvalidPart, p.Number, "no such part")
+			return object.Written{}, refuse(CodeInvalidPart, p.Number, "no such part")
 		}
 		if strings.Trim(p.ETag, `"`) != h.etag {
-			return "", refuse(CodeInvalidPart, p.Number, "the part's ETag is "+h.etag+", not "+p.ETag)
+			return object.Written{}, refuse(CodeInvalidPart, p.Number, "the part's ETag is "+h.etag+", not "+p.ETag)
 		}
 		if p.Checksum.Value != "" && p.Checksum.Algorithm != object.ChecksumMD5 && p.Checksum != h.checksum {
-			return "", refuse(CodeInvalidPart, p.Number, "the part's checksum is not the one given")
+			return object.Written{}, refuse(CodeInvalidPart, p.Number, "the part's checksum is not the one given")
 		}
 		held[i] = h
 		size += int64(len(h.data))
 	}
 	for i, h := range held[:len(held)-1] {
 		if int64(len(h.data)) < s.minPartSize {
-			return "", refuse(CodeEntityTooSmall, parts[i].Number, fmt.Sprintf("the part has %d bytes; every part but the last needs at least %d", len(h.data), s.minPartSize))
+			return object.Written{}, refuse(CodeEntityTooSmall, parts[i].Number, fmt.Sprintf("the part has %d bytes; every part but the last needs at least %d", len(h.data), s.minPartSize))
 		}
 	}
 	b, err := s.bucket("CompleteMultipartUpload", ref)
 	if err != nil {
-		return "", err
+		return object.Written{}, err
 	}
 	data := make([]byte, 0, size)
 	etags := md5.New() //nolint:gosec // S3's multipart ETag is defined with MD5
@@ -194,7 +194,7 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, ref object.Ref, upl
 	}
 	b.objects[ref.Key] = e
 	delete(s.uploads, uploadID)
-	return e.etag, nil
+	return object.Written{ETag: e.etag}, nil
 }
 
 // AbortMultipartUpload ends the upload and drops its parts. An upload that does not exist

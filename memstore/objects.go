@@ -42,22 +42,22 @@ func (e *Error) with(op string, ref object.Ref, uploadID string, part int32) *Er
 // PutObject stores exactly size bytes of body as one object, replacing any object at ref.
 // sum, when set, is checked against the bytes; o may be nil. The body is read before the
 // store is locked, so a slow body holds up no other request.
-func (s *Store) PutObject(ctx context.Context, ref object.Ref, body io.ReadSeeker, size int64, o *object.Options, sum object.Checksum) (string, error) {
+func (s *Store) PutObject(ctx context.Context, ref object.Ref, body io.ReadSeeker, size int64, o *object.Options, sum object.Checksum) (object.Written, error) {
 	if err := ctx.Err(); err != nil {
-		return "", err
+		return object.Written{}, err
 	}
 	if err := s.exists("PutObject", ref); err != nil {
-		return "", err
+		return object.Written{}, err
 	}
 	data, rerr := readBody(body, size)
 	if rerr != nil {
-		return "", rerr.with("PutObject", ref, "", 0)
+		return object.Written{}, rerr.with("PutObject", ref, "", 0)
 	}
 	if err := ctx.Err(); err != nil {
-		return "", err
+		return object.Written{}, err
 	}
 	if verr := verify(sum, data); verr != nil {
-		return "", verr.with("PutObject", ref, "", 0)
+		return object.Written{}, verr.with("PutObject", ref, "", 0)
 	}
 	e := &entry{data: data, etag: md5Hex(data), modified: s.clock(), opts: storedOptions(o)}
 	if sum.Algorithm != object.ChecksumMD5 {
@@ -67,10 +67,10 @@ func (s *Store) PutObject(ctx context.Context, ref object.Ref, body io.ReadSeeke
 	defer s.mu.Unlock()
 	b, err := s.bucket("PutObject", ref)
 	if err != nil {
-		return "", err
+		return object.Written{}, err
 	}
 	b.objects[ref.Key] = e
-	return e.etag, nil
+	return object.Written{ETag: e.etag}, nil
 }
 
 // exists fails with NoSuchBucket unless ref's bucket exists.

@@ -102,6 +102,15 @@ type Part struct {
 	Checksum Checksum // as sent; zero when the upload has no checksum algorithm
 }
 
+// Written is what a server said of an object it has just written (PutObject,
+// CompleteMultipartUpload, CopyObject).
+type Written struct {
+	ETag string // quotes removed
+	// VersionID is the version the write made (x-amz-version-id), in a bucket that keeps
+	// versions; empty in one that does not.
+	VersionID string
+}
+
 // Upload is an incomplete multipart upload as ListMultipartUploads reports it.
 type Upload struct {
 	Key       string

@@ -23,21 +23,21 @@ func unsignedPayload(o *s3.Options) {
 }
 
 // PutObject stores body (exactly size bytes) as one object.
-func (s *Store) PutObject(ctx context.Context, ref object.Ref, body io.ReadSeeker, size int64, o *object.Options, sum object.Checksum) (string, error) {
+func (s *Store) PutObject(ctx context.Context, ref object.Ref, body io.ReadSeeker, size int64, o *object.Options, sum object.Checksum) (object.Written, error) {
 	in := &s3.PutObjectInput{Bucket: &ref.Bucket, Key: &ref.Key, Body: body, ContentLength: aws.Int64(size)}
 	optionFields{&in.ACL, &in.Metadata, &in.ServerSideEncryption, &in.SSEKMSKeyId, &in.StorageClass, &in.ContentType, &in.CacheControl}.set(o)
 	grantFields{&in.GrantFullControl, &in.GrantRead, &in.GrantReadACP, &in.GrantWriteACP}.set(o)
 	in.Tagging = tagging(o)
 	putChecksum(in, sum)
-	var etag string
+	var w object.Written
 	err := sseHint(s.observe(ctx, "PutObject", ref.Bucket, ref.Key, 0, "", func(ctx context.Context) error {
 		out, err := s.client.PutObject(withMemoryBody(ctx, body), in, unsignedPayload)
 		if err == nil {
-			etag = trimETag(out.ETag)
+			w = object.Written{ETag: trimETag(out.ETag), VersionID: aws.ToString(out.VersionId)}
 		}
 		return err
 	}), o)
-	return etag, err
+	return w, err
 }
 
 // sseHint names server-side encryption as the cause of a server's NotImplemented answer to
@@ -103,7 +103,7 @@ func (s *Store) UploadPart(ctx context.Context, ref object.Ref, uploadID string,
 }
 
 // CompleteMultipartUpload assembles the parts, which must be in ascending order.
-func (s *Store) CompleteMultipartUpload(ctx context.Context, ref object.Ref, uploadID string, parts []object.Part) (string, error) {
+func (s *Store) CompleteMultipartUpload(ctx context.Context, ref object.Ref, uploadID string, parts []object.Part) (object.Written, error) {
 	cp := make([]types.CompletedPart, len(parts))
 	for i, p := range parts {
 		cp[i] = types.CompletedPart{PartNumber: aws.Int32(p.Number), ETag: aws.String(p.ETag)}
@@ -111,15 +111,15 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, ref object.Ref, upl
 	}
 	in := &s3.CompleteMultipartUploadInput{Bucket: &ref.Bucket, Key: &ref.Key, UploadId: &uploadID,
 		MultipartUpload: &types.CompletedMultipartUpload{Parts: cp}}
-	var etag string
+	var w object.Written
 	err := s.observe(ctx, "CompleteMultipartUpload", ref.Bucket, ref.Key, 0, uploadID, func(ctx context.Context) error {
 		out, err := s.client.CompleteMultipartUpload(ctx, in)
 		if err == nil {
-			etag = trimETag(out.ETag)
+			w = object.Written{ETag: trimETag(out.ETag), VersionID: aws.ToString(out.VersionId)}
 		}
 		return err
 	})
-	return etag, err
+	return w, err
 }
 
 // AbortMultipartUpload aborts an upload and frees its parts. An upload that no longer

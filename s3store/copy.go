@@ -27,7 +27,7 @@ import (
 // which the server copies otherwise (COPY, S3's default); and
 // o.Checksum, when set, is the algorithm of the checksum the server computes for the copy.
 // o may be nil.
-func (s *Store) CopyObject(ctx context.Context, dst object.Ref, src object.CopySource, o *object.Options) (string, error) {
+func (s *Store) CopyObject(ctx context.Context, dst object.Ref, src object.CopySource, o *object.Options) (object.Written, error) {
 	in := &s3.CopyObjectInput{Bucket: &dst.Bucket, Key: &dst.Key, CopySource: aws.String(copySource(src.Ref)),
 		MetadataDirective: types.MetadataDirectiveCopy}
 	if src.ETag != "" {
@@ -47,15 +47,18 @@ func (s *Store) CopyObject(ctx context.Context, dst object.Ref, src object.CopyS
 			in.TaggingDirective, in.Tagging = types.TaggingDirectiveReplace, optional(encodeTags(o.Tags))
 		}
 	}
-	var etag string
+	var w object.Written
 	err := sseHint(s.observe(ctx, "CopyObject", dst.Bucket, dst.Key, 0, "", func(ctx context.Context) error {
 		out, err := s.client.CopyObject(ctx, in)
+		if err == nil {
+			w.VersionID = aws.ToString(out.VersionId)
+		}
 		if err == nil && out.CopyObjectResult != nil {
-			etag = trimETag(out.CopyObjectResult.ETag)
+			w.ETag = trimETag(out.CopyObjectResult.ETag)
 		}
 		return err
 	}), o)
-	return etag, copyFailure(err, src.Ref)
+	return w, copyFailure(err, src.Ref)
 }
 
 // UploadPartCopy makes part num of the upload from src.Length bytes of src from src.Offset

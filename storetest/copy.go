@@ -10,7 +10,7 @@ import (
 
 // Copier is the optional capability of copying within the store (transfer.Copier).
 type Copier interface {
-	CopyObject(ctx context.Context, dst object.Ref, src object.CopySource, o *object.Options) (etag string, err error)
+	CopyObject(ctx context.Context, dst object.Ref, src object.CopySource, o *object.Options) (object.Written, error)
 	UploadPartCopy(ctx context.Context, dst object.Ref, uploadID string, num int32, src object.CopySource) (object.Part, error)
 }
 
@@ -48,7 +48,8 @@ func testCopyObject(t *testing.T, s *suite) {
 	src := "src dir/ä+b&c=d?.txt"
 	s.put(t, src, data, &object.Options{Metadata: map[string]string{"team": "blue"}, ContentType: "text/plain", CacheControl: "no-cache"}, object.Checksum{})
 	info := s.head(t, src)
-	etag, err := c.CopyObject(t.Context(), s.ref("dst"), object.CopySource{Ref: s.ref(src), ETag: info.ETag}, &object.Options{})
+	w, err := c.CopyObject(t.Context(), s.ref("dst"), object.CopySource{Ref: s.ref(src), ETag: info.ETag}, &object.Options{})
+	etag := w.ETag
 	if err != nil {
 		t.Fatalf("CopyObject: %v", err)
 	}

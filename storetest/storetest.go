@@ -43,10 +43,10 @@ import (
 // Store is what the engine needs from a store (the methods of transfer.Store). The package
 // declares it rather than importing transfer, which keeps it usable from anywhere.
 type Store interface {
-	PutObject(ctx context.Context, ref object.Ref, body io.ReadSeeker, size int64, o *object.Options, sum object.Checksum) (etag string, err error)
+	PutObject(ctx context.Context, ref object.Ref, body io.ReadSeeker, size int64, o *object.Options, sum object.Checksum) (object.Written, error)
 	CreateMultipartUpload(ctx context.Context, ref object.Ref, o *object.Options) (uploadID string, err error)
 	UploadPart(ctx context.Context, ref object.Ref, uploadID string, num int32, body io.ReadSeeker, size int64, sum object.Checksum) (etag string, err error)
-	CompleteMultipartUpload(ctx context.Context, ref object.Ref, uploadID string, parts []object.Part) (etag string, err error)
+	CompleteMultipartUpload(ctx context.Context, ref object.Ref, uploadID string, parts []object.Part) (object.Written, error)
 	AbortMultipartUpload(ctx context.Context, ref object.Ref, uploadID string) error
 	HeadObject(ctx context.Context, ref object.Ref) (object.Info, error)
 	GetObject(ctx context.Context, ref object.Ref, offset, length int64, ifMatch string) (io.ReadCloser, error)
@@ -197,7 +197,8 @@ func (s *suite) ref(key string) object.Ref { return object.Ref{Bucket: s.bucket,
 // put stores data at key and fails the test if it cannot.
 func (s *suite) put(t *testing.T, key string, data []byte, o *object.Options, sum object.Checksum) {
 	t.Helper()
-	etag, err := s.PutObject(t.Context(), s.ref(key), bytes.NewReader(data), int64(len(data)), o, sum)
+	w, err := s.PutObject(t.Context(), s.ref(key), bytes.NewReader(data), int64(len(data)), o, sum)
+	etag := w.ETag
 	if err != nil {
 		t.Fatalf("PutObject %s: %v", key, err)
 	}

@@ -69,10 +69,10 @@ func (c *countingStore) GetObject(ctx context.Context, ref object.Ref, offset, l
 	return c.Store.GetObject(ctx, ref, offset, length, ifMatch)
 }
 
-func (c *countingStore) PutObject(ctx context.Context, ref object.Ref, body io.ReadSeeker, size int64, o *object.Options, sum object.Checksum) (string, error) {
+func (c *countingStore) PutObject(ctx context.Context, ref object.Ref, body io.ReadSeeker, size int64, o *object.Options, sum object.Checksum) (object.Written, error) {
 	c.count("PutObject")
 	if c.failPut != "" && ref.Key == c.failPut {
-		return "", errors.New("PutObject refused (test)")
+		return object.Written{}, errors.New("PutObject refused (test)")
 	}
 	return c.Store.PutObject(ctx, ref, body, size, o, sum)
 }
@@ -82,12 +82,12 @@ func (c *countingStore) CreateMultipartUpload(ctx context.Context, ref object.Re
 	return c.Store.CreateMultipartUpload(ctx, ref, o)
 }
 
-func (c *countingStore) CompleteMultipartUpload(ctx context.Context, ref object.Ref, uploadID string, parts []object.Part) (string, error) {
+func (c *countingStore) CompleteMultipartUpload(ctx context.Context, ref object.Ref, uploadID string, parts []object.Part) (object.Written, error) {
 	c.count("CompleteMultipartUpload")
 	return c.Store.CompleteMultipartUpload(ctx, ref, uploadID, parts)
 }
 
-func (c *countingStore) CopyObject(ctx context.Context, dst object.Ref, src object.CopySource, o *object.Options) (string, error) {
+func (c *countingStore) CopyObject(ctx context.Context, dst object.Ref, src object.CopySource, o *object.Options) (object.Written, error) {
 	c.count("CopyObject")
 	return c.Store.CopyObject(ctx, dst, src, o)
 }

@@ -72,6 +72,9 @@ type Options struct {
 	DryRun bool
 	// Note, when set, hears of keys kept from deletion and of names that cannot be synced.
 	Note func(Note)
+	// Unchanged, when set, hears of each key found the same on both sides, with what the
+	// comparison saw: in key order, from one goroutine at a time, before Items returns.
+	Unchanged func(Same)
 	// NoFollowSymlinks passes over the symbolic links under Local instead of following
 	// them (localfs.WalkOptions). Whatever the local walk passes over on purpose (such a
 	// link, a loop, a named pipe, socket or device) is an item with Skip set, not a
@@ -118,6 +121,22 @@ type Note struct {
 	Kind string // "protect": a destination key not deleted because its source could not be read or was skipped
 	Key  string // the key, relative to the sync roots
 	Err  error  // why
+}
+
+// Same is a key a sync found the same on both sides, and what the comparison saw of it.
+type Same struct {
+	// Item is the transfer the key would have been (its Op, Path, Object and Source), with
+	// Reason the rule that found it unchanged (ByState, ByMtime, ...).
+	Item transfer.Item
+	// Object is the object compared: the destination's (Up, Copy) or the source's (Down),
+	// with its size, ETag and time as listed.
+	Object Entry
+	// Other is the other side: the local file (Up, Down; Path, Size, ModTime) or the
+	// source object (Copy).
+	Other Entry
+	// Sum is the content's checksum when the comparison knew it (from the state, or read);
+	// zero otherwise.
+	Sum object.Checksum
 }
 
 // Counts are what a sync found and decided, for its summary.
@@ -430,6 +449,7 @@ func (s *Sync) both(ctx context.Context, key string, srcE, dstE *Entry, rec Reco
 				return yield(s.twinItem(&src, &dst, v.reason))
 			case twins && err == nil:
 				s.unchanged(verdict{reason: v.reason})
+				s.same(func() transfer.Item { return s.twinItem(&src, &dst, v.reason) }, obj, local, v)
 				return true
 			case err != nil:
 				return yield(s.item(key, &src, "", err))
@@ -437,6 +457,7 @@ func (s *Sync) both(ctx context.Context, key string, srcE, dstE *Entry, rec Reco
 				return s.send(key, &src, local, v.reason, nil, yield)
 			}
 			s.unchanged(v)
+			s.same(func() transfer.Item { return s.item(key, &src, v.reason, nil) }, obj, local, v)
 			return true
 		}
 	}
@@ -550,6 +571,17 @@ func (s *Sync) unchanged(v verdict) {
 	if s.out != nil {
 		s.out.set(s.out.reserve(), v.rec, v.record)
 	}
+}
+
+// same tells Options.Unchanged, if set, of a key found unchanged: item makes the transfer
+// it would have been.
+func (s *Sync) same(item func() transfer.Item, obj, other *Entry, v verdict) {
+	if s.o.Unchanged == nil {
+		return
+	}
+	it := item()
+	it.Reason = v.reason
+	s.o.Unchanged(Same{Item: it, Object: *obj, Other: *other, Sum: v.rec.Sum})
 }
 
 // Close writes the state file (commit) or leaves the old one (!commit), and removes the

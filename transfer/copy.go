@@ -340,9 +340,9 @@ func copyStall(d time.Duration, length int64) time.Duration {
 // copyWhole copies the object with one CopyObject.
 func (t *task) copyWhole(ctx context.Context, c Copier, src object.CopySource, size int64, o *object.Options) error {
 	return t.slotted(ctx, false, copyStall(t.e.opts.StallTimeout, size), func(ctx context.Context) error {
-		etag, err := c.CopyObject(ctx, t.it.Object, src, o)
+		w, err := c.CopyObject(ctx, t.it.Object, src, o)
 		if err == nil {
-			t.etag = etag
+			t.etag, t.version = w.ETag, w.VersionID
 			t.progress(size)
 		}
 		return err

@@ -45,7 +45,7 @@ func (s *copyStore) called(op string) {
 	s.mu.Unlock()
 }
 
-func (s *copyStore) CopyObject(ctx context.Context, dst object.Ref, src object.CopySource, o *object.Options) (string, error) {
+func (s *copyStore) CopyObject(ctx context.Context, dst object.Ref, src object.CopySource, o *object.Options) (object.Written, error) {
 	s.called("CopyObject")
 	return s.Store.CopyObject(ctx, dst, src, o)
 }
@@ -75,7 +75,7 @@ func (s *copyStore) UploadPart(ctx context.Context, ref object.Ref, id string, n
 	return s.Store.UploadPart(ctx, ref, id, num, body, size, sum)
 }
 
-func (s *copyStore) PutObject(ctx context.Context, ref object.Ref, body io.ReadSeeker, size int64, o *object.Options, sum object.Checksum) (string, error) {
+func (s *copyStore) PutObject(ctx context.Context, ref object.Ref, body io.ReadSeeker, size int64, o *object.Options, sum object.Checksum) (object.Written, error) {
 	s.called("PutObject")
 	return s.Store.PutObject(ctx, ref, body, size, o, sum)
 }
@@ -488,20 +488,20 @@ func (h *hugeStore) UploadPartCopy(_ context.Context, _ object.Ref, _ string, nu
 	return object.Part{Number: num, ETag: "d41d8cd98f00b204e9800998ecf8427e", Size: src.Length}, nil
 }
 
-func (h *hugeStore) CompleteMultipartUpload(ctx context.Context, ref object.Ref, id string, parts []object.Part) (string, error) {
+func (h *hugeStore) CompleteMultipartUpload(ctx context.Context, ref object.Ref, id string, parts []object.Part) (object.Written, error) {
 	h.called("CompleteMultipartUpload")
 	var off int64
 	for i, p := range parts {
 		r := h.ranges[p.Number]
 		if p.Number != int32(i+1) || r[0] != off || r[1] != p.Size {
-			return "", fmt.Errorf("part %d: range %v, want offset %d and length %d", p.Number, r, off, p.Size)
+			return object.Written{}, fmt.Errorf("part %d: range %v, want offset %d and length %d", p.Number, r, off, p.Size)
 		}
 		off += p.Size
 	}
 	if off != h.size {
-		return "", fmt.Errorf("the parts hold %d bytes, want %d", off, h.size)
+		return object.Written{}, fmt.Errorf("the parts hold %d bytes, want %d", off, h.size)
 	}
-	return "etag-" + strconv.Itoa(len(parts)), h.AbortMultipartUpload(ctx, ref, id)
+	return object.Written{ETag: "etag-" + strconv.Itoa(len(parts))}, h.AbortMultipartUpload(ctx, ref, id)
 }
 
 func TestCopyLargerThanOneCopyObject(t *testing.T) {

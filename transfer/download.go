@@ -276,6 +276,9 @@ func (t *task) check(src object.Ref, want object.Checksum, got string) error {
 		return &VerifyError{Ref: src, Algorithm: alg, Want: want.Value, Got: got}
 	}
 	t.verified = alg
+	if _, err := object.NewHash(want.Algorithm); t.it.Op == Download && err == nil && want.Algorithm != object.ChecksumMD5 {
+		t.whole = want // a whole-object checksum (an MD5 checked is the ETag, which the item carries)
+	}
 	return nil
 }
 
@@ -417,6 +420,7 @@ func (t *task) downloadStream(ctx context.Context, src object.Ref, w io.Writer) 
 	if err != nil {
 		return 0, err
 	}
+	t.it.ETag = info.ETag // the Done event's: the object read
 	var sc *streamCheck
 	notMD5 := false // a GET said the ETag is not the object's MD5 (SSE-KMS, SSE-C)
 	if !t.e.opts.SkipVerify {

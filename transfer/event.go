@@ -71,8 +71,14 @@ type Event struct {
 	// stops the run (the call returns a *StoppedError with it).
 	StopsRun bool
 	// Checksum is, with the Done of an upload, the whole-file checksum recorded with the
-	// object (its haul-checksum metadata); zero when none was (ChecksumNone).
+	// object (its haul-checksum metadata); zero when none was (ChecksumNone). With the Done
+	// of a download, the whole-object checksum its bytes were checked against (haul's, or
+	// the server's CRC); zero when they were checked against an MD5 ETag, part by part, or
+	// not at all. With the Done of a copy, the source's haul checksum, which the copy keeps.
 	Checksum object.Checksum
+	// VersionID is, with the Done of an upload or a copy, the version ID the server gave the
+	// object written; empty when the bucket keeps no versions (or the store tells none).
+	VersionID string
 }
 
 // Observer receives a run's events. Within one call into the Engine (one UploadDir, say)

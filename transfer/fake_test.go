@@ -185,11 +185,11 @@ func readBody(body io.Reader, size int64) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-func (f *fakeStore) PutObject(ctx context.Context, ref object.Ref, body io.ReadSeeker, size int64, o *object.Options, sum object.Checksum) (string, error) {
+func (f *fakeStore) PutObject(ctx context.Context, ref object.Ref, body io.ReadSeeker, size int64, o *object.Options, sum object.Checksum) (object.Written, error) {
 	if err := f.putObject(ctx, ref, body, size, o, sum); err != nil {
-		return "", err
+		return object.Written{}, err
 	}
-	return f.etagOf(ref), nil
+	return object.Written{ETag: f.etagOf(ref)}, nil
 }
 
 func (f *fakeStore) etagOf(ref object.Ref) string {
@@ -270,11 +270,11 @@ func (f *fakeStore) UploadPart(ctx context.Context, ref object.Ref, id string, n
 	return hex.EncodeToString(etag[:]), nil
 }
 
-func (f *fakeStore) CompleteMultipartUpload(ctx context.Context, ref object.Ref, id string, parts []object.Part) (string, error) {
+func (f *fakeStore) CompleteMultipartUpload(ctx context.Context, ref object.Ref, id string, parts []object.Part) (object.Written, error) {
 	if err := f.completeUpload(ctx, ref, id, parts); err != nil {
-		return "", err
+		return object.Written{}, err
 	}
-	return f.etagOf(ref), nil
+	return object.Written{ETag: f.etagOf(ref)}, nil
 }
 
 func (f *fakeStore) completeUpload(ctx context.Context, ref object.Ref, id string, parts []object.Part) error {

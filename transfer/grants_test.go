@@ -46,7 +46,7 @@ func (s *propsStore) record(o *object.Options) {
 	s.created = append(s.created, *o)
 }
 
-func (s *propsStore) CopyObject(ctx context.Context, dst object.Ref, src object.CopySource, o *object.Options) (string, error) {
+func (s *propsStore) CopyObject(ctx context.Context, dst object.Ref, src object.CopySource, o *object.Options) (object.Written, error) {
 	s.record(o)
 	return s.copyStore.CopyObject(ctx, dst, src, o)
 }

@@ -36,7 +36,8 @@ type Item struct {
 	// pinned to ETag (If-Match), and LastModified becomes the file's time. A download
 	// without an ETag asks the server first (HeadObject). A copy always asks (it needs the
 	// source's metadata) and is pinned to the ETag the server gave then. In an upload's or
-	// a copy's Done event, ETag is the ETag of the object written.
+	// a copy's Done event, ETag is the ETag of the object written; in an upload's Done
+	// event, LastModified is the file's mtime as it was read for the upload.
 	ETag         string
 	LastModified time.Time
 	// Options are the object options of an upload (ACL, metadata, encryption, storage

@@ -61,7 +61,8 @@ type task struct {
 	unverified string          // why a download's bytes could not be checked, when they could not
 	noGrants   string          // why a copy's source grants could not be read, when they could not
 	etag       string          // the ETag of the object an upload wrote, once it did
-	whole      object.Checksum // the whole-file checksum an upload recorded (haul-checksum)
+	version    string          // and its version ID, when the bucket keeps versions
+	whole      object.Checksum // the whole-file checksum an upload recorded (haul-checksum), or a download was checked against
 	meta       seenMetadata    // the user metadata a download's GET brought
 }
 
@@ -108,7 +109,7 @@ func (r *run) runItem(ctx context.Context, it Item) {
 		r.sum.Done++
 		r.sum.Bytes += size
 		r.mu.Unlock()
-		r.emit(Event{Kind: Done, Item: t.it, Elapsed: time.Since(start), Verified: t.verified, Unverified: t.unverified, NoGrants: t.noGrants, Checksum: t.whole})
+		r.emit(Event{Kind: Done, Item: t.it, Elapsed: time.Since(start), Verified: t.verified, Unverified: t.unverified, NoGrants: t.noGrants, Checksum: t.whole, VersionID: t.version})
 	}
 }
 

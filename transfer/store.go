@@ -36,8 +36,9 @@ type Putter interface {
 	// PutObject stores size bytes of body at ref with the options o. sum, when set, is the
 	// body's checksum for the server to verify; a mismatch must be Retryable. body may be
 	// read more than once (the store seeks it to the start for each attempt it makes). It
-	// returns the new object's ETag (quotes removed), as the server gave it.
-	PutObject(ctx context.Context, ref object.Ref, body io.ReadSeeker, size int64, o *object.Options, sum object.Checksum) (etag string, err error)
+	// returns what the server said of the new object: its ETag (quotes removed) and, in a
+	// bucket that keeps versions, its version ID.
+	PutObject(ctx context.Context, ref object.Ref, body io.ReadSeeker, size int64, o *object.Options, sum object.Checksum) (object.Written, error)
 }
 
 // MultipartUploader stores an object in parts: create, send parts (in any order, any of
@@ -53,8 +54,8 @@ type MultipartUploader interface {
 	// (EntityTooSmall), a part not held as given too (InvalidPart). Completing an upload
 	// that was completed already succeeds on some servers (versitygw, moto) and is
 	// NotFound on others (MinIO): the engine, after a retry, checks the object instead.
-	// It returns the object's ETag (quotes removed).
-	CompleteMultipartUpload(ctx context.Context, ref object.Ref, uploadID string, parts []object.Part) (etag string, err error)
+	// It returns the object's ETag (quotes removed) and version ID, as PutObject.
+	CompleteMultipartUpload(ctx context.Context, ref object.Ref, uploadID string, parts []object.Part) (object.Written, error)
 	// AbortMultipartUpload removes an upload and its parts. An upload that does not exist
 	// counts as aborted (nil). A part still arriving may bring the upload back: the engine
 	// asks again (PartLister) and aborts again.
@@ -161,11 +162,11 @@ type PartGetter interface {
 // stores. A source that changed since src.ETag (when set) fails with PreconditionFailed.
 type Copier interface {
 	// CopyObject copies src to dst in one request (up to 5 GiB) and returns the copy's ETag
-	// (quotes removed). o's ACL, storage class and encryption apply, and with
+	// (quotes removed) and version ID, as PutObject. o's ACL, storage class and encryption apply, and with
 	// src.ReplaceMetadata its metadata, content type and cache control replace the
 	// source's; o.Checksum, when set, is the algorithm of the checksum the store keeps for
 	// the copy.
-	CopyObject(ctx context.Context, dst object.Ref, src object.CopySource, o *object.Options) (etag string, err error)
+	CopyObject(ctx context.Context, dst object.Ref, src object.CopySource, o *object.Options) (object.Written, error)
 	// UploadPartCopy makes part num of a multipart upload of dst from src.Length bytes of
 	// src from src.Offset, and returns the part: its ETag and, when the upload has a
 	// checksum algorithm and the store gives one, its checksum.

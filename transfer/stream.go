@@ -153,11 +153,11 @@ func (t *task) putBytes(ctx context.Context, dst object.Ref, data []byte, o *obj
 	t.whole = whole
 	return t.call(ctx, false, func(ctx context.Context) error {
 		body := &countingReader{Reader: bytes.NewReader(data), progress: t.moved(ctx)}
-		etag, err := t.e.store.PutObject(ctx, dst, t.upBody(ctx, body), int64(len(data)), o, sum)
+		w, err := t.e.store.PutObject(ctx, dst, t.upBody(ctx, body), int64(len(data)), o, sum)
 		if err != nil {
 			body.undo()
 		}
-		t.etag = etag
+		t.etag, t.version = w.ETag, w.VersionID
 		return err
 	})
 }

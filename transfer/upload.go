@@ -35,6 +35,7 @@ func (t *task) uploadFile(ctx context.Context, path string, dst object.Ref) (int
 	if !fi.Mode().IsRegular() {
 		return 0, &SourceError{Path: path, Err: fmt.Errorf("not a regular file (%s)", describeMode(fi))}
 	}
+	t.it.LastModified = fi.ModTime() // the Done event's: the time of the file as sent
 	j := t.e.opts.Journal
 	fp := journal.FingerprintOf(fi)
 	if j != nil && j.Uploaded(dst.Bucket, dst.Key, fp) {
@@ -110,12 +111,12 @@ func (t *task) putFile(ctx context.Context, f *os.File, fi os.FileInfo, dst obje
 	sum, o := t.singlePart(sums, o)
 	return t.call(ctx, false, func(ctx context.Context) error {
 		body := newPartReader(f, fi, 0, fi.Size(), true, t.moved(ctx))
-		etag, err := t.e.store.PutObject(ctx, dst, t.upBody(ctx, body), fi.Size(), o, sum)
+		w, err := t.e.store.PutObject(ctx, dst, t.upBody(ctx, body), fi.Size(), o, sum)
 		if err != nil {
 			body.undo()
 			return changedOr(f, fi, err)
 		}
-		t.etag = etag
+		t.etag, t.version = w.ETag, w.VersionID
 		return nil
 	})
 }
@@ -156,12 +157,12 @@ func (t *task) putSmallFile(ctx context.Context, f *os.File, fi os.FileInfo, dst
 	sum, o := t.singlePart(sums, o)
 	return t.call(ctx, false, func(ctx context.Context) error {
 		body := newMemBody(buf, t.moved(ctx))
-		etag, err := t.e.store.PutObject(ctx, dst, t.upBody(ctx, body), int64(len(buf)), o, sum)
+		w, err := t.e.store.PutObject(ctx, dst, t.upBody(ctx, body), int64(len(buf)), o, sum)
 		if err != nil {
 			body.undo()
 			return err
 		}
-		t.etag = etag
+		t.etag, t.version = w.ETag, w.VersionID
 		return nil
 	})
 }
@@ -305,8 +306,8 @@ func (t *task) complete(ctx context.Context, dst object.Ref, id string, parts []
 	attempts := 0
 	err := t.slotted(dctx, false, 0, func(ctx context.Context) error {
 		attempts++
-		etag, err := t.e.store.CompleteMultipartUpload(ctx, dst, id, parts)
-		t.etag = etag
+		w, err := t.e.store.CompleteMultipartUpload(ctx, dst, id, parts)
+		t.etag, t.version = w.ETag, w.VersionID
 		return err
 	})
 	if err != nil && attempts > 1 && notFound(err) && t.completedEarlier(dctx, dst, parts, whole) {

@@ -69,6 +69,7 @@ type cpFlags struct {
 	bwlimit  bwlimit.Schedule
 	limiter  *bwlimit.Limiter // made by options from bwlimit; nil when it never limits
 	shard    shardFlags       // --shard I/N (shard.go)
+	receipt  receiptFlag      // --receipt FILE (receipt.go)
 }
 
 func (a *app) cpCommand() *cobra.Command {
@@ -140,6 +141,7 @@ func (f *cpFlags) register(fl *pflag.FlagSet, checksumFlag, filterScope string) 
 	fl.BoolVar(&f.resume, "resume", false, "keep a journal so an interrupted copy continues where it stopped (run the same command again, or haul resume)")
 	fl.StringVar(&f.journal, "journal", "", "journal file for --resume (default: one per source and destination in "+journalDirHint+")")
 	f.shard.register(fl)
+	f.receipt.register(fl)
 	fl.BoolVar(&f.noFollow, "no-follow-symlinks", false, "do not follow symbolic links found under a local source directory: each is skipped with a skip: line, not sent (a directory or file named on the command line is still followed)")
 	fl.Var(bwlimitFlag{&f.bwlimit}, "bwlimit", bwlimitHelp)
 }
@@ -327,6 +329,9 @@ func (a *app) cp(ctx context.Context, f *cpFlags, src, dst string) error {
 	case f.list.given() && (src == "-" || dst == "-"):
 		return usagef("--files-from and --files-from0 list the files of a directory or the keys of a prefix, not a stream")
 	}
+	if err := a.checkReceipt(f.receipt, f.dryRun, dst == "-"); err != nil {
+		return err
+	}
 	names, closeList, err := f.list.open(a.stdin)
 	if err != nil {
 		return err
@@ -381,9 +386,13 @@ func (a *app) cp(ctx context.Context, f *cpFlags, src, dst string) error {
 			return err
 		}
 	}
+	rec, err := a.openReceipt(f.receipt, &f.shard)
+	if err != nil {
+		return err
+	}
 	rep := a.newReporter(src == "-", dst == "-")
 	rep.walks = dstS3 && !srcS3 && f.recursive
-	opts.Observer = f.noteBandwidthChanges(rep)
+	opts.Observer = f.noteBandwidthChanges(rec.observe(rep))
 	var j *journal.Journal
 	if f.resume {
 		if j, err = a.openJournal(f, src, dst); err != nil {
@@ -393,7 +402,7 @@ func (a *app) cp(ctx context.Context, f *cpFlags, src, dst string) error {
 	}
 	e := transfer.New(store, opts)
 	sum, err := e.Run(ctx, items(e))
-	err = rep.finish(sum, err)
+	err = rec.close(rep.finish(sum, err))
 	if j != nil {
 		a.closeJournal(j, err)
 	}

@@ -135,7 +135,7 @@ func (a *app) rootCommand() *cobra.Command {
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
 	a.globalFlags(root)
-	root.AddCommand(a.cpCommand(), a.mvCommand(), a.syncCommand(), a.lsCommand(), a.rmCommand(), a.mbCommand(), a.resumeCommand(), a.uploadsCommand(), a.lifecycleCommand(), a.statCommand(), a.catCommand(), a.duCommand(), a.presignCommand(), a.rbCommand(), a.versionCommand(root))
+	root.AddCommand(a.cpCommand(), a.mvCommand(), a.syncCommand(), a.lsCommand(), a.rmCommand(), a.mbCommand(), a.resumeCommand(), a.uploadsCommand(), a.lifecycleCommand(), a.statCommand(), a.catCommand(), a.duCommand(), a.presignCommand(), a.rbCommand(), a.verifyCommand(), a.versionCommand(root))
 	for _, c := range root.Commands() {
 		c.SilenceUsage, c.SilenceErrors = true, true
 		if c.Args != nil {

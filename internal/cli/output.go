@@ -84,6 +84,8 @@ type event struct {
 	Copied      *int `json:"copied,omitempty"`       // sync: objects copied from S3 to S3
 	Unchanged   *int `json:"unchanged,omitempty"`    // sync: keys the same on both sides
 	Protected   *int `json:"protected,omitempty"`    // sync: keys not deleted because their source could not be read
+	Receipts    *int `json:"receipts,omitempty"`     // verify: receipt files read
+	Differences *int `json:"differences,omitempty"`  // verify: objects and files not as their receipts say
 
 	// Calls counts the S3 requests a command sent, by operation (sync).
 	Calls map[string]int `json:"calls,omitempty"`
@@ -94,7 +96,7 @@ type event struct {
 func (ev *event) counted() int {
 	n := 0
 	for _, c := range []*int{ev.Done, ev.Failed, ev.NotDone, ev.Skipped, ev.Deleted, ev.Objects, ev.Prefixes, ev.Buckets, ev.Created, ev.Removed,
-		ev.Uploads, ev.Aborted, ev.WouldAbort, ev.Rules, ev.Installed, ev.Replaced, ev.Uploaded, ev.Downloaded, ev.Copied, ev.Unchanged, ev.Protected} {
+		ev.Uploads, ev.Aborted, ev.WouldAbort, ev.Rules, ev.Installed, ev.Replaced, ev.Uploaded, ev.Downloaded, ev.Copied, ev.Unchanged, ev.Protected, ev.Differences} {
 		if c != nil {
 			n += *c
 		}

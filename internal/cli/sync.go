@@ -243,6 +243,9 @@ func (a *app) sync(ctx context.Context, f *syncFlags, src, dst string) error {
 	if err != nil {
 		return err
 	}
+	if err := a.checkReceipt(f.receipt, f.dryRun, false); err != nil {
+		return err
+	}
 	a.countCalls = true
 	store, err := a.store(ctx, f.concurrency)
 	if err != nil {
@@ -302,6 +305,13 @@ func (a *app) sync(ctx context.Context, f *syncFlags, src, dst string) error {
 		defer s.Close(false)
 		return a.syncPlan(ctx, f, job.dir, e, s)
 	}
+	rec, err := a.openReceipt(f.receipt, &f.shard)
+	if err != nil {
+		return err
+	}
+	if rec != nil {
+		so.Unchanged = rec.unchanged
+	}
 	rep := a.newReporter(false, false)
 	var j *journal.Journal
 	if f.resume {
@@ -315,7 +325,7 @@ func (a *app) sync(ctx context.Context, f *syncFlags, src, dst string) error {
 	if err != nil {
 		return &usageError{err}
 	}
-	obs := transfer.WithObserver(f.noteBandwidthChanges(s.Observer(rep)))
+	obs := transfer.WithObserver(f.noteBandwidthChanges(s.Observer(rec.observe(rep))))
 	sum, runErr := e.Run(ctx, s.Items, obs)
 	var dsum transfer.Summary
 	var delErr, guardErr error
@@ -332,7 +342,7 @@ func (a *app) sync(ctx context.Context, f *syncFlags, src, dst string) error {
 	if err := s.Close(true); err != nil {
 		out.warning("could not write the sync state (the next run will check more): " + err.Error())
 	}
-	err = a.syncFinish(rep, s, job.dir, sum, dsum, runErr, delErr, guardErr)
+	err = rec.close(a.syncFinish(rep, s, job.dir, sum, dsum, runErr, delErr, guardErr))
 	if j != nil {
 		a.closeJournal(j, err)
 	}

@@ -299,11 +299,11 @@ func (l *listing) HeadObject(ctx context.Context, ref object.Ref) (object.Info, 
 		Metadata: map[string]string{transfer.MtimeMetadata: strconv.FormatInt(mtime.UnixNano(), 10)}}, nil
 }
 
-func (l *listing) PutObject(_ context.Context, _ object.Ref, body io.ReadSeeker, _ int64, _ *object.Options, _ object.Checksum) (string, error) {
+func (l *listing) PutObject(_ context.Context, _ object.Ref, body io.ReadSeeker, _ int64, _ *object.Options, _ object.Checksum) (object.Written, error) {
 	if _, err := io.Copy(io.Discard, body); err != nil {
-		return "", err
+		return object.Written{}, err
 	}
-	return emptyMD5, nil
+	return object.Written{ETag: emptyMD5}, nil
 }
 
 func (l *listing) DeleteObjects(context.Context, string, []string) (map[string]error, error) {
@@ -318,8 +318,8 @@ func (l *listing) UploadPart(context.Context, object.Ref, string, int32, io.Read
 	return "", errNotHere
 }
 
-func (l *listing) CompleteMultipartUpload(context.Context, object.Ref, string, []object.Part) (string, error) {
-	return "", errNotHere
+func (l *listing) CompleteMultipartUpload(context.Context, object.Ref, string, []object.Part) (object.Written, error) {
+	return object.Written{}, errNotHere
 }
 
 func (l *listing) AbortMultipartUpload(context.Context, object.Ref, string) error { return errNotHere }

@@ -1,0 +1,252 @@
+package receipt
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/haul-s3/haul/object"
+)
+
+func line(op, key string, size int64) Line {
+	return Line{Op: op, URL: "s3://bkt/" + key, Bucket: "bkt", Key: key, Size: size, Time: time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)}
+}
+
+func readAll(t *testing.T, path string) ([]Line, bool, error) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var ls []Line
+	torn, err := Read(f, func(l Line) error { ls = append(ls, l); return nil })
+	return ls, torn, err
+}
+
+// A receipt is appended to, whole lines at a time, and a partial last line that a crash
+// left is cut off before anything is appended after it.
+func TestCreateAppendsAndCutsATornLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r")
+	w, cut, err := Create(path)
+	if err != nil || cut != 0 {
+		t.Fatalf("Create = %d, %v", cut, err)
+	}
+	for _, k := range []string{"a", "b"} {
+		if err := w.Write(line(Upload, k, 1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	partial := `{"op":"upload","url":"s3://bkt/c","bu`
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = f.WriteString(partial)
+	_ = f.Close()
+
+	ls, torn, err := readAll(t, path)
+	if err != nil || !torn || len(ls) != 2 {
+		t.Fatalf("Read of a torn receipt = %d lines, torn %v, %v; want 2, true, nil", len(ls), torn, err)
+	}
+	w, cut, err = Create(path)
+	if err != nil || cut != int64(len(partial)) {
+		t.Fatalf("Create again = cut %d, %v; want %d", cut, err, len(partial))
+	}
+	if err := w.Write(line(Delete, "c", 0)); err != nil {
+		t.Fatal(err)
+	}
+	_ = w.Close()
+	ls, torn, err = readAll(t, path)
+	if err != nil || torn || len(ls) != 3 || ls[2].Op != Delete || ls[0].Key != "a" {
+		t.Fatalf("after the rerun: %+v, torn %v, %v", ls, torn, err)
+	}
+}
+
+// A file that is all partial line is cut to nothing.
+func TestCreateCutsALoneTornLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r")
+	if err := os.WriteFile(path, []byte(`{"op":`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w, cut, err := Create(path)
+	if err != nil || cut != 6 {
+		t.Fatalf("Create = %d, %v", cut, err)
+	}
+	_ = w.Close()
+	if fi, _ := os.Stat(path); fi.Size() != 0 {
+		t.Fatalf("size %d after the cut", fi.Size())
+	}
+}
+
+func TestReadRefusesWhatIsNotAReceipt(t *testing.T) {
+	good := `{"op":"upload","url":"s3://bkt/k","bucket":"bkt","key":"k","size":1,"time":"2026-12-01T10:00:00Z"}`
+	for _, tc := range []struct {
+		name, text string
+		line       int // of the SyntaxError; 0: no error
+		torn       bool
+	}{
+		{name: "good", text: good + "\n" + good + "\n"},
+		{name: "no final newline", text: good + "\n" + good},
+		{name: "torn last line", text: good + "\n" + good[:20], torn: true},
+		{name: "bad last line with its newline", text: good + "\n" + good[:20] + "\n", line: 2},
+		{name: "bad line in the middle", text: good + "\nnot json\n" + good + "\n", line: 2},
+		{name: "unknown op", text: strings.Replace(good, `"upload"`, `"rename"`, 1) + "\n", line: 1},
+		{name: "url and key differ", text: strings.Replace(good, `"key":"k"`, `"key":"x"`, 1) + "\n", line: 1},
+		{name: "download to a stream, without a path", text: strings.Replace(good, `"upload"`, `"download"`, 1) + "\n"},
+		{name: "two values on a line", text: good + good + "\n", line: 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			torn, err := Read(strings.NewReader(tc.text), func(Line) error { return nil })
+			var se *SyntaxError
+			switch {
+			case tc.line == 0 && err != nil:
+				t.Fatalf("Read: %v", err)
+			case tc.line != 0 && (!errors.As(err, &se) || se.Line != tc.line):
+				t.Fatalf("Read = %v; want a SyntaxError at line %d", err, tc.line)
+			case torn != tc.torn:
+				t.Fatalf("torn = %v, want %v", torn, tc.torn)
+			}
+		})
+	}
+}
+
+// The last line of an object stands; a download's line is its file's, apart from the
+// object's own lines.
+func TestLatestLineWins(t *testing.T) {
+	up := line(Upload, "k", 1)
+	up.Source = "/d/k"
+	down := line(Download, "k", 1)
+	down.Path, down.Source = "/out/k", down.URL
+	again := line(Unchanged, "k", 2)
+	again.Source = "/d/k"
+	other := line(Upload, "a", 3)
+	x, err := Collect(func(add func(Line) error) error {
+		for _, l := range []Line{up, down, other, again} {
+			if err := add(l); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	var got []Line
+	if err := x.Each(func(l Line) bool { got = append(got, l); return true }); err != nil {
+		t.Fatal(err)
+	}
+	// In the order of the ids: the download's file ("file:/out/k"), then the URLs.
+	if len(got) != 3 || got[0] != down || got[1] != other || got[2] != again {
+		t.Fatalf("lines %+v", got)
+	}
+	n := 0
+	if err := x.Each(func(Line) bool { n++; return false }); err != nil || n != 1 {
+		t.Fatalf("Each stopped by fn: %d lines, %v", n, err)
+	}
+}
+
+func TestWriterKeepsItsFirstError(t *testing.T) {
+	w := NewWriter(failing{})
+	if err := w.Write(line(Upload, "a", 1)); err == nil {
+		t.Fatal("a failed write returned nil")
+	}
+	if err := w.Close(); err == nil {
+		t.Fatal("Close forgot the failed write")
+	}
+	var buf bytes.Buffer
+	w = NewWriter(&buf)
+	_ = w.Write(line(Upload, "a", 1))
+	if !strings.HasSuffix(buf.String(), "}\n") || strings.Count(buf.String(), "\n") != 1 {
+		t.Fatalf("wrote %q", buf.String())
+	}
+}
+
+type failing struct{}
+
+func (failing) Write([]byte) (int, error) { return 0, errors.New("disk full") }
+
+func TestContent(t *testing.T) {
+	l := line(Upload, "k", 5)
+	if _, ok := l.Content(); ok {
+		t.Fatal("a line with neither checksum nor ETag has content to check")
+	}
+	l.ETag = "0123456789abcdef0123456789abcdef-2"
+	if _, ok := l.Content(); ok {
+		t.Fatal("a multipart ETag taken for an MD5")
+	}
+	l.ETag = "5d41402abc4b2a76b9719d911017c592" // md5("hello")
+	c, ok := l.Content()
+	h := c.New()
+	h.Write([]byte("hello"))
+	if !ok || c.Algorithm != object.ChecksumMD5 || c.Sum(h) != l.ETag {
+		t.Fatalf("MD5 ETag: %+v, %v, sum %s", c, ok, c.Sum(h))
+	}
+	sum := object.Sum(object.ChecksumCRC32C, []byte("hello"))
+	l.ChecksumAlgorithm, l.Checksum = sum.Algorithm, sum.Value
+	c, ok = l.Content()
+	h = c.New()
+	h.Write([]byte("hello"))
+	if !ok || c.Algorithm != object.ChecksumCRC32C || c.Sum(h) != sum.Value {
+		t.Fatalf("CRC32C: %+v, %v, sum %s", c, ok, c.Sum(h))
+	}
+}
+
+func TestCompare(t *testing.T) {
+	mtime := time.Date(2026, 11, 30, 8, 0, 0, 123, time.UTC)
+	crc := object.Sum(object.ChecksumCRC32C, []byte("hello"))
+	up := line(Upload, "k", 5)
+	up.ETag, up.ChecksumAlgorithm, up.Checksum = "5d41402abc4b2a76b9719d911017c592", crc.Algorithm, crc.Value
+	down := up
+	down.Op, down.Path, down.Mtime = Download, "/out/k", mtime
+	del := line(Delete, "k", 5)
+	obj := Found{Exists: true, Size: 5, ETag: up.ETag, Checksums: []object.Checksum{crc}}
+	file := Found{Exists: true, Size: 5, Mtime: mtime}
+	with := func(f Found, change func(*Found)) Found { change(&f); return f }
+	for _, tc := range []struct {
+		name string
+		l    Line
+		f    Found
+		want string // Kind: Detail, or "" for none
+	}{
+		{"upload as recorded", up, obj, ""},
+		{"upload missing", up, Found{}, "missing"},
+		{"upload of another size", up, with(obj, func(f *Found) { f.Size = 6 }), "changed: size 6 != receipt 5"},
+		{"upload with another ETag", up, with(obj, func(f *Found) { f.ETag = "x" }), "changed: etag x != receipt " + up.ETag},
+		{"upload with another checksum", up, with(obj, func(f *Found) { f.Checksums = []object.Checksum{{Algorithm: crc.Algorithm, Value: "AAAAAA=="}} }),
+			"changed: checksum CRC32C AAAAAA== != receipt " + crc.Value},
+		{"a checksum of another algorithm is not compared", up, with(obj, func(f *Found) { f.Checksums = []object.Checksum{{Algorithm: "SHA256", Value: "x"}} }), ""},
+		{"bytes read back that differ", up, with(obj, func(f *Found) { f.Read = "AAAAAA==" }), "changed: content CRC32C AAAAAA== != receipt " + crc.Value},
+		{"bytes read back as recorded", up, with(obj, func(f *Found) { f.Read = crc.Value }), ""},
+		{"bytes that fail the object's own check", up, with(obj, func(f *Found) { f.Corrupt = "content: bad" }), "changed: content: bad"},
+		{"deleted and gone", del, Found{}, ""},
+		{"deleted but there", del, obj, "not deleted"},
+		{"download as recorded", down, file, ""},
+		{"download's file gone", down, Found{}, "missing"},
+		{"download's file of another mtime", down, with(file, func(f *Found) { f.Mtime = mtime.Add(time.Second) }),
+			"changed: mtime 2026-11-30T08:00:01.000000123Z != receipt 2026-11-30T08:00:00.000000123Z"},
+		{"download's file rewritten, seen by reading it", down, with(file, func(f *Found) { f.Read = "AAAAAA==" }), "changed: content CRC32C AAAAAA== != receipt " + crc.Value},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := tc.l.Compare(tc.f)
+			got := ""
+			if d != nil {
+				got = d.Kind
+				if d.Detail != "" {
+					got += ": " + d.Detail
+				}
+			}
+			if got != tc.want {
+				t.Fatalf("Compare = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
