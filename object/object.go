@@ -55,6 +55,11 @@ type Options struct {
 	// to verify: one of the Checksum* constants; ChecksumNone for none; "" for the store's
 	// default (the engine asks a store that can say, else sends CRC32C).
 	Checksum string
+	// FullObject asks, with a CRC Checksum, that a multipart upload keep a checksum of the
+	// whole object (S3's checksum type FULL_OBJECT) instead of a checksum of its parts'
+	// checksums (COMPOSITE): the upload must then be completed with the whole object's
+	// CRC, which the server checks. Only CreateMultipartUpload reads it.
+	FullObject bool
 }
 
 // Grant is one access grant of an object: a grantee as S3's x-amz-grant-* headers name it
@@ -109,6 +114,16 @@ type Written struct {
 	// VersionID is the version the write made (x-amz-version-id), in a bucket that keeps
 	// versions; empty in one that does not.
 	VersionID string
+}
+
+// PartList is what ListParts tells of an incomplete multipart upload: its parts in part
+// number order, and the checksum algorithm it was created with and whether that is a
+// full-object checksum, where the server says (MinIO and versitygw do; moto does not:
+// Checksum is then empty).
+type PartList struct {
+	Parts      []Part
+	Checksum   string // one of the Checksum* constants but ChecksumMD5 and ChecksumNone
+	FullObject bool
 }
 
 // Upload is an incomplete multipart upload as ListMultipartUploads reports it.

@@ -71,6 +71,9 @@ func (s *Store) CreateMultipartUpload(ctx context.Context, ref object.Ref, o *ob
 	in.Tagging = tagging(o)
 	if o != nil {
 		in.ChecksumAlgorithm = algorithm(o.Checksum)
+		if o.FullObject && in.ChecksumAlgorithm != "" {
+			in.ChecksumType = types.ChecksumTypeFullObject
+		}
 	}
 	var id string
 	err := s.observe(ctx, "CreateMultipartUpload", ref.Bucket, ref.Key, 0, "", func(ctx context.Context) error {
@@ -104,15 +107,34 @@ func (s *Store) UploadPart(ctx context.Context, ref object.Ref, uploadID string,
 
 // CompleteMultipartUpload assembles the parts, which must be in ascending order.
 func (s *Store) CompleteMultipartUpload(ctx context.Context, ref object.Ref, uploadID string, parts []object.Part) (object.Written, error) {
+	return s.complete(ctx, completeInput(ref, uploadID, parts))
+}
+
+// CompleteFullObject assembles the parts of an upload created with a full-object checksum
+// (object.Options.FullObject), giving the whole object's checksum whole and its size for
+// the server to check: a mismatch is an error (BadDigest on versitygw,
+// XAmzContentChecksumMismatch on MinIO), and the upload is left as it was.
+func (s *Store) CompleteFullObject(ctx context.Context, ref object.Ref, uploadID string, parts []object.Part, whole object.Checksum, size int64) (object.Written, error) {
+	in := completeInput(ref, uploadID, parts)
+	in.ChecksumType = types.ChecksumTypeFullObject
+	in.MpuObjectSize = aws.Int64(size)
+	checksumFields{&in.ChecksumCRC32C, &in.ChecksumCRC32, &in.ChecksumCRC64NVME, &in.ChecksumSHA256, &in.ChecksumSHA1, nil}.set(whole)
+	return s.complete(ctx, in)
+}
+
+func completeInput(ref object.Ref, uploadID string, parts []object.Part) *s3.CompleteMultipartUploadInput {
 	cp := make([]types.CompletedPart, len(parts))
 	for i, p := range parts {
 		cp[i] = types.CompletedPart{PartNumber: aws.Int32(p.Number), ETag: aws.String(p.ETag)}
 		completedChecksum(&cp[i], p.Checksum)
 	}
-	in := &s3.CompleteMultipartUploadInput{Bucket: &ref.Bucket, Key: &ref.Key, UploadId: &uploadID,
+	return &s3.CompleteMultipartUploadInput{Bucket: &ref.Bucket, Key: &ref.Key, UploadId: &uploadID,
 		MultipartUpload: &types.CompletedMultipartUpload{Parts: cp}}
+}
+
+func (s *Store) complete(ctx context.Context, in *s3.CompleteMultipartUploadInput) (object.Written, error) {
 	var w object.Written
-	err := s.observe(ctx, "CompleteMultipartUpload", ref.Bucket, ref.Key, 0, uploadID, func(ctx context.Context) error {
+	err := s.observe(ctx, "CompleteMultipartUpload", aws.ToString(in.Bucket), aws.ToString(in.Key), 0, aws.ToString(in.UploadId), func(ctx context.Context) error {
 		out, err := s.client.CompleteMultipartUpload(ctx, in)
 		if err == nil {
 			w = object.Written{ETag: trimETag(out.ETag), VersionID: aws.ToString(out.VersionId)}

@@ -21,6 +21,10 @@ type Provider struct {
 	Addressing string   // "path" or "virtual"
 	Checksums  []string // object.Checksum* values it accepts on PutObject and UploadPart
 	Default    string   // the checksum haul sends unless told otherwise
+	// FullObject says the server keeps a full-object CRC of a multipart upload created
+	// with checksum type FULL_OBJECT, checks the one given at completion, and reports it
+	// on HEAD. moto accepts the type but reports a value that is not the object's CRC.
+	FullObject bool
 	// Tested says the entry was checked by haul's end-to-end suite against a real server,
 	// rather than taken from the provider's documentation.
 	Tested bool
@@ -33,9 +37,9 @@ var allChecksums = []string{object.ChecksumCRC32C, object.ChecksumCRC32, object.
 // every S3-compatible server verifies, so it is the default wherever the x-amz-checksum-*
 // headers are not known to be checked.
 var providers = map[string]Provider{
-	"aws":       {Name: "aws", Addressing: "virtual", Checksums: allChecksums, Default: object.ChecksumCRC32C},
-	"minio":     {Name: "minio", Addressing: "path", Checksums: allChecksums, Default: object.ChecksumCRC32C, Tested: true},
-	"versitygw": {Name: "versitygw", Addressing: "path", Checksums: allChecksums, Default: object.ChecksumCRC32C, Tested: true},
+	"aws":       {Name: "aws", Addressing: "virtual", Checksums: allChecksums, Default: object.ChecksumCRC32C, FullObject: true},
+	"minio":     {Name: "minio", Addressing: "path", Checksums: allChecksums, Default: object.ChecksumCRC32C, FullObject: true, Tested: true},
+	"versitygw": {Name: "versitygw", Addressing: "path", Checksums: allChecksums, Default: object.ChecksumCRC32C, FullObject: true, Tested: true},
 	// RGW checks x-amz-checksum-* from Squid (19.2) on; older releases do not.
 	"ceph": {Name: "ceph", Addressing: "path", Checksums: allChecksums, Default: object.ChecksumMD5},
 	// The GCS and OSS XML APIs check Content-MD5 only, and want virtual-hosted buckets.

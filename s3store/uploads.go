@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/haul-s3/haul/object"
 )
@@ -125,7 +126,14 @@ func (s *Store) listUploads(ctx context.Context, in *s3.ListMultipartUploadsInpu
 // number order, paging through ListParts with the part-number marker. ETags have their
 // quotes removed. An upload that no longer exists is an *Error whose NotFound is true.
 func (s *Store) ListParts(ctx context.Context, ref object.Ref, uploadID string) ([]object.Part, error) {
-	var parts []object.Part
+	l, err := s.ListUploadParts(ctx, ref, uploadID)
+	return l.Parts, err
+}
+
+// ListUploadParts is ListParts with what the answer says of the upload itself: the checksum
+// algorithm and type it was created with, where the server tells them.
+func (s *Store) ListUploadParts(ctx context.Context, ref object.Ref, uploadID string) (object.PartList, error) {
+	var l object.PartList
 	in := &s3.ListPartsInput{Bucket: &ref.Bucket, Key: &ref.Key, UploadId: &uploadID}
 	for {
 		var out *s3.ListPartsOutput
@@ -135,20 +143,24 @@ func (s *Store) ListParts(ctx context.Context, ref object.Ref, uploadID string) 
 			return err
 		})
 		if err != nil {
-			return nil, err
+			return object.PartList{}, err
+		}
+		if alg := string(out.ChecksumAlgorithm); alg != "" {
+			l.Checksum = alg
+			l.FullObject = out.ChecksumType == types.ChecksumTypeFullObject
 		}
 		for _, p := range out.Parts {
-			parts = append(parts, object.Part{Number: aws.ToInt32(p.PartNumber), ETag: trimETag(p.ETag), Size: aws.ToInt64(p.Size), Checksum: listedChecksum(p)})
+			l.Parts = append(l.Parts, object.Part{Number: aws.ToInt32(p.PartNumber), ETag: trimETag(p.ETag), Size: aws.ToInt64(p.Size), Checksum: listedChecksum(p)})
 		}
 		if !aws.ToBool(out.IsTruncated) {
-			return parts, nil
+			return l, nil
 		}
 		next := aws.ToString(out.NextPartNumberMarker)
 		if next == "" && len(out.Parts) > 0 { // a server that leaves the marker out
 			next = strconv.Itoa(int(aws.ToInt32(out.Parts[len(out.Parts)-1].PartNumber)))
 		}
 		if next == aws.ToString(in.PartNumberMarker) {
-			return nil, &Error{Op: "ListParts", Bucket: ref.Bucket, Key: ref.Key, UploadID: uploadID,
+			return object.PartList{}, &Error{Op: "ListParts", Bucket: ref.Bucket, Key: ref.Key, UploadID: uploadID,
 				Err: fmt.Errorf("the server returned a truncated page that does not advance past part %s", next)}
 		}
 		in.PartNumberMarker = &next

@@ -79,6 +79,9 @@ type Event struct {
 	// VersionID is, with the Done of an upload or a copy, the version ID the server gave the
 	// object written; empty when the bucket keeps no versions (or the store tells none).
 	VersionID string
+	// Share is, with the Done of a shared upload (Item.Share), which parts its shard holds
+	// and how many of them it sent.
+	Share *ShareOutcome
 }
 
 // Observer receives a run's events. Within one call into the Engine (one UploadDir, say)

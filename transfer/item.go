@@ -59,6 +59,10 @@ type Item struct {
 	// named pipe): the run reports it in an Ignored event, counts it in Summary.Ignored,
 	// and neither transfers nor fails it. Err wins when both are set.
 	Skip error
+	// Share, with an Upload of a file, makes the item one run's share of a multipart upload
+	// that several runs make together (see Share and Engine.SharedFileItem): it sends only
+	// its shard's parts, and neither creates, completes nor aborts the upload.
+	Share *Share
 
 	stream io.Reader       // UploadStream's source
 	sink   io.Writer       // DownloadStream's destination

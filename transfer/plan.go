@@ -353,6 +353,8 @@ func (t *task) do(ctx context.Context) (int64, error) {
 	switch {
 	case it.Op == Upload && it.stream != nil:
 		return t.uploadStream(ctx, it.stream, it.Object)
+	case it.Op == Upload && it.Share != nil:
+		return t.uploadShare(ctx, it.Path, it.Object, *it.Share)
 	case it.Op == Upload:
 		return t.uploadFile(ctx, it.Path, it.Object)
 	case it.Op == Copy:

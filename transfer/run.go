@@ -64,6 +64,7 @@ type task struct {
 	version    string          // and its version ID, when the bucket keeps versions
 	whole      object.Checksum // the whole-file checksum an upload recorded (haul-checksum), or a download was checked against
 	meta       seenMetadata    // the user metadata a download's GET brought
+	share      *ShareOutcome   // what a shared upload (Item.Share) did, once it knew its shard
 }
 
 func (t *task) progress(n int64) {
@@ -109,7 +110,7 @@ func (r *run) runItem(ctx context.Context, it Item) {
 		r.sum.Done++
 		r.sum.Bytes += size
 		r.mu.Unlock()
-		r.emit(Event{Kind: Done, Item: t.it, Elapsed: time.Since(start), Verified: t.verified, Unverified: t.unverified, NoGrants: t.noGrants, Checksum: t.whole, VersionID: t.version})
+		r.emit(Event{Kind: Done, Item: t.it, Elapsed: time.Since(start), Verified: t.verified, Unverified: t.unverified, NoGrants: t.noGrants, Checksum: t.whole, VersionID: t.version, Share: t.share})
 	}
 }
 

@@ -26,6 +26,7 @@ type session struct {
 	dst     object.Ref
 	id      string
 	journal bool // record parts, and keep the upload when the session fails
+	shared  bool // the upload is not this run's (Item.Share): never abort it
 
 	sent atomic.Bool // a part request was started: one may land after an abort
 	g    *errgroup.Group
@@ -152,10 +153,11 @@ func (s *session) complete(ctx context.Context, parts []object.Part, whole objec
 }
 
 // end finishes the session after err, the outcome of the upload: nothing to do when it
-// succeeded; else the upload is aborted (with the settle step when parts were sent) and
+// succeeded, or when the upload is shared with other runs (they may still send parts);
+// else the upload is aborted (with the settle step when parts were sent) and
 // forgotten by the journal, unless the journal keeps it for the next run.
 func (s *session) end(ctx context.Context, err error) {
-	if err == nil {
+	if err == nil || s.shared {
 		return
 	}
 	var src *SourceError

@@ -301,12 +301,19 @@ func (t *task) abortLostUploads(ctx context.Context, dst object.Ref, ours string
 // every byte is there, finishing is cheaper and tidier than aborting. whole is the file's
 // checksum recorded in the object's metadata (zero if none).
 func (t *task) complete(ctx context.Context, dst object.Ref, id string, parts []object.Part, whole object.Checksum) error {
+	return t.completeWith(ctx, dst, parts, whole, func(ctx context.Context) (object.Written, error) {
+		return t.e.store.CompleteMultipartUpload(ctx, dst, id, parts)
+	})
+}
+
+// completeWith is complete with the request made by do (one attempt).
+func (t *task) completeWith(ctx context.Context, dst object.Ref, parts []object.Part, whole object.Checksum, do func(ctx context.Context) (object.Written, error)) error {
 	dctx, cancel := detached(ctx, cleanupTimeout)
 	defer cancel()
 	attempts := 0
 	err := t.slotted(dctx, false, 0, func(ctx context.Context) error {
 		attempts++
-		w, err := t.e.store.CompleteMultipartUpload(ctx, dst, id, parts)
+		w, err := do(ctx)
 		t.etag, t.version = w.ETag, w.VersionID
 		return err
 	})

@@ -1,0 +1,184 @@
+package transfer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync/atomic"
+
+	"github.com/haul-s3/haul/localfs"
+	"github.com/haul-s3/haul/object"
+)
+
+// Share is one run's share of a multipart upload that several runs make together, each on
+// its own machine and none talking to the others: the upload UploadID, created beforehand
+// (CreateMultipartUpload with the object's options), of which the run sends the parts of
+// shard Index (from 0) of Count in the file's Layout. The layout is a pure function of the
+// file's size and Options.PartSize, so every run given the same file and part size sends
+// its own parts and no other's.
+//
+// A run with a Share never creates, completes or aborts the upload, which is not its own:
+// it lists the parts first and sends only those the server does not hold as they must be,
+// so a run that died is run again to send what it had not; on failure or cancel it leaves
+// the parts it sent. CompleteShared completes the upload once every shard is done.
+type Share struct {
+	UploadID     string
+	Index, Count int
+}
+
+// ShareOutcome is what a run with a Share did, given with its Done event: its shard's parts
+// are the part numbers [First, End) of Layout (none when First == End: more shards than
+// parts), of which it sent Sent and found Held on the server already.
+type ShareOutcome struct {
+	Layout     Layout
+	First, End int32
+	Sent, Held int
+}
+
+// UploadPartLister is the optional capability of listing an upload's parts together with
+// what the server says of the upload: the checksum algorithm and type it was created with
+// (object.PartList). Shared uploads use it to send parts with the upload's algorithm;
+// without it they use the call's (Options.Object.Checksum, else the store's default).
+type UploadPartLister interface {
+	ListUploadParts(ctx context.Context, ref object.Ref, uploadID string) (object.PartList, error)
+}
+
+// SharedFileItem is the producer of one run's share of the multipart upload of the regular
+// file at path to dst (see Share). The item's Size is the bytes of its shard's parts. A
+// path that cannot be read, is not a regular file or is empty ends the run with a
+// *SourceError; a part size the file cannot have, with the layout's error.
+func (e *Engine) SharedFileItem(path string, dst object.Ref, sh Share) Producer {
+	return func(_ context.Context, yield func(Item) bool) error {
+		fi, err := os.Stat(path)
+		if err != nil {
+			return &SourceError{Path: path, Err: err}
+		}
+		if !fi.Mode().IsRegular() {
+			return &SourceError{Path: path, Err: fmt.Errorf("not a regular file (%s)", describeMode(fi))}
+		}
+		lay, err := NewLayout(fi.Size(), e.opts.PartSize)
+		if errors.Is(err, ErrEmptyFile) {
+			return &SourceError{Path: path, Err: err}
+		}
+		if err != nil {
+			return fmt.Errorf("upload %s: %w", path, err)
+		}
+		first, end := lay.Shard(sh.Index, sh.Count)
+		yield(Item{Op: Upload, Path: path, Object: dst, Size: lay.bytes(first, end), Share: &sh})
+		return nil
+	}
+}
+
+// bytes returns the bytes of parts first..end-1.
+func (l Layout) bytes(first, end int32) int64 {
+	if first >= end {
+		return 0
+	}
+	off, _ := l.Part(first)
+	last, length := l.Part(end - 1)
+	return last + length - off
+}
+
+// uploadShare sends the parts of the task's shard of a shared upload that the server does
+// not hold as they must be (see Share), and returns the bytes of the shard.
+func (t *task) uploadShare(ctx context.Context, path string, dst object.Ref, sh Share) (_ int64, err error) {
+	f, err := localfs.Open(path)
+	if err != nil {
+		return 0, &SourceError{Path: path, Err: err}
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return 0, &SourceError{Path: path, Err: err}
+	}
+	lay, err := NewLayout(fi.Size(), t.e.opts.PartSize)
+	if err != nil {
+		return 0, fmt.Errorf("upload %s: %w", path, err)
+	}
+	first, end := lay.Shard(sh.Index, sh.Count)
+	out := &ShareOutcome{Layout: lay, First: first, End: end}
+	t.share = out
+	if first == end {
+		return 0, nil
+	}
+	listed, err := t.listUpload(ctx, dst, sh.UploadID)
+	if err != nil {
+		return 0, err
+	}
+	if err := lay.checkLayout(listed.Parts); err != nil {
+		return 0, fmt.Errorf("upload %s (upload ID %s): %w", dst, sh.UploadID, err)
+	}
+	alg := listed.Checksum
+	if alg == "" {
+		alg = t.objectOptions(ctx, path).Checksum
+	}
+	plan := digestPlan{alg: alg}
+	for _, p := range listed.Parts { // parts held without a checksum are compared by MD5 ETag
+		plan.md5 = plan.md5 || p.Number >= first && p.Number < end && p.Checksum.Value == "" && isMD5Hex(p.ETag)
+	}
+	digests, err := digestParts(ctx, f, lay, first, end, plan)
+	if err != nil {
+		return 0, err
+	}
+	held := map[int32]bool{}
+	for _, p := range listed.Parts {
+		if p.Number >= first && p.Number < end && digests[p.Number-first].holds(p) {
+			held[p.Number] = true
+		}
+	}
+	s, err := t.newSession(ctx, dst, nil, sh.UploadID, false)
+	if err != nil {
+		return 0, err
+	}
+	s.shared = true
+	var sent atomic.Int64
+	for num := first; num < end; num++ {
+		off, length := lay.Part(num)
+		if held[num] {
+			out.Held++
+			t.progress(length)
+			continue
+		}
+		open := func(progress func(int64)) partBody { return newPartReader(f, fi, off, length, false, progress) }
+		ok := s.send(num, length, digests[num-first].sum, open, func(_ object.Part, err error) {
+			if err == nil {
+				sent.Add(1)
+			}
+		})
+		if !ok {
+			break
+		}
+	}
+	err = s.wait(ctx)
+	out.Sent = int(sent.Load())
+	if err != nil {
+		return 0, err
+	}
+	if err := checkUnchanged(f, fi.Size(), fi.ModTime()); err != nil {
+		return 0, err
+	}
+	return lay.bytes(first, end), nil
+}
+
+// listUpload lists an upload's parts, with its checksum algorithm where the store can say
+// (UploadPartLister), retrying like any request.
+func (t *task) listUpload(ctx context.Context, dst object.Ref, id string) (object.PartList, error) {
+	var l object.PartList
+	err := t.call(ctx, false, func(ctx context.Context) error {
+		var err error
+		switch st := t.e.store.(type) {
+		case UploadPartLister:
+			l, err = st.ListUploadParts(ctx, dst, id)
+		case PartLister:
+			l.Parts, err = st.ListParts(ctx, dst, id)
+		default:
+			err = errNoPartLister
+		}
+		return err
+	})
+	return l, err
+}
+
+// errNoPartLister is the error of a shared upload on a store that cannot list parts.
+var errNoPartLister = final{errors.New("this store cannot list the parts of a multipart upload")}

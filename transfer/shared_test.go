@@ -1,0 +1,240 @@
+package transfer
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/haul-s3/haul/object"
+)
+
+// TestLayoutShardsTakeEveryPartOnce: for sizes around part boundaries and 1..16 shards,
+// the shards' ranges are contiguous, take every part exactly once, differ by at most one
+// part, and Owner names the shard that takes each part.
+func TestLayoutShardsTakeEveryPartOnce(t *testing.T) {
+	const p = 5 * mib
+	sizes := []int64{1, p - 1, p, p + 1, 2*p - 1, 2 * p, 2*p + 1, 7*p + 3, 48 * mib, 48*mib + 1, 100 * p, 100*p - 1}
+	for _, size := range sizes {
+		for _, forced := range []int64{p, 0} {
+			lay, err := NewLayout(size, forced)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var total int64
+			for num := int32(1); int(num) <= lay.Parts; num++ {
+				_, length := lay.Part(num)
+				if length <= 0 || length > lay.PartSize {
+					t.Fatalf("size %d: part %d has %d bytes", size, num, length)
+				}
+				total += length
+			}
+			if total != size {
+				t.Fatalf("size %d: parts hold %d bytes", size, total)
+			}
+			for n := 1; n <= 16; n++ {
+				checkShards(t, lay, n)
+			}
+		}
+	}
+}
+
+func checkShards(t *testing.T, lay Layout, n int) {
+	t.Helper()
+	seen := make([]int, lay.Parts+1)
+	next := int32(1)
+	lo, hi := lay.Parts, 0
+	var bytes int64
+	for i := range n {
+		first, end := lay.Shard(i, n)
+		if first != next || end < first {
+			t.Fatalf("%d parts, shard %d/%d: [%d, %d) does not follow on from %d", lay.Parts, i, n, first, end, next)
+		}
+		next = end
+		lo, hi = min(lo, int(end-first)), max(hi, int(end-first))
+		bytes += lay.bytes(first, end)
+		for num := first; num < end; num++ {
+			seen[num]++
+			if o := lay.Owner(num, n); o != i {
+				t.Fatalf("%d parts, %d shards: part %d is in shard %d, Owner says %d", lay.Parts, n, num, i, o)
+			}
+		}
+	}
+	for num := 1; num <= lay.Parts; num++ {
+		if seen[num] != 1 {
+			t.Fatalf("%d parts, %d shards: part %d is taken %d times", lay.Parts, n, num, seen[num])
+		}
+	}
+	if hi-lo > 1 || bytes != lay.Size {
+		t.Fatalf("%d parts, %d shards: shards of %d to %d parts holding %d bytes", lay.Parts, n, lo, hi, bytes)
+	}
+}
+
+func TestNewLayoutRefusesAnEmptyFile(t *testing.T) {
+	if _, err := NewLayout(0, 0); !errors.Is(err, ErrEmptyFile) {
+		t.Fatalf("err = %v; want ErrEmptyFile", err)
+	}
+}
+
+// sharedRun runs shard i of n of the upload id of path.
+func sharedRun(t *testing.T, fs *fakeStore, path, id string, i, n int) (*ShareOutcome, error) {
+	t.Helper()
+	e := New(fs, fastOpts(Options{PartSize: 5 * mib, Concurrency: 4}))
+	var out *ShareOutcome
+	obs := ObserverFunc(func(ev Event) {
+		if ev.Kind == Done {
+			out = ev.Share
+		}
+	})
+	_, err := e.Run(context.Background(), e.SharedFileItem(path, dst, Share{UploadID: id, Index: i, Count: n}), WithObserver(obs))
+	return out, err
+}
+
+func partsSent(fs *fakeStore) []int32 {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	var nums []int32
+	for _, c := range fs.calls {
+		if c.Op == "UploadPart" {
+			nums = append(nums, c.Part)
+		}
+	}
+	slices.Sort(nums)
+	return nums
+}
+
+// TestSharedUploadSendsItsShardOnceAndCompletes: each shard sends only its own parts; a
+// shard run again sends nothing; CompleteShared then makes the file's object; nothing is
+// ever aborted.
+func TestSharedUploadSendsItsShardOnceAndCompletes(t *testing.T) {
+	fs := newFake()
+	data := randomBytes(48*mib+5, 3) // 10 parts of 5 MiB
+	path := filepath.Join(t.TempDir(), "big")
+	writeFile(t, path, data)
+	id, _ := fs.CreateMultipartUpload(context.Background(), dst, &object.Options{})
+	out, err := sharedRun(t, fs, path, id, 1, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out == nil || out.First != 4 || out.End != 7 || out.Sent != 3 || out.Held != 0 {
+		t.Fatalf("shard 1/3: %+v; want parts [4, 7), 3 sent", out)
+	}
+	if got := partsSent(fs); !slices.Equal(got, []int32{4, 5, 6}) {
+		t.Fatalf("parts sent %v; want 4, 5, 6", got)
+	}
+	if out, err = sharedRun(t, fs, path, id, 1, 3); err != nil || out.Sent != 0 || out.Held != 3 {
+		t.Fatalf("shard 1/3 again: %+v, %v; want 3 held, none sent", out, err)
+	}
+	e := New(fs, fastOpts(Options{PartSize: 5 * mib}))
+	var perr *PartsError
+	if _, err := e.CompleteShared(context.Background(), path, dst, id); !errors.As(err, &perr) ||
+		!slices.Equal(perr.Missing, []int32{1, 2, 3, 7, 8, 9, 10}) || fs.openUploads() != 1 {
+		t.Fatalf("complete with shards 0 and 2 missing: %v (%+v); want parts 1-3, 7-10 missing and the upload kept", err, perr)
+	}
+	for _, i := range []int{0, 2} {
+		if _, err := sharedRun(t, fs, path, id, i, 3); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := partsSent(fs); len(got) != 10 {
+		t.Fatalf("parts sent %v; want each of 10 once", got)
+	}
+	c, err := e.CompleteShared(context.Background(), path, dst, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := fs.object(dst); !bytes.Equal(got, data) || c.Layout.Parts != 10 {
+		t.Fatalf("object of %d bytes, completion %+v", len(got), c)
+	}
+	if n := fs.count("AbortMultipartUpload"); n != 0 {
+		t.Fatalf("%d aborts; a shared upload is never aborted", n)
+	}
+}
+
+// TestSharedUploadResendsAPartWithOtherBytes: a part of the right size but not the file's
+// bytes (its MD5 ETag differs) is sent again; complete refuses it while it is there.
+func TestSharedUploadResendsAPartWithOtherBytes(t *testing.T) {
+	fs := newFake()
+	data := randomBytes(12*mib, 4) // 3 parts
+	path := filepath.Join(t.TempDir(), "f")
+	writeFile(t, path, data)
+	ctx := context.Background()
+	id, _ := fs.CreateMultipartUpload(ctx, dst, &object.Options{})
+	other := randomBytes(5*mib, 5)
+	if _, err := fs.UploadPart(ctx, dst, id, 2, bytes.NewReader(other), 5*mib, object.Checksum{}); err != nil {
+		t.Fatal(err)
+	}
+	var perr *PartsError
+	e := New(fs, fastOpts(Options{PartSize: 5 * mib}))
+	if _, err := e.CompleteShared(ctx, path, dst, id); !errors.As(err, &perr) || !slices.Equal(perr.Wrong, []int32{2}) {
+		t.Fatalf("complete: %v; want part 2 held with other bytes", err)
+	}
+	out, err := sharedRun(t, fs, path, id, 0, 1)
+	if err != nil || out.Sent != 3 || out.Held != 0 {
+		t.Fatalf("shard 0/1: %+v, %v; want all 3 sent", out, err)
+	}
+	if _, err := e.CompleteShared(ctx, path, dst, id); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := fs.object(dst); !bytes.Equal(got, data) {
+		t.Fatal("object differs from the file")
+	}
+}
+
+// TestSharedUploadRefusesAnotherLayout: a part held with a size this run's layout does not
+// give it (another part size) fails the run, which sends nothing and aborts nothing.
+func TestSharedUploadRefusesAnotherLayout(t *testing.T) {
+	fs := newFake()
+	data := randomBytes(20*mib, 6)
+	path := filepath.Join(t.TempDir(), "f")
+	writeFile(t, path, data)
+	ctx := context.Background()
+	id, _ := fs.CreateMultipartUpload(ctx, dst, &object.Options{})
+	if _, err := fs.UploadPart(ctx, dst, id, 1, bytes.NewReader(data[:8*mib]), 8*mib, object.Checksum{}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := sharedRun(t, fs, path, id, 1, 2)
+	var le *LayoutError
+	if !errors.As(err, &le) || le.Part != 1 || le.Size != 8*mib || le.Want != 5*mib {
+		t.Fatalf("err = %v; want a LayoutError naming part 1 of 8 MiB where 5 MiB", err)
+	}
+	if n := fs.count("UploadPart"); n != 1 || fs.count("AbortMultipartUpload") != 0 {
+		t.Fatalf("%d UploadParts (1 made by the test), %d aborts", n, fs.count("AbortMultipartUpload"))
+	}
+}
+
+// TestSharedUploadFailureLeavesTheParts: a part that fails for good fails the run and
+// leaves the upload and the parts sent, unaborted.
+func TestSharedUploadFailureLeavesTheParts(t *testing.T) {
+	fs := newFake()
+	fs.hook = func(c fakeCall, _ int) error {
+		if c.Op == "UploadPart" && c.Part == 3 {
+			return &fakeErr{code: "AccessDenied"}
+		}
+		return nil
+	}
+	data := randomBytes(20*mib, 7)
+	path := filepath.Join(t.TempDir(), "f")
+	writeFile(t, path, data)
+	id, _ := fs.CreateMultipartUpload(context.Background(), dst, &object.Options{})
+	if _, err := sharedRun(t, fs, path, id, 0, 1); err == nil {
+		t.Fatal("the run succeeded with part 3 refused")
+	}
+	if fs.openUploads() != 1 || fs.count("AbortMultipartUpload") != 0 {
+		t.Fatalf("%d uploads open, %d aborts; want the upload left as it is", fs.openUploads(), fs.count("AbortMultipartUpload"))
+	}
+}
+
+// TestSharedUploadMoreShardsThanParts: a shard with no parts does nothing and succeeds.
+func TestSharedUploadMoreShardsThanParts(t *testing.T) {
+	fs := newFake()
+	path := filepath.Join(t.TempDir(), "f")
+	writeFile(t, path, randomBytes(6*mib, 8)) // 2 parts
+	id, _ := fs.CreateMultipartUpload(context.Background(), dst, &object.Options{})
+	out, err := sharedRun(t, fs, path, id, 0, 4)
+	if err != nil || out == nil || out.First != out.End || fs.count("UploadPart")+fs.count("ListParts") != 0 {
+		t.Fatalf("shard 0/4 of 2 parts: %+v, %v, calls %+v; want nothing to do", out, err, fs.calls)
+	}
+}
