@@ -130,10 +130,14 @@ func (t *task) completeShared(ctx context.Context, path string, dst object.Ref, 
 	whole := combinePieces(plan.whole, pieces)
 	c := Completion{Layout: lay}
 	fo, canFull := t.e.store.(FullObjectCompleter)
-	do := func(ctx context.Context) (object.Written, error) { return t.e.store.CompleteMultipartUpload(ctx, dst, id, parts) }
+	do := func(ctx context.Context) (object.Written, error) {
+		return t.e.store.CompleteMultipartUpload(ctx, dst, id, parts)
+	}
 	if listed.FullObject && canFull {
 		c.Whole = whole
-		do = func(ctx context.Context) (object.Written, error) { return fo.CompleteFullObject(ctx, dst, id, parts, whole, lay.Size) }
+		do = func(ctx context.Context) (object.Written, error) {
+			return fo.CompleteFullObject(ctx, dst, id, parts, whole, lay.Size)
+		}
 	}
 	if err := t.completeWith(ctx, dst, parts, whole, do); err != nil {
 		return c, err
