@@ -132,6 +132,7 @@ func (t *task) uploadShare(ctx context.Context, path string, dst object.Ref, sh 
 		return 0, err
 	}
 	s.shared = true
+	defer func() { s.end(ctx, err) }() // a shared session's end never aborts: see session.end
 	var sent atomic.Int64
 	for num := first; num < end; num++ {
 		off, length := lay.Part(num)
@@ -182,3 +183,14 @@ func (t *task) listUpload(ctx context.Context, dst object.Ref, id string) (objec
 
 // errNoPartLister is the error of a shared upload on a store that cannot list parts.
 var errNoPartLister = final{errors.New("this store cannot list the parts of a multipart upload")}
+
+// CreateUpload starts a multipart upload of dst with the options o (their Checksum as
+// given: "" sends none) and returns its ID, as an upload of a file does: retried, and an
+// upload that a CreateMultipartUpload whose answer was lost started is found and aborted.
+// A shared upload (Share) is started so, once, before its runs.
+func (e *Engine) CreateUpload(ctx context.Context, dst object.Ref, o *object.Options, opts ...CallOption) (string, error) {
+	r, ctx := e.newRun(ctx, collect(opts))
+	defer r.stop(nil)
+	t := &task{run: r, it: Item{Op: Upload, Object: dst}}
+	return t.createUpload(ctx, dst, o)
+}

@@ -238,3 +238,29 @@ func TestSharedUploadMoreShardsThanParts(t *testing.T) {
 		t.Fatalf("shard 0/4 of 2 parts: %+v, %v, calls %+v; want nothing to do", out, err, fs.calls)
 	}
 }
+
+// TestSharedUploadCancelLeavesTheParts: a cancel (Ctrl-C) stops the run and leaves the
+// upload and the parts acknowledged: nothing is aborted.
+func TestSharedUploadCancelLeavesTheParts(t *testing.T) {
+	fs := newFake()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	fs.hook = func(c fakeCall, _ int) error {
+		if c.Op == "UploadPart" && c.Part == 2 {
+			cancel()
+			return errStallHere
+		}
+		return nil
+	}
+	path := filepath.Join(t.TempDir(), "f")
+	writeFile(t, path, randomBytes(20*mib, 9))
+	id, _ := fs.CreateMultipartUpload(context.Background(), dst, &object.Options{})
+	e := New(fs, fastOpts(Options{PartSize: 5 * mib, Concurrency: 1}))
+	_, err := e.Run(ctx, e.SharedFileItem(path, dst, Share{UploadID: id, Index: 0, Count: 1}))
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v; want the cancel", err)
+	}
+	if fs.openUploads() != 1 || fs.count("AbortMultipartUpload") != 0 || len(fs.uploads[id].parts) != 1 {
+		t.Fatalf("%d uploads open, %d aborts, parts %d; want the upload left with part 1", fs.openUploads(), fs.count("AbortMultipartUpload"), len(fs.uploads[id].parts))
+	}
+}

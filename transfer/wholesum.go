@@ -236,3 +236,33 @@ func StoredChecksum(meta map[string]string) (object.Checksum, bool) {
 	}
 	return object.Checksum{}, false
 }
+
+// FileChecksum reads the file at path once, its parts in parallel, and returns the
+// whole-file checksum an upload with checksum algorithm alg records in its metadata (see
+// ChecksumMetadata and WithChecksum): alg when it is a CRC, else CRC32C; zero for no alg.
+func FileChecksum(ctx context.Context, path, alg string) (object.Checksum, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return object.Checksum{}, &SourceError{Path: path, Err: err}
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return object.Checksum{}, &SourceError{Path: path, Err: err}
+	}
+	partSize, err := PartSize(fi.Size(), 0)
+	if err != nil {
+		return object.Checksum{}, err
+	}
+	sums, err := sumFile(ctx, wholeAlgorithm(alg), f, fi.Size(), partSize)
+	if err != nil {
+		return object.Checksum{}, err
+	}
+	return sums.whole, checkUnchanged(f, fi.Size(), fi.ModTime())
+}
+
+// WithChecksum returns o with whole recorded in its metadata as haul records a file's
+// checksum (ChecksumMetadata); o is not changed.
+func WithChecksum(o *object.Options, whole object.Checksum) *object.Options {
+	return withChecksumMetadata(o, whole)
+}

@@ -52,6 +52,8 @@ func storeAdvice(e *s3store.Error) string {
 		return e.Code + ": this server cannot create the bucket in the region asked for (many S3-compatible servers have one region); omit --region or give the server's own"
 	case e.Op == "UploadPartCopy" && e.Code == "InvalidArgument":
 		return e.Code + ": the server refused a part copied on the server; MinIO refuses them into an upload with a checksum algorithm: copy without --checksum (the bytes do not leave the server); else check --sse and --storage-class"
+	case e.Op == "ListParts" && e.Code == "NoSuchUpload":
+		return e.Code + ": this key has no incomplete multipart upload with this ID (it was completed or aborted, or is another key's); haul uploads ls lists them"
 	case e.Option == "tags":
 		return e.Code + ": this server does not keep object tags; run without --tags"
 	case e.Op == "GetObjectAcl":
@@ -101,6 +103,7 @@ func advise(err error) string {
 		verify  *transfer.VerifyError
 		creds   *s3store.CredentialsError
 		damaged *journal.DamagedError
+		layout  *transfer.LayoutError
 	)
 	switch {
 	case errors.Is(err, object.ErrUnreadable) && strings.Contains(msg, "GetObjectTagging"):
@@ -119,6 +122,8 @@ func advise(err error) string {
 		msg += "; wait for it to finish, or give another --journal"
 	case errors.As(err, &damaged):
 		msg += " (incomplete uploads can be listed with haul uploads ls)"
+	case errors.As(err, &layout):
+		msg += "; give every cp --upload-id run and uploads complete the same FILE and --part-size (or none), or give the upload up with haul uploads abort and start again"
 	}
 	return msg
 }

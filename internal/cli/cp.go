@@ -70,6 +70,7 @@ type cpFlags struct {
 	limiter  *bwlimit.Limiter // made by options from bwlimit; nil when it never limits
 	shard    shardFlags       // --shard I/N (shard.go)
 	receipt  receiptFlag      // --receipt FILE (receipt.go)
+	uploadID string           // cp --upload-id: send a shard's parts of this upload (shared.go)
 }
 
 func (a *app) cpCommand() *cobra.Command {
@@ -104,6 +105,7 @@ Between S3 locations on one endpoint with one profile the server copies the byte
 	fl.BoolVar(&f.dryRun, "dry-run", false, "print what would be copied, one line per item, and the requests it takes; send nothing that carries or fetches object bodies")
 	f.list.register(fl, "with -r, ")
 	f.copy.register(fl)
+	fl.StringVar(&f.uploadID, "upload-id", "", "send one FILE's parts, of shard --shard I/N (default: all of them), to this multipart upload started with haul uploads start, and leave it for haul uploads complete; parts already there are not sent again, and the upload is never aborted")
 	return cmd
 }
 
@@ -123,16 +125,8 @@ func (f *cpFlags) register(fl *pflag.FlagSet, checksumFlag, filterScope string) 
 	fl.IntVar(&f.retries, "retries", transfer.DefaultRetries, "times one failed request is sent again")
 	fl.DurationVar(&f.stall, "stall-timeout", transfer.DefaultStallTimeout, "cancel and retry a request that moves no byte for this long (0: never)")
 	fl.DurationVar(&f.throttle, "throttle-timeout", transfer.DefaultThrottleTimeout, "give up when the server has throttled every request (503 SlowDown, 429) for this long (0: never); throttled requests wait together and use up no --retries")
-	fl.StringVar(&f.acl, "acl", "", "canned ACL: "+strings.Join(cannedACLs, ", "))
-	fl.StringArrayVar(&f.metadata, "metadata", nil, "user metadata key=value (repeatable)")
-	fl.StringArrayVar(&f.tags, "tags", nil, "object tag key=value (repeatable, at most 10; key up to 128 characters, value up to 256); on a copy from S3 to S3 they replace the source's tags, which are copied otherwise")
-	fl.StringVar(&f.sse, "sse", "", "server-side encryption: AES256, aws:kms or aws:kms:dsse")
-	fl.StringVar(&f.kmsKey, "sse-kms-key-id", "", "KMS key ID for --sse aws:kms")
-	fl.StringVar(&f.storageClass, "storage-class", "", "storage class, e.g. STANDARD_IA (as the server names them)")
-	fl.StringVar(&f.contentType, "content-type", "", "content type (default: detected from the file extension)")
-	fl.StringVar(&f.cacheControl, "cache-control", "", "Cache-Control header to store with the objects")
+	f.registerObject(fl, checksumFlag)
 	fl.BoolVar(&f.createBucket, "create-bucket", false, "create the destination bucket if it does not exist (in --region)")
-	fl.StringVar(&f.checksum, checksumFlag, "", "checksum sent with every PUT and part for the server to verify: crc32c, crc32, crc64nvme, sha256, sha1, md5 or none (default: depends on the provider: crc32c for aws, minio and versitygw; md5 for ceph, gcs, oss and servers haul does not recognise; see --provider)")
 	fl.Var(filter.IncludeFlag(&f.rules), "include", filterScope+"copy only paths that match (repeatable; with --exclude, the last that matches wins; * and ? stop at /, ** crosses it)")
 	fl.Var(filter.ExcludeFlag(&f.rules), "exclude", filterScope+"do not copy paths that match (repeatable; see --include)")
 	f.verify = verifyOn
@@ -144,6 +138,22 @@ func (f *cpFlags) register(fl *pflag.FlagSet, checksumFlag, filterScope string) 
 	f.receipt.register(fl)
 	fl.BoolVar(&f.noFollow, "no-follow-symlinks", false, "do not follow symbolic links found under a local source directory: each is skipped with a skip: line, not sent (a directory or file named on the command line is still followed)")
 	fl.Var(bwlimitFlag{&f.bwlimit}, "bwlimit", bwlimitHelp)
+}
+
+// registerObject defines the flags of the object options (cp, sync and uploads start):
+// ACL, metadata, tags, encryption, storage class, content type, cache control, and the
+// checksum algorithm under the name checksumFlag.
+func (f *cpFlags) registerObject(fl *pflag.FlagSet, checksumFlag string) {
+	f.checksumFlag = checksumFlag
+	fl.StringVar(&f.acl, "acl", "", "canned ACL: "+strings.Join(cannedACLs, ", "))
+	fl.StringArrayVar(&f.metadata, "metadata", nil, "user metadata key=value (repeatable)")
+	fl.StringArrayVar(&f.tags, "tags", nil, "object tag key=value (repeatable, at most 10; key up to 128 characters, value up to 256); on a copy from S3 to S3 they replace the source's tags, which are copied otherwise")
+	fl.StringVar(&f.sse, "sse", "", "server-side encryption: AES256, aws:kms or aws:kms:dsse")
+	fl.StringVar(&f.kmsKey, "sse-kms-key-id", "", "KMS key ID for --sse aws:kms")
+	fl.StringVar(&f.storageClass, "storage-class", "", "storage class, e.g. STANDARD_IA (as the server names them)")
+	fl.StringVar(&f.contentType, "content-type", "", "content type (default: detected from the file extension)")
+	fl.StringVar(&f.cacheControl, "cache-control", "", "Cache-Control header to store with the objects")
+	fl.StringVar(&f.checksum, checksumFlag, "", "checksum sent with every PUT and part for the server to verify: crc32c, crc32, crc64nvme, sha256, sha1, md5 or none (default: depends on the provider: crc32c for aws, minio and versitygw; md5 for ceph, gcs, oss and servers haul does not recognise; see --provider)")
 }
 
 // verifyMode is the value of --verify: true, false or required.
@@ -210,22 +220,7 @@ func (f *cpFlags) options() (transfer.Options, error) {
 	if throttle == 0 {
 		throttle = -1
 	}
-	if f.acl != "" && !contains(cannedACLs, f.acl) {
-		return o, usagef("--acl %q is not a canned ACL; use one of %s", f.acl, strings.Join(cannedACLs, ", "))
-	}
-	switch f.sse {
-	case "", "AES256", "aws:kms", "aws:kms:dsse":
-	default:
-		return o, usagef("--sse %q: use AES256, aws:kms or aws:kms:dsse", f.sse)
-	}
-	if f.kmsKey != "" && !strings.HasPrefix(f.sse, "aws:kms") {
-		return o, usagef("--sse-kms-key-id needs --sse aws:kms")
-	}
-	meta, err := parseMetadata(f.metadata)
-	if err != nil {
-		return o, err
-	}
-	tags, err := parseTags(f.tags)
+	obj, err := f.objectOptions()
 	if err != nil {
 		return o, err
 	}
@@ -245,12 +240,8 @@ func (f *cpFlags) options() (transfer.Options, error) {
 		}
 		f.filter = flt
 	}
-	if err := f.shard.check(f.recursive, os.LookupEnv); err != nil {
+	if err := f.shard.check(f.recursive || f.uploadID != "", os.LookupEnv); err != nil {
 		return o, err
-	}
-	sum, ok := checksumNames[f.checksum]
-	if !ok && f.checksum != "" {
-		return o, usagef("--%s %q: use crc32c, crc32, crc64nvme, sha256, sha1, md5 or none", f.checksumFlag, f.checksum)
 	}
 	retries := f.retries
 	if retries == 0 {
@@ -264,9 +255,37 @@ func (f *cpFlags) options() (transfer.Options, error) {
 		Concurrency: concurrency, PartSize: f.partSize, MultipartThreshold: f.threshold,
 		MemoryBudget: f.memory, Retries: retries, StallTimeout: stall, ThrottleTimeout: throttle, SkipVerify: f.verify == verifyOff, VerifyRequired: f.verify == verifyRequired,
 		Bandwidth: f.bandwidth(),
-		Object: object.Options{ACL: f.acl, Metadata: meta, SSE: f.sse, SSEKMSKeyID: f.kmsKey,
-			StorageClass: f.storageClass, ContentType: f.contentType, CacheControl: f.cacheControl, Checksum: sum, Tags: tags},
+		Object:    obj,
 	}, nil
+}
+
+// objectOptions checks the flags of the object options and returns them.
+func (f *cpFlags) objectOptions() (object.Options, error) {
+	if f.acl != "" && !contains(cannedACLs, f.acl) {
+		return object.Options{}, usagef("--acl %q is not a canned ACL; use one of %s", f.acl, strings.Join(cannedACLs, ", "))
+	}
+	switch f.sse {
+	case "", "AES256", "aws:kms", "aws:kms:dsse":
+	default:
+		return object.Options{}, usagef("--sse %q: use AES256, aws:kms or aws:kms:dsse", f.sse)
+	}
+	if f.kmsKey != "" && !strings.HasPrefix(f.sse, "aws:kms") {
+		return object.Options{}, usagef("--sse-kms-key-id needs --sse aws:kms")
+	}
+	meta, err := parseMetadata(f.metadata)
+	if err != nil {
+		return object.Options{}, err
+	}
+	tags, err := parseTags(f.tags)
+	if err != nil {
+		return object.Options{}, err
+	}
+	sum, ok := checksumNames[f.checksum]
+	if !ok && f.checksum != "" {
+		return object.Options{}, usagef("--%s %q: use crc32c, crc32, crc64nvme, sha256, sha1, md5 or none", f.checksumFlag, f.checksum)
+	}
+	return object.Options{ACL: f.acl, Metadata: meta, SSE: f.sse, SSEKMSKeyID: f.kmsKey,
+		StorageClass: f.storageClass, ContentType: f.contentType, CacheControl: f.cacheControl, Checksum: sum, Tags: tags}, nil
 }
 
 func contains(list []string, s string) bool {
@@ -314,6 +333,9 @@ func (a *app) cp(ctx context.Context, f *cpFlags, src, dst string) error {
 	opts, err := f.options()
 	if err != nil {
 		return err
+	}
+	if f.uploadID != "" {
+		return a.cpShare(ctx, f, opts, src, dst)
 	}
 	f.filter = f.shard.sharded(f.filter)
 	srcS3, dstS3 := object.IsURL(src), object.IsURL(dst)

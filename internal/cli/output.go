@@ -57,6 +57,9 @@ type event struct {
 	Initiated    string        `json:"initiated,omitempty"`     // when a multipart upload started, RFC 3339, UTC
 	Parts        *int          `json:"parts,omitempty"`         // parts a multipart upload holds
 	Message      string        `json:"message,omitempty"`       // what a note says
+	Shard        string        `json:"shard,omitempty"`         // cp --upload-id: the shard I/N a run sent
+	Sent         *int          `json:"sent,omitempty"`          // cp --upload-id: the shard's parts sent
+	Held         *int          `json:"held,omitempty"`          // cp --upload-id: the shard's parts the server held already
 	Requests     *requestsJSON `json:"requests,omitempty"`      // the requests an item of a plan takes (cp --dry-run), or all of them
 	*ruleJSON                  // a lifecycle rule's fields (lifecycle.go)
 

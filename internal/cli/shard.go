@@ -28,19 +28,20 @@ func (s *shardFlags) register(fl *pflag.FlagSet) {
 }
 
 // check parses --shard, or HAUL_SHARD when --shard is not given, with lookup
-// (os.LookupEnv). A job that is not recursive is not split: --shard on it is a usage
-// error, and HAUL_SHARD is ignored, so that one variable set for a whole Indexed Job does
-// not stop the single-file copies its script may also make.
-func (s *shardFlags) check(recursive bool, lookup func(string) (string, bool)) error {
+// (os.LookupEnv). Only a recursive job, or the upload of one file's share of an upload
+// started by uploads start (cp --upload-id), is split (splits): --shard on any other is
+// a usage error, and HAUL_SHARD is ignored, so that one variable set for a whole Indexed
+// Job does not stop the single-file copies its script may also make.
+func (s *shardFlags) check(splits bool, lookup func(string) (string, bool)) error {
 	spec, from := s.spec, "--shard"
 	if spec == "" {
 		v, ok := lookup(shardEnv)
-		if !ok || strings.TrimSpace(v) == "" || !recursive {
+		if !ok || strings.TrimSpace(v) == "" || !splits {
 			return nil
 		}
 		spec, from = strings.TrimSpace(v), shardEnv
-	} else if !recursive {
-		return usagef("--shard splits the files of a directory or the keys of a prefix among runs: add -r")
+	} else if !splits {
+		return usagef("--shard splits the files of a directory or the keys of a prefix among runs (add -r), or the parts of one file's upload started with haul uploads start (add --upload-id)")
 	}
 	sh, err := filter.ParseShard(spec, lookup)
 	var se *filter.ShardError

@@ -26,7 +26,7 @@ func TestShardFlag(t *testing.T) {
 		{name: "the flag before HAUL_SHARD", spec: "0/2", env: map[string]string{"HAUL_SHARD": "bad"}, recursive: true, want: filter.Shard{Index: 0, Count: 2}},
 		{name: "HAUL_SHARD empty", env: map[string]string{"HAUL_SHARD": " "}, recursive: true},
 		{name: "HAUL_SHARD ignored without -r", env: map[string]string{"HAUL_SHARD": "1/2"}},
-		{name: "the flag without -r", spec: "1/2", errHas: "--shard splits the files of a directory or the keys of a prefix among runs: add -r"},
+		{name: "the flag without -r", spec: "1/2", errHas: "--shard splits the files of a directory or the keys of a prefix among runs (add -r), or the parts of one file's upload"},
 		{name: "out of range", spec: "4/4", recursive: true, errHas: `--shard "4/4": the index must be from 0 to 3 for 4 shards, not 4`},
 		{name: "unset variable", spec: "$JOB_COMPLETION_INDEX/8", recursive: true, errHas: `--shard "$JOB_COMPLETION_INDEX/8": the environment variable JOB_COMPLETION_INDEX, which gives the shard index, is not set`},
 		{name: "variable not a number", spec: "$JOB_COMPLETION_INDEX/8", env: map[string]string{"JOB_COMPLETION_INDEX": "x"}, recursive: true, errHas: `JOB_COMPLETION_INDEX="x", which gives the shard index, is not a whole number`},

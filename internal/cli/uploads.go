@@ -25,16 +25,16 @@ type uploadsFlags struct {
 func (a *app) uploadsCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "uploads",
-		Short: "List or abort incomplete multipart uploads",
+		Short: "List, abort, or start and complete multipart uploads",
 		Args:  cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				return usagef("unknown command %q for haul uploads: use ls or abort", args[0])
+				return usagef("unknown command %q for haul uploads: use ls, abort, start or complete", args[0])
 			}
 			return cmd.Help()
 		},
 	}
-	cmd.AddCommand(a.uploadsLsCommand(), a.uploadsAbortCommand())
+	cmd.AddCommand(a.uploadsLsCommand(), a.uploadsAbortCommand(), a.uploadsStartCommand(), a.uploadsCompleteCommand())
 	return cmd
 }
 
