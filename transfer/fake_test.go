@@ -58,9 +58,10 @@ type fakeLayout struct {
 }
 
 type fakeUpload struct {
-	ref   object.Ref
-	parts map[int32][]byte
-	meta  map[string]string
+	ref     object.Ref
+	parts   map[int32][]byte
+	meta    map[string]string
+	started int // the order of its creation, its Initiated time in seconds
 }
 
 // A hook returns errStallHere to make the call hang until its context ends, and (for
@@ -236,7 +237,7 @@ func (f *fakeStore) CreateMultipartUpload(ctx context.Context, ref object.Ref, o
 	defer f.mu.Unlock()
 	f.nextID++
 	id := fmt.Sprintf("upload-%d", f.nextID)
-	f.uploads[id] = &fakeUpload{ref: ref, parts: map[int32][]byte{}, meta: o.Metadata}
+	f.uploads[id] = &fakeUpload{ref: ref, parts: map[int32][]byte{}, meta: o.Metadata, started: f.nextID}
 	return id, nil
 }
 
@@ -303,7 +304,7 @@ func (f *fakeStore) completeUpload(ctx context.Context, ref object.Ref, id strin
 	}
 	f.put(ref, all)
 	f.mu.Lock()
-	f.meta[ref.Bucket+"/"+ref.Key] = f.uploads[id].meta
+	f.meta[ref.Bucket+"/"+ref.Key] = u.meta // not f.uploads[id]: a complete at the same time may have removed it
 	delete(f.uploads, id)
 	f.mu.Unlock()
 	return nil
@@ -532,4 +533,27 @@ func (f *fakeStore) GetObjectPart(ctx context.Context, ref object.Ref, num int32
 		body = f.getHook(c, body)
 	}
 	return body, p, nil
+}
+
+func (f *fakeStore) ListUploads(ctx context.Context, bucket, prefix string, fn func(object.Upload) error) error {
+	done, err := f.begin(ctx, fakeCall{Op: "ListMultipartUploads", Key: prefix})
+	if err != nil {
+		return err
+	}
+	defer done()
+	f.mu.Lock()
+	var ups []object.Upload
+	for id, u := range f.uploads {
+		if u.ref.Bucket == bucket && strings.HasPrefix(u.ref.Key, prefix) {
+			ups = append(ups, object.Upload{Key: u.ref.Key, UploadID: id, Initiated: time.Unix(int64(u.started), 0)})
+		}
+	}
+	f.mu.Unlock()
+	sort.Slice(ups, func(i, j int) bool { return ups[i].Key < ups[j].Key || ups[i].Key == ups[j].Key && ups[i].Initiated.Before(ups[j].Initiated) })
+	for _, u := range ups {
+		if err := fn(u); err != nil {
+			return err
+		}
+	}
+	return nil
 }

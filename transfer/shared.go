@@ -22,9 +22,15 @@ import (
 // it lists the parts first and sends only those the server does not hold as they must be,
 // so a run that died is run again to send what it had not; on failure or cancel it leaves
 // the parts it sent. CompleteShared completes the upload once every shard is done.
+//
+// With no UploadID the runs find the upload through the server (see SplitLarge): the Owner
+// (the run that owns the file) creates it with the item's options when the key has no
+// incomplete upload, the others wait for it (Options.ShareWait), and the run that finds
+// every part there after sending its own completes it.
 type Share struct {
 	UploadID     string
 	Index, Count int
+	Owner        bool
 }
 
 // ShareOutcome is what a run with a Share did, given with its Done event: its shard's parts
@@ -34,6 +40,8 @@ type ShareOutcome struct {
 	Layout     Layout
 	First, End int32
 	Sent, Held int
+	UploadID   string
+	Completed  bool // this run completed the upload (one found through the server)
 }
 
 // UploadPartLister is the optional capability of listing an upload's parts together with
@@ -97,10 +105,22 @@ func (t *task) uploadShare(ctx context.Context, path string, dst object.Ref, sh 
 		return 0, fmt.Errorf("upload %s: %w", path, err)
 	}
 	first, end := lay.Shard(sh.Index, sh.Count)
-	out := &ShareOutcome{Layout: lay, First: first, End: end}
+	out := &ShareOutcome{Layout: lay, First: first, End: end, UploadID: sh.UploadID}
 	t.share = out
-	if first == end {
+	found := sh.UploadID == ""
+	if first == end && (!found || !sh.Owner) {
 		return 0, nil
+	}
+	if found {
+		opts := func() (*object.Options, error) { return t.sharedOptions(ctx, f, fi, lay) }
+		if sh.UploadID, err = t.findShared(ctx, dst, fi, sh, opts); err != nil {
+			return 0, err
+		}
+		if sh.UploadID == "" {
+			t.notice("the object holds the file already (its size and time): nothing sent")
+			return lay.bytes(first, end), nil
+		}
+		out.UploadID = sh.UploadID
 	}
 	listed, err := t.listUpload(ctx, dst, sh.UploadID)
 	if err != nil {
@@ -159,7 +179,26 @@ func (t *task) uploadShare(ctx context.Context, path string, dst object.Ref, sh 
 	if err := checkUnchanged(f, fi.Size(), fi.ModTime()); err != nil {
 		return 0, err
 	}
+	if found {
+		if out.Completed, err = t.completeIfLast(ctx, path, dst, sh.UploadID, lay); err != nil {
+			return 0, err
+		}
+		t.notice(sharedNote(out))
+	}
 	return lay.bytes(first, end), nil
+}
+
+// sharedOptions returns the options the owner of a file creates its shared upload with:
+// the item's, with the file's time and whole-file checksum in the metadata, as an upload
+// of the file by one run records them (this reads the file once).
+func (t *task) sharedOptions(ctx context.Context, f *os.File, fi os.FileInfo, lay Layout) (*object.Options, error) {
+	o := withMtimeMetadata(t.objectOptions(ctx, f.Name()), fi.ModTime())
+	sums, err := sumFile(ctx, o.Checksum, f, fi.Size(), lay.PartSize)
+	if err != nil {
+		return nil, err
+	}
+	t.whole = sums.whole
+	return withChecksumMetadata(o, sums.whole), nil
 }
 
 // listUpload lists an upload's parts, with its checksum algorithm where the store can say
@@ -193,4 +232,16 @@ func (e *Engine) CreateUpload(ctx context.Context, dst object.Ref, o *object.Opt
 	defer r.stop(nil)
 	t := &task{run: r, it: Item{Op: Upload, Object: dst}}
 	return t.createUpload(ctx, dst, o)
+}
+
+// sharedNote says what a run did with its share of an upload found through the server.
+func sharedNote(o *ShareOutcome) string {
+	s := fmt.Sprintf("shared upload %s: parts %d-%d of %d: %d sent, %d already there; ", o.UploadID, o.First, o.End-1, o.Layout.Parts, o.Sent, o.Held)
+	if o.First == o.End {
+		s = fmt.Sprintf("shared upload %s: none of the %d parts is this shard's; ", o.UploadID, o.Layout.Parts)
+	}
+	if o.Completed {
+		return s + "every part was there: completed"
+	}
+	return s + "the last shard to finish completes it"
 }

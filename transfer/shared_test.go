@@ -6,7 +6,9 @@ import (
 	"errors"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/haul-s3/haul/object"
 )
@@ -262,5 +264,65 @@ func TestSharedUploadCancelLeavesTheParts(t *testing.T) {
 	}
 	if fs.openUploads() != 1 || fs.count("AbortMultipartUpload") != 0 || len(fs.uploads[id].parts) != 1 {
 		t.Fatalf("%d uploads open, %d aborts, parts %d; want the upload left with part 1", fs.openUploads(), fs.count("AbortMultipartUpload"), len(fs.uploads[id].parts))
+	}
+}
+
+// TestSplitLargeSharesABigFileAmongRuns: three runs of one tree at once, each its shard:
+// the small files go whole to their owners; the big file's parts are split among the runs,
+// one upload created (by its owner), each part sent once, and the upload completed by the
+// last run to finish (or the last two, when they finish at once); nothing is aborted.
+func TestSplitLargeSharesABigFileAmongRuns(t *testing.T) {
+	fs := newFake()
+	dir := t.TempDir()
+	big := randomBytes(33*mib, 10) // 7 parts of 5 MiB
+	writeFile(t, filepath.Join(dir, "big"), big)
+	small := []string{"a", "bb", "ccc", "dddd", "eeeee"}
+	for i, name := range small {
+		writeFile(t, filepath.Join(dir, name), randomBytes(1000, uint64(20+i)))
+	}
+	owner := func(it Item) int { return len(filepath.Base(it.Path)) % 3 }
+	shareWait := 30 * time.Second
+	var wg sync.WaitGroup
+	errs := make([]error, 3)
+	for i := range 3 {
+		wg.Go(func() {
+			e := New(fs, fastOpts(Options{PartSize: 5 * mib, Concurrency: 4, ShareWait: shareWait}))
+			_, errs[i] = e.Run(context.Background(), SplitLarge(TreeItems(dir, object.Ref{Bucket: "b", Key: "p/"}, nil), 20*mib, i, 3, owner))
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("run %d: %v", i, err)
+		}
+	}
+	if got, _ := fs.object(object.Ref{Bucket: "b", Key: "p/big"}); !bytes.Equal(got, big) {
+		t.Fatalf("p/big holds %d bytes, not the file", len(got))
+	}
+	if got := partsSent(fs); !slices.Equal(got, []int32{1, 2, 3, 4, 5, 6, 7}) {
+		t.Fatalf("parts sent %v; want each of 7 once", got)
+	}
+	for _, name := range small {
+		if _, ok := fs.object(object.Ref{Bucket: "b", Key: "p/" + name}); !ok {
+			t.Errorf("p/%s was not uploaded", name)
+		}
+	}
+	// Two runs that finish at once may both find every part there and both complete.
+	if n, c, a := fs.count("CreateMultipartUpload"), fs.count("CompleteMultipartUpload"), fs.count("AbortMultipartUpload"); n != 1 || c < 1 || a != 0 || fs.count("PutObject") != len(small) {
+		t.Fatalf("%d creates, %d completes, %d aborts, %d puts; want 1, 1 or more, 0, %d", n, c, a, fs.count("PutObject"), len(small))
+	}
+}
+
+// TestSplitLargeWaitIsBounded: a run that shares a file whose owner never starts its
+// upload fails after Options.ShareWait with a *ShareWaitError.
+func TestSplitLargeWaitIsBounded(t *testing.T) {
+	fs := newFake()
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "big"), randomBytes(12*mib, 11))
+	e := New(fs, fastOpts(Options{PartSize: 5 * mib, ShareWait: time.Second}))
+	_, err := e.Run(context.Background(), SplitLarge(TreeItems(dir, object.Ref{Bucket: "b", Key: "p/"}, nil), 5*mib, 1, 2, func(Item) int { return 0 }))
+	var we *ShareWaitError
+	if !errors.As(err, &we) || fs.count("UploadPart") != 0 {
+		t.Fatalf("err = %v, %d parts sent; want a ShareWaitError and nothing sent", err, fs.count("UploadPart"))
 	}
 }

@@ -135,6 +135,10 @@ type Options struct {
 	// nor is a copy between stores (Options.Source) in parts, which starts over (its
 	// end-to-end check needs every byte read in one run).
 	Journal *journal.Journal
+	// ShareWait is how long a run that shares a file's upload with other runs (SplitLarge)
+	// waits for the upload to appear before it fails with a *ShareWaitError. 0 selects
+	// DefaultShareWait.
+	ShareWait time.Duration
 	// Bandwidth caps the bytes sent and received by every request of the engine (see
 	// Bandwidth); the zero value caps nothing.
 	Bandwidth Bandwidth

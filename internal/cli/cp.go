@@ -71,6 +71,10 @@ type cpFlags struct {
 	shard    shardFlags       // --shard I/N (shard.go)
 	receipt  receiptFlag      // --receipt FILE (receipt.go)
 	uploadID string           // cp --upload-id: send a shard's parts of this upload (shared.go)
+	// splitOver is cp --shard-parts-over: with --shard, files larger than this are split by
+	// parts among all the shards (shared.go); splitWait how long a shard waits for the upload.
+	splitOver int64
+	splitWait time.Duration
 }
 
 func (a *app) cpCommand() *cobra.Command {
@@ -105,6 +109,8 @@ Between S3 locations on one endpoint with one profile the server copies the byte
 	fl.BoolVar(&f.dryRun, "dry-run", false, "print what would be copied, one line per item, and the requests it takes; send nothing that carries or fetches object bodies")
 	f.list.register(fl, "with -r, ")
 	f.copy.register(fl)
+	fl.Var(sizeFlag{&f.splitOver}, "shard-parts-over", "with --shard, cp -r of a directory: a file larger than this is not sent whole by one shard but split by parts among all of them, which find its upload through the server; the last shard to finish its parts completes it")
+	fl.DurationVar(&f.splitWait, "shard-wait", transfer.DefaultShareWait, "with --shard-parts-over: how long a shard waits for the upload of a file it shares to be started by the shard that owns the file")
 	fl.StringVar(&f.uploadID, "upload-id", "", "send one FILE's parts, of shard --shard I/N (default: all of them), to this multipart upload started with haul uploads start, and leave it for haul uploads complete; parts already there are not sent again, and the upload is never aborted")
 	return cmd
 }
@@ -337,8 +343,13 @@ func (a *app) cp(ctx context.Context, f *cpFlags, src, dst string) error {
 	if f.uploadID != "" {
 		return a.cpShare(ctx, f, opts, src, dst)
 	}
-	f.filter = f.shard.sharded(f.filter)
 	srcS3, dstS3 := object.IsURL(src), object.IsURL(dst)
+	if err := f.checkSplit(srcS3, dstS3); err != nil {
+		return err
+	}
+	if f.splitOver == 0 {
+		f.filter = f.shard.sharded(f.filter) // else splitLarge takes each shard's items
+	}
 	switch {
 	case !srcS3 && !dstS3:
 		return usagef("neither %q nor %q is an S3 URL (s3://bucket/key); one side must be", src, dst)
@@ -370,6 +381,7 @@ func (a *app) cp(ctx context.Context, f *cpFlags, src, dst string) error {
 		items, target, err = a.planCopy(f, &opts, src, dst)
 	case dstS3:
 		items, target, err = a.planUpload(f, src, dst)
+		items = f.splitLarge(items, src)
 	default:
 		items, target, err = a.planDownload(f, src, dst)
 	}

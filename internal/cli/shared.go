@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/haul-s3/haul/filter"
 	"github.com/haul-s3/haul/internal/bytesize"
 	"github.com/haul-s3/haul/object"
 	"github.com/haul-s3/haul/s3store"
@@ -350,4 +352,41 @@ func (a *app) rerunAdvice(perr *transfer.PartsError, f *completeFlags, dst objec
 		runs = append(runs, fmt.Sprintf("haul cp --shard %d/%d --upload-id %s%s %s %s", i, f.shards, f.uploadID, ps, f.source, dst))
 	}
 	return text + "; rerun: " + strings.Join(runs, "; ")
+}
+
+// checkSplit checks --shard-parts-over: a sharded recursive upload of a directory, not a
+// dry run or a list of files.
+func (f *cpFlags) checkSplit(srcS3, dstS3 bool) error {
+	switch {
+	case f.splitOver == 0:
+		return nil
+	case f.splitOver < 0:
+		return usagef("--shard-parts-over: give a size such as 1GiB")
+	case !f.shard.shard.Sharded():
+		return usagef("--shard-parts-over splits big files among the shards of a job: give --shard I/N (or set %s) with N of 2 or more", shardEnv)
+	case !f.recursive || srcS3 || !dstS3:
+		return usagef("--shard-parts-over is for cp -r of a local directory to S3")
+	case f.list.given() || f.dryRun:
+		return usagef("--shard-parts-over splits the files of a directory walk; --files-from and --dry-run do not apply")
+	}
+	return nil
+}
+
+// splitLarge returns p with the files larger than --shard-parts-over shared by parts among
+// the shards, and every other file kept by its own shard (transfer.SplitLarge).
+func (f *cpFlags) splitLarge(p plan, src string) plan {
+	if f.splitOver == 0 || p == nil {
+		return p
+	}
+	sh := f.shard.shard
+	owner := func(it transfer.Item) int {
+		rel, err := filepath.Rel(src, it.Path)
+		if err != nil {
+			return sh.Index // not under the root: a failure to report, here
+		}
+		return filter.Of(filepath.ToSlash(rel), sh.Count)
+	}
+	return func(e *transfer.Engine) transfer.Producer {
+		return transfer.SplitLarge(p(e), f.splitOver, sh.Index, sh.Count, owner)
+	}
 }

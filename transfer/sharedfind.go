@@ -1,0 +1,171 @@
+package transfer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/haul-s3/haul/object"
+)
+
+// This file is a shared upload that no one started beforehand: the runs of a sharded job
+// (cp -r --shard I/N) each send a share of the parts of every file larger than a size,
+// and agree on the upload through the server, as they cannot talk to each other. The run
+// that owns the file (by the shard hash of its path) creates the upload when the key has
+// none; the others look for it (ListMultipartUploads of the exact key, with backoff, for
+// at most Options.ShareWait); every run sends its part range; and the run that finds
+// every part there once it has sent its own (the last to finish) completes it.
+
+// DefaultShareWait is how long a run waits for the upload of a file it shares to appear
+// when Options.ShareWait is left zero.
+const DefaultShareWait = 10 * time.Minute
+
+// shareBackoff is the first and the longest wait between two looks for a shared upload.
+var shareBackoff = [2]time.Duration{500 * time.Millisecond, 15 * time.Second}
+
+// SplitLarge returns produce with every upload of a file larger than over made one run's
+// share of the parts of that file (a Share with no UploadID: found or created through the
+// server, see Share), and every other item kept only by the run that owns it. owner returns
+// the shard (from 0, of count) that owns an item; index is this run's shard. Items with Err
+// or Skip set are kept by their owner too.
+func SplitLarge(produce Producer, over int64, index, count int, owner func(Item) int) Producer {
+	return func(ctx context.Context, yield func(Item) bool) error {
+		return produce(ctx, func(it Item) bool {
+			if it.Op == Upload && it.Err == nil && it.Skip == nil && it.Size > over && it.stream == nil {
+				it.Share = &Share{Index: index, Count: count, Owner: owner(it) == index}
+				return yield(it)
+			}
+			if owner(it) != index {
+				return true
+			}
+			return yield(it)
+		})
+	}
+}
+
+// ShareWaitError is a run that shares a file's upload and found no upload of its key in
+// the time it waited: the run that owns the file has not started it (it has not reached
+// the file yet, or it failed).
+type ShareWaitError struct {
+	Ref    object.Ref
+	Waited time.Duration
+}
+
+func (e *ShareWaitError) Error() string {
+	return fmt.Sprintf("no multipart upload of %s appeared in %s: the shard that owns the file, which starts it, has not (it failed, or has not reached the file yet)",
+		e.Ref, e.Waited.Round(time.Second))
+}
+
+// findShared returns the upload that the runs sharing the file f share: the earliest
+// incomplete upload of dst's exact key (by its start, then ID, so that every run picks the
+// same when there are several, an earlier job's among them). When there is none and the
+// object is there already with the file's size and time (an earlier run of the job
+// completed it) it returns ""; else the owner creates one with the options o, and another
+// run waits for one.
+func (t *task) findShared(ctx context.Context, dst object.Ref, fi os.FileInfo, sh Share, o func() (*object.Options, error)) (string, error) {
+	lister, ok := t.e.store.(UploadLister)
+	if !ok {
+		return "", final{errNoUploadLister}
+	}
+	wait, deadline := shareBackoff[0], time.Now().Add(t.e.shareWait())
+	for {
+		id, err := t.earliestUpload(ctx, lister, dst)
+		if err != nil || id != "" {
+			return id, err
+		}
+		if t.completedBefore(ctx, dst, fi) {
+			return "", nil
+		}
+		if sh.Owner {
+			opts, err := o()
+			if err != nil {
+				return "", err
+			}
+			return t.createUpload(ctx, dst, opts)
+		}
+		if time.Now().After(deadline) {
+			return "", &ShareWaitError{Ref: dst, Waited: t.e.shareWait()}
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+		wait = min(2*wait, shareBackoff[1])
+	}
+}
+
+func (e *Engine) shareWait() time.Duration {
+	if e.opts.ShareWait > 0 {
+		return e.opts.ShareWait
+	}
+	return DefaultShareWait
+}
+
+// earliestUpload returns the ID of the earliest incomplete upload of dst's exact key, or
+// "" when there is none.
+func (t *task) earliestUpload(ctx context.Context, lister UploadLister, dst object.Ref) (string, error) {
+	var best object.Upload
+	err := t.call(ctx, false, func(ctx context.Context) error {
+		best = object.Upload{}
+		return lister.ListUploads(ctx, dst.Bucket, dst.Key, func(u object.Upload) error {
+			if u.Key == dst.Key && (best.UploadID == "" || u.Initiated.Before(best.Initiated) ||
+				u.Initiated.Equal(best.Initiated) && u.UploadID < best.UploadID) {
+				best = u
+			}
+			return nil
+		})
+	})
+	return best.UploadID, err
+}
+
+// completedBefore reports whether dst holds the file already: its size, and the
+// modification time haul recorded is the file's.
+func (t *task) completedBefore(ctx context.Context, dst object.Ref, fi os.FileInfo) bool {
+	info, err := t.head(ctx, dst)
+	if err != nil || info.Size != fi.Size() {
+		return false
+	}
+	mt, ok := StoredMtime(info.Metadata)
+	return ok && mt.Equal(fi.ModTime())
+}
+
+// completeIfLast completes the shared upload id of the file at path once every part of its
+// layout is there: the run that finds them all after sending its own share is the last to
+// finish, and completes it (CompleteShared's checks). It reports whether it did. A run
+// that completes at the same time as another and finds the upload gone is done too, when
+// the object has the file's size.
+func (t *task) completeIfLast(ctx context.Context, path string, dst object.Ref, id string, lay Layout) (bool, error) {
+	listed, err := t.listUpload(ctx, dst, id)
+	if notFound(err) {
+		return false, nil // another run completed it a moment ago
+	}
+	if err != nil {
+		return false, err
+	}
+	have := 0
+	for _, p := range listed.Parts {
+		if p.Number >= 1 && int(p.Number) <= lay.Parts {
+			have++
+		}
+	}
+	if have < lay.Parts {
+		return false, nil // others are still sending: the last of them completes it
+	}
+	_, err = t.completeShared(ctx, path, dst, id)
+	var perr *PartsError
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.As(err, &perr) && len(perr.Wrong) == 0:
+		return false, nil // a part vanished meanwhile: another run is completing it
+	case notFound(err):
+		info, herr := t.head(ctx, dst)
+		if herr == nil && info.Size == lay.Size {
+			return false, nil
+		}
+	}
+	return false, err
+}
