@@ -549,7 +549,9 @@ func (f *fakeStore) ListUploads(ctx context.Context, bucket, prefix string, fn f
 		}
 	}
 	f.mu.Unlock()
-	sort.Slice(ups, func(i, j int) bool { return ups[i].Key < ups[j].Key || ups[i].Key == ups[j].Key && ups[i].Initiated.Before(ups[j].Initiated) })
+	sort.Slice(ups, func(i, j int) bool {
+		return ups[i].Key < ups[j].Key || ups[i].Key == ups[j].Key && ups[i].Initiated.Before(ups[j].Initiated)
+	})
 	for _, u := range ups {
 		if err := fn(u); err != nil {
 			return err
