@@ -337,3 +337,94 @@ func TestSharedUploadRefusals(t *testing.T) {
 		}
 	})
 }
+
+// cp -r --shard I/N --shard-parts-over: three shards of one directory at once (processes,
+// as the pods of an Indexed Job). The 24 MiB file is split by parts among them: 5 parts,
+// each sent once, one upload created, completed by a shard that found every part there;
+// the small files go whole to their own shards. A rerun of the job sends nothing of the
+// big file (the object holds it already), and leaves no upload behind.
+func TestShardPartsOver(t *testing.T) {
+	forEachServer(t, func(t *testing.T, srv *s3test.Server) {
+		bucket := srv.NewBucket(t)
+		src := t.TempDir()
+		data := randomFile(t, filepath.Join(src, "big.bin"), 24<<20)
+		makeFiles(t, src, 100, "a.txt", "b.txt", "c/d.txt", "c/e.txt")
+		dst := "s3://" + bucket + "/p/"
+		args := []string{"-r", "--shard-parts-over", "16MiB", "--part-size", "5MiB", src, dst}
+		var parts []int
+		completed := 0
+		for i, r := range runShards(t, srv, []int{0, 1, 2}, 3, args...) {
+			if r.code != 0 {
+				t.Fatalf("shard %d/3: exit %d\n%s", i, r.code, r.stderr)
+			}
+			parts = append(parts, partsSent(r.stderr)...)
+			completed += strings.Count(r.stderr, "every part was there: completed")
+		}
+		slices.Sort(parts)
+		if !slices.Equal(parts, seq(1, 5)) || completed < 1 {
+			t.Fatalf("the shards sent parts %v and %d completed the upload; want each of 1-5 once, completed", parts, completed)
+		}
+		if got := keys(t, srv, bucket, "p/"); !slices.Equal(got, []string{"p/a.txt", "p/b.txt", "p/big.bin", "p/c/d.txt", "p/c/e.txt"}) {
+			t.Fatalf("keys %v", got)
+		}
+		back := filepath.Join(t.TempDir(), "back")
+		r := must(t, srv, "--json", "cp", dst+"big.bin", back)
+		if got, _ := os.ReadFile(back); !bytes.Equal(got, data) || doneEvent(t, r.stdout).Verified != "crc32c" {
+			t.Fatalf("big.bin: verified %q, want the file's bytes checked against the recorded checksum", doneEvent(t, r.stdout).Verified)
+		}
+		if ups := srv.IncompleteUploads(t, bucket, ""); len(ups) != 0 {
+			t.Fatalf("%d incomplete uploads after the job", len(ups))
+		}
+		for i, r := range runShards(t, srv, []int{0, 1, 2}, 3, args...) {
+			if r.code != 0 || len(partsSent(r.stderr)) != 0 || !strings.Contains(r.stderr, "holds the file already") {
+				t.Fatalf("rerun of shard %d/3: exit %d, sent parts %v; want none\n%s", i, r.code, partsSent(r.stderr), r.stderr)
+			}
+		}
+		if ups := srv.IncompleteUploads(t, bucket, ""); len(ups) != 0 {
+			t.Fatalf("%d incomplete uploads after the rerun", len(ups))
+		}
+	})
+}
+
+// An upload of the key left by an earlier job, holding a part of other bytes: the shards of
+// the next job take it (the earliest upload of the key), the shard owning that part finds
+// it wrong and sends it again, and the object is the file.
+func TestShardPartsOverTakesAStaleUpload(t *testing.T) {
+	forEachServer(t, func(t *testing.T, srv *s3test.Server) {
+		bucket := srv.NewBucket(t)
+		src := t.TempDir()
+		data := randomFile(t, filepath.Join(src, "big.bin"), 12<<20) // 3 parts
+		key := "p/big.bin"
+		c := srv.Client(t)
+		ctx := context.Background()
+		up, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: &bucket, Key: &key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		other := bytes.Repeat([]byte("x"), 5<<20)
+		if _, err := c.UploadPart(ctx, &s3.UploadPartInput{Bucket: &bucket, Key: &key, UploadId: up.UploadId, PartNumber: aws.Int32(1), Body: bytes.NewReader(other)}); err != nil {
+			t.Fatal(err)
+		}
+		args := []string{"-r", "--shard-parts-over", "8MiB", "--part-size", "5MiB", src, "s3://" + bucket + "/p/"}
+		var parts []int
+		for i, r := range runShards(t, srv, []int{0, 1}, 2, args...) {
+			if r.code != 0 || !strings.Contains(r.stderr, "shared upload "+aws.ToString(up.UploadId)) {
+				t.Fatalf("shard %d/2: exit %d; want it to take the upload left before\n%s", i, r.code, r.stderr)
+			}
+			parts = append(parts, partsSent(r.stderr)...)
+		}
+		slices.Sort(parts)
+		if !slices.Equal(parts, seq(1, 3)) {
+			t.Fatalf("parts sent %v; want 1 (held with other bytes), 2 and 3", parts)
+		}
+		back := filepath.Join(t.TempDir(), "back")
+		r := must(t, srv, "--json", "cp", "s3://"+bucket+"/"+key, back)
+		if got, _ := os.ReadFile(back); !bytes.Equal(got, data) {
+			t.Fatal("the object is not the file")
+		}
+		t.Logf("%s: the download was verified with %s", srv.Kind, doneEvent(t, r.stdout).Verified)
+		if ups := srv.IncompleteUploads(t, bucket, ""); len(ups) != 0 {
+			t.Fatalf("%d incomplete uploads after the job", len(ups))
+		}
+	})
+}

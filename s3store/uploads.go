@@ -145,7 +145,9 @@ func (s *Store) ListUploadParts(ctx context.Context, ref object.Ref, uploadID st
 		if err != nil {
 			return object.PartList{}, err
 		}
-		if alg := string(out.ChecksumAlgorithm); alg != "" {
+		// Only an algorithm haul sends: versitygw lists an upload created without one as
+		// using another word.
+		if alg := strings.ToUpper(string(out.ChecksumAlgorithm)); alg != object.ChecksumMD5 && knownAlgorithm(alg) {
 			l.Checksum = alg
 			l.FullObject = out.ChecksumType == types.ChecksumTypeFullObject
 		}
@@ -165,4 +167,10 @@ func (s *Store) ListUploadParts(ctx context.Context, ref object.Ref, uploadID st
 		}
 		in.PartNumberMarker = &next
 	}
+}
+
+// knownAlgorithm reports whether alg is a checksum algorithm haul computes.
+func knownAlgorithm(alg string) bool {
+	_, err := object.NewHash(alg)
+	return err == nil
 }

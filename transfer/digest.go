@@ -56,7 +56,10 @@ func digestPart(f *os.File, lay Layout, num int32, plan digestPlan) (partDigest,
 	var ws []io.Writer
 	var h, m, c hash.Hash
 	if plan.alg != "" {
-		h, _ = object.NewHash(plan.alg)
+		var err error
+		if h, err = object.NewHash(plan.alg); err != nil {
+			return partDigest{}, err
+		}
 		ws = append(ws, h)
 	}
 	if plan.md5 && plan.alg != object.ChecksumMD5 {
@@ -67,7 +70,10 @@ func digestPart(f *os.File, lay Layout, num int32, plan digestPlan) (partDigest,
 		if plan.whole == plan.alg {
 			c = h
 		} else {
-			c, _ = object.NewHash(plan.whole)
+			var err error
+			if c, err = object.NewHash(plan.whole); err != nil {
+				return partDigest{}, err
+			}
 			ws = append(ws, c)
 		}
 	}

@@ -180,7 +180,7 @@ func (t *task) uploadShare(ctx context.Context, path string, dst object.Ref, sh 
 		return 0, err
 	}
 	if found {
-		if out.Completed, err = t.completeIfLast(ctx, path, dst, sh.UploadID, lay); err != nil {
+		if out.Completed, err = t.completeIfLast(ctx, path, dst, sh.UploadID, lay, first, end); err != nil {
 			return 0, err
 		}
 		t.notice(sharedNote(out))

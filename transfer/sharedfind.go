@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/haul-s3/haul/object"
@@ -137,7 +138,7 @@ func (t *task) completedBefore(ctx context.Context, dst object.Ref, fi os.FileIn
 // finish, and completes it (CompleteShared's checks). It reports whether it did. A run
 // that completes at the same time as another and finds the upload gone is done too, when
 // the object has the file's size.
-func (t *task) completeIfLast(ctx context.Context, path string, dst object.Ref, id string, lay Layout) (bool, error) {
+func (t *task) completeIfLast(ctx context.Context, path string, dst object.Ref, id string, lay Layout, first, end int32) (bool, error) {
 	listed, err := t.listUpload(ctx, dst, id)
 	if notFound(err) {
 		return false, nil // another run completed it a moment ago
@@ -161,6 +162,11 @@ func (t *task) completeIfLast(ctx context.Context, path string, dst object.Ref, 
 		return true, nil
 	case errors.As(err, &perr) && len(perr.Wrong) == 0:
 		return false, nil // a part vanished meanwhile: another run is completing it
+	case errors.As(err, &perr) && !slices.ContainsFunc(perr.Wrong, func(n int32) bool { return n >= first && n < end }):
+		// Parts of other shards held with other bytes (left by an earlier job's upload):
+		// their shards send them again, and the last of them completes the upload.
+		t.notice(fmt.Sprintf("parts %s of shared upload %s do not hold the file's bytes yet: left for the shards that send them", PartNumbers(perr.Wrong), id))
+		return false, nil
 	case notFound(err):
 		info, herr := t.head(ctx, dst)
 		if herr == nil && info.Size == lay.Size {
