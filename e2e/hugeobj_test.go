@@ -157,8 +157,17 @@ func TestSharedUploadRecordsTheChecksum(t *testing.T) {
 		f := filepath.Join(t.TempDir(), "f.bin")
 		data := randomFile(t, f, 12<<20+3)
 		dst := "s3://" + bucket + "/f.bin"
-		id := startUpload(t, srv, dst, "--source", f, "--part-size", "5MiB")
-		r := must(t, srv, "cp", "--upload-id", id, "--part-size", "5MiB", f, dst)
+		r := must(t, srv, "--json", "uploads", "start", dst, "--source", f, "--part-size", "5MiB")
+		evs := jsonLines[struct {
+			Event    string
+			UploadID string `json:"upload_id"`
+			Parts    int
+		}](t, r.stdout)
+		if len(evs) != 2 || evs[0].Event != "started" || evs[0].UploadID == "" || evs[0].Parts != 3 || evs[1].Event != "summary" {
+			t.Fatalf("--json uploads start: %+v; want a started event with the upload ID and 3 parts, then the summary", evs)
+		}
+		id := evs[0].UploadID
+		r = must(t, srv, "cp", "--upload-id", id, "--part-size", "5MiB", f, dst)
 		if !strings.Contains(r.stderr, "shard 0/1: parts 1-3 of 3: 3 sent, 0 already there") {
 			t.Fatalf("cp --upload-id without --shard: want all 3 parts sent\n%s", r.stderr)
 		}
@@ -318,6 +327,10 @@ func TestSharedUploadRefusals(t *testing.T) {
 		r := haulEnv(t, srv, []string{"HAUL_SHARD=0/2"}, "--debug", "cp", "--upload-id", id, "--part-size", "5MiB", f, dst)
 		if r.code != 0 || !slices.Equal(partsSent(r.stderr), []int{1}) {
 			t.Fatalf("HAUL_SHARD=0/2: exit %d, sent %v; want part 1 of 3 alone\n%s", r.code, partsSent(r.stderr), r.stderr)
+		}
+		r = haul(t, srv, nil, "--debug", "cp", "--upload-id", id, "--part-size", "5MiB", "--shard", "1/8", f, dst)
+		if r.code != 0 || len(partsSent(r.stderr)) != 0 || !strings.Contains(r.stderr, "shard 1/8 has none of the 3 parts: nothing to send") {
+			t.Fatalf("a shard with no parts: exit %d, sent %v; want 0 and nothing to send\n%s", r.code, partsSent(r.stderr), r.stderr)
 		}
 		r = haul(t, srv, nil, "cp", "--upload-id", id, "--part-size", "6MiB", f, dst)
 		if r.code != 1 || !strings.Contains(r.stderr, "holds part 1 of 5242880 bytes where this run's layout (parts of 6291456 bytes) makes it 6291456 bytes") ||

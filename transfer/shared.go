@@ -122,16 +122,36 @@ func (t *task) uploadShare(ctx context.Context, path string, dst object.Ref, sh 
 		}
 		out.UploadID = sh.UploadID
 	}
-	listed, err := t.listUpload(ctx, dst, sh.UploadID)
-	if err != nil {
+	if err := t.sendShare(ctx, f, fi, dst, sh.UploadID, out); err != nil {
 		return 0, err
 	}
+	if err := checkUnchanged(f, fi.Size(), fi.ModTime()); err != nil {
+		return 0, err
+	}
+	if found {
+		if out.Completed, err = t.completeIfLast(ctx, path, dst, sh.UploadID, lay, first, end); err != nil {
+			return 0, err
+		}
+		t.notice(sharedNote(out))
+	}
+	return lay.bytes(first, end), nil
+}
+
+// sendShare sends the parts out.First..out.End-1 of the file f (laid out as out.Layout) to
+// the upload id that the server does not hold with the file's bytes, counting in out
+// those sent and those held already.
+func (t *task) sendShare(ctx context.Context, f *os.File, fi os.FileInfo, dst object.Ref, id string, out *ShareOutcome) (err error) {
+	lay, first, end := out.Layout, out.First, out.End
+	listed, err := t.listUpload(ctx, dst, id)
+	if err != nil {
+		return err
+	}
 	if err := lay.checkLayout(listed.Parts); err != nil {
-		return 0, fmt.Errorf("upload %s (upload ID %s): %w", dst, sh.UploadID, err)
+		return fmt.Errorf("upload %s (upload ID %s): %w", dst, id, err)
 	}
 	alg := listed.Checksum
 	if alg == "" {
-		alg = t.objectOptions(ctx, path).Checksum
+		alg = t.objectOptions(ctx, f.Name()).Checksum
 	}
 	plan := digestPlan{alg: alg}
 	for _, p := range listed.Parts { // parts held without a checksum are compared by MD5 ETag
@@ -139,7 +159,7 @@ func (t *task) uploadShare(ctx context.Context, path string, dst object.Ref, sh 
 	}
 	digests, err := digestParts(ctx, f, lay, first, end, plan)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	held := map[int32]bool{}
 	for _, p := range listed.Parts {
@@ -147,9 +167,9 @@ func (t *task) uploadShare(ctx context.Context, path string, dst object.Ref, sh 
 			held[p.Number] = true
 		}
 	}
-	s, err := t.newSession(ctx, dst, nil, sh.UploadID, false)
+	s, err := t.newSession(ctx, dst, nil, id, false)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	s.shared = true
 	defer func() { s.end(ctx, err) }() // a shared session's end never aborts: see session.end
@@ -173,19 +193,7 @@ func (t *task) uploadShare(ctx context.Context, path string, dst object.Ref, sh 
 	}
 	err = s.wait(ctx)
 	out.Sent = int(sent.Load())
-	if err != nil {
-		return 0, err
-	}
-	if err := checkUnchanged(f, fi.Size(), fi.ModTime()); err != nil {
-		return 0, err
-	}
-	if found {
-		if out.Completed, err = t.completeIfLast(ctx, path, dst, sh.UploadID, lay, first, end); err != nil {
-			return 0, err
-		}
-		t.notice(sharedNote(out))
-	}
-	return lay.bytes(first, end), nil
+	return err
 }
 
 // sharedOptions returns the options the owner of a file creates its shared upload with:
