@@ -122,8 +122,11 @@ func (a *app) startAdvice(dst object.Ref, id string, o *object.Options, lay tran
 	if o.Checksum != "" {
 		sum = "checksum " + strings.ToLower(o.Checksum) + " per part"
 		if o.FullObject {
-			sum += " and of the whole object (the server checks it at completion)"
+			sum += " and of the whole object, which the server checks at completion"
 		}
+	}
+	if !o.FullObject && f.source == "" {
+		sum += "; the server keeps no full-object checksum: give --source FILE to record the file's, which downloads check"
 	}
 	file, ps := "FILE", ""
 	if f.source != "" {
