@@ -369,9 +369,10 @@ func TestShardPartsOver(t *testing.T) {
 		makeFiles(t, src, 100, "a.txt", "b.txt", "c/d.txt", "c/e.txt")
 		dst := "s3://" + bucket + "/p/"
 		args := []string{"-r", "--shard-parts-over", "16MiB", "--part-size", "5MiB", src, dst}
+		rc := filepath.Join(t.TempDir(), "r.receipt")
 		var parts []int
 		completed := 0
-		for i, r := range runShards(t, srv, []int{0, 1, 2}, 3, args...) {
+		for i, r := range runShards(t, srv, []int{0, 1, 2}, 3, append(args, "--receipt", rc)...) {
 			if r.code != 0 {
 				t.Fatalf("shard %d/3: exit %d\n%s", i, r.code, r.stderr)
 			}
@@ -392,6 +393,16 @@ func TestShardPartsOver(t *testing.T) {
 		}
 		if ups := srv.IncompleteUploads(t, bucket, ""); len(ups) != 0 {
 			t.Fatalf("%d incomplete uploads after the job", len(ups))
+		}
+		// The receipts of the three shards state each object once, big.bin by the shard
+		// that completed it: haul verify finds them all as stated.
+		var receipts []string
+		for i := range 3 {
+			receipts = append(receipts, filepath.Join(filepath.Dir(rc), fmt.Sprintf("r.shard-%d-of-3.receipt", i)))
+		}
+		r = wantVerify(t, srv, 0, nil, append(receipts, "--against", src)...)
+		if !strings.Contains(r.stderr, "5 objects checked") {
+			t.Fatalf("verify of the shards' receipts: %s", r.stderr)
 		}
 		for i, r := range runShards(t, srv, []int{0, 1, 2}, 3, args...) {
 			if r.code != 0 || len(partsSent(r.stderr)) != 0 || !strings.Contains(r.stderr, "holds the file already") {

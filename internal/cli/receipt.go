@@ -85,8 +85,14 @@ func (rc *receipts) observe(next transfer.Observer) transfer.Observer {
 
 // Observe implements transfer.Observer: a line for each item done. An item skipped by a
 // resumed run gets none: the interrupted run's receipt (the same file, appended to) has it.
+//
+// A shard's share of a file's parts (--shard-parts-over) gets one only from the shard that
+// completed the upload, with the whole object's size: the others wrote no object.
 func (rc *receipts) Observe(ev transfer.Event) {
-	if ev.Kind == transfer.Done {
+	if ev.Kind == transfer.Done && (ev.Share == nil || ev.Share.Completed) {
+		if ev.Share != nil {
+			ev.Item.Size = ev.Share.Layout.Size
+		}
 		_ = rc.w.Write(rc.done(ev)) // a failure sticks, and close reports it
 	}
 	if rc.next != nil {
