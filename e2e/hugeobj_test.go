@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -208,7 +209,9 @@ func TestSharedUploadKilledShardRerun(t *testing.T) {
 	cp := []string{"--upload-id", id, f, dst}
 
 	killAfter(t, haulCmd(t, srv, append([]string{"--debug", "cp", "--shard", "1/4", "--concurrency", "2"}, cp...)...), "debug: UploadPart", 20)
+	start := time.Now()
 	others := runShards(t, srv, []int{0, 2, 3}, 4, cp...)
+	t.Logf("shards 0, 2 and 3 (1.5 GiB) at once: %s", time.Since(start).Round(time.Millisecond))
 	for i, r := range others {
 		if r.code != 0 || len(partsSent(r.stderr)) != 64 {
 			t.Fatalf("shard %d/4: exit %d, %d parts sent, want 64\n%s", i, r.code, len(partsSent(r.stderr)), r.stderr)
@@ -245,7 +248,9 @@ func TestSharedUploadKilledShardRerun(t *testing.T) {
 	}
 	t.Logf("the rerun sent %d parts; %d were held before it", len(sent), len(held))
 
+	start = time.Now()
 	must(t, srv, "uploads", "complete", dst, "--upload-id", id, "--source", f, "--shards", "4")
+	t.Logf("uploads complete (reads and checks 2 GiB): %s", time.Since(start).Round(time.Millisecond))
 	head, err := srv.Client(t).HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: &bucket, Key: &key, ChecksumMode: types.ChecksumModeEnabled})
 	if err != nil {
 		t.Fatal(err)
