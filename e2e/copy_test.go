@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -427,6 +428,32 @@ func TestCopyDryRun(t *testing.T) {
 			if !strings.Contains(r.stdout, want) || strings.Contains(r.stdout, "GetObjectAcl") || strings.Contains(r.stdout, "GetObjectTagging") {
 				t.Errorf("cp --dry-run %s counts a read of the source's ACL or tags, or printed no %q:\n%s", flags, want, r.stdout)
 			}
+		}
+	})
+}
+
+// A copy from a bucket that is not there says so (exit 2) instead of calling each key
+// missing: a HEAD's 404 names no cause, so the store asks after the bucket. A listed copy
+// stops at the first such answer rather than failing every name.
+func TestCopyFromMissingBucket(t *testing.T) {
+	forEachServer(t, func(t *testing.T, srv *s3test.Server) {
+		b := srv.NewBucket(t)
+		missing := "haul-no-such-src-" + strings.ToLower(srv.Kind)
+		r := haul(t, srv, nil, "cp", "s3://"+missing+"/k", "s3://"+b+"/k")
+		if r.code != 2 || !strings.Contains(r.stderr, "does not exist") {
+			t.Fatalf("single copy from a missing bucket: exit %d, stderr %q; want exit 2 saying the bucket does not exist", r.code, r.stderr)
+		}
+		var list strings.Builder
+		for i := range 40 {
+			fmt.Fprintf(&list, "f%02d\n", i)
+		}
+		r = haul(t, srv, strings.NewReader(list.String()), "--json", "cp", "-r", "--files-from", "-", "s3://"+missing+"/p", "s3://"+b+"/dst/")
+		_, _, failed := failedSrcs(t, r.stdout)
+		if r.code != 2 || !strings.Contains(r.stderr, "does not exist") || failed > 16 {
+			t.Fatalf("listed copy from a missing bucket: exit %d, %d failed, stderr %q; want exit 2 saying the bucket does not exist, stopping early", r.code, failed, r.stderr)
+		}
+		if ks := keys(t, srv, b, ""); len(ks) != 0 {
+			t.Errorf("copies from a missing bucket wrote %q", ks)
 		}
 	})
 }

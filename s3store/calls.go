@@ -162,30 +162,39 @@ func (s *Store) AbortMultipartUpload(ctx context.Context, ref object.Ref, upload
 // body to name its error, so when it says 404 the bucket is asked after: a missing bucket
 // is reported as NoSuchBucket, not as a missing key.
 func (s *Store) HeadObject(ctx context.Context, ref object.Ref) (object.Info, error) {
-	info, err := s.headObject(ctx, ref)
+	out, err := s.head(ctx, ref)
+	if err != nil {
+		return object.Info{}, err
+	}
+	return infoOf(ref.Key, out), nil
+}
+
+// head is the one HeadObject request (checksum mode on) behind HeadObject, DescribeObject
+// and Stat. Its 404 names no cause, so the bucket is asked after: a missing bucket is a
+// NoSuchBucket *Error, a missing object in a bucket that is there a NoSuchKey one.
+func (s *Store) head(ctx context.Context, ref object.Ref) (*s3.HeadObjectOutput, error) {
+	var out *s3.HeadObjectOutput
+	err := s.observe(ctx, "HeadObject", ref.Bucket, ref.Key, 0, "", func(ctx context.Context) error {
+		var err error
+		out, err = s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &ref.Bucket, Key: &ref.Key, ChecksumMode: types.ChecksumModeEnabled})
+		return err
+	})
 	var e *Error
 	if errors.As(err, &e) && e.Code == "NoSuchKey" {
 		if ok, berr := s.BucketExists(ctx, ref.Bucket); berr == nil && !ok {
 			e.Code = "NoSuchBucket"
 		}
 	}
-	return info, err
+	return out, err
 }
 
-func (s *Store) headObject(ctx context.Context, ref object.Ref) (object.Info, error) {
-	var info object.Info
-	err := s.observe(ctx, "HeadObject", ref.Bucket, ref.Key, 0, "", func(ctx context.Context) error {
-		out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &ref.Bucket, Key: &ref.Key, ChecksumMode: types.ChecksumModeEnabled})
-		if err == nil {
-			info = object.Info{Key: ref.Key, Size: aws.ToInt64(out.ContentLength), ETag: trimETag(out.ETag),
-				LastModified: aws.ToTime(out.LastModified), ContentType: aws.ToString(out.ContentType), Metadata: out.Metadata,
-				Checksum: fullObjectChecksum(out.ChecksumType, types.Part{ChecksumCRC32C: out.ChecksumCRC32C, ChecksumCRC32: out.ChecksumCRC32,
-					ChecksumCRC64NVME: out.ChecksumCRC64NVME, ChecksumSHA256: out.ChecksumSHA256, ChecksumSHA1: out.ChecksumSHA1}, aws.ToString(out.ETag)),
-				TagCount: int(aws.ToInt32(out.TagCount))}
-		}
-		return err
-	})
-	return info, err
+// infoOf is what a HEAD answer says of the object an engine works with.
+func infoOf(key string, out *s3.HeadObjectOutput) object.Info {
+	return object.Info{Key: key, Size: aws.ToInt64(out.ContentLength), ETag: trimETag(out.ETag),
+		LastModified: aws.ToTime(out.LastModified), ContentType: aws.ToString(out.ContentType), Metadata: out.Metadata,
+		Checksum: fullObjectChecksum(out.ChecksumType, types.Part{ChecksumCRC32C: out.ChecksumCRC32C, ChecksumCRC32: out.ChecksumCRC32,
+			ChecksumCRC64NVME: out.ChecksumCRC64NVME, ChecksumSHA256: out.ChecksumSHA256, ChecksumSHA1: out.ChecksumSHA1}, aws.ToString(out.ETag)),
+		TagCount: int(aws.ToInt32(out.TagCount))}
 }
 
 // GetObject returns a reader of length bytes of the object from offset (length < 0: to the

@@ -91,29 +91,19 @@ func (s *Store) UploadPartCopy(ctx context.Context, dst object.Ref, uploadID str
 	return p, copyFailure(err, src.Ref)
 }
 
-// DescribeObject is HeadObject (checksum mode on) with the properties an upload gives an
+// DescribeObject is HeadObject (checksum mode on, a missing bucket named as such) with the properties an upload gives an
 // object: content type, cache control, storage class, encryption and its KMS key ID, and
 // user metadata, as an object.Options to create a copy with, and the number of its tags in
 // Info.TagCount. The ACL and the tags are not in a HEAD answer (ObjectGrants and ObjectTags
 // ask for them): ACL, Grants, Tags and Checksum stay empty.
 func (s *Store) DescribeObject(ctx context.Context, ref object.Ref) (object.Info, object.Options, error) {
-	var info object.Info
-	var o object.Options
-	err := s.observe(ctx, "HeadObject", ref.Bucket, ref.Key, 0, "", func(ctx context.Context) error {
-		out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &ref.Bucket, Key: &ref.Key, ChecksumMode: types.ChecksumModeEnabled})
-		if err != nil {
-			return err
-		}
-		info = object.Info{Key: ref.Key, Size: aws.ToInt64(out.ContentLength), ETag: trimETag(out.ETag),
-			LastModified: aws.ToTime(out.LastModified), ContentType: aws.ToString(out.ContentType), Metadata: out.Metadata,
-			Checksum: fullObjectChecksum(out.ChecksumType, types.Part{ChecksumCRC32C: out.ChecksumCRC32C, ChecksumCRC32: out.ChecksumCRC32,
-				ChecksumCRC64NVME: out.ChecksumCRC64NVME, ChecksumSHA256: out.ChecksumSHA256, ChecksumSHA1: out.ChecksumSHA1}, aws.ToString(out.ETag)),
-			TagCount: int(aws.ToInt32(out.TagCount))}
-		o = object.Options{Metadata: out.Metadata, ContentType: aws.ToString(out.ContentType), CacheControl: aws.ToString(out.CacheControl),
-			StorageClass: string(out.StorageClass), SSE: string(out.ServerSideEncryption), SSEKMSKeyID: aws.ToString(out.SSEKMSKeyId)}
-		return nil
-	})
-	return info, o, err
+	out, err := s.head(ctx, ref)
+	if err != nil {
+		return object.Info{}, object.Options{}, err
+	}
+	o := object.Options{Metadata: out.Metadata, ContentType: aws.ToString(out.ContentType), CacheControl: aws.ToString(out.CacheControl),
+		StorageClass: string(out.StorageClass), SSE: string(out.ServerSideEncryption), SSEKMSKeyID: aws.ToString(out.SSEKMSKeyId)}
+	return infoOf(ref.Key, out), o, nil
 }
 
 // copyFailure names the source in the error of a copy, whose Bucket and Key are the

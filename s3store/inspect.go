@@ -8,7 +8,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/haul-s3/haul/object"
 )
@@ -39,30 +38,16 @@ type Stat struct {
 // Stat asks for the object's properties with one HeadObject (checksum mode on). A missing
 // object is a NoSuchKey *Error and, as with HeadObject, a missing bucket a NoSuchBucket one.
 func (s *Store) Stat(ctx context.Context, ref object.Ref) (Stat, error) {
-	var st Stat
-	err := s.observe(ctx, "HeadObject", ref.Bucket, ref.Key, 0, "", func(ctx context.Context) error {
-		out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &ref.Bucket, Key: &ref.Key, ChecksumMode: types.ChecksumModeEnabled})
-		if err == nil {
-			st = statOf(ref.Key, out)
-		}
-		return err
-	})
-	var e *Error
-	if errors.As(err, &e) && e.Code == "NoSuchKey" {
-		if ok, berr := s.BucketExists(ctx, ref.Bucket); berr == nil && !ok {
-			e.Code = "NoSuchBucket"
-		}
+	out, err := s.head(ctx, ref)
+	if err != nil {
+		return Stat{}, err
 	}
-	return st, err
+	return statOf(ref.Key, out), nil
 }
 
 func statOf(key string, out *s3.HeadObjectOutput) Stat {
-	sums := types.Part{ChecksumCRC32C: out.ChecksumCRC32C, ChecksumCRC32: out.ChecksumCRC32,
-		ChecksumCRC64NVME: out.ChecksumCRC64NVME, ChecksumSHA256: out.ChecksumSHA256, ChecksumSHA1: out.ChecksumSHA1}
 	st := Stat{
-		Info: object.Info{Key: key, Size: aws.ToInt64(out.ContentLength), ETag: trimETag(out.ETag),
-			LastModified: aws.ToTime(out.LastModified), ContentType: aws.ToString(out.ContentType), Metadata: out.Metadata,
-			Checksum: fullObjectChecksum(out.ChecksumType, sums, aws.ToString(out.ETag))},
+		Info:         infoOf(key, out),
 		StorageClass: string(out.StorageClass), CacheControl: aws.ToString(out.CacheControl),
 		ContentEncoding: aws.ToString(out.ContentEncoding), VersionID: aws.ToString(out.VersionId),
 		ChecksumType: string(out.ChecksumType), SSE: string(out.ServerSideEncryption),
