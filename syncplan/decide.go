@@ -22,6 +22,11 @@ type verdict struct {
 	reason string // why it is sent, or the rule that found it unchanged
 	rec    Record // the state record of an unchanged key
 	record bool   // rec is to be written
+	// known is, for an unchanged key whose rec has no checksum, the whole-object checksum
+	// the comparison saw on the object (haul's own, from a HEAD) without reading the file:
+	// what the receipt records, never the state (which trusts only a checksum of what was
+	// read).
+	known object.Checksum
 }
 
 // The rules that find a key unchanged, as the plan and the summary name them.
@@ -115,9 +120,11 @@ func (s *Sync) decide(ctx context.Context, key string, local, obj *Entry, rec Re
 		return verdict{}, err
 	}
 	mtime, hasMtime := transfer.StoredMtime(info.Metadata)
-	_, haulSum := transfer.StoredChecksum(info.Metadata)
+	stored, haulSum := transfer.StoredChecksum(info.Metadata)
 	if hasMtime && !s.o.Checksum && mtime.UnixNano() == local.ModTime.UnixNano() {
-		return same(ByMtime, object.Checksum{}), nil // (the object's checksum is not the file's: nothing read it)
+		v := same(ByMtime, object.Checksum{}) // (the object's checksum is not the file's: nothing read it)
+		v.known = stored
+		return v, nil
 	}
 	// Rules 4 and 5: a checksum both sides can be compared by.
 	want, etag := comparable(info)
