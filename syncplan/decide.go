@@ -259,7 +259,8 @@ func (c ctxReader) Read(p []byte) (int, error) {
 }
 
 // setTime gives an unchanged downloaded file the object's time (not in a dry run), and
-// updates rec to the file as it then is.
+// updates rec and local to the file as it then is (what Options.Unchanged, and so the
+// receipt, tells of it).
 func (s *Sync) setTime(local *Entry, t time.Time, rec *Record) error {
 	if s.o.DryRun || t.IsZero() || t.Equal(local.ModTime) {
 		return nil
@@ -272,5 +273,6 @@ func (s *Sync) setTime(local *Entry, t time.Time, rec *Record) error {
 		return err
 	}
 	rec.Mtime, rec.Change, rec.Inode, rec.Seen = f.ModTime.UnixNano(), f.Change, f.Inode, time.Now().UnixNano()
+	local.ModTime, local.Change, local.Inode = f.ModTime, f.Change, f.Inode
 	return nil
 }

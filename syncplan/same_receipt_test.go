@@ -3,6 +3,7 @@ package syncplan
 import (
 	"sync"
 	"testing"
+	"time"
 )
 
 // sames runs a sync in dir and returns what Options.Unchanged heard, by key.
@@ -35,5 +36,20 @@ func TestSameTellsTheObjectsChecksum(t *testing.T) {
 	}
 	if r := f.records()["k"]; r.Sum.Algorithm != "" {
 		t.Errorf("state record %+v: a checksum nothing read", r)
+	}
+}
+
+// A download found unchanged by its checksum gets the object's time; what the sync tells
+// of the file is the file as it is afterwards.
+func TestSameTellsTheFileAfterSetTime(t *testing.T) {
+	f := newFixture(t)
+	f.file("k", "hello", tOld)
+	f.haulObject("k", "hello", tNew, base)
+	s, ok := f.sames(Down)["k"]
+	if !ok || s.Item.Reason != BySum {
+		t.Fatalf("unchanged: %+v, %v; want by %s", s, ok, BySum)
+	}
+	if got := f.mtime("k"); !got.Equal(tNew) || !s.Other.ModTime.Equal(got) {
+		t.Errorf("file mtime %s, Same.Other.ModTime %s; want both %s", got.UTC().Format(time.RFC3339Nano), s.Other.ModTime.UTC().Format(time.RFC3339Nano), tNew.Format(time.RFC3339Nano))
 	}
 }
