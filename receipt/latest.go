@@ -43,37 +43,51 @@ func Collect(read func(add func(Line) error) error) (*Latest, error) {
 
 // Each calls fn with the last line of each object and file, in the byte order of their
 // ids (the local path of a line that has one, else the URL), until fn returns false.
+//
+// A last line that is a sync's unchanged line without a checksum (the sync compared by
+// size and time, and read nothing) takes the checksum of the line before it of the same
+// object, when that one has the same size and ETag: the bytes it recorded are still the
+// bytes there.
 func (x *Latest) Each(fn func(Line) bool) error {
-	var id, last string
-	var stop bool
+	var id string
+	var cur Line
+	var have, stop bool
 	var derr error
-	emit := func() bool {
+	err := x.s.Each(func(e string) bool {
+		eid, rest, _ := strings.Cut(e, " ")
+		_, b, _ := strings.Cut(rest, " ")
 		var l Line
-		_, b, _ := strings.Cut(last[strings.IndexByte(last, ' ')+1:], " ")
 		if derr = json.Unmarshal([]byte(b), &l); derr != nil {
 			return false
 		}
-		stop = !fn(l)
-		return !stop
-	}
-	err := x.s.Each(func(e string) bool {
-		eid, _, _ := strings.Cut(e, " ")
-		if last != "" && eid != id && !emit() {
+		if have && eid == id {
+			l.inherit(cur)
+		} else if have && !fn(cur) {
+			stop = true
 			return false
 		}
-		id, last = eid, e
+		id, cur, have = eid, l, true
 		return true
 	})
 	switch {
 	case err != nil:
 		return err
-	case derr == nil && !stop && last != "":
-		emit()
-	}
-	if derr != nil {
+	case derr != nil:
 		return fmt.Errorf("receipt: reading back a sorted line: %w", derr)
+	case have && !stop:
+		fn(cur)
 	}
 	return nil
+}
+
+// inherit gives l, an unchanged line without a checksum, the checksum of prev, the line
+// of the same object before it, when prev states the same bytes (size and ETag).
+func (l *Line) inherit(prev Line) {
+	if l.Op != Unchanged || l.Checksum != "" || prev.Op == Delete || prev.Checksum == "" ||
+		prev.Size != l.Size || prev.ETag == "" || !strings.EqualFold(prev.ETag, l.ETag) {
+		return
+	}
+	l.ChecksumAlgorithm, l.Checksum = prev.ChecksumAlgorithm, prev.Checksum
 }
 
 // Close removes the runs on disk, if there are any.

@@ -250,3 +250,57 @@ func TestCompare(t *testing.T) {
 		})
 	}
 }
+
+// latest collects ls in order and returns the last line of each object.
+func latest(t *testing.T, ls ...Line) []Line {
+	t.Helper()
+	x, err := Collect(func(add func(Line) error) error {
+		for _, l := range ls {
+			if err := add(l); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	var got []Line
+	if err := x.Each(func(l Line) bool { got = append(got, l); return true }); err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// A sync's unchanged line without a checksum takes the one an earlier line of the same
+// object recorded, through a chain of such lines, when size and ETag are the same.
+func TestLatestInheritsTheChecksum(t *testing.T) {
+	up := line(Upload, "k", 5)
+	up.ETag, up.ChecksumAlgorithm, up.Checksum = "abc-2", object.ChecksumCRC32C, "AAAAAA=="
+	same := line(Unchanged, "k", 5)
+	same.ETag = "ABC-2"
+	other := same
+	other.ETag = "def-2"
+	for _, c := range []struct {
+		name  string
+		lines []Line
+		want  string
+	}{
+		{"unchanged after the upload", []Line{up, same}, up.Checksum},
+		{"two unchanged after the upload", []Line{up, same, same}, up.Checksum},
+		{"unchanged alone", []Line{same}, ""},
+		{"another ETag", []Line{up, other}, ""},
+		{"another ETag between", []Line{up, other, same}, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := latest(t, c.lines...)
+			if len(got) != 1 || got[0].Checksum != c.want || got[0].Op != Unchanged {
+				t.Fatalf("latest %+v, want an unchanged line with checksum %q", got, c.want)
+			}
+			if c.want != "" && got[0].ChecksumAlgorithm != up.ChecksumAlgorithm {
+				t.Errorf("algorithm %q", got[0].ChecksumAlgorithm)
+			}
+		})
+	}
+}
