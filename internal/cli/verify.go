@@ -52,7 +52,10 @@ where the bucket keeps the version the job wrote):
 
 --deep also reads the bytes: each object is downloaded (and checked as cp checks a
 download) and each local file read, and their checksum must be the recorded one (or, with
-none recorded, the MD5 ETag of a single-part object).
+none recorded, the MD5 ETag of a single-part object). A line with neither (a multipart
+ETag and no checksum) is not counted as checked: the summary says how many were "not
+read-checked: no checksum recorded". A sync's unchanged line with no checksum takes the
+one an earlier line of the same object recorded with the same size and ETag.
 
 --against DIR lists every file under DIR (walked as cp -r walks it: links followed, named
 pipes, sockets and devices skipped) that is not the source of a line; --against
@@ -86,6 +89,10 @@ type verifier struct {
 	mu                   sync.Mutex
 	checked, diffs, fail int
 	bytes                int64
+	// unread counts, with deep, the lines found as recorded whose bytes could not be
+	// compared with the receipt: it records no checksum of them (a multipart ETag, and no
+	// checksum). They are not among checked.
+	unread int
 }
 
 func (a *app) verify(ctx context.Context, f *verifyFlags, files []string) error {
@@ -182,13 +189,18 @@ func (v *verifier) checkAll(ctx context.Context, latest *receipt.Latest, n int, 
 			if err != nil {
 				return v.failed(l, err)
 			}
+			d := l.Compare(found)
 			v.mu.Lock()
-			v.checked++
-			if l.Op != receipt.Delete {
-				v.bytes += l.Size // what is there, not what was deleted
+			if v.deep && d == nil && l.Op != receipt.Delete && found.Read == "" {
+				v.unread++ // as recorded, but nothing to compare its bytes with
+			} else {
+				v.checked++
+				if l.Op != receipt.Delete {
+					v.bytes += l.Size // what is there, not what was deleted
+				}
 			}
 			v.mu.Unlock()
-			if d := l.Compare(found); d != nil {
+			if d != nil {
 				v.difference(*d, name(l), l.Op)
 			}
 			return nil
@@ -246,6 +258,12 @@ func (v *verifier) finish(receipts int, err error) error {
 		plural(receipts, "receipt", "receipts"), plural(v.diffs, "difference", "differences"))
 	if v.fail > 0 {
 		text += fmt.Sprintf(", %d could not be checked", v.fail)
+	}
+	if v.deep {
+		ev.NotReadChecked = &v.unread
+	}
+	if v.unread > 0 {
+		text += fmt.Sprintf(", %d not read-checked: no checksum recorded (found with the recorded size and ETag; a multipart ETag is no checksum of the bytes)", v.unread)
 	}
 	if err != nil {
 		v.out.summary(ev, text, err)
