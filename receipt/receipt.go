@@ -6,6 +6,7 @@
 package receipt
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -73,16 +74,19 @@ func NewWriter(w io.Writer) *Writer { return &Writer{w: w} }
 
 // Create opens the receipt file at path for appending, creating it if need be: a rerun
 // (a sync again, a resumed copy) adds to what the earlier runs wrote, and a later line of
-// an object stands over an earlier one (Index). A partial last line that a crashed run
-// left is cut off first, so that the lines appended stay lines; cut is its length.
+// an object stands over an earlier one (Index). Every write appends (O_APPEND), one line
+// in one write, so that runs writing one receipt at once do not write over each other's
+// lines. A regular file's tail is made whole first (repairTail): a partial last line that
+// a crashed run left is cut off, so that the lines appended stay lines, and cut is its
+// length. Anything else (a named pipe, /dev/stdout) is written to as it is.
 func Create(path string) (w *Writer, cut int64, err error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, 0, fmt.Errorf("receipt: %w", err)
 	}
-	cut, err = cutTorn(f)
-	if err == nil {
-		_, err = f.Seek(0, io.SeekEnd)
+	fi, err := f.Stat()
+	if err == nil && fi.Mode().IsRegular() {
+		cut, err = repairTail(path)
 	}
 	if err != nil {
 		_ = f.Close()
@@ -91,13 +95,33 @@ func Create(path string) (w *Writer, cut int64, err error) {
 	return &Writer{w: f, c: f}, cut, nil
 }
 
-// cutTorn truncates f after its last newline, and returns how many bytes that took off.
-func cutTorn(f *os.File) (int64, error) {
+// repairTail makes the regular file at path end in a newline, or be empty: what follows
+// its last newline is what a crash cut short, and is cut off; cut is its length.
+func repairTail(path string) (cut int64, err error) {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return 0, err
+	}
+	defer func() {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}()
 	fi, err := f.Stat()
 	if err != nil || fi.Size() == 0 {
 		return 0, err
 	}
 	end := fi.Size()
+	keep, err := afterLastNewline(f, end)
+	if err != nil || keep == end {
+		return 0, err
+	}
+	return end - keep, f.Truncate(keep)
+}
+
+// afterLastNewline returns the offset just past the last newline of the first end bytes
+// of f, or 0 when they hold none.
+func afterLastNewline(f *os.File, end int64) (int64, error) {
 	buf := make([]byte, 64<<10)
 	for off := end; off > 0; {
 		n := min(int64(len(buf)), off)
@@ -105,17 +129,11 @@ func cutTorn(f *os.File) (int64, error) {
 		if _, err := f.ReadAt(buf[:n], off); err != nil {
 			return 0, err
 		}
-		for i := n - 1; i >= 0; i-- {
-			if buf[i] == '\n' {
-				keep := off + i + 1
-				if keep == end {
-					return 0, nil
-				}
-				return end - keep, f.Truncate(keep)
-			}
+		if i := bytes.LastIndexByte(buf[:n], '\n'); i >= 0 {
+			return off + int64(i) + 1, nil
 		}
 	}
-	return end, f.Truncate(0)
+	return 0, nil
 }
 
 // Write appends l as one line.

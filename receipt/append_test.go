@@ -1,0 +1,49 @@
+package receipt
+
+import (
+	"path/filepath"
+	"testing"
+)
+
+// Two runs that write one receipt at once append to it: neither writes over the other's
+// lines.
+func TestCreateTwiceAppends(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r")
+	a, _, err := Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _, err := Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if err := a.Write(line(Upload, "a", int64(i))); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Write(line(Delete, "bb", int64(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := errorsJoin(a.Close(), b.Close()); err != nil {
+		t.Fatal(err)
+	}
+	ls, torn, err := readAll(t, path)
+	if err != nil || torn || len(ls) != 6 {
+		t.Fatalf("two writers: %d lines, torn %v, %v; want 6 whole lines", len(ls), torn, err)
+	}
+	for i, l := range ls {
+		if want := []string{"a", "bb"}[i%2]; l.Key != want || l.Size != int64(i/2) {
+			t.Errorf("line %d: %+v, want key %s, size %d", i, l, want, i/2)
+		}
+	}
+}
+
+func errorsJoin(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
