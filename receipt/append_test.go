@@ -1,6 +1,7 @@
 package receipt
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 )
@@ -46,4 +47,35 @@ func errorsJoin(errs ...error) error {
 		}
 	}
 	return nil
+}
+
+// A last line that lacks only its newline is a whole line: it is kept, and the next line
+// goes after it.
+func TestCreateKeepsAWholeLastLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r")
+	w, _, err := Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = w.Write(line(Upload, "a", 1))
+	_ = w.Write(line(Upload, "b", 2))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(path)
+	if err := os.WriteFile(path, data[:len(data)-1], 0o644); err != nil { // b's line, without its newline
+		t.Fatal(err)
+	}
+	w, cut, err := Create(path)
+	if err != nil || cut != 0 {
+		t.Fatalf("Create = cut %d, %v; want 0, nil", cut, err)
+	}
+	_ = w.Write(line(Upload, "c", 3))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ls, torn, err := readAll(t, path)
+	if err != nil || torn || len(ls) != 3 || ls[1].Key != "b" || ls[2].Key != "c" {
+		t.Fatalf("lines %+v, torn %v, %v; want a, b and c", ls, torn, err)
+	}
 }

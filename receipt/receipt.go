@@ -95,8 +95,14 @@ func Create(path string) (w *Writer, cut int64, err error) {
 	return &Writer{w: f, c: f}, cut, nil
 }
 
-// repairTail makes the regular file at path end in a newline, or be empty: what follows
-// its last newline is what a crash cut short, and is cut off; cut is its length.
+// maxLine is the longest tail repairTail reads to see whether it is a whole line: far
+// past any line (a key is at most 1 KiB, a path some 4 KiB).
+const maxLine = 1 << 20
+
+// repairTail makes the regular file at path end in a newline, or be empty. What follows
+// its last newline is kept, with a newline added, when it is a whole receipt line (a file
+// whose last line lost only its newline); else it is what a crash cut short, and is cut
+// off: cut is its length.
 func repairTail(path string) (cut int64, err error) {
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
@@ -115,6 +121,18 @@ func repairTail(path string) (cut int64, err error) {
 	keep, err := afterLastNewline(f, end)
 	if err != nil || keep == end {
 		return 0, err
+	}
+	if end-keep <= maxLine {
+		tail := make([]byte, end-keep)
+		if _, err := f.ReadAt(tail, keep); err != nil {
+			return 0, err
+		}
+		if b := bytes.TrimSpace(tail); len(b) > 0 {
+			if _, perr := parse(b); perr == nil {
+				_, err := f.WriteAt([]byte{'\n'}, end)
+				return 0, err
+			}
+		}
 	}
 	return end - keep, f.Truncate(keep)
 }
