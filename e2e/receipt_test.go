@@ -378,3 +378,23 @@ func TestReceiptSyncDownSetsTime(t *testing.T) {
 		wantVerify(t, srv, 0, nil, rcpt)
 	})
 }
+
+// --against s3://bucket/prefix is the prefix as cp -r takes it: with or without its slash,
+// it holds p/... and not the sibling p2/....
+func TestReceiptAgainstPrefixNoSlash(t *testing.T) {
+	forEachServer(t, func(t *testing.T, srv *s3test.Server) {
+		bucket := srv.NewBucket(t)
+		dir := filepath.Join(t.TempDir(), "src")
+		makeFiles(t, dir, 100, "a.txt")
+		base := "s3://" + bucket + "/p"
+		rcpt := filepath.Join(t.TempDir(), "up.receipt")
+		must(t, srv, "cp", "-r", dir, base, "--receipt", rcpt)
+		must(t, srv, "cp", filepath.Join(dir, "a.txt"), base+"2/x.txt")
+		copied := filepath.Join(t.TempDir(), "copy.receipt")
+		must(t, srv, "cp", "-r", base, "s3://"+bucket+"/q/", "--receipt", copied)
+		wantVerify(t, srv, 0, nil, copied, "--against", base)
+		wantVerify(t, srv, 0, nil, copied, "--against", base+"/")
+		must(t, srv, "cp", filepath.Join(dir, "a.txt"), base+"/new.txt")
+		wantVerify(t, srv, 1, []string{"not covered: " + base + "/new.txt"}, copied, "--against", base)
+	})
+}

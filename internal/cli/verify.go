@@ -105,6 +105,7 @@ func (a *app) verify(ctx context.Context, f *verifyFlags, files []string) error 
 		if against, err = object.ParseURL(f.against); err != nil {
 			return &usageError{err}
 		}
+		against.Key = asPrefix(against.Key) // as cp -r takes it: p is p/, and p2/ is not under it
 	} else if f.against != "" {
 		if fi, err := os.Stat(f.against); err != nil || !fi.IsDir() {
 			return usagef("--against %s: give a directory or an s3://bucket/prefix", f.against)
