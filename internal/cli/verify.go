@@ -66,7 +66,9 @@ Each difference is one line on stdout ("missing: URL", "changed: URL: size 10 !=
 12", "not deleted: URL", "not covered: PATH"), then a summary on stderr. Exit codes: 0
 everything matches; 1 a difference, or an object or file that could not be checked; 2
 usage (a receipt that cannot be read, or a line in one that is not a receipt line: a last
-line cut short by a crash is passed over with a warning).`,
+line cut short by a crash is passed over with a warning). A failure every object would
+meet (refused credentials, a missing bucket, access denied) stops the check at once and is
+explained as cp explains it: exit 2 when nothing was checked yet, else 1.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.verify(cmd.Context(), &f, args)
@@ -226,10 +228,10 @@ func name(l receipt.Line) string {
 }
 
 // failed prints a line that could not be checked and counts it; an error that every other
-// line would meet too (a cancel, refused credentials) is returned to end the run.
+// line would meet too (a cancel, refused credentials, a missing bucket, access denied) is
+// returned to end the run.
 func (v *verifier) failed(l receipt.Line, err error) error {
-	var se interface{ StopsRun() bool }
-	if errors.Is(err, context.Canceled) || errors.As(err, &se) && se.StopsRun() {
+	if errors.Is(err, context.Canceled) || stopsVerify(err) {
 		return err
 	}
 	v.mu.Lock()
@@ -251,9 +253,23 @@ func (v *verifier) difference(d receipt.Difference, what, op string) {
 	v.out.listed(event{Event: strings.ReplaceAll(d.Kind, " ", "_"), Op: op, Dst: what, Message: d.Detail}, text)
 }
 
+// stopsVerify reports whether err, met checking one line, is what checking every other
+// line would meet too: the store says so (refused credentials, a missing bucket, an
+// unreachable endpoint), or it denied access. Verify asks the same of every object (a
+// HEAD, a read), so one denial stops it rather than failing each object in turn.
+func stopsVerify(err error) bool {
+	var se interface{ StopsRun() bool }
+	var d interface{ Denied() bool }
+	return errors.As(err, &se) && se.StopsRun() || errors.As(err, &d) && d.Denied()
+}
+
 // finish prints the summary and returns what decides the exit code: 1 when anything
-// differed or could not be checked.
+// differed or could not be checked; for an error that stopped the run (stopsVerify), a
+// stopError, which is explained as every command explains it (2 when nothing was checked).
 func (v *verifier) finish(receipts int, err error) error {
+	if err != nil && !errors.Is(err, context.Canceled) && stopsVerify(err) {
+		err = &stopError{err: err, done: v.checked + v.unread}
+	}
 	ev := event{Objects: &v.checked, Bytes: new(v.bytes), Receipts: &receipts, Differences: &v.diffs, Failed: &v.fail}
 	text := fmt.Sprintf("%s checked (%s) from %s: %s", plural(v.checked, "object", "objects"), bytesize.Format(v.bytes),
 		plural(receipts, "receipt", "receipts"), plural(v.diffs, "difference", "differences"))
