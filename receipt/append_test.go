@@ -1,9 +1,12 @@
 package receipt
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 )
 
 // Two runs that write one receipt at once append to it: neither writes over the other's
@@ -77,5 +80,29 @@ func TestCreateKeepsAWholeLastLine(t *testing.T) {
 	ls, torn, err := readAll(t, path)
 	if err != nil || torn || len(ls) != 3 || ls[1].Key != "b" || ls[2].Key != "c" {
 		t.Fatalf("lines %+v, torn %v, %v; want a, b and c", ls, torn, err)
+	}
+}
+
+// Every time is written in UTC, whatever zone it came in.
+func TestWriteTimesInUTC(t *testing.T) {
+	var buf bytes.Buffer
+	w := NewWriter(&buf)
+	zone := time.FixedZone("UTC+1", 3600)
+	l := line(Download, "k", 1)
+	l.Path = "/out/k"
+	l.Time = time.Date(2026, 12, 1, 11, 0, 0, 0, zone)
+	l.Mtime = time.Date(2026, 11, 30, 9, 30, 0, 5, zone)
+	l.SourceMtime = l.Mtime
+	if err := w.Write(l); err != nil {
+		t.Fatal(err)
+	}
+	got := buf.String()
+	for _, want := range []string{`"time":"2026-12-01T10:00:00Z"`, `"mtime":"2026-11-30T08:30:00.000000005Z"`, `"source_mtime":"2026-11-30T08:30:00.000000005Z"`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("no %s in %s", want, got)
+		}
+	}
+	if strings.Contains(got, "+01:00") {
+		t.Errorf("a time in local time: %s", got)
 	}
 }

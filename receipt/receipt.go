@@ -154,13 +154,14 @@ func afterLastNewline(f *os.File, end int64) (int64, error) {
 	return 0, nil
 }
 
-// Write appends l as one line.
+// Write appends l as one line, its times in UTC (a file's mtime comes in local time).
 func (w *Writer) Write(l Line) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.err != nil {
 		return w.err
 	}
+	l.SourceMtime, l.Mtime, l.Time = l.SourceMtime.UTC(), l.Mtime.UTC(), l.Time.UTC()
 	b, err := json.Marshal(l)
 	if err != nil {
 		// Every field is a string, a number or a time: this cannot happen.
