@@ -280,7 +280,7 @@ func (v *verifier) finish(receipts int, err error) error {
 		ev.NotReadChecked = &v.unread
 	}
 	if v.unread > 0 {
-		text += fmt.Sprintf(", %d not read-checked: no checksum recorded (found with the recorded size and ETag; a multipart ETag is no checksum of the bytes)", v.unread)
+		text += fmt.Sprintf(", %d not read-checked: no checksum recorded (found with the recorded size and ETag; an ETag of parts, or under SSE-KMS or SSE-C, is no checksum of the bytes)", v.unread)
 	}
 	if err != nil {
 		v.out.summary(ev, text, err)

@@ -101,3 +101,35 @@ func TestVerifyDeepSaysWhatItCouldNotRead(t *testing.T) {
 		t.Errorf("verify: %v, %s", err, stderr)
 	}
 }
+
+// An ETag of 32 hex digits is taken for the MD5 of the bytes only where that was shown
+// (the download checked it: verified md5): under SSE-KMS or SSE-C it is not one, and a
+// mismatch is no difference, only a line not read-checked.
+func TestVerifyDeepETagNotProvenMD5(t *testing.T) {
+	for _, c := range []struct {
+		verified string
+		want     string // in the summary
+		diff     bool
+	}{
+		{"md5", "1 difference", true},
+		{"none", "1 not read-checked", false},
+		{"", "1 not read-checked", false},
+	} {
+		t.Run("verified "+c.verified, func(t *testing.T) {
+			path, mtime := localFile(t, "a", "hello")
+			l := downloadLine("a", path, 5, mtime)
+			l.ETag, l.Verified = "0123456789abcdef0123456789abcdef", c.verified // not the MD5 of hello
+			err, stdout, stderr := runVerify(t, verifyFlags{deep: true}, false, writeReceipt(t, l))
+			if (err != nil) != c.diff || strings.Contains(stdout, "changed: "+path+": content") != c.diff || !strings.Contains(stderr, c.want) {
+				t.Errorf("verify --deep: %v\n%s%s", err, stdout, stderr)
+			}
+		})
+	}
+	// The ETag that is the MD5 proves the bytes, whatever the line says of the download.
+	path, mtime := localFile(t, "a", "hello")
+	l := downloadLine("a", path, 5, mtime)
+	l.ETag = "5d41402abc4b2a76b9719d911017c592" // md5("hello")
+	if err, _, stderr := runVerify(t, verifyFlags{deep: true}, false, writeReceipt(t, l)); err != nil || !strings.Contains(stderr, "1 object checked") {
+		t.Errorf("verify --deep of a file whose MD5 is the ETag: %v, %s", err, stderr)
+	}
+}
