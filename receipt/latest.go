@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/haul-s3/haul/filelist"
 )
@@ -18,9 +19,10 @@ type Latest struct {
 	s *filelist.Sorted
 }
 
-// Collect keeps the last line of each object and file of the lines that read gives to add,
-// in the order given (the receipts one after the other, each from its first line). read's
-// error, or add's (a run that could not be written), is returned.
+// Collect keeps the last line of each object and file of the lines that read gives to add:
+// the one done last (its Time), and of lines done at the same time the last given (the
+// receipts one after the other, each from its first line). read's error, or add's (a run
+// that could not be written), is returned.
 func Collect(read func(add func(Line) error) error) (*Latest, error) {
 	seq := uint64(0)
 	s, err := filelist.Collect(func(add func(string) error) error {
@@ -31,14 +33,23 @@ func Collect(read func(add func(Line) error) error) (*Latest, error) {
 			}
 			seq++
 			// The id in hex keeps the byte order of ids and holds no space, so that the
-			// lines of one id sort together, in the order they came (seq).
-			return add(hex.EncodeToString([]byte(l.id())) + fmt.Sprintf(" %016x ", seq) + string(b))
+			// lines of one id sort together, in the order they were done, then came (seq).
+			return add(hex.EncodeToString([]byte(l.id())) + fmt.Sprintf(" %016x%016x ", timeKey(l.Time), seq) + string(b))
 		})
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &Latest{s: s}, nil
+}
+
+// timeKey is t as a number that sorts as times do: nanoseconds since 1970, offset so
+// that times before it sort first; 0 for no time.
+func timeKey(t time.Time) uint64 {
+	if t.IsZero() {
+		return 0
+	}
+	return uint64(t.UnixNano()) ^ 1<<63
 }
 
 // Each calls fn with the last line of each object and file, in the byte order of their

@@ -304,3 +304,28 @@ func TestLatestInheritsTheChecksum(t *testing.T) {
 		})
 	}
 }
+
+// The line done last stands, whatever order the receipts are given in; of lines done at
+// the same time, the last given.
+func TestLatestByTime(t *testing.T) {
+	early, late := line(Upload, "k", 1), line(Upload, "k", 2)
+	late.Time = early.Time.Add(time.Second)
+	same := line(Upload, "k", 3)
+	same.Time = late.Time
+	for _, c := range []struct {
+		name  string
+		lines []Line
+		want  int64
+	}{
+		{"in order", []Line{early, late}, 2},
+		{"later file first", []Line{late, early}, 2},
+		{"same time: the last given", []Line{early, late, same}, 3},
+		{"same time, other order", []Line{same, late, early}, 2},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := latest(t, c.lines...); len(got) != 1 || got[0].Size != c.want {
+				t.Fatalf("latest %+v, want the line of size %d", got, c.want)
+			}
+		})
+	}
+}

@@ -32,7 +32,8 @@ func (a *app) verifyCommand() *cobra.Command {
 		Long: `Check each object and file that one or more receipts (written by cp, mv and sync with
 --receipt FILE) record, against what the store and the disk hold now. Give the receipts of
 every shard of a job (--shard I/N) together to check the whole job. When receipts hold
-several lines of one object (a sync run again), the last stands.
+several lines of one object (a sync run again), the one done last (its time) stands,
+whatever order the receipts are given in.
 
   haul verify job.receipt                              every object still as recorded
   haul verify job.shard-*-of-8.receipt --against ./data
@@ -140,9 +141,8 @@ func (a *app) verify(ctx context.Context, f *verifyFlags, files []string) error 
 	return v.finish(len(files), err)
 }
 
-// readReceipts reads every receipt, keeping the last line of each object and file: a
-// later line of an object, in a later file or further down one, stands over an earlier
-// one. remote says whether a line names an object to look at (rather than only local
+// readReceipts reads every receipt, keeping the last line of each object and file: the
+// line done last stands (receipt.Collect). remote says whether a line names an object to look at (rather than only local
 // files). A receipt that cannot be read, or holds a line that is not a receipt line, is a
 // usage error; a last line a crash cut short is passed over with a warning.
 func (a *app) readReceipts(files []string) (latest *receipt.Latest, remote bool, err error) {
