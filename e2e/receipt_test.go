@@ -398,3 +398,27 @@ func TestReceiptAgainstPrefixNoSlash(t *testing.T) {
 		wantVerify(t, srv, 1, []string{"not covered: " + base + "/new.txt"}, copied, "--against", base)
 	})
 }
+
+// haul mv a b, then haul mv b c, into one receipt: b is gone as it should be, not missing;
+// the file the first upload came from is still covered.
+func TestReceiptMoveChain(t *testing.T) {
+	forEachServer(t, func(t *testing.T, srv *s3test.Server) {
+		bucket := srv.NewBucket(t)
+		dir := filepath.Join(t.TempDir(), "src")
+		makeFiles(t, dir, 100, "a.txt")
+		u := "s3://" + bucket + "/"
+		rcpt := filepath.Join(t.TempDir(), "mv.receipt")
+		must(t, srv, "cp", filepath.Join(dir, "a.txt"), u+"a", "--receipt", rcpt)
+		must(t, srv, "mv", u+"a", u+"b", "--receipt", rcpt)
+		must(t, srv, "mv", u+"b", u+"c", "--receipt", rcpt)
+		if ls := receiptLines(t, rcpt); len(ls) != 3 || !ls[2].Moved || ls[2].Source != u+"b" {
+			t.Fatalf("receipt: %+v", ls)
+		}
+		r := wantVerify(t, srv, 0, nil, rcpt, "--against", dir)
+		if !strings.Contains(r.stderr, "1 object checked") {
+			t.Errorf("summary: %s", r.stderr)
+		}
+		must(t, srv, "rm", u+"c")
+		wantVerify(t, srv, 1, []string{"missing: " + u + "c"}, rcpt)
+	})
+}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/haul-s3/haul/filelist"
+	"github.com/haul-s3/haul/object"
 )
 
 // Latest is the last line of each object and local file of one or more receipts: a later
@@ -23,10 +24,14 @@ type Latest struct {
 // the one done last (its Time), and of lines done at the same time the last given (the
 // receipts one after the other, each from its first line). read's error, or add's (a run
 // that could not be written), is returned.
+//
+// A line of a move (Moved) retires the line of its source, done before it: the object or
+// file it moved is gone, as it should be (haul mv a b, then haul mv b c: b is not
+// missing). Each passes a retired line on with Retired true.
 func Collect(read func(add func(Line) error) error) (*Latest, error) {
 	seq := uint64(0)
 	s, err := filelist.Collect(func(add func(string) error) error {
-		return read(func(l Line) error {
+		put := func(id string, l Line) error {
 			b, err := json.Marshal(l)
 			if err != nil {
 				return fmt.Errorf("receipt: %w", err)
@@ -34,7 +39,16 @@ func Collect(read func(add func(Line) error) error) (*Latest, error) {
 			seq++
 			// The id in hex keeps the byte order of ids and holds no space, so that the
 			// lines of one id sort together, in the order they were done, then came (seq).
-			return add(hex.EncodeToString([]byte(l.id())) + fmt.Sprintf(" %016x%016x ", timeKey(l.Time), seq) + string(b))
+			return add(hex.EncodeToString([]byte(id)) + fmt.Sprintf(" %016x%016x ", timeKey(l.Time), seq) + string(b))
+		}
+		return read(func(l Line) error {
+			if err := put(l.id(), l); err != nil {
+				return err
+			}
+			if id := l.sourceID(); l.Moved && id != "" && id != l.id() {
+				return put(id, Line{Op: retire, URL: l.URL, Path: l.Path, Time: l.Time})
+			}
+			return nil
 		})
 	})
 	if err != nil {
@@ -71,11 +85,15 @@ func (x *Latest) Each(fn func(Line) bool) error {
 		if derr = json.Unmarshal([]byte(b), &l); derr != nil {
 			return false
 		}
-		if have && eid == id {
-			l.inherit(cur)
-		} else if have && !fn(cur) {
+		switch {
+		case eid != id && have && (cur.Op != retire && !fn(cur)):
 			stop = true
 			return false
+		case eid == id && have && l.Op == retire:
+			cur.retired = true // the line it retires stands, for what it covers (its source)
+			return true
+		case eid == id && have:
+			l.inherit(cur)
 		}
 		id, cur, have = eid, l, true
 		return true
@@ -85,10 +103,29 @@ func (x *Latest) Each(fn func(Line) bool) error {
 		return err
 	case derr != nil:
 		return fmt.Errorf("receipt: reading back a sorted line: %w", derr)
-	case have && !stop:
+	case have && !stop && cur.Op != retire:
 		fn(cur)
 	}
 	return nil
+}
+
+// retire is the op of the entry Collect adds under the id of a moved line's source; it
+// never leaves Each.
+const retire = "retire"
+
+// Retired reports whether a later move took the line's object or file away (Collect):
+// it is not to be found, but what it covers (its Source) still arrived.
+func (l Line) Retired() bool { return l.retired }
+
+// sourceID is the id of the lines of l's source: its object, or the local file.
+func (l Line) sourceID() string {
+	switch {
+	case l.Source == "":
+		return ""
+	case object.IsURL(l.Source):
+		return l.Source
+	}
+	return "file:" + l.Source
 }
 
 // inherit gives l, an unchanged line without a checksum, the checksum of prev, the line

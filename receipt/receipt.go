@@ -56,6 +56,8 @@ type Line struct {
 	Moved    bool      `json:"moved,omitempty"`  // mv: the source was removed once the copy was verified
 	Time     time.Time `json:"time"`             // when it was done, UTC
 	Shard    string    `json:"shard,omitempty"`  // I/N of a sharded run
+
+	retired bool // see Retired
 }
 
 // Writer appends Lines to a receipt, each in one write, as they come. Its methods are safe

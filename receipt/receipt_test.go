@@ -329,3 +329,39 @@ func TestLatestByTime(t *testing.T) {
 		})
 	}
 }
+
+// A move retires its source's line: haul mv a b, then haul mv b c leaves b's line retired
+// (not to be found), unless b was written again after.
+func TestLatestMoveRetiresItsSource(t *testing.T) {
+	b := line(Upload, "b", 1)
+	b.Source = "/d/a"
+	c := line(Copy, "c", 1)
+	c.Source, c.Moved, c.Time = b.URL, true, b.Time.Add(time.Second)
+	down := line(Download, "c", 1)
+	down.Source, down.Path, down.Moved, down.Time = c.URL, "/out/c", true, c.Time.Add(time.Second)
+	again := line(Upload, "b", 2)
+	again.Source, again.Time = "/d/a", c.Time.Add(time.Minute)
+	byKey := func(ls []Line) map[string]Line {
+		m := map[string]Line{}
+		for _, l := range ls {
+			m[l.Key+":"+l.Path] = l
+		}
+		return m
+	}
+
+	got := byKey(latest(t, b, c))
+	if len(got) != 2 || !got["b:"].Retired() || got["b:"].Source != "/d/a" || got["c:"].Retired() {
+		t.Fatalf("mv b c: %+v; want b's line retired, c's not", got)
+	}
+	got = byKey(latest(t, c, down, b)) // in any order: by time
+	if len(got) != 3 || !got["b:"].Retired() || !got["c:"].Retired() || got["c:/out/c"].Retired() {
+		t.Fatalf("mv b c, mv c /out/c: %+v; want b's and c's lines retired", got)
+	}
+	got = byKey(latest(t, b, c, again))
+	if len(got) != 2 || got["b:"].Retired() || got["b:"].Size != 2 {
+		t.Fatalf("b written again after the move: %+v; want its new line, not retired", got)
+	}
+	if got := latest(t, c); len(got) != 1 || got[0].Key != "c" {
+		t.Fatalf("a move whose source has no line: %+v; want only its own line", got)
+	}
+}

@@ -33,7 +33,8 @@ func (a *app) verifyCommand() *cobra.Command {
 --receipt FILE) record, against what the store and the disk hold now. Give the receipts of
 every shard of a job (--shard I/N) together to check the whole job. When receipts hold
 several lines of one object (a sync run again), the one done last (its time) stands,
-whatever order the receipts are given in.
+whatever order the receipts are given in. A line of mv retires the line of its source
+(mv a b, then mv b c: b is not missing), which still covers its own source for --against.
 
   haul verify job.receipt                              every object still as recorded
   haul verify job.shard-*-of-8.receipt --against ./data
@@ -186,6 +187,9 @@ func (v *verifier) checkAll(ctx context.Context, latest *receipt.Latest, n int, 
 			if serr = source(l.Source); serr != nil {
 				return false
 			}
+		}
+		if l.Retired() {
+			return true // moved away since by a later line's move: not to be found
 		}
 		g.Go(func() error {
 			found, err := v.find(gctx, l)
