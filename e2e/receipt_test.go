@@ -422,3 +422,21 @@ func TestReceiptMoveChain(t *testing.T) {
 		wantVerify(t, srv, 1, []string{"missing: " + u + "c"}, rcpt)
 	})
 }
+
+// A receipt that is a pipe (/dev/stdout of a run whose output is read by another
+// program) is written to as it is: no seek, no cut.
+func TestReceiptDevStdout(t *testing.T) {
+	srv := s3test.Shared(t, s3test.Kinds()[0])
+	bucket := srv.NewBucket(t)
+	file := filepath.Join(t.TempDir(), "f")
+	randomFile(t, file, 10)
+	dst := "s3://" + bucket + "/f"
+	r := must(t, srv, "cp", file, dst, "--receipt", "/dev/stdout", "--quiet")
+	rc := filepath.Join(t.TempDir(), "r")
+	if err := os.WriteFile(rc, []byte(r.stdout), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if ls := receiptLines(t, rc); len(ls) != 1 || ls[0].URL != dst {
+		t.Fatalf("stdout: %q", r.stdout)
+	}
+}
