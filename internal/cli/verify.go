@@ -143,9 +143,10 @@ func (a *app) verify(ctx context.Context, f *verifyFlags, files []string) error 
 }
 
 // readReceipts reads every receipt, keeping the last line of each object and file: the
-// line done last stands (receipt.Collect). remote says whether a line names an object to look at (rather than only local
-// files). A receipt that cannot be read, or holds a line that is not a receipt line, is a
-// usage error; a last line a crash cut short is passed over with a warning.
+// line done last stands (receipt.Collect). remote says whether a line names an object to
+// look at (rather than only local files). A receipt that cannot be read, or holds a line
+// that is not a receipt line, is a usage error; a last line a crash cut short is passed
+// over with a warning.
 func (a *app) readReceipts(files []string) (latest *receipt.Latest, remote bool, err error) {
 	latest, err = receipt.Collect(func(add func(receipt.Line) error) error {
 		for _, name := range files {
