@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -300,4 +301,142 @@ func TestReceiptCopyAgainstPrefix(t *testing.T) {
 		must(t, srv, "cp", filepath.Join(dir, "a.txt"), src+"new.txt")
 		wantVerify(t, srv, 1, []string{"not covered: " + src + "new.txt"}, rcpt, "--against", src)
 	})
+}
+
+// verify --deep says which lines it could not compare with the bytes (a foreign multipart
+// object downloaded: an ETag that is no MD5, no checksum), rather than counting them as
+// checked; a sync's unchanged line of a multipart upload carries haul's checksum, so that
+// --deep reads it back.
+func TestReceiptDeepNoChecksum(t *testing.T) {
+	forEachServer(t, func(t *testing.T, srv *s3test.Server) {
+		bucket := srv.NewBucket(t)
+		uploadPartsWithSDK(t, srv, bucket, "f/foreign.bin", "", randomParts(2, 5<<20, 1000))
+		down := filepath.Join(t.TempDir(), "down.receipt")
+		must(t, srv, "cp", "s3://"+bucket+"/f/foreign.bin", filepath.Join(t.TempDir(), "foreign.bin"), "--receipt", down)
+		switch ls := receiptLines(t, down); {
+		case len(ls) != 1 || !strings.Contains(ls[0].ETag, "-"):
+			t.Fatalf("setup: want one line with a multipart ETag: %+v", ls)
+		case ls[0].Checksum != "":
+			// versitygw gives every object a whole-object checksum (CRC64NVME), which the
+			// download checked and the line records: --deep compares with it.
+			t.Logf("%s: the foreign object has a whole-object checksum (%s): --deep reads it", srv.Kind, ls[0].ChecksumAlgorithm)
+			r := wantVerify(t, srv, 0, nil, down, "--deep")
+			if !strings.Contains(r.stderr, "1 object checked") || strings.Contains(r.stderr, "read-checked") {
+				t.Errorf("verify --deep: %s", r.stderr)
+			}
+		default:
+			r := wantVerify(t, srv, 0, nil, down, "--deep")
+			if !strings.Contains(r.stderr, "0 objects checked") || !strings.Contains(r.stderr, "1 not read-checked: no checksum recorded") {
+				t.Errorf("verify --deep of a line with no checksum: %s", r.stderr)
+			}
+		}
+
+		dir := filepath.Join(t.TempDir(), "src")
+		randomFile(t, filepath.Join(dir, "big"), 6<<20)
+		dst := "s3://" + bucket + "/p/"
+		must(t, srv, "sync", dir, dst, "--multipart-threshold", "5MiB")
+		again := filepath.Join(t.TempDir(), "again.receipt")
+		// No state: the rerun finds the file unchanged by haul-mtime, from a HEAD, and reads nothing.
+		must(t, srv, "sync", dir, dst, "--multipart-threshold", "5MiB", "--no-state", "--receipt", again)
+		ls := receiptLines(t, again)
+		if len(ls) != 1 || ls[0].Op != receipt.Unchanged || ls[0].Checksum == "" || !strings.Contains(ls[0].ETag, "-") {
+			t.Fatalf("rerun's receipt: want one unchanged line of a multipart object, with haul's checksum: %+v", ls)
+		}
+		r := wantVerify(t, srv, 0, nil, again, "--deep")
+		if !strings.Contains(r.stderr, "1 object checked") || strings.Contains(r.stderr, "read-checked") {
+			t.Errorf("verify --deep of the rerun: %s", r.stderr)
+		}
+	})
+}
+
+// A sync down that finds a file the same by its checksum gives it the object's time; the
+// receipt records the file as it is then, and verify finds it so.
+func TestReceiptSyncDownSetsTime(t *testing.T) {
+	forEachServer(t, func(t *testing.T, srv *s3test.Server) {
+		bucket := srv.NewBucket(t)
+		dir := filepath.Join(t.TempDir(), "src")
+		makeFiles(t, dir, 100, "a.txt")
+		src := "s3://" + bucket + "/p/"
+		must(t, srv, "cp", "-r", dir, src)
+		out := filepath.Join(t.TempDir(), "out")
+		must(t, srv, "cp", "-r", src, out)
+		a := filepath.Join(out, "a.txt")
+		old := time.Now().Add(-48 * time.Hour).Truncate(time.Second)
+		if err := os.Chtimes(a, old, old); err != nil {
+			t.Fatal(err)
+		}
+		rcpt := filepath.Join(t.TempDir(), "down.receipt")
+		must(t, srv, "sync", src, out, "--receipt", rcpt)
+		ls := receiptLines(t, rcpt)
+		fi, err := os.Stat(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ls) != 1 || ls[0].Op != receipt.Unchanged || ls[0].Path != a || !ls[0].Mtime.Equal(fi.ModTime()) || fi.ModTime().Equal(old) {
+			t.Fatalf("receipt %+v; the file's mtime is %s (was %s)", ls, fi.ModTime(), old)
+		}
+		wantVerify(t, srv, 0, nil, rcpt)
+	})
+}
+
+// --against s3://bucket/prefix is the prefix as cp -r takes it: with or without its slash,
+// it holds p/... and not the sibling p2/....
+func TestReceiptAgainstPrefixNoSlash(t *testing.T) {
+	forEachServer(t, func(t *testing.T, srv *s3test.Server) {
+		bucket := srv.NewBucket(t)
+		dir := filepath.Join(t.TempDir(), "src")
+		makeFiles(t, dir, 100, "a.txt")
+		base := "s3://" + bucket + "/p"
+		rcpt := filepath.Join(t.TempDir(), "up.receipt")
+		must(t, srv, "cp", "-r", dir, base, "--receipt", rcpt)
+		must(t, srv, "cp", filepath.Join(dir, "a.txt"), base+"2/x.txt")
+		copied := filepath.Join(t.TempDir(), "copy.receipt")
+		must(t, srv, "cp", "-r", base, "s3://"+bucket+"/q/", "--receipt", copied)
+		wantVerify(t, srv, 0, nil, copied, "--against", base)
+		wantVerify(t, srv, 0, nil, copied, "--against", base+"/")
+		must(t, srv, "cp", filepath.Join(dir, "a.txt"), base+"/new.txt")
+		wantVerify(t, srv, 1, []string{"not covered: " + base + "/new.txt"}, copied, "--against", base)
+	})
+}
+
+// haul mv a b, then haul mv b c, into one receipt: b is gone as it should be, not missing;
+// the file the first upload came from is still covered.
+func TestReceiptMoveChain(t *testing.T) {
+	forEachServer(t, func(t *testing.T, srv *s3test.Server) {
+		bucket := srv.NewBucket(t)
+		dir := filepath.Join(t.TempDir(), "src")
+		makeFiles(t, dir, 100, "a.txt")
+		u := "s3://" + bucket + "/"
+		rcpt := filepath.Join(t.TempDir(), "mv.receipt")
+		must(t, srv, "cp", filepath.Join(dir, "a.txt"), u+"a", "--receipt", rcpt)
+		must(t, srv, "mv", u+"a", u+"b", "--receipt", rcpt)
+		must(t, srv, "mv", u+"b", u+"c", "--receipt", rcpt)
+		if ls := receiptLines(t, rcpt); len(ls) != 3 || !ls[2].Moved || ls[2].Source != u+"b" {
+			t.Fatalf("receipt: %+v", ls)
+		}
+		r := wantVerify(t, srv, 0, nil, rcpt, "--against", dir)
+		if !strings.Contains(r.stderr, "1 object checked") {
+			t.Errorf("summary: %s", r.stderr)
+		}
+		must(t, srv, "rm", u+"c")
+		wantVerify(t, srv, 1, []string{"missing: " + u + "c"}, rcpt)
+	})
+}
+
+// A receipt that is a pipe (/dev/stdout of a run whose output is read by another
+// program) is written to as it is: no seek, no cut.
+func TestReceiptDevStdout(t *testing.T) {
+	srv := s3test.Shared(t, s3test.Kinds()[0])
+	bucket := srv.NewBucket(t)
+	file := filepath.Join(t.TempDir(), "f")
+	randomFile(t, file, 10)
+	dst := "s3://" + bucket + "/f"
+	r := must(t, srv, "cp", file, dst, "--receipt", "/dev/stdout", "--quiet")
+	rc := filepath.Join(t.TempDir(), "r")
+	if err := os.WriteFile(rc, []byte(r.stdout), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if ls := receiptLines(t, rc); len(ls) != 1 || ls[0].URL != dst {
+		t.Fatalf("stdout: %q", r.stdout)
+	}
 }

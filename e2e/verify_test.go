@@ -252,3 +252,43 @@ func TestVerifyForeignMultipart(t *testing.T) {
 		})
 	})
 }
+
+// A store that denies access stops verify at the first object, with the advice every
+// command gives for it and its exit code (2: nothing could be checked), not a failure per
+// object; so does a listing for --against that is denied.
+func TestVerifyAccessDenied(t *testing.T) {
+	forEachServer(t, func(t *testing.T, srv *s3test.Server) {
+		bucket := srv.NewBucket(t)
+		dir := filepath.Join(t.TempDir(), "src")
+		makeFiles(t, dir, 100, "a.txt", "b.txt", "c.txt", "d.txt")
+		rcpt := filepath.Join(t.TempDir(), "up.receipt")
+		dst := "s3://" + bucket + "/p/"
+		must(t, srv, "cp", "-r", dir, dst, "--receipt", rcpt)
+		for _, c := range []struct {
+			name string
+			deny func(*http.Request) bool
+			args []string
+		}{
+			{"HEAD", func(r *http.Request) bool { return r.Method == http.MethodHead }, nil},
+			{"listing", func(r *http.Request) bool { return r.Method == http.MethodGet && r.URL.Query().Has("list-type") }, []string{"--against", dst}},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				view := failing(t, srv, func(r *http.Request) (int, string) {
+					if c.deny(r) {
+						return http.StatusForbidden, "AccessDenied"
+					}
+					return 0, ""
+				})
+				r := haul(t, view, nil, append([]string{"verify", rcpt, "--concurrency", "1"}, c.args...)...)
+				want := 2
+				if c.args != nil {
+					want = 1 // the objects were checked; the listing was not
+				}
+				if r.code != want || !strings.Contains(r.stderr, "access denied to bucket") || strings.Count(r.stderr, "AccessDenied")+strings.Count(r.stderr, "403") > 1 ||
+					strings.Contains(r.stderr, "failed:") {
+					t.Fatalf("verify through a proxy that denies the %s: exit %d, want %d, and one explained denial\nstdout: %s\nstderr: %s", c.name, r.code, want, r.stdout, r.stderr)
+				}
+			})
+		}
+	})
+}

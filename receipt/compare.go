@@ -40,6 +40,11 @@ type Content struct {
 	etag      bool
 }
 
+// ETag reports whether Want is the line's ETag taken for an MD5 (the line records no
+// checksum): a match proves the bytes, a mismatch proves nothing unless the ETag is known
+// to be the MD5 (under SSE-KMS or SSE-C it is not).
+func (c Content) ETag() bool { return c.etag }
+
 // New returns a hash of the content's algorithm.
 func (c Content) New() hash.Hash {
 	h, _ := object.NewHash(c.Algorithm)

@@ -6,6 +6,7 @@
 package receipt
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -55,6 +56,8 @@ type Line struct {
 	Moved    bool      `json:"moved,omitempty"`  // mv: the source was removed once the copy was verified
 	Time     time.Time `json:"time"`             // when it was done, UTC
 	Shard    string    `json:"shard,omitempty"`  // I/N of a sharded run
+
+	retired bool // see Retired
 }
 
 // Writer appends Lines to a receipt, each in one write, as they come. Its methods are safe
@@ -73,16 +76,19 @@ func NewWriter(w io.Writer) *Writer { return &Writer{w: w} }
 
 // Create opens the receipt file at path for appending, creating it if need be: a rerun
 // (a sync again, a resumed copy) adds to what the earlier runs wrote, and a later line of
-// an object stands over an earlier one (Index). A partial last line that a crashed run
-// left is cut off first, so that the lines appended stay lines; cut is its length.
+// an object stands over an earlier one (Index). Every write appends (O_APPEND), one line
+// in one write, so that runs writing one receipt at once do not write over each other's
+// lines. A regular file's tail is made whole first (repairTail): a partial last line that
+// a crashed run left is cut off, so that the lines appended stay lines, and cut is its
+// length. Anything else (a named pipe, /dev/stdout) is written to as it is.
 func Create(path string) (w *Writer, cut int64, err error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, 0, fmt.Errorf("receipt: %w", err)
 	}
-	cut, err = cutTorn(f)
-	if err == nil {
-		_, err = f.Seek(0, io.SeekEnd)
+	fi, err := f.Stat()
+	if err == nil && fi.Mode().IsRegular() {
+		cut, err = repairTail(path)
 	}
 	if err != nil {
 		_ = f.Close()
@@ -91,13 +97,51 @@ func Create(path string) (w *Writer, cut int64, err error) {
 	return &Writer{w: f, c: f}, cut, nil
 }
 
-// cutTorn truncates f after its last newline, and returns how many bytes that took off.
-func cutTorn(f *os.File) (int64, error) {
+// maxLine is the longest tail repairTail reads to see whether it is a whole line: far
+// past any line (a key is at most 1 KiB, a path some 4 KiB).
+const maxLine = 1 << 20
+
+// repairTail makes the regular file at path end in a newline, or be empty. What follows
+// its last newline is kept, with a newline added, when it is a whole receipt line (a file
+// whose last line lost only its newline); else it is what a crash cut short, and is cut
+// off: cut is its length.
+func repairTail(path string) (cut int64, err error) {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return 0, err
+	}
+	defer func() {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}()
 	fi, err := f.Stat()
 	if err != nil || fi.Size() == 0 {
 		return 0, err
 	}
 	end := fi.Size()
+	keep, err := afterLastNewline(f, end)
+	if err != nil || keep == end {
+		return 0, err
+	}
+	if end-keep <= maxLine {
+		tail := make([]byte, end-keep)
+		if _, err := f.ReadAt(tail, keep); err != nil {
+			return 0, err
+		}
+		if b := bytes.TrimSpace(tail); len(b) > 0 {
+			if _, perr := parse(b); perr == nil {
+				_, err := f.WriteAt([]byte{'\n'}, end)
+				return 0, err
+			}
+		}
+	}
+	return end - keep, f.Truncate(keep)
+}
+
+// afterLastNewline returns the offset just past the last newline of the first end bytes
+// of f, or 0 when they hold none.
+func afterLastNewline(f *os.File, end int64) (int64, error) {
 	buf := make([]byte, 64<<10)
 	for off := end; off > 0; {
 		n := min(int64(len(buf)), off)
@@ -105,26 +149,21 @@ func cutTorn(f *os.File) (int64, error) {
 		if _, err := f.ReadAt(buf[:n], off); err != nil {
 			return 0, err
 		}
-		for i := n - 1; i >= 0; i-- {
-			if buf[i] == '\n' {
-				keep := off + i + 1
-				if keep == end {
-					return 0, nil
-				}
-				return end - keep, f.Truncate(keep)
-			}
+		if i := bytes.LastIndexByte(buf[:n], '\n'); i >= 0 {
+			return off + int64(i) + 1, nil
 		}
 	}
-	return end, f.Truncate(0)
+	return 0, nil
 }
 
-// Write appends l as one line.
+// Write appends l as one line, its times in UTC (a file's mtime comes in local time).
 func (w *Writer) Write(l Line) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.err != nil {
 		return w.err
 	}
+	l.SourceMtime, l.Mtime, l.Time = l.SourceMtime.UTC(), l.Mtime.UTC(), l.Time.UTC()
 	b, err := json.Marshal(l)
 	if err != nil {
 		// Every field is a string, a number or a time: this cannot happen.

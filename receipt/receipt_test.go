@@ -250,3 +250,118 @@ func TestCompare(t *testing.T) {
 		})
 	}
 }
+
+// latest collects ls in order and returns the last line of each object.
+func latest(t *testing.T, ls ...Line) []Line {
+	t.Helper()
+	x, err := Collect(func(add func(Line) error) error {
+		for _, l := range ls {
+			if err := add(l); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	var got []Line
+	if err := x.Each(func(l Line) bool { got = append(got, l); return true }); err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// A sync's unchanged line without a checksum takes the one an earlier line of the same
+// object recorded, through a chain of such lines, when size and ETag are the same.
+func TestLatestInheritsTheChecksum(t *testing.T) {
+	up := line(Upload, "k", 5)
+	up.ETag, up.ChecksumAlgorithm, up.Checksum = "abc-2", object.ChecksumCRC32C, "AAAAAA=="
+	same := line(Unchanged, "k", 5)
+	same.ETag = "ABC-2"
+	other := same
+	other.ETag = "def-2"
+	for _, c := range []struct {
+		name  string
+		lines []Line
+		want  string
+	}{
+		{"unchanged after the upload", []Line{up, same}, up.Checksum},
+		{"two unchanged after the upload", []Line{up, same, same}, up.Checksum},
+		{"unchanged alone", []Line{same}, ""},
+		{"another ETag", []Line{up, other}, ""},
+		{"another ETag between", []Line{up, other, same}, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := latest(t, c.lines...)
+			if len(got) != 1 || got[0].Checksum != c.want || got[0].Op != Unchanged {
+				t.Fatalf("latest %+v, want an unchanged line with checksum %q", got, c.want)
+			}
+			if c.want != "" && got[0].ChecksumAlgorithm != up.ChecksumAlgorithm {
+				t.Errorf("algorithm %q", got[0].ChecksumAlgorithm)
+			}
+		})
+	}
+}
+
+// The line done last stands, whatever order the receipts are given in; of lines done at
+// the same time, the last given.
+func TestLatestByTime(t *testing.T) {
+	early, late := line(Upload, "k", 1), line(Upload, "k", 2)
+	late.Time = early.Time.Add(time.Second)
+	same := line(Upload, "k", 3)
+	same.Time = late.Time
+	for _, c := range []struct {
+		name  string
+		lines []Line
+		want  int64
+	}{
+		{"in order", []Line{early, late}, 2},
+		{"later file first", []Line{late, early}, 2},
+		{"same time: the last given", []Line{early, late, same}, 3},
+		{"same time, other order", []Line{same, late, early}, 2},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := latest(t, c.lines...); len(got) != 1 || got[0].Size != c.want {
+				t.Fatalf("latest %+v, want the line of size %d", got, c.want)
+			}
+		})
+	}
+}
+
+// A move retires its source's line: haul mv a b, then haul mv b c leaves b's line retired
+// (not to be found), unless b was written again after.
+func TestLatestMoveRetiresItsSource(t *testing.T) {
+	b := line(Upload, "b", 1)
+	b.Source = "/d/a"
+	c := line(Copy, "c", 1)
+	c.Source, c.Moved, c.Time = b.URL, true, b.Time.Add(time.Second)
+	down := line(Download, "c", 1)
+	down.Source, down.Path, down.Moved, down.Time = c.URL, "/out/c", true, c.Time.Add(time.Second)
+	again := line(Upload, "b", 2)
+	again.Source, again.Time = "/d/a", c.Time.Add(time.Minute)
+	byKey := func(ls []Line) map[string]Line {
+		m := map[string]Line{}
+		for _, l := range ls {
+			m[l.Key+":"+l.Path] = l
+		}
+		return m
+	}
+
+	got := byKey(latest(t, b, c))
+	if len(got) != 2 || !got["b:"].Retired() || got["b:"].Source != "/d/a" || got["c:"].Retired() {
+		t.Fatalf("mv b c: %+v; want b's line retired, c's not", got)
+	}
+	got = byKey(latest(t, c, down, b)) // in any order: by time
+	if len(got) != 3 || !got["b:"].Retired() || !got["c:"].Retired() || got["c:/out/c"].Retired() {
+		t.Fatalf("mv b c, mv c /out/c: %+v; want b's and c's lines retired", got)
+	}
+	got = byKey(latest(t, b, c, again))
+	if len(got) != 2 || got["b:"].Retired() || got["b:"].Size != 2 {
+		t.Fatalf("b written again after the move: %+v; want its new line, not retired", got)
+	}
+	if got := latest(t, c); len(got) != 1 || got[0].Key != "c" {
+		t.Fatalf("a move whose source has no line: %+v; want only its own line", got)
+	}
+}

@@ -22,6 +22,11 @@ type verdict struct {
 	reason string // why it is sent, or the rule that found it unchanged
 	rec    Record // the state record of an unchanged key
 	record bool   // rec is to be written
+	// known is, for an unchanged key whose rec has no checksum, the whole-object checksum
+	// the comparison saw on the object (haul's own, from a HEAD) without reading the file:
+	// what the receipt records, never the state (which trusts only a checksum of what was
+	// read).
+	known object.Checksum
 }
 
 // The rules that find a key unchanged, as the plan and the summary name them.
@@ -115,9 +120,11 @@ func (s *Sync) decide(ctx context.Context, key string, local, obj *Entry, rec Re
 		return verdict{}, err
 	}
 	mtime, hasMtime := transfer.StoredMtime(info.Metadata)
-	_, haulSum := transfer.StoredChecksum(info.Metadata)
+	stored, haulSum := transfer.StoredChecksum(info.Metadata)
 	if hasMtime && !s.o.Checksum && mtime.UnixNano() == local.ModTime.UnixNano() {
-		return same(ByMtime, object.Checksum{}), nil // (the object's checksum is not the file's: nothing read it)
+		v := same(ByMtime, object.Checksum{}) // (the object's checksum is not the file's: nothing read it)
+		v.known = stored
+		return v, nil
 	}
 	// Rules 4 and 5: a checksum both sides can be compared by.
 	want, etag := comparable(info)
@@ -252,7 +259,8 @@ func (c ctxReader) Read(p []byte) (int, error) {
 }
 
 // setTime gives an unchanged downloaded file the object's time (not in a dry run), and
-// updates rec to the file as it then is.
+// updates rec and local to the file as it then is (what Options.Unchanged, and so the
+// receipt, tells of it).
 func (s *Sync) setTime(local *Entry, t time.Time, rec *Record) error {
 	if s.o.DryRun || t.IsZero() || t.Equal(local.ModTime) {
 		return nil
@@ -265,5 +273,6 @@ func (s *Sync) setTime(local *Entry, t time.Time, rec *Record) error {
 		return err
 	}
 	rec.Mtime, rec.Change, rec.Inode, rec.Seen = f.ModTime.UnixNano(), f.Change, f.Inode, time.Now().UnixNano()
+	local.ModTime, local.Change, local.Inode = f.ModTime, f.Change, f.Inode
 	return nil
 }

@@ -71,7 +71,7 @@ func (s *Sync) decideObjects(ctx context.Context, key string, src, dst *Entry) (
 	}
 	if a, b, ok := sharedChecksum(from, to); ok {
 		if a.Value == b.Value {
-			return verdict{reason: BySum}, nil
+			return verdict{reason: BySum, known: b}, nil
 		}
 		return verdict{send: true, reason: strings.ToLower(a.Algorithm) + " differs"}, nil
 	}
@@ -80,11 +80,12 @@ func (s *Sync) decideObjects(ctx context.Context, key string, src, dst *Entry) (
 	}
 	fm, fok := transfer.StoredMtime(from.Metadata)
 	tm, tok := transfer.StoredMtime(to.Metadata)
+	known, _ := transfer.StoredChecksum(to.Metadata) // the destination's own, for the receipt
 	switch {
 	case fok && tok && fm.Equal(tm):
-		return verdict{reason: ByMtime}, nil
+		return verdict{reason: ByMtime, known: known}, nil
 	case !dst.ModTime.Before(src.ModTime):
-		return verdict{reason: ByAssumed}, nil
+		return verdict{reason: ByAssumed, known: known}, nil
 	}
 	return verdict{send: true, reason: "changed: source modified " + src.ModTime.UTC().Format(time.RFC3339Nano) +
 		", destination " + dst.ModTime.UTC().Format(time.RFC3339Nano)}, nil

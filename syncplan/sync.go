@@ -134,8 +134,8 @@ type Same struct {
 	// Other is the other side: the local file (Up, Down; Path, Size, ModTime) or the
 	// source object (Copy).
 	Other Entry
-	// Sum is the content's checksum when the comparison knew it (from the state, or read);
-	// zero otherwise.
+	// Sum is the content's checksum when the comparison knew it (from the state, read, or
+	// the object's own haul checksum that a HEAD gave); zero otherwise.
 	Sum object.Checksum
 }
 
@@ -581,7 +581,11 @@ func (s *Sync) same(item func() transfer.Item, obj, other *Entry, v verdict) {
 	}
 	it := item()
 	it.Reason = v.reason
-	s.o.Unchanged(Same{Item: it, Object: *obj, Other: *other, Sum: v.rec.Sum})
+	sum := v.rec.Sum
+	if sum.Algorithm == "" {
+		sum = v.known
+	}
+	s.o.Unchanged(Same{Item: it, Object: *obj, Other: *other, Sum: sum})
 }
 
 // Close writes the state file (commit) or leaves the old one (!commit), and removes the

@@ -89,6 +89,9 @@ type event struct {
 	Protected   *int `json:"protected,omitempty"`    // sync: keys not deleted because their source could not be read
 	Receipts    *int `json:"receipts,omitempty"`     // verify: receipt files read
 	Differences *int `json:"differences,omitempty"`  // verify: objects and files not as their receipts say
+	// NotReadChecked counts, in verify --deep's summary, the objects and files found as their
+	// receipts say whose bytes were not compared: the receipt records no checksum of them.
+	NotReadChecked *int `json:"not_read_checked,omitempty"`
 
 	// Calls counts the S3 requests a command sent, by operation (sync).
 	Calls map[string]int `json:"calls,omitempty"`

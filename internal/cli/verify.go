@@ -32,7 +32,9 @@ func (a *app) verifyCommand() *cobra.Command {
 		Long: `Check each object and file that one or more receipts (written by cp, mv and sync with
 --receipt FILE) record, against what the store and the disk hold now. Give the receipts of
 every shard of a job (--shard I/N) together to check the whole job. When receipts hold
-several lines of one object (a sync run again), the last stands.
+several lines of one object (a sync run again), the one done last (its time) stands,
+whatever order the receipts are given in. A line of mv retires the line of its source
+(mv a b, then mv b c: b is not missing), which still covers its own source for --against.
 
   haul verify job.receipt                              every object still as recorded
   haul verify job.shard-*-of-8.receipt --against ./data
@@ -52,7 +54,10 @@ where the bucket keeps the version the job wrote):
 
 --deep also reads the bytes: each object is downloaded (and checked as cp checks a
 download) and each local file read, and their checksum must be the recorded one (or, with
-none recorded, the MD5 ETag of a single-part object).
+none recorded, the MD5 ETag of a single-part object). A line with neither (a multipart
+ETag and no checksum) is not counted as checked: the summary says how many were "not
+read-checked: no checksum recorded". A sync's unchanged line with no checksum takes the
+one an earlier line of the same object recorded with the same size and ETag.
 
 --against DIR lists every file under DIR (walked as cp -r walks it: links followed, named
 pipes, sockets and devices skipped) that is not the source of a line; --against
@@ -63,7 +68,9 @@ Each difference is one line on stdout ("missing: URL", "changed: URL: size 10 !=
 12", "not deleted: URL", "not covered: PATH"), then a summary on stderr. Exit codes: 0
 everything matches; 1 a difference, or an object or file that could not be checked; 2
 usage (a receipt that cannot be read, or a line in one that is not a receipt line: a last
-line cut short by a crash is passed over with a warning).`,
+line cut short by a crash is passed over with a warning). A failure every object would
+meet (refused credentials, a missing bucket, access denied) stops the check at once and is
+explained as cp explains it: exit 2 when nothing was checked yet, else 1.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.verify(cmd.Context(), &f, args)
@@ -86,6 +93,10 @@ type verifier struct {
 	mu                   sync.Mutex
 	checked, diffs, fail int
 	bytes                int64
+	// unread counts, with deep, the lines found as recorded whose bytes could not be
+	// compared with the receipt: it records no checksum of them (a multipart ETag, and no
+	// checksum). They are not among checked.
+	unread int
 }
 
 func (a *app) verify(ctx context.Context, f *verifyFlags, files []string) error {
@@ -98,6 +109,7 @@ func (a *app) verify(ctx context.Context, f *verifyFlags, files []string) error 
 		if against, err = object.ParseURL(f.against); err != nil {
 			return &usageError{err}
 		}
+		against.Key = asPrefix(against.Key) // as cp -r takes it: p is p/, and p2/ is not under it
 	} else if f.against != "" {
 		if fi, err := os.Stat(f.against); err != nil || !fi.IsDir() {
 			return usagef("--against %s: give a directory or an s3://bucket/prefix", f.against)
@@ -130,11 +142,11 @@ func (a *app) verify(ctx context.Context, f *verifyFlags, files []string) error 
 	return v.finish(len(files), err)
 }
 
-// readReceipts reads every receipt, keeping the last line of each object and file: a
-// later line of an object, in a later file or further down one, stands over an earlier
-// one. remote says whether a line names an object to look at (rather than only local
-// files). A receipt that cannot be read, or holds a line that is not a receipt line, is a
-// usage error; a last line a crash cut short is passed over with a warning.
+// readReceipts reads every receipt, keeping the last line of each object and file: the
+// line done last stands (receipt.Collect). remote says whether a line names an object to
+// look at (rather than only local files). A receipt that cannot be read, or holds a line
+// that is not a receipt line, is a usage error; a last line a crash cut short is passed
+// over with a warning.
 func (a *app) readReceipts(files []string) (latest *receipt.Latest, remote bool, err error) {
 	latest, err = receipt.Collect(func(add func(receipt.Line) error) error {
 		for _, name := range files {
@@ -177,18 +189,26 @@ func (v *verifier) checkAll(ctx context.Context, latest *receipt.Latest, n int, 
 				return false
 			}
 		}
+		if l.Retired() {
+			return true // moved away since by a later line's move: not to be found
+		}
 		g.Go(func() error {
 			found, err := v.find(gctx, l)
 			if err != nil {
 				return v.failed(l, err)
 			}
+			d := l.Compare(found)
 			v.mu.Lock()
-			v.checked++
-			if l.Op != receipt.Delete {
-				v.bytes += l.Size // what is there, not what was deleted
+			if v.deep && d == nil && l.Op != receipt.Delete && found.Read == "" {
+				v.unread++ // as recorded, but nothing to compare its bytes with
+			} else {
+				v.checked++
+				if l.Op != receipt.Delete {
+					v.bytes += l.Size // what is there, not what was deleted
+				}
 			}
 			v.mu.Unlock()
-			if d := l.Compare(found); d != nil {
+			if d != nil {
 				v.difference(*d, name(l), l.Op)
 			}
 			return nil
@@ -213,10 +233,10 @@ func name(l receipt.Line) string {
 }
 
 // failed prints a line that could not be checked and counts it; an error that every other
-// line would meet too (a cancel, refused credentials) is returned to end the run.
+// line would meet too (a cancel, refused credentials, a missing bucket, access denied) is
+// returned to end the run.
 func (v *verifier) failed(l receipt.Line, err error) error {
-	var se interface{ StopsRun() bool }
-	if errors.Is(err, context.Canceled) || errors.As(err, &se) && se.StopsRun() {
+	if errors.Is(err, context.Canceled) || stopsVerify(err) {
 		return err
 	}
 	v.mu.Lock()
@@ -238,14 +258,34 @@ func (v *verifier) difference(d receipt.Difference, what, op string) {
 	v.out.listed(event{Event: strings.ReplaceAll(d.Kind, " ", "_"), Op: op, Dst: what, Message: d.Detail}, text)
 }
 
+// stopsVerify reports whether err, met checking one line, is what checking every other
+// line would meet too: the store says so (refused credentials, a missing bucket, an
+// unreachable endpoint), or it denied access. Verify asks the same of every object (a
+// HEAD, a read), so one denial stops it rather than failing each object in turn.
+func stopsVerify(err error) bool {
+	var se interface{ StopsRun() bool }
+	var d interface{ Denied() bool }
+	return errors.As(err, &se) && se.StopsRun() || errors.As(err, &d) && d.Denied()
+}
+
 // finish prints the summary and returns what decides the exit code: 1 when anything
-// differed or could not be checked.
+// differed or could not be checked; for an error that stopped the run (stopsVerify), a
+// stopError, which is explained as every command explains it (2 when nothing was checked).
 func (v *verifier) finish(receipts int, err error) error {
+	if err != nil && !errors.Is(err, context.Canceled) && stopsVerify(err) {
+		err = &stopError{err: err, done: v.checked + v.unread}
+	}
 	ev := event{Objects: &v.checked, Bytes: new(v.bytes), Receipts: &receipts, Differences: &v.diffs, Failed: &v.fail}
 	text := fmt.Sprintf("%s checked (%s) from %s: %s", plural(v.checked, "object", "objects"), bytesize.Format(v.bytes),
 		plural(receipts, "receipt", "receipts"), plural(v.diffs, "difference", "differences"))
 	if v.fail > 0 {
 		text += fmt.Sprintf(", %d could not be checked", v.fail)
+	}
+	if v.deep {
+		ev.NotReadChecked = &v.unread
+	}
+	if v.unread > 0 {
+		text += fmt.Sprintf(", %d not read-checked: no checksum recorded (found with the recorded size and ETag; an ETag of parts, or under SSE-KMS or SSE-C, is no checksum of the bytes)", v.unread)
 	}
 	if err != nil {
 		v.out.summary(ev, text, err)

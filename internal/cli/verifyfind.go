@@ -60,7 +60,12 @@ func (v *verifier) readObject(ctx context.Context, l receipt.Line, ref object.Re
 	if ok {
 		w = h
 	}
-	_, err := v.e.DownloadStream(ctx, ref, w)
+	var verified string
+	_, err := v.e.DownloadStream(ctx, ref, w, transfer.WithObserver(transfer.ObserverFunc(func(ev transfer.Event) {
+		if ev.Kind == transfer.Done {
+			verified = ev.Verified
+		}
+	})))
 	var ve *transfer.VerifyError
 	var nf interface{ NotFound() bool }
 	switch {
@@ -73,9 +78,20 @@ func (v *verifier) readObject(ctx context.Context, l receipt.Line, ref object.Re
 		return f, err
 	}
 	if ok {
-		f.Read = c.Sum(h)
+		f.Read = etagUnproven(c, c.Sum(h), verified == "md5")
 	}
 	return f, nil
+}
+
+// etagUnproven returns read, the sum of the bytes read, or "" (not read-checked) when the
+// content is the line's ETag taken for an MD5, read differs from it, and the ETag is not
+// known to be the MD5 (md5: the download checked it so): under SSE-KMS or SSE-C an ETag
+// of 32 hex digits is no MD5, and a mismatch says nothing of the bytes.
+func etagUnproven(c receipt.Content, read string, md5 bool) string {
+	if c.ETag() && read != c.Want && !md5 {
+		return ""
+	}
+	return read
 }
 
 // findFile stats the local file of l and with --deep sums its bytes with the line's
@@ -104,7 +120,7 @@ func (v *verifier) findFile(ctx context.Context, l receipt.Line) (receipt.Found,
 	if _, err := io.Copy(h, contextReader{ctx, file}); err != nil {
 		return f, fmt.Errorf("reading %s: %w", l.Path, err)
 	}
-	f.Read = c.Sum(h)
+	f.Read = etagUnproven(c, c.Sum(h), l.Verified == "md5")
 	return f, nil
 }
 
