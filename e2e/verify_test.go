@@ -285,7 +285,7 @@ func TestVerifyAccessDenied(t *testing.T) {
 					want = 1 // the objects were checked; the listing was not
 				}
 				if r.code != want || !strings.Contains(r.stderr, "access denied to bucket") || strings.Count(r.stderr, "AccessDenied")+strings.Count(r.stderr, "403") > 1 ||
-					strings.Contains(r.stderr, "failed:") {
+					strings.Contains(r.stderr, "failed:") || strings.Contains(r.stderr, "Forbidden") {
 					t.Fatalf("verify through a proxy that denies the %s: exit %d, want %d, and one explained denial\nstdout: %s\nstderr: %s", c.name, r.code, want, r.stdout, r.stderr)
 				}
 			})

@@ -180,7 +180,8 @@ func wrap(err error, op, bucket, key, uploadID string, part int32) error {
 	if op == "HeadBucket" && e.Status == 404 && (e.Code == "" || e.Code == "NotFound") {
 		e.Code = "NoSuchBucket"
 	}
-	if e.Code == "" && e.Status == 403 && (op == "HeadObject" || op == "HeadBucket") {
+	if (e.Code == "" || e.Code == "Forbidden") && e.Status == 403 && (op == "HeadObject" || op == "HeadBucket") {
+		// the SDK names a HEAD's bodiless 403 after its status text: "Forbidden: Forbidden"
 		e.Code = "AccessDenied"
 	}
 	e.throttled = throttles.IsErrorThrottle(err) == aws.TrueTernary || e.Status == 429 || e.Status == 503
