@@ -156,7 +156,7 @@ func (t *task) sendFound(ctx context.Context, f *os.File, fi os.FileInfo, dst ob
 		if !notFound(err) {
 			return false, err
 		}
-		if t.completedBefore(ctx, dst, fi) {
+		if t.completedMeanwhile(ctx, dst, func(info object.Info) bool { return holdsFile(info, fi) }) {
 			t.notice(fmt.Sprintf("shared upload %s was completed by the other shards while this one was at it (the object has the file's size and time): nothing more to send", id))
 			return true, nil
 		}

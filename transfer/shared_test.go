@@ -331,8 +331,9 @@ func TestSplitLargeWaitIsBounded(t *testing.T) {
 
 // TestSplitLargeUploadCompletedWhileFound: a run finds the shared upload, and before it
 // lists the parts the other shards complete it (its own parts were there already, sent by
-// an earlier run of its shard). The upload is gone: the run finds the object with the
-// file's size and time and is done, without failing and without waiting.
+// an earlier run of its shard). The upload is gone, and the object not there at the first
+// look (the completion is still at work): the run finds it at the next, with the file's
+// size and time, and is done, without failing.
 func TestSplitLargeUploadCompletedWhileFound(t *testing.T) {
 	fs := newFake()
 	dir := t.TempDir()
@@ -358,11 +359,15 @@ func TestSplitLargeUploadCompletedWhileFound(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var done atomic.Bool
+	var done, miss atomic.Bool
 	fs.hook = func(c fakeCall, _ int) error {
+		if c.Op == "HeadObject" && miss.Swap(false) {
+			return &fakeNotFound{} // the completion is still at work: no object yet
+		}
 		if c.Op != "ListParts" || done.Swap(true) {
 			return nil
 		}
+		defer miss.Store(true)
 		func() { // the other shards complete it first
 			if _, err := New(fs, Options{PartSize: 5 * mib}).CompleteShared(context.Background(), path, ref, id); err != nil {
 				t.Errorf("complete: %v", err)
