@@ -139,11 +139,24 @@ func TestSyncShardPartsOver(t *testing.T) {
 		}
 		t.Logf("%s: first run of %d shards done in %s", srv.Kind, n, time.Since(start).Round(time.Millisecond))
 
-		// A second run: every shard finds every file unchanged, big ones too.
-		for i, o := range syncShards(t, srv, state, seq(0, n-1), n, args...) {
+		// A second run: every shard finds every file unchanged, big ones too; the receipts
+		// state each object once (a big file by its own shard).
+		rc = filepath.Join(t.TempDir(), "r.receipt")
+		for i, o := range syncShards(t, srv, state, seq(0, n-1), n, append(args, "--receipt", rc)...) {
 			if o.code != 0 || o.puts() != 0 || o.sum.Calls["UploadPart"] != 0 {
 				t.Fatalf("second run of shard %d/%d: exit %d, %d uploads, %d parts; want none\n%s", i, n, o.code, o.puts(), o.sum.Calls["UploadPart"], o.stderr)
 			}
+		}
+		var lines int
+		for i := range n {
+			b, err := os.ReadFile(filepath.Join(filepath.Dir(rc), fmt.Sprintf("r.shard-%d-of-%d.receipt", i, n)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines += strings.Count(string(b), "\n")
+		}
+		if lines != len(want) {
+			t.Fatalf("the second run's receipts hold %d lines; want one per object, %d", lines, len(want))
 		}
 
 		// A third, with --delete: big1.bin rewritten (same size), d/big2.bin and a.txt gone.
