@@ -27,6 +27,9 @@ type Entry struct {
 	Seen   int64  // when it was walked, Unix ns
 	// Err is set on a source entry that cannot be synced (a key no local file could have).
 	Err error
+	// carried is an entry of another shard that a sync splitting big files
+	// (Options.SplitOver) carries into the merge all the same (shard.go).
+	carried bool
 }
 
 // Stream yields one side's entries in strictly increasing byte order of Key (Go string

@@ -21,6 +21,27 @@ package syncplan
 // --max-delete and --max-delete-size limit each shard's deletions: N shards may delete up
 // to N times as much in all.
 
+// A sharded sync that splits big files (Options.SplitOver, --shard-parts-over) decides
+// every file larger than SplitOver in every shard, so that all of them send their share of
+// its parts when it is new or changed, and none when it is not (transfer.SplitLarge finds
+// or starts the one upload they share). Such a file of another shard is carried into the
+// merge, and so is every destination key of another shard, as the destination's listing
+// does not say which keys hold big files: a carried key is decided only when it pairs with
+// a carried file, and is passed over otherwise, so it is never a deletion candidate here.
+// A big file removed from the source is deleted by its own shard alone, and an object
+// being replaced by a shared upload keeps its key in the listing (the upload is not an
+// object until it completes), so no shard takes it for one the source lacks. Carried keys
+// count as other shards' (OtherSource, OtherDest), and a carried file found unchanged is
+// recorded in this shard's state but told to Options.Unchanged (receipts) by its own
+// shard alone.
+
+// carried reports whether an entry of another shard that the filter keeps, of size, is
+// carried into the merge all the same (see above).
+func (s *Sync) carried(rel string, size int64, dest bool) bool {
+	return s.o.SplitOver > 0 && s.o.Dir == Up && s.o.List == nil && s.otherShard(rel) &&
+		(s.o.Filter == nil || s.o.Filter.Match(rel)) && (dest || size > s.o.SplitOver)
+}
+
 // otherShard reports whether rel belongs to another run's shard.
 func (s *Sync) otherShard(rel string) bool {
 	return s.o.Shard != nil && !s.o.Shard.Match(rel)

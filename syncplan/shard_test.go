@@ -2,6 +2,9 @@ package syncplan
 
 import (
 	"errors"
+	"maps"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -65,5 +68,48 @@ func TestShardGuards(t *testing.T) {
 				t.Fatalf("guard() = %v, want the %s guard of a shard", err, tc.guard)
 			}
 		})
+	}
+}
+
+// With SplitOver, a big file of another shard is decided here too (new, changed or
+// unchanged, as its own shard decides it), while small files stay with their shards; a
+// destination key of another shard is never a deletion candidate, big or not, and an
+// unchanged big file of another shard is told to Options.Unchanged by its own shard alone.
+func TestShardSplitOverDecidesBigFilesEverywhere(t *testing.T) {
+	f := newFixture(t)
+	big := strings.Repeat("x", 64)
+	f.file("a", "small", tOld) // mine, new
+	f.file("b", "small", tOld) // another shard's, new
+	f.file("big1", big, tNew)  // another shard's, changed
+	f.haulObject("big1", big[:40], tOld, base)
+	f.file("big2", big, tOld) // another shard's, unchanged
+	f.haulObject("big2", big, tOld, base)
+	f.file("big3", big, tOld) // another shard's, new
+	f.file("big4", big, tOld) // mine, unchanged
+	f.haulObject("big4", big, tOld, base)
+	f.haulObject("gone-big-mine", big, tOld, base)
+	f.haulObject("gone-big-other", big, tOld, base)
+	f.haulObject("gone-small-other", "s", tOld, base)
+	mine := shardOf{"a": true, "big4": true, "gone-big-mine": true}
+	var told []string
+	r := f.up(func(o *Options) {
+		o.Shard, o.SplitOver, o.Delete, o.DryRun = mine, 32, true, true
+		o.Unchanged = func(s Same) { told = append(told, s.Item.Object.Key) }
+	})
+	if r.runErr != nil || r.delErr != nil {
+		t.Fatalf("run: %v, deletes: %v", r.runErr, r.delErr)
+	}
+	got := slices.Sorted(maps.Keys(r.items))
+	if want := []string{"a", "big1", "big3"}; !slices.Equal(got, want) {
+		t.Fatalf("items %v; want %v (a of this shard, the big files new or changed)", got, want)
+	}
+	if want := []string{"gone-big-mine"}; !slices.Equal(r.deleted, want) {
+		t.Fatalf("deleted %v; want %v: only this shard's keys", r.deleted, want)
+	}
+	if want := []string{"p/big4"}; !slices.Equal(told, want) {
+		t.Fatalf("told unchanged %v; want %v (big2 is its own shard's to tell)", told, want)
+	}
+	if c := r.counts; c.Source != 2 || c.OtherSource != 4 || c.Dest != 2 {
+		t.Fatalf("counts %+v; want Source 2, OtherSource 4, Dest 2", c)
 	}
 }

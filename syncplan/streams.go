@@ -48,11 +48,15 @@ func (s *Sync) localStream(dest bool) Stream {
 		}
 		walk := localfs.WalkOptions{Prune: prune, NoFollowSymlinks: s.o.NoFollowSymlinks}
 		err := localfs.WalkWith(ctx, s.o.Local, walk, func(f localfs.File) error {
+			carried := false
 			if s.excluded(f.Rel, dest) {
-				return nil
+				if carried = s.carried(f.Rel, f.Size, dest); !carried {
+					return nil
+				}
+			} else {
+				s.count(dest)
 			}
-			s.count(dest)
-			e := Entry{Key: f.Rel, Size: f.Size, ModTime: f.ModTime, Path: f.Path, Change: f.Change, Inode: f.Inode, Seen: time.Now().UnixNano()}
+			e := Entry{Key: f.Rel, Size: f.Size, ModTime: f.ModTime, Path: f.Path, Change: f.Change, Inode: f.Inode, Seen: time.Now().UnixNano(), carried: carried}
 			if !yield(e) {
 				return errStop
 			}
@@ -113,14 +117,18 @@ func (s *Sync) remoteStream(dest bool) Stream {
 			if rel == "" || strings.HasSuffix(rel, "/") && info.Size == 0 {
 				return nil // a directory marker
 			}
+			carried := false
 			if s.excluded(rel, dest) {
-				return nil
+				if carried = s.carried(rel, info.Size, dest); !carried {
+					return nil
+				}
+			} else {
+				s.count(dest)
 			}
-			s.count(dest)
-			e := Entry{Key: rel, Size: info.Size, ModTime: info.LastModified, ETag: info.ETag}
+			e := Entry{Key: rel, Size: info.Size, ModTime: info.LastModified, ETag: info.ETag, carried: carried}
 			if _, err := localfs.SafeJoin(s.o.Local, rel); err != nil && s.o.Dir != Copy {
 				if dest {
-					if strings.HasSuffix(rel, "/") { // a marker with bytes: worth a word
+					if strings.HasSuffix(rel, "/") && !carried { // a marker with bytes: worth a word
 						s.mu.Lock()
 						s.counts.Protected++
 						s.mu.Unlock()

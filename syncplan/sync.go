@@ -54,7 +54,13 @@ type Options struct {
 	// nor deleted here, whatever DeleteExcluded says. The guards count this shard's keys,
 	// except the empty-source guard and the floor of the percentage guard, which look at
 	// the whole source and destination (shard.go).
-	Shard          transfer.Filter
+	Shard transfer.Filter
+	// SplitOver, when above 0 with Shard, uploading (Up), is the size above which a file is
+	// not kept by its shard alone but decided by every shard alike, whose transfers
+	// share its parts (transfer.SplitLarge): such a file, and the object at its key, are
+	// in every shard's plan. A destination key of another shard is never deleted here,
+	// whatever its size (shard.go).
+	SplitOver      int64
 	Delete         bool
 	DeleteExcluded bool
 	Guards         Guards
@@ -396,6 +402,9 @@ func (s *Sync) pair(ctx context.Context, p Pair, o *ordered, slots chan struct{}
 			return nil
 		}
 	}
+	if p.Src == nil && p.Dst != nil && p.Dst.carried {
+		return nil // another shard's key, with no big file of its own here: that shard's
+	}
 	if p.Src == nil || p.Dst == nil {
 		if twin, held := s.twin(p, o); held {
 			return nil
@@ -576,8 +585,8 @@ func (s *Sync) unchanged(v verdict) {
 // same tells Options.Unchanged, if set, of a key found unchanged: item makes the transfer
 // it would have been.
 func (s *Sync) same(item func() transfer.Item, obj, other *Entry, v verdict) {
-	if s.o.Unchanged == nil {
-		return
+	if s.o.Unchanged == nil || obj.carried || other.carried {
+		return // a big file of another shard: that shard tells of it
 	}
 	it := item()
 	it.Reason = v.reason

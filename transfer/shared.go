@@ -112,30 +112,61 @@ func (t *task) uploadShare(ctx context.Context, path string, dst object.Ref, sh 
 		return 0, nil
 	}
 	if found {
-		opts := func() (*object.Options, error) { return t.sharedOptions(ctx, f, fi, lay) }
-		if sh.UploadID, err = t.findShared(ctx, dst, fi, sh, opts); err != nil {
+		switch done, err := t.sendFound(ctx, f, fi, dst, sh, out); {
+		case err != nil:
 			return 0, err
-		}
-		if sh.UploadID == "" {
-			t.notice("the object holds the file already (its size and time): nothing sent")
+		case done:
 			return lay.bytes(first, end), nil
 		}
-		out.UploadID = sh.UploadID
-	}
-	if err := t.sendShare(ctx, f, fi, dst, sh.UploadID, out); err != nil {
+	} else if err := t.sendShare(ctx, f, fi, dst, sh.UploadID, out); err != nil {
 		return 0, err
 	}
 	if err := checkUnchanged(f, fi.Size(), fi.ModTime()); err != nil {
 		return 0, err
 	}
 	if found {
-		if out.Completed, err = t.completeIfLast(ctx, path, dst, sh.UploadID, lay, first, end); err != nil {
+		if out.Completed, err = t.completeIfLast(ctx, path, dst, out.UploadID, lay, first, end); err != nil {
 			return 0, err
 		}
 		t.notice(sharedNote(out))
 	}
 	return lay.bytes(first, end), nil
 }
+
+// sendFound finds the shared upload of the file f through the server (findShared) and
+// sends the task's share of its parts, recording its ID in out. done is true when there is
+// nothing more to do: the object holds the file already (an earlier run, or the other
+// shards, completed it), before this run found an upload or while it was sending. An
+// upload that vanished while this run was at it (completed by the other shards, which
+// found every part there, or aborted) is looked for again: when the object is not the
+// file, the owner starts another and the others find it.
+func (t *task) sendFound(ctx context.Context, f *os.File, fi os.FileInfo, dst object.Ref, sh Share, out *ShareOutcome) (done bool, err error) {
+	opts := func() (*object.Options, error) { return t.sharedOptions(ctx, f, fi, out.Layout) }
+	for range maxShareLooks {
+		id, err := t.findShared(ctx, dst, fi, sh, opts)
+		if err != nil {
+			return false, err
+		}
+		if id == "" {
+			t.notice("the object holds the file already (its size and time): nothing sent")
+			return true, nil
+		}
+		out.UploadID, out.Sent, out.Held = id, 0, 0
+		err = t.sendShare(ctx, f, fi, dst, id, out)
+		if !notFound(err) {
+			return false, err
+		}
+		if t.completedMeanwhile(ctx, dst, func(info object.Info) bool { return holdsFile(info, fi) }) {
+			t.notice(fmt.Sprintf("shared upload %s was completed by the other shards while this one was at it (the object has the file's size and time): nothing more to send", id))
+			return true, nil
+		}
+	}
+	return false, fmt.Errorf("upload %s: the shared upload vanished %d times while this shard sent its parts", dst, maxShareLooks)
+}
+
+// maxShareLooks is how many times a run looks for a shared upload that keeps vanishing
+// (see sendFound) before it fails.
+const maxShareLooks = 3
 
 // sendShare sends the parts out.First..out.End-1 of the file f (laid out as out.Layout) to
 // the upload id that the server does not hold with the file's bytes, counting in out

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -324,5 +326,69 @@ func TestSplitLargeWaitIsBounded(t *testing.T) {
 	var we *ShareWaitError
 	if !errors.As(err, &we) || fs.count("UploadPart") != 0 {
 		t.Fatalf("err = %v, %d parts sent; want a ShareWaitError and nothing sent", err, fs.count("UploadPart"))
+	}
+}
+
+// TestSplitLargeUploadCompletedWhileFound: a run finds the shared upload, and before it
+// lists the parts the other shards complete it (its own parts were there already, sent by
+// an earlier run of its shard). The upload is gone, and the object not there at the first
+// look (the completion is still at work): the run finds it at the next, with the file's
+// size and time, and is done, without failing.
+func TestSplitLargeUploadCompletedWhileFound(t *testing.T) {
+	fs := newFake()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "big")
+	data := randomBytes(12*mib, 12) // 3 parts of 5 MiB
+	writeFile(t, path, data)
+	tree := func() Producer { return TreeItems(dir, object.Ref{Bucket: "b", Key: "p/"}, nil) }
+	owner := func(Item) int { return 0 }
+	e := New(fs, fastOpts(Options{PartSize: 5 * mib, ShareWait: time.Second}))
+	if _, err := e.Run(context.Background(), SplitLarge(tree(), 5*mib, 0, 2, owner)); err != nil {
+		t.Fatalf("shard 0: %v", err)
+	}
+	var id string
+	for k := range fs.uploads {
+		id = k
+	}
+	ref := object.Ref{Bucket: "b", Key: "p/big"}
+	lay, _ := NewLayout(int64(len(data)), 5*mib)
+	first, end := lay.Shard(1, 2)
+	for num := first; num < end; num++ { // an earlier run of shard 1 sent its parts
+		off, length := lay.Part(num)
+		if _, err := fs.UploadPart(context.Background(), ref, id, num, bytes.NewReader(data[off:off+length]), length, object.Checksum{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var done, miss atomic.Bool
+	fs.hook = func(c fakeCall, _ int) error {
+		if c.Op == "HeadObject" && miss.Swap(false) {
+			return &fakeNotFound{} // the completion is still at work: no object yet
+		}
+		if c.Op != "ListParts" || done.Swap(true) {
+			return nil
+		}
+		defer miss.Store(true)
+		func() { // the other shards complete it first
+			if _, err := New(fs, Options{PartSize: 5 * mib}).CompleteShared(context.Background(), path, ref, id); err != nil {
+				t.Errorf("complete: %v", err)
+			}
+		}()
+		return nil
+	}
+	var notes []string
+	obs := ObserverFunc(func(ev Event) {
+		if ev.Kind == Notice {
+			notes = append(notes, ev.Note)
+		}
+	})
+	e = New(fs, fastOpts(Options{PartSize: 5 * mib, ShareWait: time.Second}))
+	if _, err := e.Run(context.Background(), SplitLarge(tree(), 5*mib, 1, 2, owner), WithObserver(obs)); err != nil {
+		t.Fatalf("shard 1, whose upload was completed under it: %v", err)
+	}
+	if got, _ := fs.object(ref); !bytes.Equal(got, data) || fs.openUploads() != 0 || fs.count("CreateMultipartUpload") != 1 {
+		t.Fatalf("object of %d bytes, %d uploads open, %d created; want the file, none, 1", len(got), fs.openUploads(), fs.count("CreateMultipartUpload"))
+	}
+	if !slices.ContainsFunc(notes, func(n string) bool { return strings.Contains(n, "completed by the other shards") }) {
+		t.Fatalf("notices %q; want one saying the other shards completed it", notes)
 	}
 }

@@ -126,12 +126,42 @@ func (t *task) earliestUpload(ctx context.Context, lister UploadLister, dst obje
 // modification time haul recorded is the file's.
 func (t *task) completedBefore(ctx context.Context, dst object.Ref, fi os.FileInfo) bool {
 	info, err := t.head(ctx, dst)
-	if err != nil || info.Size != fi.Size() {
+	return err == nil && holdsFile(info, fi)
+}
+
+func holdsFile(info object.Info, fi os.FileInfo) bool {
+	if info.Size != fi.Size() {
 		return false
 	}
 	mt, ok := StoredMtime(info.Metadata)
 	return ok && mt.Equal(fi.ModTime())
 }
+
+// completedMeanwhile reports whether a shared upload of dst that vanished under this run
+// was completed by another: whether dst holds the file (holds), asked again with backoff
+// for up to completeSettle, as the upload may be gone before the object is there while
+// the other run's CompleteMultipartUpload is still at work.
+func (t *task) completedMeanwhile(ctx context.Context, dst object.Ref, holds func(object.Info) bool) bool {
+	wait, deadline := shareBackoff[0], time.Now().Add(completeSettle)
+	for {
+		if info, err := t.head(ctx, dst); err == nil && holds(info) {
+			return true
+		}
+		if time.Now().Add(wait).After(deadline) {
+			return false
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return false
+		}
+		wait = min(2*wait, shareBackoff[1])
+	}
+}
+
+// completeSettle is how long a run whose shared upload vanished waits for the object that
+// another run's completion makes to appear.
+var completeSettle = 30 * time.Second
 
 // completeIfLast completes the shared upload id of the file at path once every part of its
 // layout is there: the run that finds them all after sending its own share is the last to
@@ -139,8 +169,9 @@ func (t *task) completedBefore(ctx context.Context, dst object.Ref, fi os.FileIn
 // that completes at the same time as another and finds the upload gone is done too, when
 // the object has the file's size.
 func (t *task) completeIfLast(ctx context.Context, path string, dst object.Ref, id string, lay Layout, first, end int32) (bool, error) {
+	sameSize := func(info object.Info) bool { return info.Size == lay.Size }
 	listed, err := t.listUpload(ctx, dst, id)
-	if notFound(err) {
+	if notFound(err) && t.completedMeanwhile(ctx, dst, sameSize) {
 		return false, nil // another run completed it a moment ago
 	}
 	if err != nil {
@@ -167,11 +198,8 @@ func (t *task) completeIfLast(ctx context.Context, path string, dst object.Ref, 
 		// their shards send them again, and the last of them completes the upload.
 		t.notice(fmt.Sprintf("parts %s of shared upload %s do not hold the file's bytes yet: left for the shards that send them", PartNumbers(perr.Wrong), id))
 		return false, nil
-	case notFound(err):
-		info, herr := t.head(ctx, dst)
-		if herr == nil && info.Size == lay.Size {
-			return false, nil
-		}
+	case notFound(err) && t.completedMeanwhile(ctx, dst, sameSize):
+		return false, nil
 	}
 	return false, err
 }

@@ -109,8 +109,7 @@ Between S3 locations on one endpoint with one profile the server copies the byte
 	fl.BoolVar(&f.dryRun, "dry-run", false, "print what would be copied, one line per item, and the requests it takes; send nothing that carries or fetches object bodies")
 	f.list.register(fl, "with -r, ")
 	f.copy.register(fl)
-	fl.Var(sizeFlag{&f.splitOver}, "shard-parts-over", "with --shard, cp -r of a directory: a file larger than this is not sent whole by one shard but split by parts among all of them, which find its upload through the server; the last shard to finish its parts completes it")
-	fl.DurationVar(&f.splitWait, "shard-wait", transfer.DefaultShareWait, "with --shard-parts-over: how long a shard waits for the upload of a file it shares to be started by the shard that owns the file")
+	f.registerSplit(fl, "cp -r")
 	fl.StringVar(&f.uploadID, "upload-id", "", "send one FILE's parts, of shard --shard I/N (default: all of them), to this multipart upload started with haul uploads start, and leave it for haul uploads complete; parts already there are not sent again, and the upload is never aborted")
 	return cmd
 }
@@ -244,8 +243,8 @@ func (f *cpFlags) options() (transfer.Options, error) {
 	return transfer.Options{
 		Concurrency: concurrency, PartSize: f.partSize, MultipartThreshold: f.threshold,
 		MemoryBudget: f.memory, Retries: retries, StallTimeout: stall, ThrottleTimeout: throttle, SkipVerify: f.verify == verifyOff, VerifyRequired: f.verify == verifyRequired,
-		Bandwidth: f.bandwidth(),
-		Object:    obj,
+		Bandwidth: f.bandwidth(), ShareWait: f.splitWait,
+		Object: obj,
 	}, nil
 }
 

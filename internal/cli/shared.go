@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/haul-s3/haul/filter"
 	"github.com/haul-s3/haul/internal/bytesize"
@@ -357,8 +358,15 @@ func (a *app) rerunAdvice(perr *transfer.PartsError, f *completeFlags, dst objec
 	return text + "; rerun: " + strings.Join(runs, "; ")
 }
 
-// checkSplit checks --shard-parts-over: a sharded recursive upload of a directory, not a
-// dry run or a list of files.
+// registerSplit defines --shard-parts-over and --shard-wait, for the command named
+// ("cp -r", "sync").
+func (f *cpFlags) registerSplit(fl *pflag.FlagSet, command string) {
+	fl.Var(sizeFlag{&f.splitOver}, "shard-parts-over", "with --shard, "+command+" of a local directory to S3: a file larger than this is not sent whole by one shard but split by parts among all of them, which find its upload through the server; the last shard to finish its parts completes it")
+	fl.DurationVar(&f.splitWait, "shard-wait", transfer.DefaultShareWait, "with --shard-parts-over: how long a shard waits for the upload of a file it shares to be started by the shard that owns the file")
+}
+
+// checkSplit checks --shard-parts-over: a sharded recursive upload of a directory (cp -r,
+// or sync, which sets recursive), not a dry run or a list of files.
 func (f *cpFlags) checkSplit(srcS3, dstS3 bool) error {
 	switch {
 	case f.splitOver == 0:
@@ -368,7 +376,7 @@ func (f *cpFlags) checkSplit(srcS3, dstS3 bool) error {
 	case !f.shard.shard.Sharded():
 		return usagef("--shard-parts-over splits big files among the shards of a job: give --shard I/N (or set %s) with N of 2 or more", shardEnv)
 	case !f.recursive || srcS3 || !dstS3:
-		return usagef("--shard-parts-over is for cp -r of a local directory to S3")
+		return usagef("--shard-parts-over is for cp -r and sync of a local directory to S3: downloads and copies between S3 locations do not split objects among shards")
 	case f.list.given() || f.dryRun:
 		return usagef("--shard-parts-over splits the files of a directory walk; --files-from and --dry-run do not apply")
 	}

@@ -104,6 +104,7 @@ interrupted.`,
 	fl.BoolVar(&f.noState, "no-state", false, "keep no state file: every run checks each same-size object (one HEAD)")
 	f.list.register(fl, "")
 	f.copy.register(fl)
+	f.registerSplit(fl, "sync")
 	return cmd
 }
 
@@ -239,6 +240,9 @@ func (a *app) sync(ctx context.Context, f *syncFlags, src, dst string) error {
 	if err != nil {
 		return err
 	}
+	if err := f.checkSplit(object.IsURL(src), object.IsURL(dst)); err != nil {
+		return err
+	}
 	job, err := a.checkSync(f, src, dst)
 	if err != nil {
 		return err
@@ -286,7 +290,7 @@ func (a *app) sync(ctx context.Context, f *syncFlags, src, dst string) error {
 		Delete: f.delete, DeleteExcluded: f.deleteExcluded,
 		Guards:   syncplan.Guards{AllowEmptySource: f.allowEmpty, MaxDelete: f.maxDelete, MaxDeleteSize: f.maxDeleteSize, MaxDeletePercent: f.maxDeletePercent},
 		SizeOnly: f.sizeOnly, Checksum: f.content, Update: f.update, IgnoreExisting: f.ignoreOld,
-		StatePath: state, DryRun: f.dryRun, Checks: f.concurrency, NoFollowSymlinks: f.noFollow,
+		SplitOver: f.splitOver, StatePath: state, DryRun: f.dryRun, Checks: f.concurrency, NoFollowSymlinks: f.noFollow,
 		Note: func(n syncplan.Note) {
 			out.did(event{Event: n.Kind, Dst: refOrPath(job, n.Key), Message: n.Err.Error()}, fmt.Sprintf("%s: %s (%v)", n.Kind, refOrPath(job, n.Key), n.Err))
 		},
@@ -326,7 +330,8 @@ func (a *app) sync(ctx context.Context, f *syncFlags, src, dst string) error {
 		return &usageError{err}
 	}
 	obs := transfer.WithObserver(f.noteBandwidthChanges(s.Observer(rec.observe(rep))))
-	sum, runErr := e.Run(ctx, s.Items, obs)
+	items := f.splitLarge(func(*transfer.Engine) transfer.Producer { return s.Items }, job.local)(e)
+	sum, runErr := e.Run(ctx, items, obs)
 	var dsum transfer.Summary
 	var delErr, guardErr error
 	if runErr == nil || errors.Is(runErr, transfer.ErrSomeFailed) {
