@@ -58,17 +58,27 @@ cp does, which downloads check on every server.`,
 	return cmd
 }
 
-func (a *app) uploadsStart(ctx context.Context, arg string, f *startFlags) error {
-	o, err := f.cp.objectOptions()
+// sharedObject is what uploads start and complete begin with: the object options of the
+// flags, and the store and ref of the one object (not a prefix) that arg names.
+func (a *app) sharedObject(ctx context.Context, arg string, f *cpFlags) (object.Options, object.Ref, *s3store.Store, error) {
+	o, err := f.objectOptions()
 	if err != nil {
-		return err
+		return o, object.Ref{}, nil, err
 	}
 	u, store, err := a.connect(ctx, arg, 0)
 	if err != nil {
-		return err
+		return o, u, nil, err
 	}
 	if u.Key == "" || u.IsDir() {
-		return usagef("give the key of the object to upload, not a prefix: %s", arg)
+		return o, u, nil, usagef("give the key of one object, not a prefix: %s", arg)
+	}
+	return o, u, store, nil
+}
+
+func (a *app) uploadsStart(ctx context.Context, arg string, f *startFlags) error {
+	o, u, store, err := a.sharedObject(ctx, arg, &f.cp)
+	if err != nil {
+		return err
 	}
 	dst := object.Ref{Bucket: u.Bucket, Key: u.Key}
 	if o.Checksum, err = a.providerChecksum(ctx, store, &f.cp, u.Bucket, o.Checksum); err != nil {
@@ -299,16 +309,9 @@ func (a *app) uploadsComplete(ctx context.Context, arg string, f *completeFlags)
 	case f.shards < 0:
 		return usagef("--shards %d: give the number of shards, 1 or more", f.shards)
 	}
-	o, err := f.cp.objectOptions()
+	o, u, store, err := a.sharedObject(ctx, arg, &f.cp)
 	if err != nil {
 		return err
-	}
-	u, store, err := a.connect(ctx, arg, 0)
-	if err != nil {
-		return err
-	}
-	if u.Key == "" || u.IsDir() {
-		return usagef("give the object's key, not a prefix: %s", arg)
 	}
 	lay, err := a.layoutOf(f.source, f.cp.partSize)
 	if err != nil {
