@@ -4,7 +4,7 @@ BIN     := bin/haul
 GOLANGCI_LINT_VERSION := v2.15.0
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 
-.PHONY: build tools test unit fuzz demo soak storm bench bench-resume bench-sync bench-scale bench-concurrency bench-sendcost bench-bwlimit lint fmt-check clean bench-checksum cross
+.PHONY: build tools test test-deploy unit fuzz demo soak storm bench bench-resume bench-sync bench-scale bench-concurrency bench-sendcost bench-bwlimit lint fmt-check clean bench-checksum cross
 
 build:
 	$(GO) build -o $(BIN) ./cmd/haul
@@ -28,6 +28,15 @@ test: tools build fmt-check
 	if [ -s "$$report" ]; then sort -s -t: -k1,1 "$$report"; else echo "no test started a server"; fi; \
 	exit $$status
 	$(MAKE) fuzz FUZZTIME=100000x
+	$(MAKE) test-deploy
+
+# The Kubernetes manifests of deploy/kubernetes, checked by a module of their own
+# (deploy/kubernetes/check, so that haul's module has no Kubernetes dependency): decoded
+# strictly into the Kubernetes API types, held to the rules haul relies on, each Job's
+# command parsed by haul built from this tree, and the Jobs run as local processes (one per
+# pod, JOB_COMPLETION_INDEX set) against a local versitygw. About 30 s.
+test-deploy: tools
+	cd deploy/kubernetes/check && $(GO) vet ./... && $(GO) test -count=1 -timeout 10m ./...
 
 # Unit tests only: no servers.
 unit:
@@ -135,6 +144,7 @@ man:
 lint:
 	GOBIN=$(CURDIR)/.tools/bin $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
 	golangci-lint run ./...
+	cd deploy/kubernetes/check && golangci-lint run ./...
 
 clean:
 	rm -rf bin
