@@ -55,15 +55,15 @@ func downloadLine(key, path string, size int64, mtime time.Time) receipt.Line {
 }
 
 // runVerify runs haul verify with f on files and returns its exit error, stdout and stderr.
-func runVerify(t *testing.T, f verifyFlags, json bool, files ...string) (error, string, string) {
+func runVerify(t *testing.T, f verifyFlags, json bool, files ...string) (stdout, stderr string, err error) {
 	t.Helper()
-	var stdout, stderr bytes.Buffer
-	a := &app{stdout: &stdout, stderr: &stderr, json: json}
+	var out, errOut bytes.Buffer
+	a := &app{stdout: &out, stderr: &errOut, json: json}
 	if f.concurrency == 0 {
 		f.concurrency = 2
 	}
-	err := a.verify(t.Context(), &f, files)
-	return err, stdout.String(), stderr.String()
+	err = a.verify(t.Context(), &f, files)
+	return out.String(), errOut.String(), err
 }
 
 // --deep says how many lines it could not read-check (no checksum recorded), and does not
@@ -79,14 +79,14 @@ func TestVerifyDeepSaysWhatItCouldNotRead(t *testing.T) {
 	lb.ETag = "0123456789abcdef0123456789abcdef-2" // a multipart ETag: no checksum of the bytes
 	rc := writeReceipt(t, la, lb)
 
-	err, stdout, stderr := runVerify(t, verifyFlags{deep: true}, false, rc)
+	stdout, stderr, err := runVerify(t, verifyFlags{deep: true}, false, rc)
 	if err != nil || stdout != "" {
 		t.Fatalf("verify --deep: %v\n%s%s", err, stdout, stderr)
 	}
 	if !strings.Contains(stderr, "1 object checked") || !strings.Contains(stderr, "1 not read-checked: no checksum recorded") {
 		t.Errorf("summary: %s", stderr)
 	}
-	err, stdout, _ = runVerify(t, verifyFlags{deep: true}, true, rc)
+	stdout, _, err = runVerify(t, verifyFlags{deep: true}, true, rc)
 	var ev struct {
 		Objects        *int `json:"objects"`
 		NotReadChecked *int `json:"not_read_checked"`
@@ -96,7 +96,7 @@ func TestVerifyDeepSaysWhatItCouldNotRead(t *testing.T) {
 		t.Errorf("verify --deep --json: %v, %s", err, stdout)
 	}
 	// Without --deep, nothing is read: both are checked by their size and mtime.
-	err, _, stderr = runVerify(t, verifyFlags{}, false, rc)
+	_, stderr, err = runVerify(t, verifyFlags{}, false, rc)
 	if err != nil || !strings.Contains(stderr, "2 objects checked") || strings.Contains(stderr, "read-checked") {
 		t.Errorf("verify: %v, %s", err, stderr)
 	}
@@ -119,7 +119,7 @@ func TestVerifyDeepETagNotProvenMD5(t *testing.T) {
 			path, mtime := localFile(t, "a", "hello")
 			l := downloadLine("a", path, 5, mtime)
 			l.ETag, l.Verified = "0123456789abcdef0123456789abcdef", c.verified // not the MD5 of hello
-			err, stdout, stderr := runVerify(t, verifyFlags{deep: true}, false, writeReceipt(t, l))
+			stdout, stderr, err := runVerify(t, verifyFlags{deep: true}, false, writeReceipt(t, l))
 			if (err != nil) != c.diff || strings.Contains(stdout, "changed: "+path+": content") != c.diff || !strings.Contains(stderr, c.want) {
 				t.Errorf("verify --deep: %v\n%s%s", err, stdout, stderr)
 			}
@@ -129,7 +129,7 @@ func TestVerifyDeepETagNotProvenMD5(t *testing.T) {
 	path, mtime := localFile(t, "a", "hello")
 	l := downloadLine("a", path, 5, mtime)
 	l.ETag = "5d41402abc4b2a76b9719d911017c592" // md5("hello")
-	if err, _, stderr := runVerify(t, verifyFlags{deep: true}, false, writeReceipt(t, l)); err != nil || !strings.Contains(stderr, "1 object checked") {
+	if _, stderr, err := runVerify(t, verifyFlags{deep: true}, false, writeReceipt(t, l)); err != nil || !strings.Contains(stderr, "1 object checked") {
 		t.Errorf("verify --deep of a file whose MD5 is the ETag: %v, %s", err, stderr)
 	}
 }
