@@ -125,7 +125,7 @@ func (t *task) uploadShare(ctx context.Context, path string, dst object.Ref, sh 
 		return 0, err
 	}
 	if found {
-		if out.Completed, err = t.completeIfLast(ctx, path, dst, out.UploadID, lay, first, end); err != nil {
+		if out.Completed, err = t.completeIfLast(ctx, path, fi, dst, out.UploadID, lay, first, end); err != nil {
 			return 0, err
 		}
 		t.notice(sharedNote(out))

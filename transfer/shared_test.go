@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -390,5 +391,43 @@ func TestSplitLargeUploadCompletedWhileFound(t *testing.T) {
 	}
 	if !slices.ContainsFunc(notes, func(n string) bool { return strings.Contains(n, "completed by the other shards") }) {
 		t.Fatalf("notices %q; want one saying the other shards completed it", notes)
+	}
+}
+
+// TestSplitLargeVanishedUploadAndAnotherObject: the last run to finish finds the shared
+// upload gone (aborted by someone) and at the key an object of the file's size that is not
+// the file (it has no haul time of the file's). The run does not count the file as sent by
+// the other shards: it fails, saying the upload is not there.
+func TestSplitLargeVanishedUploadAndAnotherObject(t *testing.T) {
+	defer func(d time.Duration) { completeSettle = d }(completeSettle)
+	completeSettle = time.Second
+	fs := newFake()
+	dir := t.TempDir()
+	data := randomBytes(12*mib, 13) // 3 parts of 5 MiB
+	writeFile(t, filepath.Join(dir, "big"), data)
+	ref := object.Ref{Bucket: "b", Key: "p/big"}
+	var lists atomic.Int32
+	fs.hook = func(c fakeCall, _ int) error {
+		if c.Op != "ListParts" || lists.Add(1) != 2 {
+			return nil
+		}
+		fs.mu.Lock()
+		ids := slices.Collect(maps.Keys(fs.uploads))
+		fs.mu.Unlock()
+		for _, id := range ids { // the upload is aborted, and the key written by another
+			if err := fs.AbortMultipartUpload(context.Background(), ref, id); err != nil {
+				t.Error(err)
+			}
+		}
+		other := randomBytes(len(data), 14)
+		if _, err := fs.PutObject(context.Background(), ref, bytes.NewReader(other), int64(len(other)), &object.Options{}, object.Checksum{}); err != nil {
+			t.Error(err)
+		}
+		return &fakeNotFound{}
+	}
+	e := New(fs, fastOpts(Options{PartSize: 5 * mib, ShareWait: time.Second}))
+	_, err := e.Run(context.Background(), SplitLarge(TreeItems(dir, object.Ref{Bucket: "b", Key: "p/"}, nil), 5*mib, 0, 1, func(Item) int { return 0 }))
+	if !notFound(err) {
+		t.Fatalf("err = %v; want the upload's not found: the object there is not the file", err)
 	}
 }

@@ -70,32 +70,33 @@ func (t *task) findShared(ctx context.Context, dst object.Ref, fi os.FileInfo, s
 	if !ok {
 		return "", final{errNoUploadLister}
 	}
-	wait, deadline := shareBackoff[0], time.Now().Add(t.e.shareWait())
-	for {
-		id, err := t.earliestUpload(ctx, lister, dst)
-		if err != nil || id != "" {
-			return id, err
+	var (
+		id  string
+		err error
+	)
+	found := pollUntil(ctx, t.e.shareWait(), func() bool {
+		if id, err = t.earliestUpload(ctx, lister, dst); err != nil || id != "" {
+			return true
 		}
 		if t.completedBefore(ctx, dst, fi) {
-			return "", nil
+			return true
 		}
 		if sh.Owner {
-			opts, err := o()
-			if err != nil {
-				return "", err
+			var opts *object.Options
+			if opts, err = o(); err == nil {
+				id, err = t.createUpload(ctx, dst, opts)
 			}
-			return t.createUpload(ctx, dst, opts)
+			return true
 		}
-		if time.Now().After(deadline) {
-			return "", &ShareWaitError{Ref: dst, Waited: t.e.shareWait()}
-		}
-		select {
-		case <-time.After(wait):
-		case <-ctx.Done():
-			return "", ctx.Err()
-		}
-		wait = min(2*wait, shareBackoff[1])
+		return false
+	})
+	switch {
+	case found:
+		return id, err
+	case ctx.Err() != nil:
+		return "", ctx.Err()
 	}
+	return "", &ShareWaitError{Ref: dst, Waited: t.e.shareWait()}
 }
 
 func (e *Engine) shareWait() time.Duration {
@@ -142,9 +143,19 @@ func holdsFile(info object.Info, fi os.FileInfo) bool {
 // for up to completeSettle, as the upload may be gone before the object is there while
 // the other run's CompleteMultipartUpload is still at work.
 func (t *task) completedMeanwhile(ctx context.Context, dst object.Ref, holds func(object.Info) bool) bool {
-	wait, deadline := shareBackoff[0], time.Now().Add(completeSettle)
+	return pollUntil(ctx, completeSettle, func() bool {
+		info, err := t.head(ctx, dst)
+		return err == nil && holds(info)
+	})
+}
+
+// pollUntil calls look until it returns true, waiting between calls with the shared
+// upload's backoff (shareBackoff), and reports whether it did before within passed or ctx
+// ended. look is called at least once.
+func pollUntil(ctx context.Context, within time.Duration, look func() bool) bool {
+	wait, deadline := shareBackoff[0], time.Now().Add(within)
 	for {
-		if info, err := t.head(ctx, dst); err == nil && holds(info) {
+		if look() {
 			return true
 		}
 		if time.Now().Add(wait).After(deadline) {
@@ -167,11 +178,11 @@ var completeSettle = 30 * time.Second
 // layout is there: the run that finds them all after sending its own share is the last to
 // finish, and completes it (CompleteShared's checks). It reports whether it did. A run
 // that completes at the same time as another and finds the upload gone is done too, when
-// the object has the file's size.
-func (t *task) completeIfLast(ctx context.Context, path string, dst object.Ref, id string, lay Layout, first, end int32) (bool, error) {
-	sameSize := func(info object.Info) bool { return info.Size == lay.Size }
+// the object holds the file fi (its size and time, as completedBefore asks).
+func (t *task) completeIfLast(ctx context.Context, path string, fi os.FileInfo, dst object.Ref, id string, lay Layout, first, end int32) (bool, error) {
+	holdsIt := func(info object.Info) bool { return holdsFile(info, fi) }
 	listed, err := t.listUpload(ctx, dst, id)
-	if notFound(err) && t.completedMeanwhile(ctx, dst, sameSize) {
+	if notFound(err) && t.completedMeanwhile(ctx, dst, holdsIt) {
 		return false, nil // another run completed it a moment ago
 	}
 	if err != nil {
@@ -198,7 +209,7 @@ func (t *task) completeIfLast(ctx context.Context, path string, dst object.Ref, 
 		// their shards send them again, and the last of them completes the upload.
 		t.notice(fmt.Sprintf("parts %s of shared upload %s do not hold the file's bytes yet: left for the shards that send them", PartNumbers(perr.Wrong), id))
 		return false, nil
-	case notFound(err) && t.completedMeanwhile(ctx, dst, sameSize):
+	case notFound(err) && t.completedMeanwhile(ctx, dst, holdsIt):
 		return false, nil
 	}
 	return false, err
