@@ -27,6 +27,8 @@ type copyStore struct {
 	partCopy func(ctx context.Context, num int32) error
 	// get, when set, may replace a GetObject body.
 	get func(body io.ReadCloser) io.ReadCloser
+	// head, when set, runs before each HeadObject.
+	head func(ref object.Ref)
 }
 
 func newCopyStore(buckets ...string) *copyStore {
@@ -52,6 +54,9 @@ func (s *copyStore) CopyObject(ctx context.Context, dst object.Ref, src object.C
 
 func (s *copyStore) HeadObject(ctx context.Context, ref object.Ref) (object.Info, error) {
 	s.called("HeadObject")
+	if s.head != nil {
+		s.head(ref)
+	}
 	return s.Store.HeadObject(ctx, ref)
 }
 

@@ -61,7 +61,9 @@ type Item struct {
 	Skip error
 	// Share, with an Upload of a file, makes the item one run's share of a multipart upload
 	// that several runs make together (see Share and Engine.SharedFileItem): it sends only
-	// its shard's parts, and neither creates, completes nor aborts the upload.
+	// its shard's parts, and neither creates, completes nor aborts the upload unless the
+	// share is found through the server (SplitLarge). With a Copy (SplitLarge only) it is
+	// the run's share of the parts of a server-side copy (see sharedcopy.go).
 	Share *Share
 
 	stream io.Reader       // UploadStream's source

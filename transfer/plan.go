@@ -357,6 +357,8 @@ func (t *task) do(ctx context.Context) (int64, error) {
 		return t.uploadShare(ctx, it.Path, it.Object, *it.Share)
 	case it.Op == Upload:
 		return t.uploadFile(ctx, it.Path, it.Object)
+	case it.Op == Copy && it.Share != nil:
+		return t.copyShare(ctx, *it.Share)
 	case it.Op == Copy:
 		return t.copyObject(ctx)
 	case it.Op == Download && it.sink != nil:

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/haul-s3/haul/object"
@@ -28,13 +29,15 @@ var shareBackoff = [2]time.Duration{500 * time.Millisecond, 15 * time.Second}
 
 // SplitLarge returns produce with every upload of a file larger than over made one run's
 // share of the parts of that file (a Share with no UploadID: found or created through the
-// server, see Share), and every other item kept only by the run that owns it. owner returns
+// server, see Share), every copy of an object larger than over one run's share of the
+// parts of a server-side copy (see sharedcopy.go), and every other item kept only by the
+// run that owns it. owner returns
 // the shard (from 0, of count) that owns an item; index is this run's shard. Items with Err
 // or Skip set are kept by their owner too.
 func SplitLarge(produce Producer, over int64, index, count int, owner func(Item) int) Producer {
 	return func(ctx context.Context, yield func(Item) bool) error {
 		return produce(ctx, func(it Item) bool {
-			if it.Op == Upload && it.Err == nil && it.Skip == nil && it.Size > over && it.stream == nil {
+			if (it.Op == Upload && it.stream == nil || it.Op == Copy) && it.Err == nil && it.Skip == nil && it.Size > over {
 				it.Share = &Share{Index: index, Count: count, Owner: owner(it) == index}
 				return yield(it)
 			}
@@ -66,37 +69,69 @@ func (e *ShareWaitError) Error() string {
 // completed it) it returns ""; else the owner creates one with the options o, and another
 // run waits for one.
 func (t *task) findShared(ctx context.Context, dst object.Ref, fi os.FileInfo, sh Share, o func() (*object.Options, error)) (string, error) {
+	up, err := t.findUpload(ctx, dst, sh, shareRule{
+		holds: func(info object.Info) bool { return holdsFile(info, fi) },
+		create: func([]object.Upload) (string, error) {
+			opts, err := o()
+			if err != nil {
+				return "", err
+			}
+			return t.createUpload(ctx, dst, opts)
+		},
+	})
+	return up.UploadID, err
+}
+
+// shareRule is what the runs that share an upload of a key agree on, for findUpload.
+type shareRule struct {
+	// holds reports whether the object at the key is what the upload would make: an
+	// earlier run of the job completed it, and nothing is left to do.
+	holds func(object.Info) bool
+	// usable reports whether an incomplete upload of the key may be shared (nil: any). An
+	// upload it finds gone (an error for which notFound holds) is passed over.
+	usable func(object.Upload) (bool, error)
+	// create starts the upload, for the owner: given the uploads of the key not usable, it
+	// returns the new upload's ID, or "" to look again (it then finds the upload it made).
+	create func(unusable []object.Upload) (string, error)
+}
+
+// findUpload returns the upload of dst that the runs sharing it share: the earliest
+// usable incomplete upload of dst's exact key (by its start, then ID, so that every run
+// picks the same when there are several, an earlier job's among them). When there is none
+// and the object holds already what the upload would make, it returns none (UploadID "");
+// else the owner creates one, and another run waits for one, looking with backoff for at
+// most Options.ShareWait.
+func (t *task) findUpload(ctx context.Context, dst object.Ref, sh Share, rule shareRule) (object.Upload, error) {
 	lister, ok := t.e.store.(UploadLister)
 	if !ok {
-		return "", final{errNoUploadLister}
+		return object.Upload{}, final{errNoUploadLister}
 	}
 	var (
-		id  string
+		up  object.Upload
 		err error
 	)
 	found := pollUntil(ctx, t.e.shareWait(), func() bool {
-		if id, err = t.earliestUpload(ctx, lister, dst); err != nil || id != "" {
+		var unusable []object.Upload
+		if up, unusable, err = t.earliestUpload(ctx, lister, dst, rule.usable); err != nil || up.UploadID != "" {
 			return true
 		}
-		if t.completedBefore(ctx, dst, fi) {
+		if info, herr := t.head(ctx, dst); herr == nil && rule.holds(info) {
 			return true
 		}
-		if sh.Owner {
-			var opts *object.Options
-			if opts, err = o(); err == nil {
-				id, err = t.createUpload(ctx, dst, opts)
-			}
-			return true
+		if !sh.Owner {
+			return false
 		}
-		return false
+		up = object.Upload{Key: dst.Key}
+		up.UploadID, err = rule.create(unusable)
+		return err != nil || up.UploadID != ""
 	})
 	switch {
 	case found:
-		return id, err
+		return up, err
 	case ctx.Err() != nil:
-		return "", ctx.Err()
+		return object.Upload{}, ctx.Err()
 	}
-	return "", &ShareWaitError{Ref: dst, Waited: t.e.shareWait()}
+	return object.Upload{}, &ShareWaitError{Ref: dst, Waited: t.e.shareWait()}
 }
 
 func (e *Engine) shareWait() time.Duration {
@@ -106,30 +141,54 @@ func (e *Engine) shareWait() time.Duration {
 	return DefaultShareWait
 }
 
-// earliestUpload returns the ID of the earliest incomplete upload of dst's exact key, or
-// "" when there is none.
-func (t *task) earliestUpload(ctx context.Context, lister UploadLister, dst object.Ref) (string, error) {
-	var best object.Upload
+// earliestUpload returns the earliest incomplete upload of dst's exact key that usable
+// accepts (nil: any), or none (UploadID ""), and those it does not accept. usable is
+// called after the listing, for every upload of the key.
+func (t *task) earliestUpload(ctx context.Context, lister UploadLister, dst object.Ref, usable func(object.Upload) (bool, error)) (object.Upload, []object.Upload, error) {
+	var ups []object.Upload
 	err := t.call(ctx, false, func(ctx context.Context) error {
-		best = object.Upload{}
+		ups = ups[:0]
 		return lister.ListUploads(ctx, dst.Bucket, dst.Key, func(u object.Upload) error {
-			if u.Key == dst.Key && (best.UploadID == "" || u.Initiated.Before(best.Initiated) ||
-				u.Initiated.Equal(best.Initiated) && u.UploadID < best.UploadID) {
-				best = u
+			if u.Key == dst.Key {
+				ups = append(ups, u)
 			}
 			return nil
 		})
 	})
-	return best.UploadID, err
+	if err != nil {
+		return object.Upload{}, nil, err
+	}
+	slices.SortFunc(ups, func(a, b object.Upload) int {
+		if c := a.Initiated.Compare(b.Initiated); c != 0 {
+			return c
+		}
+		return strings.Compare(a.UploadID, b.UploadID)
+	})
+	var (
+		best     object.Upload
+		unusable []object.Upload
+	)
+	for _, u := range ups {
+		ok := true
+		if usable != nil {
+			if ok, err = usable(u); notFound(err) {
+				continue
+			} else if err != nil {
+				return object.Upload{}, nil, err
+			}
+		}
+		switch {
+		case !ok:
+			unusable = append(unusable, u)
+		case best.UploadID == "":
+			best = u
+		}
+	}
+	return best, unusable, nil
 }
 
-// completedBefore reports whether dst holds the file already: its size, and the
-// modification time haul recorded is the file's.
-func (t *task) completedBefore(ctx context.Context, dst object.Ref, fi os.FileInfo) bool {
-	info, err := t.head(ctx, dst)
-	return err == nil && holdsFile(info, fi)
-}
-
+// holdsFile reports whether the object info describes holds the file fi: its size, and
+// the modification time haul recorded is the file's.
 func holdsFile(info object.Info, fi os.FileInfo) bool {
 	if info.Size != fi.Size() {
 		return false
@@ -178,7 +237,7 @@ var completeSettle = 30 * time.Second
 // layout is there: the run that finds them all after sending its own share is the last to
 // finish, and completes it (CompleteShared's checks). It reports whether it did. A run
 // that completes at the same time as another and finds the upload gone is done too, when
-// the object holds the file fi (its size and time, as completedBefore asks).
+// the object holds the file fi (its size and time, as holdsFile asks).
 func (t *task) completeIfLast(ctx context.Context, path string, fi os.FileInfo, dst object.Ref, id string, lay Layout, first, end int32) (bool, error) {
 	holdsIt := func(info object.Info) bool { return holdsFile(info, fi) }
 	listed, err := t.listUpload(ctx, dst, id)

@@ -298,7 +298,7 @@ func (a *app) cp(ctx context.Context, f *cpFlags, src, dst string) error {
 		return a.cpShare(ctx, f, opts, src, dst)
 	}
 	srcS3, dstS3 := object.IsURL(src), object.IsURL(dst)
-	if err := f.checkSplit(srcS3, dstS3); err != nil {
+	if err := f.checkSplit(srcS3, dstS3, "cp"); err != nil {
 		return err
 	}
 	if f.splitOver == 0 {
@@ -333,6 +333,9 @@ func (a *app) cp(ctx context.Context, f *cpFlags, src, dst string) error {
 	switch {
 	case srcS3 && dstS3:
 		items, target, err = a.planCopy(f, &opts, src, dst)
+		if u, perr := object.ParseURL(src); perr == nil {
+			items = f.splitLarge(items, asPrefix(u.Key))
+		}
 	case dstS3:
 		items, target, err = a.planUpload(f, src, dst)
 		items = f.splitLarge(items, src)
@@ -353,6 +356,9 @@ func (a *app) cp(ctx context.Context, f *cpFlags, src, dst string) error {
 	if srcS3 && dstS3 {
 		if opts.Source, err = a.sourceStore(ctx, f, store); err != nil {
 			return err
+		}
+		if opts.Source != nil && f.splitOver > 0 {
+			return usagef("--shard-parts-over splits a copy among shards only when the server copies it, on one endpoint and profile: not from another (--source-endpoint-url, --source-profile, --source-region)")
 		}
 	}
 	if dstS3 {

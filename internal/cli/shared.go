@@ -364,13 +364,15 @@ func (a *app) rerunAdvice(perr *transfer.PartsError, f *completeFlags, dst objec
 // registerSplit defines --shard-parts-over and --shard-wait, for the command named
 // ("cp -r", "sync").
 func (f *cpFlags) registerSplit(fl *pflag.FlagSet, command string) {
-	fl.Var(sizeFlag{&f.splitOver}, "shard-parts-over", "with --shard, "+command+" of a local directory to S3: a file larger than this is not sent whole by one shard but split by parts among all of them, which find its upload through the server; the last shard to finish its parts completes it")
+	fl.Var(sizeFlag{&f.splitOver}, "shard-parts-over", "with --shard, "+command+" of a local directory to S3 (and cp -r from S3 to S3 on one endpoint): a file or object larger than this is not sent whole by one shard but split by parts among all of them, which find its upload through the server; the last shard to finish its parts completes it")
 	fl.DurationVar(&f.splitWait, "shard-wait", transfer.DefaultShareWait, "with --shard-parts-over: how long a shard waits for the upload of a file it shares to be started by the shard that owns the file")
 }
 
 // checkSplit checks --shard-parts-over: a sharded recursive upload of a directory (cp -r,
-// or sync, which sets recursive), not a dry run or a list of files.
-func (f *cpFlags) checkSplit(srcS3, dstS3 bool) error {
+// or sync, which sets recursive), or a sharded cp -r between two S3 locations of one
+// endpoint (the server copies the parts); not a dry run or a list of files. mv has no
+// --shard-parts-over.
+func (f *cpFlags) checkSplit(srcS3, dstS3 bool, command string) error {
 	switch {
 	case f.splitOver == 0:
 		return nil
@@ -378,23 +380,27 @@ func (f *cpFlags) checkSplit(srcS3, dstS3 bool) error {
 		return usagef("--shard-parts-over: give a size such as 1GiB")
 	case !f.shard.shard.Sharded():
 		return usagef("--shard-parts-over splits big files among the shards of a job: give --shard I/N (or set %s) with N of 2 or more", shardEnv)
-	case !f.recursive || srcS3 || !dstS3:
-		return usagef("--shard-parts-over is for cp -r and sync of a local directory to S3: downloads and copies between S3 locations do not split objects among shards")
+	case !f.recursive || !dstS3 || srcS3 && command != "cp":
+		return usagef("--shard-parts-over is for cp -r and sync of a local directory to S3, and cp -r from S3 to S3: downloads and syncs between S3 locations do not split objects among shards")
 	case f.list.given() || f.dryRun:
-		return usagef("--shard-parts-over splits the files of a directory walk; --files-from and --dry-run do not apply")
+		return usagef("--shard-parts-over splits the files of a directory walk or the objects of a listing; --files-from and --dry-run do not apply")
 	}
 	return nil
 }
 
-// splitLarge returns p with the files larger than --shard-parts-over shared by parts among
-// the shards, and every other file kept by its own shard (transfer.SplitLarge).
-func (f *cpFlags) splitLarge(p plan, src string) plan {
+// splitLarge returns p with the files (or, from S3, the objects) larger than
+// --shard-parts-over shared by parts among the shards, and every other item kept by its
+// own shard (transfer.SplitLarge). root is the local directory, or the source's prefix.
+func (f *cpFlags) splitLarge(p plan, root string) plan {
 	if f.splitOver == 0 || p == nil {
 		return p
 	}
 	sh := f.shard.shard
 	owner := func(it transfer.Item) int {
-		rel, err := filepath.Rel(src, it.Path)
+		if it.Op == transfer.Copy {
+			return filter.Of(strings.TrimPrefix(it.Source.Key, root), sh.Count)
+		}
+		rel, err := filepath.Rel(root, it.Path)
 		if err != nil {
 			return sh.Index // not under the root: a failure to report, here
 		}

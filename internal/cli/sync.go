@@ -240,7 +240,7 @@ func (a *app) sync(ctx context.Context, f *syncFlags, src, dst string) error {
 	if err != nil {
 		return err
 	}
-	if err := f.checkSplit(object.IsURL(src), object.IsURL(dst)); err != nil {
+	if err := f.checkSplit(object.IsURL(src), object.IsURL(dst), "sync"); err != nil {
 		return err
 	}
 	job, err := a.checkSync(f, src, dst)
