@@ -9,7 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/haul-s3/haul/filter"
 	"github.com/haul-s3/haul/internal/s3test"
+	"github.com/haul-s3/haul/transfer"
 )
 
 // partsCopied returns the part numbers of the UploadPartCopy requests a --debug run made
@@ -24,9 +26,16 @@ func partsCopied(stderr string) []int {
 	return nums
 }
 
+// shardRange returns the parts shard i of n copies of a 24 MiB object in parts of 5 MiB.
+func shardRange(i, n int) []int {
+	lay, _ := transfer.NewLayout(24<<20, 5<<20)
+	first, end := lay.Shard(i, n)
+	return seq(int(first), int(end)-1)
+}
+
 // copyShards runs the three shards of cp -r --shard-parts-over 16MiB from src to dst at
 // once and returns the parts they copied and how many completed the upload, failing the
-// test when one fails.
+// test when one fails or copies parts of the 24 MiB object other than its own range.
 func copyShards(t *testing.T, srv *s3test.Server, src, dst string, extra ...string) (parts []int, completed int, stderr []string) {
 	t.Helper()
 	args := readACL(srv, append([]string{"-r", "--shard-parts-over", "16MiB", src, dst}, extra...)...)
@@ -39,7 +48,11 @@ func copyShards(t *testing.T, srv *s3test.Server, src, dst string, extra ...stri
 		if n := countOps(r.stderr)["GetObject"] + countOps(r.stderr)["UploadPart"] - marks; n != 0 || marks > 1 {
 			t.Fatalf("shard %d/3 sent %d GetObject and UploadPart besides %d marks: the bytes went through haul\n%s", i, n, marks, r.stderr)
 		}
-		parts = append(parts, partsCopied(r.stderr)...)
+		mine := partsCopied(r.stderr)
+		if len(mine) > 0 && !slices.Equal(mine, shardRange(i, 3)) {
+			t.Fatalf("shard %d/3 copied parts %v; want its range %v", i, mine, shardRange(i, 3))
+		}
+		parts = append(parts, mine...)
 		completed += strings.Count(r.stderr, "every part was there: completed")
 		stderr = append(stderr, r.stderr)
 	}
@@ -113,9 +126,9 @@ func TestShardPartsOverCopy(t *testing.T) {
 	})
 }
 
-// --shard-parts-over refuses what it does not split: a sync between S3 locations, and a
-// copy from another endpoint, each with a usage error (exit 2) before anything is sent;
-// mv has no such flag.
+// --shard-parts-over refuses what it does not split: a download, and a copy or sync from
+// another endpoint, each with a usage error (exit 2) before anything is sent; mv has no
+// such flag.
 func TestShardPartsOverRefusals(t *testing.T) {
 	srv := s3test.Shared(t, s3test.Kinds()[0])
 	bucket := srv.NewBucket(t)
@@ -125,7 +138,8 @@ func TestShardPartsOverRefusals(t *testing.T) {
 		want string
 	}{
 		{[]string{"mv", "-r", "--shard", "0/2", "--shard-parts-over", "1GiB", t.TempDir(), dst}, "unknown flag: --shard-parts-over"},
-		{[]string{"sync", "--shard", "0/2", "--shard-parts-over", "1GiB", src, dst}, "syncs between S3 locations"},
+		{[]string{"sync", "--shard", "0/2", "--shard-parts-over", "1GiB", src, t.TempDir()}, "downloads do not split"},
+		{[]string{"sync", "--shard", "0/2", "--shard-parts-over", "1GiB", "--source-endpoint-url", "http://127.0.0.1:1", src, dst}, "only when the server copies it"},
 		{[]string{"cp", "-r", "--shard", "0/2", "--shard-parts-over", "1GiB", "--source-endpoint-url", "http://127.0.0.1:1", src, dst}, "only when the server copies it"},
 	} {
 		r := haul(t, srv, nil, tc.args...)
@@ -133,4 +147,80 @@ func TestShardPartsOverRefusals(t *testing.T) {
 			t.Errorf("haul %s: exit %d; want 2 and %q\n%s", strings.Join(tc.args, " "), r.code, tc.want, r.stderr)
 		}
 	}
+}
+
+// sync --shard I/N --shard-parts-over between two S3 locations on one server: three shards
+// at once. The big object is copied by the server in parts split among all of them, each
+// part once, the small ones whole by their own shards. A second run copies nothing (every
+// shard finds the big object unchanged). A third, with --delete, after the big object was
+// rewritten and a small one removed: the big one is copied again in parts by all the
+// shards, and the small one deleted by its own shard alone.
+func TestSyncShardPartsOverCopy(t *testing.T) {
+	forEachServer(t, func(t *testing.T, srv *s3test.Server) {
+		const n = 3
+		bucket := srv.NewBucket(t)
+		dir := t.TempDir()
+		big := filepath.Join(dir, "src", "big.bin")
+		randomFile(t, big, 24<<20)
+		small := []string{"a.txt", "b.txt", "c/d.txt", "c/e.txt"}
+		makeFiles(t, filepath.Join(dir, "src"), 100, small...)
+		src, dst := "s3://"+bucket+"/src/", "s3://"+bucket+"/dst/"
+		must(t, srv, append([]string{"cp", "-r", filepath.Join(dir, "src"), src}, copyFlags...)...)
+		args := readACL(srv, "--shard-parts-over", "16MiB", src, dst)
+		run := func(extra ...string) (parts []int, out map[int]syncOut) {
+			out = syncShards(t, srv, t.TempDir(), seq(0, n-1), n, append(extra, args...)...)
+			for i, o := range out {
+				if o.code != 0 {
+					t.Fatalf("shard %d/%d: exit %d\n%s", i, n, o.code, o.stderr)
+				}
+				mine := partsCopied(o.stderr)
+				if len(mine) > 0 && !slices.Equal(mine, shardRange(i, n)) {
+					t.Fatalf("shard %d/%d copied parts %v; want its range %v", i, n, mine, shardRange(i, n))
+				}
+				parts = append(parts, mine...)
+			}
+			slices.Sort(parts)
+			return parts, out
+		}
+
+		if parts, _ := run(); !slices.Equal(parts, seq(1, 5)) {
+			t.Fatalf("parts copied %v; want each of 1-5 once", parts)
+		}
+		want := []string{"dst/a.txt", "dst/b.txt", "dst/big.bin", "dst/c/d.txt", "dst/c/e.txt"}
+		if got := keys(t, srv, bucket, "dst/"); !slices.Equal(got, want) {
+			t.Fatalf("keys %v; want %v", got, want)
+		}
+		if parts, out := run(); len(parts) != 0 {
+			t.Fatalf("second run: parts %v copied; want none", parts)
+		} else {
+			for i, o := range out {
+				if c := o.sum.Calls["CopyObject"] + o.sum.Calls["CreateMultipartUpload"]; c != 0 {
+					t.Fatalf("second run of shard %d: %d copies or uploads started; want none\n%s", i, c, o.stderr)
+				}
+			}
+		}
+
+		data := randomFile(t, big, 24<<20)
+		must(t, srv, append([]string{"cp", big, src + "big.bin"}, copyFlags...)...)
+		must(t, srv, "rm", src+"a.txt")
+		parts, out := run("--delete", "--max-delete-percent", "100")
+		if !slices.Equal(parts, seq(1, 5)) {
+			t.Fatalf("after the rewrite: parts copied %v; want each of 1-5 again", parts)
+		}
+		for i, o := range out {
+			var mine []string
+			if filter.Of("a.txt", n) == i {
+				mine = []string{"dst/a.txt"}
+			}
+			if got := deleted(o, bucket); !slices.Equal(got, mine) {
+				t.Fatalf("--delete run of shard %d/%d deleted %v; want exactly %v", i, n, got, mine)
+			}
+		}
+		if got, _ := downloadVerified(t, srv, dst+"big.bin"); !bytes.Equal(got, data) {
+			t.Fatal("big.bin is not the source's new version")
+		}
+		if ups := srv.IncompleteUploads(t, bucket, ""); len(ups) != 0 {
+			t.Fatalf("%d incomplete uploads after the job", len(ups))
+		}
+	})
 }

@@ -21,10 +21,11 @@ package syncplan
 // --max-delete and --max-delete-size limit each shard's deletions: N shards may delete up
 // to N times as much in all.
 
-// A sharded sync that splits big files (Options.SplitOver, --shard-parts-over) decides
-// every file larger than SplitOver in every shard, so that all of them send their share of
-// its parts when it is new or changed, and none when it is not (transfer.SplitLarge finds
-// or starts the one upload they share). Such a file of another shard is carried into the
+// A sharded sync that splits big files (Options.SplitOver, --shard-parts-over; up, or
+// between two S3 locations, where the objects are the "files") decides every file larger
+// than SplitOver in every shard, so that all of them send (or copy) their share of its
+// parts when it is new or changed, and none when it is not (transfer.SplitLarge finds or
+// starts the one upload they share). Such a file of another shard is carried into the
 // merge, and so is every destination key of another shard, as the destination's listing
 // does not say which keys hold big files: a carried key is decided only when it pairs with
 // a carried file, and is passed over otherwise, so it is never a deletion candidate here.
@@ -38,7 +39,7 @@ package syncplan
 // carried reports whether an entry of another shard that the filter keeps, of size, is
 // carried into the merge all the same (see above).
 func (s *Sync) carried(rel string, size int64, dest bool) bool {
-	return s.o.SplitOver > 0 && s.o.Dir == Up && s.o.List == nil && s.otherShard(rel) &&
+	return s.o.SplitOver > 0 && s.o.Dir != Down && s.o.List == nil && s.otherShard(rel) &&
 		(s.o.Filter == nil || s.o.Filter.Match(rel)) && (dest || size > s.o.SplitOver)
 }
 

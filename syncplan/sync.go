@@ -55,7 +55,8 @@ type Options struct {
 	// except the empty-source guard and the floor of the percentage guard, which look at
 	// the whole source and destination (shard.go).
 	Shard transfer.Filter
-	// SplitOver, when above 0 with Shard, uploading (Up), is the size above which a file is
+	// SplitOver, when above 0 with Shard, uploading (Up) or copying (Copy, where the server
+	// copies: no Options.Source store of its own), is the size above which a file (object) is
 	// not kept by its shard alone but decided by every shard alike, whose transfers
 	// share its parts (transfer.SplitLarge): such a file, and the object at its key, are
 	// in every shard's plan. A destination key of another shard is never deleted here,

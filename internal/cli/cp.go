@@ -298,7 +298,7 @@ func (a *app) cp(ctx context.Context, f *cpFlags, src, dst string) error {
 		return a.cpShare(ctx, f, opts, src, dst)
 	}
 	srcS3, dstS3 := object.IsURL(src), object.IsURL(dst)
-	if err := f.checkSplit(srcS3, dstS3, "cp"); err != nil {
+	if err := f.checkSplit(srcS3, dstS3, "cp -r"); err != nil {
 		return err
 	}
 	if f.splitOver == 0 {
@@ -357,8 +357,8 @@ func (a *app) cp(ctx context.Context, f *cpFlags, src, dst string) error {
 		if opts.Source, err = a.sourceStore(ctx, f, store); err != nil {
 			return err
 		}
-		if opts.Source != nil && f.splitOver > 0 {
-			return usagef("--shard-parts-over splits a copy among shards only when the server copies it, on one endpoint and profile: not from another (--source-endpoint-url, --source-profile, --source-region)")
+		if err := f.splitSource(opts.Source); err != nil {
+			return err
 		}
 	}
 	if dstS3 {

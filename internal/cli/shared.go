@@ -364,14 +364,14 @@ func (a *app) rerunAdvice(perr *transfer.PartsError, f *completeFlags, dst objec
 // registerSplit defines --shard-parts-over and --shard-wait, for the command named
 // ("cp -r", "sync").
 func (f *cpFlags) registerSplit(fl *pflag.FlagSet, command string) {
-	fl.Var(sizeFlag{&f.splitOver}, "shard-parts-over", "with --shard, "+command+" of a local directory to S3 (and cp -r from S3 to S3 on one endpoint): a file or object larger than this is not sent whole by one shard but split by parts among all of them, which find its upload through the server; the last shard to finish its parts completes it")
+	fl.Var(sizeFlag{&f.splitOver}, "shard-parts-over", "with --shard, "+command+" to S3 (from a local directory, or from S3 on one endpoint, where the server copies): a file or object larger than this is not sent whole by one shard but split by parts among all of them, which find its upload through the server; the last shard to finish its parts completes it")
 	fl.DurationVar(&f.splitWait, "shard-wait", transfer.DefaultShareWait, "with --shard-parts-over: how long a shard waits for the upload of a file it shares to be started by the shard that owns the file")
 }
 
-// checkSplit checks --shard-parts-over: a sharded recursive upload of a directory (cp -r,
-// or sync, which sets recursive), or a sharded cp -r between two S3 locations of one
-// endpoint (the server copies the parts); not a dry run or a list of files. mv has no
-// --shard-parts-over.
+// checkSplit checks --shard-parts-over of command ("cp -r", "sync"): sharded, recursive (sync
+// sets it), to S3 from a local directory or from S3 (on one endpoint, where the server
+// copies the parts: checked once the source's store is known, splitSource); not a dry run
+// or a list of files. mv has no --shard-parts-over.
 func (f *cpFlags) checkSplit(srcS3, dstS3 bool, command string) error {
 	switch {
 	case f.splitOver == 0:
@@ -380,10 +380,19 @@ func (f *cpFlags) checkSplit(srcS3, dstS3 bool, command string) error {
 		return usagef("--shard-parts-over: give a size such as 1GiB")
 	case !f.shard.shard.Sharded():
 		return usagef("--shard-parts-over splits big files among the shards of a job: give --shard I/N (or set %s) with N of 2 or more", shardEnv)
-	case !f.recursive || !dstS3 || srcS3 && command != "cp":
-		return usagef("--shard-parts-over is for cp -r and sync of a local directory to S3, and cp -r from S3 to S3: downloads and syncs between S3 locations do not split objects among shards")
+	case !f.recursive || !dstS3:
+		return usagef("--shard-parts-over is for %s to S3 (from a local directory, or from S3 on one endpoint): downloads do not split objects among shards", command)
 	case f.list.given() || f.dryRun:
 		return usagef("--shard-parts-over splits the files of a directory walk or the objects of a listing; --files-from and --dry-run do not apply")
+	}
+	return nil
+}
+
+// splitSource refuses --shard-parts-over for a copy whose source is on another store
+// (Options.Source): only a copy the server makes is split among shards.
+func (f *cpFlags) splitSource(source transfer.Store) error {
+	if source != nil && f.splitOver > 0 {
+		return usagef("--shard-parts-over splits a copy among shards only when the server copies it, on one endpoint and profile: not from another (--source-endpoint-url, --source-profile, --source-region)")
 	}
 	return nil
 }

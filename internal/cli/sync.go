@@ -330,7 +330,11 @@ func (a *app) sync(ctx context.Context, f *syncFlags, src, dst string) error {
 		return &usageError{err}
 	}
 	obs := transfer.WithObserver(f.noteBandwidthChanges(s.Observer(rec.observe(rep))))
-	items := f.splitLarge(func(*transfer.Engine) transfer.Producer { return s.Items }, job.local)(e)
+	root := job.local
+	if job.dir == syncplan.Copy {
+		root = job.source.Key
+	}
+	items := f.splitLarge(func(*transfer.Engine) transfer.Producer { return s.Items }, root)(e)
 	sum, runErr := e.Run(ctx, items, obs)
 	var dsum transfer.Summary
 	var delErr, guardErr error
@@ -366,6 +370,9 @@ func (a *app) syncSource(ctx context.Context, f *syncFlags, opts *transfer.Optio
 	}
 	opts.IgnoreGrants = f.copy.noCopyACL
 	if opts.Source, err = a.sourceStore(ctx, &f.cpFlags, store); err != nil {
+		return nil, err
+	}
+	if err := f.splitSource(opts.Source); err != nil {
 		return nil, err
 	}
 	if opts.Source == nil {
