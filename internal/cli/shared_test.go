@@ -7,9 +7,10 @@ import (
 	"testing"
 )
 
-// sync --shard-parts-over splits the big files of a local directory sent to S3; any other
-// sync, and one without --shard, a dry run or a list of names, is a usage error that says
-// what is supported.
+// sync --shard-parts-over splits the big files of a local directory sent to S3, and the big
+// objects of a sync between S3 locations; a download, and a sync without --shard, a dry
+// run or a list of names, is a usage error that says what is supported. (A sync between S3
+// locations with --shard-parts-over is accepted: e2e TestSyncShardPartsOverCopy.)
 func TestSyncShardPartsOverUsage(t *testing.T) {
 	dir := t.TempDir()
 	for _, tc := range []struct {
@@ -17,8 +18,7 @@ func TestSyncShardPartsOverUsage(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"download", []string{"--shard", "0/3", "s3://b/p/", dir}, "cp -r and sync of a local directory to S3"},
-		{"S3 to S3", []string{"--shard", "0/3", "s3://b/p/", "s3://c/q/"}, "cp -r and sync of a local directory to S3"},
+		{"download", []string{"--shard", "0/3", "s3://b/p/", dir}, "downloads do not split objects among shards"},
 		{"no shard", []string{dir, "s3://b/p/"}, "give --shard I/N"},
 		{"dry run", []string{"--shard", "0/3", "--dry-run", dir, "s3://b/p/"}, "--dry-run do not apply"},
 		{"files from", []string{"--shard", "0/3", "--files-from", "-", dir, "s3://b/p/"}, "--files-from and --dry-run do not apply"},
