@@ -75,6 +75,16 @@ func (s *copyStore) UploadPartCopy(ctx context.Context, dst object.Ref, id strin
 	return s.Store.UploadPartCopy(ctx, dst, id, num, src)
 }
 
+func (s *copyStore) CreateMultipartUpload(ctx context.Context, ref object.Ref, o *object.Options) (string, error) {
+	s.called("CreateMultipartUpload")
+	return s.Store.CreateMultipartUpload(ctx, ref, o)
+}
+
+func (s *copyStore) AbortMultipartUpload(ctx context.Context, ref object.Ref, id string) error {
+	s.called("AbortMultipartUpload")
+	return s.Store.AbortMultipartUpload(ctx, ref, id)
+}
+
 func (s *copyStore) UploadPart(ctx context.Context, ref object.Ref, id string, num int32, body io.ReadSeeker, size int64, sum object.Checksum) (string, error) {
 	s.called("UploadPart")
 	return s.Store.UploadPart(ctx, ref, id, num, body, size, sum)

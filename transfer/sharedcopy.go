@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/haul-s3/haul/object"
 )
@@ -45,6 +46,10 @@ const SourceETagMetadata = "haul-source-etag"
 
 // copyMarkerPart is the part number of the mark of a shared copy's upload.
 const copyMarkerPart = MaxParts
+
+// markGrace is how long an upload of the key that is not marked is left alone by the owner
+// of a shared copy, as another owner may be about to mark it.
+var markGrace = time.Minute
 
 // ErrSplitCopyNeedsServer is a shared copy (a Copy item with a Share) between two stores,
 // or on a store that cannot copy: only a server-side copy is split among runs.
@@ -125,7 +130,7 @@ func (t *task) copyShare(ctx context.Context, sh Share) (int64, error) {
 			return err == nil && v.marked(l.Parts), err
 		},
 		create: func(unusable []object.Upload) (string, error) {
-			return "", t.startSharedCopy(ctx, dst, v, info, unusable, o)
+			return "", t.startSharedCopy(ctx, dst, v, info, unusable, listed, o)
 		},
 	}
 	for range maxShareLooks {
@@ -157,12 +162,28 @@ func (t *task) copyShare(ctx context.Context, sh Share) (int64, error) {
 }
 
 // startSharedCopy is the owner's start of a shared copy's upload: it aborts the uploads of
-// the key not marked with the version v (unusable), starts one with the options o and the
-// source's tags, and marks it. The runs, this one among them, then find it by listing.
-func (t *task) startSharedCopy(ctx context.Context, dst object.Ref, v copyVersion, info object.Info, unusable []object.Upload, o *object.Options) error {
+// the key not marked with the version v (unusable; listed holds their parts), starts one
+// with the options o and the source's tags, and marks it. The runs, this one among them,
+// then find it by listing. An upload not marked at all that began less than markGrace ago
+// may be another owner's (a pod restarted while the old one still runs) about to be
+// marked: the owner then starts none, and looks again.
+func (t *task) startSharedCopy(ctx context.Context, dst object.Ref, v copyVersion, info object.Info, unusable []object.Upload, listed map[string][]object.Part, o *object.Options) error {
+	young := false
 	for _, u := range unusable {
-		t.notice(fmt.Sprintf("aborting upload %s of %s: it is not marked as a copy of the source's version %s, so no shard can tell what its parts hold", u.UploadID, dst, v.etag))
+		marked := slices.ContainsFunc(listed[u.UploadID], func(p object.Part) bool { return p.Number == copyMarkerPart })
+		if !marked && time.Since(u.Initiated) < markGrace {
+			young = true
+			continue
+		}
+		why := "it is marked as the copy of another version"
+		if !marked {
+			why = "it is not marked as a copy"
+		}
+		t.notice(fmt.Sprintf("aborting upload %s of %s: %s, not of the source's version %s, so no shard can tell what its parts hold", u.UploadID, dst, why, v.etag))
 		t.abortUpload(ctx, dst, u.UploadID, true)
+	}
+	if young {
+		return nil
 	}
 	if o.Tags == nil { // CopyObject copies the tags; a multipart copy is given them
 		tags, err := t.sourceTags(ctx, t.e.store, v.src, info)
@@ -180,8 +201,9 @@ func (t *task) startSharedCopy(ctx context.Context, dst object.Ref, v copyVersio
 	mark, sum := v.mark()
 	var etag string
 	err = t.call(ctx, false, func(ctx context.Context) error {
-		etag, err = t.e.store.UploadPart(ctx, dst, id, copyMarkerPart, bytes.NewReader(mark), int64(len(mark)), object.Checksum{})
-		return err
+		var perr error
+		etag, perr = t.e.store.UploadPart(ctx, dst, id, copyMarkerPart, bytes.NewReader(mark), int64(len(mark)), object.Checksum{})
+		return perr
 	})
 	if err == nil && !sameETag(etag, sum) {
 		err = final{fmt.Errorf("copy %s to %s: %w", v.src, dst, errMarkNotMD5)}

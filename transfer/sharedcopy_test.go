@@ -62,6 +62,8 @@ func TestSplitCopySharesTheParts(t *testing.T) {
 // other bytes. The owner aborts both and starts another, and the copy is the new version,
 // every part copied again.
 func TestSplitCopyAbortsAStaleUpload(t *testing.T) {
+	defer func(d time.Duration) { markGrace = d }(markGrace)
+	markGrace = 0 // the unmarked upload is old
 	st := newCopyStore("src", "dst")
 	ref, dst := object.Ref{Bucket: "src", Key: "p/big"}, object.Ref{Bucket: "dst", Key: "q/big"}
 	old := randomBytes(12*mib, 41)
@@ -99,10 +101,45 @@ func TestSplitCopyAbortsAStaleUpload(t *testing.T) {
 	if got := stored(t, st, dst); !bytes.Equal(got.Data, data) {
 		t.Fatalf("the copy is not the source's new version (old version: %v)", bytes.Equal(got.Data, old))
 	}
-	if n := st.count("UploadPartCopy"); n != 3 {
-		t.Fatalf("%d UploadPartCopy; want the 3 parts copied again", n)
+	if n, a := st.count("UploadPartCopy"), st.count("AbortMultipartUpload"); n != 3 || a != 2 {
+		t.Fatalf("%d UploadPartCopy, %d aborts; want the 3 parts copied again, the 2 uploads aborted", n, a)
 	}
-	noUploads(t, st, "dst") // both aborted, and the new one completed
+	noUploads(t, st, "dst")
+}
+
+// TestSplitCopyLeavesAYoungUnmarkedUpload: an upload of the key that is not marked yet and
+// began a moment ago may be another owner's (a restarted pod's twin) about to mark it: the
+// owner neither aborts it nor starts another, and once it is marked the runs share it.
+func TestSplitCopyLeavesAYoungUnmarkedUpload(t *testing.T) {
+	st := newCopyStore("src", "dst")
+	ref, dst := object.Ref{Bucket: "src", Key: "p/big"}, object.Ref{Bucket: "dst", Key: "q/big"}
+	data := randomBytes(12*mib, 48)
+	put(t, st, ref, data, object.Options{})
+	info, _ := st.HeadObject(context.Background(), ref)
+	ctx := context.Background()
+	twin, err := st.Store.CreateMultipartUpload(ctx, dst, &object.Options{Metadata: map[string]string{SourceETagMetadata: info.ETag}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { // the other owner marks it a moment later
+		time.Sleep(700 * time.Millisecond)
+		mark, _ := copyVersion{src: ref, etag: info.ETag, size: info.Size}.mark()
+		if _, err := st.UploadPart(ctx, dst, twin, copyMarkerPart, bytes.NewReader(mark), int64(len(mark)), object.Checksum{}); err != nil {
+			t.Error(err)
+		}
+	}()
+	for i, err := range sharedCopies(st, -1, 2, 0, 30*time.Second) {
+		if err != nil {
+			t.Fatalf("run %d: %v", i, err)
+		}
+	}
+	if got := stored(t, st, dst); !bytes.Equal(got.Data, data) {
+		t.Fatal("the copy is not the source")
+	}
+	if n, c, a := st.count("CreateMultipartUpload"), st.count("UploadPartCopy"), st.count("AbortMultipartUpload"); n != 0 || c != 3 || a != 0 {
+		t.Fatalf("%d uploads created, %d parts copied, %d aborts; want the twin's upload shared (none created, none aborted), 3 parts", n, c, a)
+	}
+	noUploads(t, st, "dst")
 }
 
 // TestSplitCopySourceChangedBetweenShards: shard 0 (the owner) copies its parts, then the
