@@ -171,7 +171,7 @@ func TestSyncShardPartsOverCopy(t *testing.T) {
 			out = syncShards(t, srv, t.TempDir(), seq(0, n-1), n, append(extra, args...)...)
 			for i, o := range out {
 				if o.code != 0 {
-					t.Fatalf("shard %d/%d: exit %d\n%s", i, n, o.code, o.stderr)
+					t.Fatalf("shard %d/%d: exit %d\n%s\n%s", i, n, o.code, o.stderr, o.stdout)
 				}
 				mine := partsCopied(o.stderr)
 				if len(mine) > 0 && !slices.Equal(mine, shardRange(i, n)) {

@@ -29,6 +29,8 @@ type copyStore struct {
 	get func(body io.ReadCloser) io.ReadCloser
 	// head, when set, runs before each HeadObject.
 	head func(ref object.Ref)
+	// parts, when set, may change what ListParts answers.
+	parts func([]object.Part) []object.Part
 }
 
 func newCopyStore(buckets ...string) *copyStore {
@@ -73,6 +75,14 @@ func (s *copyStore) UploadPartCopy(ctx context.Context, dst object.Ref, id strin
 		}
 	}
 	return s.Store.UploadPartCopy(ctx, dst, id, num, src)
+}
+
+func (s *copyStore) ListParts(ctx context.Context, ref object.Ref, id string) ([]object.Part, error) {
+	parts, err := s.Store.ListParts(ctx, ref, id)
+	if err == nil && s.parts != nil {
+		parts = s.parts(parts)
+	}
+	return parts, err
 }
 
 func (s *copyStore) CreateMultipartUpload(ctx context.Context, ref object.Ref, o *object.Options) (string, error) {

@@ -79,9 +79,14 @@ func (e *LayoutError) Error() string {
 }
 
 // checkLayout returns a *LayoutError for the first part held that the layout does not make
-// as it is.
+// as it is. A part of no bytes is passed over: it is one being written (MinIO lists a part
+// whose UploadPartCopy is under way with size 0), never one of a layout, and no caller
+// takes it as held.
 func (l Layout) checkLayout(held []object.Part) error {
 	for _, p := range held {
+		if p.Size == 0 {
+			continue
+		}
 		if p.Number < 1 || int(p.Number) > l.Parts {
 			return &LayoutError{Part: p.Number, Size: p.Size, PartSize: l.PartSize, Parts: l.Parts}
 		}

@@ -226,7 +226,7 @@ func (t *task) copyShareParts(ctx context.Context, c Copier, v copyVersion, dst 
 	}
 	held := map[int32]bool{}
 	for _, p := range listed {
-		held[p.Number] = true
+		held[p.Number] = p.Size > 0 // checkLayout: of the layout's size, or one being written
 	}
 	s, err := t.newSession(ctx, dst, nil, id, false)
 	if err != nil {
@@ -285,6 +285,7 @@ func (t *task) completeCopyIfLast(ctx context.Context, v copyVersion, dst object
 	if err := lay.checkLayout(parts); err != nil {
 		return false, fmt.Errorf("copy %s (upload ID %s): %w", dst, id, err)
 	}
+	parts = slices.DeleteFunc(parts, func(p object.Part) bool { return p.Size == 0 }) // being written
 	if len(parts) < lay.Parts {
 		return false, nil // others are still copying: the last of them completes it
 	}

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -138,6 +140,44 @@ func TestSplitCopyLeavesAYoungUnmarkedUpload(t *testing.T) {
 	}
 	if n, c, a := st.count("CreateMultipartUpload"), st.count("UploadPartCopy"), st.count("AbortMultipartUpload"); n != 0 || c != 3 || a != 0 {
 		t.Fatalf("%d uploads created, %d parts copied, %d aborts; want the twin's upload shared (none created, none aborted), 3 parts", n, c, a)
+	}
+	noUploads(t, st, "dst")
+}
+
+// TestSplitCopyPartBeingWritten: MinIO lists a part whose UploadPartCopy is under way with
+// no bytes. Shard 1 sees its own part 2 so when it looks for the parts it holds, and copies
+// it (no LayoutError); it sees part 2 so again when it lists the parts to complete, and
+// does not complete the upload without it. A rerun of shard 0 finds every part there and
+// completes it.
+func TestSplitCopyPartBeingWritten(t *testing.T) {
+	st := newCopyStore("src", "dst")
+	ref, dst := object.Ref{Bucket: "src", Key: "p/big"}, object.Ref{Bucket: "dst", Key: "q/big"}
+	data := randomBytes(12*mib, 49)
+	put(t, st, ref, data, object.Options{})
+	var lists atomic.Int32
+	st.parts = func(parts []object.Part) []object.Part {
+		if n := lists.Add(1); n != 3 && n != 4 { // shard 1's two listings
+			return parts
+		}
+		parts = slices.DeleteFunc(parts, func(p object.Part) bool { return p.Number == 2 })
+		return append(parts, object.Part{Number: 2}) // being written: no size yet
+	}
+	for _, i := range []int{0, 1} { // shard 0 copies part 1; shard 1 parts 2-3
+		if errs := sharedCopies(st, i, 2, 0, 30*time.Second); errs[0] != nil {
+			t.Fatalf("shard %d: %v", i, errs[0])
+		}
+	}
+	if n := st.count("UploadPartCopy"); n != 3 {
+		t.Fatalf("%d parts copied; want 3", n)
+	}
+	if _, ok := st.Object(dst); ok {
+		t.Fatal("completed with a part being written")
+	}
+	if errs := sharedCopies(st, 0, 2, 0, 30*time.Second); errs[0] != nil {
+		t.Fatalf("shard 0 again: %v", errs[0])
+	}
+	if got := stored(t, st, dst); !bytes.Equal(got.Data, data) || st.count("UploadPartCopy") != 3 {
+		t.Fatalf("the copy is the source: %v, %d parts copied; want true, 3", bytes.Equal(got.Data, data), st.count("UploadPartCopy"))
 	}
 	noUploads(t, st, "dst")
 }
