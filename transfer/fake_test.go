@@ -303,7 +303,9 @@ func (f *fakeStore) completeUpload(ctx context.Context, ref object.Ref, id strin
 		all = append(all, data...)
 	}
 	f.put(ref, all)
+	etag, _ := multipartETag(parts) // as S3 names a multipart object
 	f.mu.Lock()
+	f.etags[ref.Bucket+"/"+ref.Key] = etag
 	f.meta[ref.Bucket+"/"+ref.Key] = u.meta // not f.uploads[id]: a complete at the same time may have removed it
 	delete(f.uploads, id)
 	f.mu.Unlock()

@@ -431,3 +431,42 @@ func TestSplitLargeVanishedUploadAndAnotherObject(t *testing.T) {
 		t.Fatalf("err = %v; want the upload's not found: the object there is not the file", err)
 	}
 }
+
+// TestSplitLargeForeignUploadCompletedByAnother: the shards take an upload that haul did
+// not start (no haul time in its metadata), and another completes it while this run is
+// completing it too: this run's CompleteMultipartUpload finds the upload gone. The object
+// is the one the parts this run listed (and checked against the file) make, its multipart
+// ETag says so, and the run is done, not failed.
+func TestSplitLargeForeignUploadCompletedByAnother(t *testing.T) {
+	fs := newFake()
+	dir := t.TempDir()
+	data := randomBytes(12*mib, 15) // 3 parts of 5 MiB
+	writeFile(t, filepath.Join(dir, "big"), data)
+	ref := object.Ref{Bucket: "b", Key: "p/big"}
+	ctx := context.Background()
+	id, err := fs.CreateMultipartUpload(ctx, ref, &object.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first atomic.Bool
+	fs.hook = func(c fakeCall, _ int) error {
+		if c.Op != "CompleteMultipartUpload" || first.Swap(true) {
+			return nil
+		}
+		parts, err := fs.ListParts(ctx, ref, id) // another shard completes it first
+		if err == nil {
+			_, err = fs.CompleteMultipartUpload(ctx, ref, id, parts)
+		}
+		if err != nil {
+			t.Error(err)
+		}
+		return &fakeNotFound{}
+	}
+	e := New(fs, fastOpts(Options{PartSize: 5 * mib, ShareWait: time.Second}))
+	if _, err := e.Run(ctx, SplitLarge(TreeItems(dir, object.Ref{Bucket: "b", Key: "p/"}, nil), 5*mib, 0, 1, func(Item) int { return 0 })); err != nil {
+		t.Fatalf("the run whose upload another completed: %v", err)
+	}
+	if got, _ := fs.object(ref); !bytes.Equal(got, data) {
+		t.Fatal("the object is not the file")
+	}
+}

@@ -237,15 +237,26 @@ var completeSettle = 30 * time.Second
 // layout is there: the run that finds them all after sending its own share is the last to
 // finish, and completes it (CompleteShared's checks). It reports whether it did. A run
 // that completes at the same time as another and finds the upload gone is done too, when
-// the object holds the file fi (its size and time, as holdsFile asks).
+// the object holds the file fi (its size and time, as holdsFile asks), or when it is the
+// object the parts it listed make (its size, and their multipart ETag: an upload that
+// haul did not start, and which another run took over, has no haul time in its metadata).
 func (t *task) completeIfLast(ctx context.Context, path string, fi os.FileInfo, dst object.Ref, id string, lay Layout, first, end int32) (bool, error) {
-	holdsIt := func(info object.Info) bool { return holdsFile(info, fi) }
+	holds := func(info object.Info) bool { return holdsFile(info, fi) }
 	listed, err := t.listUpload(ctx, dst, id)
-	if notFound(err) && t.completedMeanwhile(ctx, dst, holdsIt) {
+	if notFound(err) && t.completedMeanwhile(ctx, dst, holds) {
 		return false, nil // another run completed it a moment ago
 	}
 	if err != nil {
 		return false, err
+	}
+	holdsIt := func(info object.Info) bool {
+		if holds(info) {
+			return true
+		}
+		parts := slices.DeleteFunc(slices.Clone(listed.Parts), func(p object.Part) bool { return p.Number < 1 || int(p.Number) > lay.Parts })
+		slices.SortFunc(parts, func(a, b object.Part) int { return int(a.Number - b.Number) })
+		etag, ok := multipartETag(parts)
+		return ok && info.Size == lay.Size && sameETag(info.ETag, etag)
 	}
 	have := 0
 	for _, p := range listed.Parts {
