@@ -56,7 +56,12 @@ import (
 //     check; the second's rename finds the file gone, and it counts the object done when
 //     the target holds it (its size and time).
 //   - A run that finds the target holding the version already (its size and time) fetches
-//     nothing.
+//     nothing (and removes markers that a run which died after its rename left, when the
+//     temporary file is gone).
+//   - A run that finds the temporary file without a split ID for splitWait fails, unless
+//     the file has the object's size and every marker agrees: a run checked it and cut
+//     the trailer off (the only way a file comes to that size) but died before renaming
+//     it, and this run renames it.
 //
 // What an abandoned job leaves, in each target's directory: the temporary file
 // ".<name>.haul-split-<hex>" (the object's size plus 32 bytes) and its markers
@@ -145,7 +150,11 @@ func (t *task) downloadShare(ctx context.Context, sh Share) (int64, error) {
 		mtime = m
 	}
 	holds := func() bool { return holdsVersion(path, info.Size, mtime) }
+	temp := splitTempName(path, src, info.ETag)
 	if holds() {
+		if _, err := os.Lstat(temp); errors.Is(err, os.ErrNotExist) {
+			removeMarkers(temp, sh.Count) // left by a run that died after its rename
+		}
 		t.notice("the file holds the object already (its size and time): nothing fetched")
 		out.Completed = sh.Owner // the owner's receipt line states it
 		return lay.bytes(first, end), nil
@@ -154,11 +163,18 @@ func (t *task) downloadShare(ctx context.Context, sh Share) (int64, error) {
 		return lay.bytes(first, end), err
 	}
 	sd := &splitDown{t: t, src: src, info: info, lay: lay, sh: sh, path: path, mtime: mtime,
-		temp: splitTempName(path, src, info.ETag), alg: t.splitAlgorithm(info)}
+		temp: temp, alg: t.splitAlgorithm(info)}
 	if sd.alg == "" && t.e.opts.VerifyRequired && !IsMD5ETag(info.ETag) && multipartCount(info.ETag) == 0 {
 		return lay.bytes(first, end), &UnverifiedError{Ref: src, Reason: "the object has no checksum haul can check and its ETag is not an MD5"}
 	}
 	f, id, err := sd.open(ctx, holds)
+	var stuck *splitStuckError
+	if errors.As(err, &stuck) {
+		if out.Completed, err = sd.recover(); err == nil {
+			t.notice(fmt.Sprintf("the shared download's file %s was checked and left by a run that died before renaming it: renamed into place", filepath.Base(temp)))
+			return lay.bytes(first, end), nil
+		}
+	}
 	if err != nil || f == nil {
 		if err == nil {
 			t.notice("the other shards finished the object meanwhile: nothing fetched")
@@ -264,7 +280,50 @@ func (sd *splitDown) open(ctx context.Context, holds func() bool) (*os.File, str
 	case ctx.Err() != nil:
 		return nil, "", ctx.Err()
 	}
-	return nil, "", fmt.Errorf("download %s: the temporary file %s has no split ID after %s: the run that created it died before writing one; remove it and run the job again", sd.src, sd.temp, splitWait)
+	return nil, "", &splitStuckError{src: sd.src, temp: sd.temp}
+}
+
+// splitStuckError is a shared download's temporary file that has had no split ID for
+// splitWait: the run that created it died before writing it, or the run that checked it
+// and cut the trailer off died before renaming it (recover).
+type splitStuckError struct {
+	src  object.Ref
+	temp string
+}
+
+func (e *splitStuckError) Error() string {
+	return fmt.Sprintf("download %s: the temporary file %s has had no split ID for %s: the run that created it died before writing one; remove it (and its markers, %s.shard-*) and run the job again",
+		e.src, e.temp, splitWait, filepath.Base(e.temp))
+}
+
+// recover finishes a temporary file that a run checked and cut the trailer off (it has
+// the object's size), but died before renaming: every marker is there and agrees, with
+// one split ID. A file is cut to the object's size only once checked against them (see
+// finishIfLast). It returns a *splitStuckError when the file is not such a file.
+func (sd *splitDown) recover() (bool, error) {
+	stuck := &splitStuckError{src: sd.src, temp: sd.temp}
+	fi, err := os.Stat(sd.temp)
+	if err != nil || fi.Size() != sd.info.Size {
+		return false, stuck
+	}
+	m, err := readMarker(markerName(sd.temp, 0, sd.sh.Count))
+	if err != nil {
+		return false, stuck
+	}
+	sd.id = m.SplitID
+	for i := range sd.sh.Count {
+		if m, err := readMarker(markerName(sd.temp, i, sd.sh.Count)); err != nil || !sd.agrees(m, i) {
+			return false, stuck
+		}
+	}
+	return sd.rename()
+}
+
+// removeMarkers removes the markers of the shards of count of the temporary file temp.
+func removeMarkers(temp string, count int) {
+	for i := range count {
+		os.Remove(markerName(temp, i, count))
+	}
 }
 
 // create gives the temporary file f, just created, its size and a new split ID.
@@ -439,13 +498,20 @@ func (sd *splitDown) finishIfLast(ctx context.Context, f *os.File) (bool, error)
 		}
 		return false, err
 	}
-	err := f.Truncate(sd.info.Size)
+	err := f.Truncate(sd.info.Size) // the trailer off: from now on the file is the checked object
 	if err == nil {
 		err = f.Sync()
 	}
 	if err != nil {
 		return false, err
 	}
+	return sd.rename()
+}
+
+// rename sets the time of the checked temporary file (the trailer cut off) and renames it
+// onto the target, then removes the markers. It reports whether it renamed the file; a
+// file gone meanwhile was renamed by another run (finishedMeanwhile).
+func (sd *splitDown) rename() (bool, error) {
 	if !sd.mtime.IsZero() {
 		if err := os.Chtimes(sd.temp, sd.mtime, sd.mtime); errors.Is(err, os.ErrNotExist) {
 			return false, sd.finishedMeanwhile()
@@ -456,9 +522,7 @@ func (sd *splitDown) finishIfLast(ctx context.Context, f *os.File) (bool, error)
 	} else if err != nil {
 		return false, err
 	}
-	for i := range sd.sh.Count {
-		os.Remove(markerName(sd.temp, i, sd.sh.Count))
-	}
+	removeMarkers(sd.temp, sd.sh.Count)
 	return true, nil
 }
 
@@ -474,9 +538,7 @@ func (sd *splitDown) finishedMeanwhile() error {
 // removeAll removes the markers and then the temporary file of a download that failed its
 // check.
 func (sd *splitDown) removeAll(f *os.File) {
-	for i := range sd.sh.Count {
-		os.Remove(markerName(sd.temp, i, sd.sh.Count))
-	}
+	removeMarkers(sd.temp, sd.sh.Count)
 	f.Close()
 	os.Remove(sd.temp)
 }

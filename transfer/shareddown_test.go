@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/haul-s3/haul/object"
 )
@@ -323,5 +324,65 @@ func TestSplitDownloadWithoutChecksum(t *testing.T) {
 				t.Fatalf("multipart %v, corrupted %v: left %v", multipart, corrupt, left)
 			}
 		}
+	}
+}
+
+// TestSplitDownloadFinisherDiedBeforeRename: the run that checked the file and cut its
+// trailer off cannot rename it (a directory stands at the target), and fails; the file,
+// of the object's size with every marker there, is left. Once the directory is gone, a
+// run of any shard waits for a split ID, finds none, sees the checked file and renames it
+// into place, fetching nothing.
+func TestSplitDownloadFinisherDiedBeforeRename(t *testing.T) {
+	defer func(d time.Duration) { splitWait = d }(splitWait)
+	splitWait = 100 * time.Millisecond
+	data := randomBytes(22*mib, 66)
+	st := newRangeStore(t, data)
+	dir := t.TempDir()
+	target := filepath.Join(dir, "big")
+	if err := os.MkdirAll(filepath.Join(target, "in-the-way"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	errs, c := splitDownloads(st, dir, []int{0, 1, 2}, 3, Options{})
+	if !slices.ContainsFunc(errs, func(err error) bool { return err != nil }) || c != 0 {
+		t.Fatalf("with a directory at the target: %v, %d completed; want a failure to rename", errs, c)
+	}
+	if left := splitLeftovers(t, dir); len(left) != 4 {
+		t.Fatalf("left %v; want the checked file and three markers", left)
+	}
+	if err := os.RemoveAll(target); err != nil {
+		t.Fatal(err)
+	}
+	st.gets()
+	if errs, c := splitDownloads(st, dir, []int{1}, 3, Options{}); errs[0] != nil || c != 1 || len(st.gets()) != 0 {
+		t.Fatalf("shard 1 again: %v, %d completed; want the checked file renamed, nothing fetched", errs[0], c)
+	}
+	checkFile(t, target, data)
+	if left := splitLeftovers(t, dir); len(left) > 0 {
+		t.Fatalf("left behind: %v", left)
+	}
+}
+
+// TestSplitDownloadStuckFile: a temporary file with no split ID (its creator died before
+// writing one) and not a checked one (not the object's size) fails the run after the wait
+// with advice to remove it; nothing is renamed into place.
+func TestSplitDownloadStuckFile(t *testing.T) {
+	defer func(d time.Duration) { splitWait = d }(splitWait)
+	splitWait = 100 * time.Millisecond
+	st := newRangeStore(t, randomBytes(22*mib, 67))
+	dir := t.TempDir()
+	info, _ := st.HeadObject(context.Background(), object.Ref{Bucket: "src", Key: "p/big"})
+	temp := splitTempName(filepath.Join(dir, "big"), object.Ref{Bucket: "src", Key: "p/big"}, info.ETag)
+	if err := os.WriteFile(temp, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	errs, _ := splitDownloads(st, dir, []int{0}, 3, Options{})
+	var stuck *splitStuckError
+	if !errors.As(errs[0], &stuck) || !strings.Contains(stuck.Error(), "remove it") {
+		var ie *ItemsError
+		errors.As(errs[0], &ie)
+		t.Fatalf("run with a file without an ID: %v (%v); want a splitStuckError", errs[0], ie.Failures)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "big")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("a file was renamed into place")
 	}
 }
