@@ -103,6 +103,10 @@ type SplitVerifyError struct {
 }
 
 func (e *SplitVerifyError) Error() string {
+	if e.Part > 0 {
+		return fmt.Sprintf("GetObject %s: part %d of the object in the file the shards wrote does not match the server's %s of that part: corrupted in transit; the file was not written and its partial download was removed: run every shard of the job again",
+			e.Ref, e.Part, e.Algorithm)
+	}
 	return fmt.Sprintf("GetObject %s: the %s of the bytes the shards received is %s, the object's is %s: corrupted in transit; the file was not written and its partial download was removed: run every shard of the job again",
 		e.Ref, e.Algorithm, e.Got, e.Want)
 }
@@ -591,7 +595,7 @@ func (sd *splitDown) checkReadBack(ctx context.Context, f *os.File) error {
 					return err
 				}
 				if !ok {
-					return &VerifyError{Ref: src, Part: int32(i + 1), Algorithm: strings.ToLower(lay.algorithm), Want: "the server's checksum of the part", Got: "another"}
+					return &VerifyError{Ref: src, Part: int32(i + 1), Algorithm: strings.ToLower(lay.algorithm)}
 				}
 			}
 			if lay.byNumber {

@@ -256,18 +256,18 @@ func TestSplitDownloadCorruptRange(t *testing.T) {
 
 // TestSplitDownloadWithoutChecksum: objects with no whole CRC are checked by the run that
 // finishes by reading the file back: a single-part object against its MD5 ETag, a
-// multipart one against its multipart ETag; a corrupted part fails the check.
+// multipart one against its multipart ETag, or its parts against the server's SHA-256 of
+// each; a corrupted part fails the check.
 func TestSplitDownloadWithoutChecksum(t *testing.T) {
-	for _, multipart := range []bool{false, true} {
+	for _, tc := range []struct{ partSums, want string }{{"", "md5"}, {object.ChecksumMD5, "md5-parts"}, {object.ChecksumSHA256, "sha256-parts"}} {
 		for _, corrupt := range []bool{false, true} {
 			data := randomBytes(22*mib, 65)
 			st := &rangeStore{copyStore: newCopyStore("src"), key: "p/big"}
 			ref := object.Ref{Bucket: "src", Key: "p/big"}
 			ctx := context.Background()
-			want := "md5"
+			want, multipart := tc.want, tc.partSums != ""
 			if multipart {
-				want = "md5-parts"
-				id, _ := st.CreateMultipartUpload(ctx, ref, &object.Options{})
+				id, _ := st.CreateMultipartUpload(ctx, ref, &object.Options{Checksum: tc.partSums})
 				var parts []object.Part
 				for num, off := int32(1), int64(0); off < int64(len(data)); num, off = num+1, off+8*mib {
 					b := data[off:min(off+8*mib, int64(len(data)))]
