@@ -386,3 +386,22 @@ func TestSplitDownloadStuckFile(t *testing.T) {
 		t.Fatal("a file was renamed into place")
 	}
 }
+
+// TestSplitDownloadPartSizesDisagree: a shard given another part size records its range
+// in another layout; the shard that then finds the markers fails saying so, rather than
+// leaving the file unfinished in silence, and renames nothing.
+func TestSplitDownloadPartSizesDisagree(t *testing.T) {
+	st := newRangeStore(t, randomBytes(22*mib, 68))
+	dir := t.TempDir()
+	if errs, _ := splitDownloads(st, dir, []int{0, 1}, 3, Options{}); errs[0] != nil || errs[1] != nil {
+		t.Fatal(errs)
+	}
+	e := New(st, fastOpts(Options{PartSize: 6 * mib, Concurrency: 4}))
+	_, err := e.Run(context.Background(), SplitLarge(e.PrefixItems(splitSrc, dir, nil), 10*mib, 2, 3, func(Item) int { return 0 }))
+	if err == nil || !strings.Contains(err.Error(), "different --part-size") {
+		t.Fatalf("shard 2 with another part size: %v; want its download failed, naming the part sizes", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "big")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("a file was renamed into place")
+	}
+}
