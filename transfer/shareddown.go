@@ -190,8 +190,9 @@ func (t *task) downloadShare(ctx context.Context, sh Share) (int64, error) {
 	if err := sd.fetchShare(ctx, f, out); err != nil {
 		return lay.bytes(first, end), err
 	}
-	out.Completed, err = sd.finishIfLast(ctx, f)
-	t.notice(splitNote(out, sd.temp))
+	if out.Completed, err = sd.finishIfLast(ctx, f); err == nil {
+		t.notice(splitNote(out, sd.temp))
+	}
 	return lay.bytes(first, end), err
 }
 
@@ -211,7 +212,8 @@ func (t *task) splitAlgorithm(info object.Info) string {
 	return ""
 }
 
-// wholeChecksum returns the object's whole checksum of algorithm alg (see splitAlgorithm).
+// wholeChecksum returns the object's whole checksum that splitAlgorithm took the algorithm
+// of: haul's, else the server's.
 func wholeChecksum(info object.Info) object.Checksum {
 	if c, ok := StoredChecksum(info.Metadata); ok {
 		return c
