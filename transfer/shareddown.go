@@ -563,7 +563,17 @@ func (sd *splitDown) check(ctx context.Context, f *os.File, markers []splitMarke
 		return nil
 	}
 	if sd.alg == "" {
-		return sd.checkReadBack(ctx, f)
+		// Read through a descriptor opened now, not f, opened before the other shards
+		// wrote: NFS shows a client what others wrote (and synced) at its next open.
+		rf, err := os.Open(sd.temp)
+		if err != nil {
+			return err
+		}
+		defer rf.Close()
+		if !os.SameFile(statOf(rf), statOf(f)) {
+			return fmt.Errorf("download %s: the temporary file %s was replaced while this shard checked it: run the job again", sd.src, sd.temp)
+		}
+		return sd.checkReadBack(ctx, rf)
 	}
 	var pieces []pieceCRC
 	for _, m := range markers {
@@ -573,6 +583,15 @@ func (sd *splitDown) check(ctx context.Context, f *os.File, markers []splitMarke
 	}
 	want := wholeChecksum(sd.info)
 	return t.check(sd.src, want, crcChecksum(sd.alg, combineValues(sd.alg, pieces)).Value)
+}
+
+// statOf returns what Stat says of f, or nil.
+func statOf(f *os.File) os.FileInfo {
+	fi, err := f.Stat()
+	if err != nil {
+		return nil
+	}
+	return fi
 }
 
 // checkReadBack checks the file f of an object without a whole CRC by reading it back:
