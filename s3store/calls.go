@@ -214,7 +214,7 @@ func (s *Store) GetObject(ctx context.Context, ref object.Ref, offset, length in
 		in.IfMatch = aws.String(`"` + ifMatch + `"`)
 	}
 	var out *s3.GetObjectOutput
-	err := s.observe(ctx, "GetObject", ref.Bucket, ref.Key, 0, "", func(ctx context.Context) error {
+	err := s.observeCall(ctx, Call{Op: "GetObject", Bucket: ref.Bucket, Key: ref.Key, Range: aws.ToString(in.Range)}, "", func(ctx context.Context) error {
 		var err error
 		out, err = s.client.GetObject(ctx, in)
 		return err

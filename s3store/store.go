@@ -65,7 +65,8 @@ type Call struct {
 	Bucket   string
 	Key      string
 	Part     int32
-	Status   int // HTTP status, 0 when no response arrived
+	Range    string // a ranged GetObject's range, "bytes=A-B" (A-: to the end); empty for none
+	Status   int    // HTTP status, 0 when no response arrived
 	Duration time.Duration
 	Err      error
 }
@@ -225,6 +226,11 @@ func endpointOf(given string, base *string) (url, from string) {
 
 // observe runs one request, logs it when logging is on, and maps its error.
 func (s *Store) observe(ctx context.Context, op, bucket, key string, part int32, uploadID string, do func(context.Context) error) error {
+	return s.observeCall(ctx, Call{Op: op, Bucket: bucket, Key: key, Part: part}, uploadID, do)
+}
+
+// observeCall is observe of the request c describes (its Op, Bucket, Key, Part, Range).
+func (s *Store) observeCall(ctx context.Context, c Call, uploadID string, do func(context.Context) error) error {
 	var err error
 	if s.log == nil {
 		err = do(ctx)
@@ -232,12 +238,13 @@ func (s *Store) observe(ctx context.Context, op, bucket, key string, part int32,
 		status := new(int)
 		start := time.Now()
 		err = do(context.WithValue(ctx, statusKey{}, status))
-		s.log(Call{Op: op, Bucket: bucket, Key: key, Part: part, Status: *status, Duration: time.Since(start), Err: err})
+		c.Status, c.Duration, c.Err = *status, time.Since(start), err
+		s.log(c)
 	}
 	if err == nil {
 		return nil
 	}
-	err = wrap(err, op, bucket, key, uploadID, part)
+	err = wrap(err, c.Op, c.Bucket, c.Key, uploadID, c.Part)
 	var e *Error
 	if errors.As(err, &e) && strings.EqualFold(e.Region, s.Region) {
 		e.Region = "" // the region we signed for: not the cause (MinIO names it on every error)

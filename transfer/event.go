@@ -79,8 +79,9 @@ type Event struct {
 	// VersionID is, with the Done of an upload or a copy, the version ID the server gave the
 	// object written; empty when the bucket keeps no versions (or the store tells none).
 	VersionID string
-	// Share is, with the Done of a shared upload (Item.Share), which parts its shard holds
-	// and how many of them it sent.
+	// Share is, with the Done of a shared upload, copy or download (Item.Share), which parts
+	// its shard holds and how many of them it sent (or fetched); Completed is set for the
+	// one run that completed the object (or renamed the download into place).
 	Share *ShareOutcome
 }
 

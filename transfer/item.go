@@ -63,7 +63,9 @@ type Item struct {
 	// that several runs make together (see Share and Engine.SharedFileItem): it sends only
 	// its shard's parts, and neither creates, completes nor aborts the upload unless the
 	// share is found through the server (SplitLarge). With a Copy (SplitLarge only) it is
-	// the run's share of the parts of a server-side copy (see sharedcopy.go).
+	// the run's share of the parts of a server-side copy (see sharedcopy.go); with a
+	// Download (SplitLarge only), of the parts of a download into a directory every run
+	// sees (see shareddown.go).
 	Share *Share
 
 	stream io.Reader       // UploadStream's source

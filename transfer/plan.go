@@ -361,6 +361,8 @@ func (t *task) do(ctx context.Context) (int64, error) {
 		return t.copyShare(ctx, *it.Share)
 	case it.Op == Copy:
 		return t.copyObject(ctx)
+	case it.Op == Download && it.Share != nil:
+		return t.downloadShare(ctx, *it.Share)
 	case it.Op == Download && it.sink != nil:
 		return t.downloadStream(ctx, it.Object, it.sink)
 	case it.Op == Download:

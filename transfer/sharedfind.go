@@ -30,14 +30,15 @@ var shareBackoff = [2]time.Duration{500 * time.Millisecond, 15 * time.Second}
 // SplitLarge returns produce with every upload of a file larger than over made one run's
 // share of the parts of that file (a Share with no UploadID: found or created through the
 // server, see Share), every copy of an object larger than over one run's share of the
-// parts of a server-side copy (see sharedcopy.go), and every other item kept only by the
-// run that owns it. owner returns
+// parts of a server-side copy (see sharedcopy.go), every download of an object larger than
+// over one run's share of the parts of a download into a directory all the runs see (see
+// shareddown.go), and every other item kept only by the run that owns it. owner returns
 // the shard (from 0, of count) that owns an item; index is this run's shard. Items with Err
 // or Skip set are kept by their owner too.
 func SplitLarge(produce Producer, over int64, index, count int, owner func(Item) int) Producer {
 	return func(ctx context.Context, yield func(Item) bool) error {
 		return produce(ctx, func(it Item) bool {
-			if (it.Op == Upload && it.stream == nil || it.Op == Copy) && it.Err == nil && it.Skip == nil && it.Size > over {
+			if (it.Op == Upload && it.stream == nil || it.Op == Copy || it.Op == Download && it.sink == nil) && it.Err == nil && it.Skip == nil && it.Size > over {
 				it.Share = &Share{Index: index, Count: count, Owner: owner(it) == index}
 				return yield(it)
 			}

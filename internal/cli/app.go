@@ -123,6 +123,9 @@ func (a *app) logCall(c s3store.Call) {
 	if c.Key != "" {
 		fmt.Fprintf(&b, " key=%q", c.Key)
 	}
+	if c.Range != "" {
+		fmt.Fprintf(&b, " range=%s", strings.TrimPrefix(c.Range, "bytes="))
+	}
 	if c.Part > 0 {
 		fmt.Fprintf(&b, " part=%d", c.Part)
 	}

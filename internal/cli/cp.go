@@ -341,6 +341,9 @@ func (a *app) cp(ctx context.Context, f *cpFlags, src, dst string) error {
 		items = f.splitLarge(items, src)
 	default:
 		items, target, err = a.planDownload(f, src, dst)
+		if u, perr := object.ParseURL(src); perr == nil {
+			items = f.splitLarge(items, asPrefix(u.Key))
+		}
 	}
 	if err != nil {
 		return err

@@ -364,13 +364,18 @@ func (a *app) rerunAdvice(perr *transfer.PartsError, f *completeFlags, dst objec
 // registerSplit defines --shard-parts-over and --shard-wait, for the command named
 // ("cp -r", "sync").
 func (f *cpFlags) registerSplit(fl *pflag.FlagSet, command string) {
-	fl.Var(sizeFlag{&f.splitOver}, "shard-parts-over", "with --shard, "+command+" to S3 (from a local directory, or from S3 on one endpoint, where the server copies): a file or object larger than this is not sent whole by one shard but split by parts among all of them, which find its upload through the server; the last shard to finish its parts completes it")
+	help := "with --shard, " + command + " to S3 (from a local directory, or from S3 on one endpoint, where the server copies): a file or object larger than this is not sent whole by one shard but split by parts among all of them, which find its upload through the server; the last shard to finish its parts completes it"
+	if command == "cp -r" {
+		help += "; from S3 to a directory, which must be one all the shards see (NFS, a ReadWriteMany volume), an object larger than this is fetched by all of them into one temporary file, each its range of parts, and the last to finish checks it and renames it into place"
+	}
+	fl.Var(sizeFlag{&f.splitOver}, "shard-parts-over", help)
 	fl.DurationVar(&f.splitWait, "shard-wait", transfer.DefaultShareWait, "with --shard-parts-over: how long a shard waits for the upload of a file it shares to be started by the shard that owns the file")
 }
 
 // checkSplit checks --shard-parts-over of command ("cp -r", "sync"): sharded, recursive (sync
 // sets it), to S3 from a local directory or from S3 (on one endpoint, where the server
-// copies the parts: checked once the source's store is known, splitSource); not a dry run
+// copies the parts: checked once the source's store is known, splitSource), or, for cp -r
+// only, from S3 to a directory (a sync's downloads stay whole on one shard); not a dry run
 // or a list of files. mv has no --shard-parts-over.
 func (f *cpFlags) checkSplit(srcS3, dstS3 bool, command string) error {
 	switch {
@@ -380,8 +385,8 @@ func (f *cpFlags) checkSplit(srcS3, dstS3 bool, command string) error {
 		return usagef("--shard-parts-over: give a size such as 1GiB")
 	case !f.shard.shard.Sharded():
 		return usagef("--shard-parts-over splits big files among the shards of a job: give --shard I/N (or set %s) with N of 2 or more", shardEnv)
-	case !f.recursive || !dstS3:
-		return usagef("--shard-parts-over is for %s to S3 (from a local directory, or from S3 on one endpoint): downloads do not split objects among shards", command)
+	case !f.recursive || !dstS3 && (!srcS3 || command != "cp -r"):
+		return usagef("--shard-parts-over is for %s to S3 (from a local directory, or from S3 on one endpoint) and for cp -r from S3 to a directory all the shards see: %s's downloads do not split objects among shards", command, command)
 	case f.list.given() || f.dryRun:
 		return usagef("--shard-parts-over splits the files of a directory walk or the objects of a listing; --files-from and --dry-run do not apply")
 	}
@@ -406,8 +411,11 @@ func (f *cpFlags) splitLarge(p plan, root string) plan {
 	}
 	sh := f.shard.shard
 	owner := func(it transfer.Item) int {
-		if it.Op == transfer.Copy {
+		switch it.Op {
+		case transfer.Copy:
 			return filter.Of(strings.TrimPrefix(it.Source.Key, root), sh.Count)
+		case transfer.Download:
+			return filter.Of(strings.TrimPrefix(it.Object.Key, root), sh.Count)
 		}
 		rel, err := filepath.Rel(root, it.Path)
 		if err != nil {
