@@ -143,6 +143,28 @@ func forEachServer(t *testing.T, fn func(t *testing.T, srv *s3test.Server)) {
 	}
 }
 
+// forServers runs fn as a parallel subtest for each server kind of kinds that
+// HAUL_TEST_SERVERS starts, and says the test was skipped when it starts none of them. It
+// is for tests of what haul does with what a fault-injecting proxy makes of a server's
+// answers, which need thousands of keys on the server: versitygw and MinIO, not moto, whose
+// Python server takes some 20 s to store 2,000 objects here.
+func forServers(t *testing.T, kinds []string, fn func(t *testing.T, srv *s3test.Server)) {
+	ran := 0
+	for _, kind := range s3test.Kinds() {
+		if !slices.Contains(kinds, kind) {
+			continue
+		}
+		ran++
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			fn(t, s3test.Shared(t, kind))
+		})
+	}
+	if ran == 0 {
+		t.Skipf("runs on %v; HAUL_TEST_SERVERS picks %v", kinds, s3test.Kinds())
+	}
+}
+
 // forEachServerPair runs fn, in parallel subtests, with each pair of servers a copy between
 // servers is tested on (versitygw to MinIO, MinIO to moto) that HAUL_TEST_SERVERS starts,
 // and says the test was skipped when it starts neither pair.
