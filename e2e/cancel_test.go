@@ -65,10 +65,10 @@ func TestCancelMidUploadLeavesNoMultipartUpload(t *testing.T) {
 	forEachServer(t, func(t *testing.T, srv *s3test.Server) {
 		bucket := srv.NewBucket(t)
 		f := filepath.Join(t.TempDir(), "big")
-		randomFile(t, f, 200<<20)
-		// Each part is held 300ms, so the run takes 6s or more and the signal lands mid-way
-		// even on a loaded machine.
-		slow := srv.Delay(t, 300*time.Millisecond, s3test.IsUploadPart)
+		randomFile(t, f, 60<<20)
+		// Each of the 12 parts is held 1s, two at a time, so the run takes 6s or more and
+		// the signal lands mid-way even on a loaded machine.
+		slow := srv.Delay(t, time.Second, s3test.IsUploadPart)
 		cmd := haulCmd(t, slow, "--debug", "cp", f, "s3://"+bucket+"/big", "--part-size", "5MiB", "--concurrency", "2")
 		code, stderr := runUntil(t, cmd, "UploadPart", func() { _ = cmd.Process.Signal(syscall.SIGINT) })
 		if code != 130 {
@@ -90,10 +90,11 @@ func TestCancelMidDownloadLeavesNoPartialFile(t *testing.T) {
 	forEachServer(t, func(t *testing.T, srv *s3test.Server) {
 		bucket := srv.NewBucket(t)
 		f := filepath.Join(t.TempDir(), "big")
-		randomFile(t, f, 200<<20)
+		randomFile(t, f, 60<<20)
 		must(t, srv, "-q", "cp", f, "s3://"+bucket+"/big")
 		dir := t.TempDir()
-		slow := srv.Delay(t, 300*time.Millisecond, s3test.IsRangedGet)
+		// As for the upload: 12 ranges held 1s each, two at a time, 6s or more.
+		slow := srv.Delay(t, time.Second, s3test.IsRangedGet)
 		cmd := haulCmd(t, slow, "--debug", "cp", "s3://"+bucket+"/big", filepath.Join(dir, "big"), "--part-size", "5MiB", "--concurrency", "2")
 		code, stderr := runUntil(t, cmd, "GetObject", func() { _ = cmd.Process.Signal(syscall.SIGTERM) })
 		if code != 130 {
@@ -109,7 +110,7 @@ func TestFileThatGrowsDuringUploadFailsCleanly(t *testing.T) {
 	forEachServer(t, func(t *testing.T, srv *s3test.Server) {
 		bucket := srv.NewBucket(t)
 		f := filepath.Join(t.TempDir(), "growing.log")
-		randomFile(t, f, 60<<20)
+		randomFile(t, f, 30<<20) // 6 parts: the file grows after the first, 5 are still to go
 		slow := srv.Delay(t, 300*time.Millisecond, s3test.IsUploadPart)
 		cmd := haulCmd(t, slow, "--debug", "cp", f, "s3://"+bucket+"/growing.log", "--part-size", "5MiB", "--concurrency", "1")
 		code, stderr := runUntil(t, cmd, "UploadPart", func() {

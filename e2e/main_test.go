@@ -14,7 +14,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -33,6 +35,7 @@ func TestMain(m *testing.M) {
 	if testing.Short() {
 		os.Exit(0)
 	}
+	defaultParallel()
 	dir, err := os.MkdirTemp("", "haul-e2e-bin-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -48,6 +51,23 @@ func TestMain(m *testing.M) {
 	code := s3test.RunMain(m)
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// e2eParallel is how many parallel subtests run at once unless -parallel says otherwise:
+// three, so that the three servers' subtests of forEachServer run side by side. go test's
+// default, GOMAXPROCS (two on the machines here), ran the third server's subtest only after
+// one of the others had ended, and these subtests spend much of their time waiting on a haul
+// process, a server or a delaying proxy rather than on this process's CPU.
+const e2eParallel = 3
+
+// defaultParallel sets -test.parallel to e2eParallel when the command line did not set it,
+// and not below GOMAXPROCS.
+func defaultParallel() {
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
+	if !set && runtime.GOMAXPROCS(0) < e2eParallel {
+		_ = flag.Set("test.parallel", strconv.Itoa(e2eParallel))
+	}
 }
 
 // result is what one haul run printed and returned.
@@ -120,6 +140,28 @@ func forEachServer(t *testing.T, fn func(t *testing.T, srv *s3test.Server)) {
 			t.Parallel()
 			fn(t, s3test.Shared(t, kind))
 		})
+	}
+}
+
+// forServers runs fn as a parallel subtest for each server kind of kinds that
+// HAUL_TEST_SERVERS starts, and says the test was skipped when it starts none of them. It
+// is for tests of what haul does with what a fault-injecting proxy makes of a server's
+// answers, which need thousands of keys on the server: versitygw and MinIO, not moto, whose
+// Python server takes some 20 s to store 2,000 objects here.
+func forServers(t *testing.T, kinds []string, fn func(t *testing.T, srv *s3test.Server)) {
+	ran := 0
+	for _, kind := range s3test.Kinds() {
+		if !slices.Contains(kinds, kind) {
+			continue
+		}
+		ran++
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			fn(t, s3test.Shared(t, kind))
+		})
+	}
+	if ran == 0 {
+		t.Skipf("runs on %v; HAUL_TEST_SERVERS picks %v", kinds, s3test.Kinds())
 	}
 }
 
