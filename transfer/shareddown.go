@@ -174,7 +174,7 @@ func (t *task) downloadShare(ctx context.Context, sh Share) (int64, error) {
 	f, id, err := sd.open(ctx, holds)
 	var stuck *splitStuckError
 	if errors.As(err, &stuck) {
-		if out.Completed, err = sd.recover(); err == nil {
+		if out.Completed, err = sd.recover(ctx); err == nil {
 			t.notice(fmt.Sprintf("the shared download's file %s was checked and left by a run that died before renaming it: renamed into place", filepath.Base(temp)))
 			return lay.bytes(first, end), nil
 		}
@@ -306,7 +306,7 @@ func (e *splitStuckError) Error() string {
 // the object's size), but died before renaming: every marker is there and agrees, with
 // one split ID. A file is cut to the object's size only once checked against them (see
 // finishIfLast). It returns a *splitStuckError when the file is not such a file.
-func (sd *splitDown) recover() (bool, error) {
+func (sd *splitDown) recover(ctx context.Context) (bool, error) {
 	stuck := &splitStuckError{src: sd.src, temp: sd.temp}
 	fi, err := os.Stat(sd.temp)
 	if err != nil || fi.Size() != sd.info.Size {
@@ -322,7 +322,7 @@ func (sd *splitDown) recover() (bool, error) {
 			return false, stuck
 		}
 	}
-	return sd.rename()
+	return sd.rename(ctx)
 }
 
 // removeMarkers removes the markers of the shards of count of the temporary file temp.
@@ -509,38 +509,48 @@ func (sd *splitDown) finishIfLast(ctx context.Context, f *os.File) (bool, error)
 		}
 		return false, err
 	}
-	err := f.Truncate(sd.info.Size) // the trailer off: from now on the file is the checked object
+	// The trailer off: from now on the file is the checked object. By name, not through f:
+	// truncating sets the file's time, and f may be the target already (another run that
+	// finished at the same time renamed it), whose time would then be lost.
+	err := os.Truncate(sd.temp, sd.info.Size)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, sd.finishedMeanwhile(ctx)
+	}
 	if err == nil {
 		err = f.Sync()
 	}
 	if err != nil {
 		return false, err
 	}
-	return sd.rename()
+	return sd.rename(ctx)
 }
 
-// rename sets the time of the checked temporary file (the trailer cut off) and renames it
-// onto the target, then removes the markers. It reports whether it renamed the file; a
-// file gone meanwhile was renamed by another run (finishedMeanwhile).
-func (sd *splitDown) rename() (bool, error) {
-	if !sd.mtime.IsZero() {
-		if err := os.Chtimes(sd.temp, sd.mtime, sd.mtime); errors.Is(err, os.ErrNotExist) {
-			return false, sd.finishedMeanwhile()
-		}
-	}
+// rename renames the checked temporary file (the trailer cut off) onto the target, sets its
+// time, then removes the markers. It reports whether it renamed the file; a file gone
+// meanwhile was renamed by another run (finishedMeanwhile). The time is set after the
+// rename: another run finishing at the same time may truncate the file by its temporary
+// name until then, which sets its time.
+func (sd *splitDown) rename(ctx context.Context) (bool, error) {
 	if err := os.Rename(sd.temp, sd.path); errors.Is(err, os.ErrNotExist) {
-		return false, sd.finishedMeanwhile()
+		return false, sd.finishedMeanwhile(ctx)
 	} else if err != nil {
 		return false, err
+	}
+	if !sd.mtime.IsZero() {
+		if err := os.Chtimes(sd.path, sd.mtime, sd.mtime); err != nil {
+			return true, err
+		}
 	}
 	removeMarkers(sd.temp, sd.sh.Count)
 	return true, nil
 }
 
 // finishedMeanwhile is a finishing run's answer when the temporary file is gone: another
-// run finished at the same time, if the target holds the version.
-func (sd *splitDown) finishedMeanwhile() error {
-	if holdsVersion(sd.path, sd.info.Size, sd.mtime) {
+// run finished at the same time, if the target holds the version, which it does once
+// that run has set its time, a moment after its rename (looked for with backoff for up to
+// completeSettle).
+func (sd *splitDown) finishedMeanwhile(ctx context.Context) error {
+	if pollUntil(ctx, completeSettle, func() bool { return holdsVersion(sd.path, sd.info.Size, sd.mtime) }) {
 		return nil
 	}
 	return fmt.Errorf("download %s: the temporary file %s vanished while this shard finished it, and %s does not hold the object: run the job again", sd.src, sd.temp, sd.path)
