@@ -296,7 +296,14 @@ func (t *task) completeCopyIfLast(ctx context.Context, v copyVersion, dst object
 	if err != nil {
 		return false, err
 	}
-	info, err := t.head(ctx, dst)
+	// The object is asked for with backoff (for up to completeSettle): versitygw answered
+	// a HEAD just after the completion of an upload over an older copy with the older
+	// copy's metadata.
+	var info object.Info
+	pollUntil(ctx, completeSettle, func() bool {
+		info, err = t.head(ctx, dst)
+		return err == nil && v.holds(info)
+	})
 	if err != nil {
 		return true, err
 	}
