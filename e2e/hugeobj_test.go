@@ -64,9 +64,13 @@ func runShards(t *testing.T, srv *s3test.Server, shards []int, n int, args ...st
 
 // partsSent returns the part numbers of the UploadPart requests a --debug run made that
 // succeeded, sorted.
-func partsSent(stderr string) []int {
+func partsSent(stderr string) []int { return partsOf(stderr, "UploadPart") }
+
+// partsOf returns the part numbers of the op requests (UploadPart, UploadPartCopy) a
+// --debug run made that succeeded, sorted.
+func partsOf(stderr, op string) []int {
 	var nums []int
-	for _, m := range regexp.MustCompile(`debug: UploadPart .* part=(\d+) status=200 `).FindAllStringSubmatch(stderr, -1) {
+	for _, m := range regexp.MustCompile(`debug: `+op+` .* part=(\d+) status=200 `).FindAllStringSubmatch(stderr, -1) {
 		n, _ := strconv.Atoi(m[1])
 		nums = append(nums, n)
 	}

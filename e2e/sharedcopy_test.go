@@ -16,15 +16,7 @@ import (
 
 // partsCopied returns the part numbers of the UploadPartCopy requests a --debug run made
 // that succeeded, sorted.
-func partsCopied(stderr string) []int {
-	var nums []int
-	for _, m := range regexp.MustCompile(`debug: UploadPartCopy .* part=(\d+) status=200 `).FindAllStringSubmatch(stderr, -1) {
-		n, _ := strconv.Atoi(m[1])
-		nums = append(nums, n)
-	}
-	slices.Sort(nums)
-	return nums
-}
+func partsCopied(stderr string) []int { return partsOf(stderr, "UploadPartCopy") }
 
 // shardRange returns the parts shard i of n copies of a 24 MiB object in parts of 5 MiB.
 func shardRange(i, n int) []int {

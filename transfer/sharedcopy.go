@@ -56,7 +56,7 @@ var markGrace = time.Minute
 var ErrSplitCopyNeedsServer = errors.New("a copy is split by parts among runs only when the server copies it (one store with UploadPartCopy)")
 
 // errMarkNotMD5 is a shared copy's mark whose ETag is not the MD5 of its bytes (SSE-KMS).
-var errMarkNotMD5 = errors.New("the server's ETag of a part is not the MD5 of its bytes (SSE-KMS encryption makes it so), so the runs cannot read which version the shared upload copies: copy without --shard-parts-over")
+var errMarkNotMD5 = errors.New("the server's ETag of a part is not the MD5 of its bytes (SSE-KMS encryption makes it so), so the runs cannot read which version the shared upload copies: this object can be copied only whole, by one run")
 
 // copyVersion is the version of the source a shared copy copies.
 type copyVersion struct {

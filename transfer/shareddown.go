@@ -490,7 +490,7 @@ func (sd *splitDown) finishIfLast(ctx context.Context, f *os.File) (bool, error)
 		m, err := readMarker(markerName(sd.temp, i, sd.sh.Count))
 		if err == nil && m.SplitID == sd.id && !sd.agrees(m, i) {
 			first, end := sd.lay.Shard(i, sd.sh.Count)
-			return false, fmt.Errorf("download %s: shard %d/%d wrote parts %d-%d of %d bytes (checksum %q) into %s, where this shard's layout makes its parts %d-%d of %d bytes (checksum %q): the shards were given different --part-size or --verify; run them all again alike",
+			return false, fmt.Errorf("download %s: shard %d/%d wrote parts %d-%d of %d bytes (checksum %q) into %s, where this shard's layout makes its parts %d-%d of %d bytes (checksum %q): the shards were given different part sizes or verification settings; run them all again alike",
 				sd.src, i, sd.sh.Count, m.First, m.End-1, m.PartSize, m.Algorithm, filepath.Base(sd.temp), first, end-1, sd.lay.PartSize, sd.alg)
 		}
 		if err != nil || !sd.agrees(m, i) {

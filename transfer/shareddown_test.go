@@ -398,7 +398,7 @@ func TestSplitDownloadPartSizesDisagree(t *testing.T) {
 	}
 	e := New(st, fastOpts(Options{PartSize: 6 * mib, Concurrency: 4}))
 	_, err := e.Run(context.Background(), SplitLarge(e.PrefixItems(splitSrc, dir, nil), 10*mib, 2, 3, func(Item) int { return 0 }))
-	if err == nil || !strings.Contains(err.Error(), "different --part-size") {
+	if err == nil || !strings.Contains(err.Error(), "different part sizes") {
 		t.Fatalf("shard 2 with another part size: %v; want its download failed, naming the part sizes", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "big")); !errors.Is(err, os.ErrNotExist) {
